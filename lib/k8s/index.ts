@@ -1,0 +1,4 @@
+export * from './labels.js';
+export * from './names.js';
+export * from './security.js';
+export * from './image.js';

@@ -1,0 +1,41 @@
+/** The recommended `app.kubernetes.io/*` labels every object of this library carries. */
+export interface AppLabelsProps {
+  /** `app.kubernetes.io/name`: the application, e.g. `config-aggregator`. */
+  readonly name: string;
+  /** `app.kubernetes.io/instance`: distinguishes several installs of one application. */
+  readonly instance: string;
+  /** `app.kubernetes.io/component`: the role inside the application, e.g. `controller`. @default none */
+  readonly component?: string;
+  /** `app.kubernetes.io/part-of`: the larger system, e.g. `armonik`. @default none */
+  readonly partOf?: string;
+  /** `app.kubernetes.io/version`. @default none */
+  readonly version?: string;
+}
+
+export const MANAGED_BY = 'platform-constructs';
+
+/** All recommended labels, for metadata. */
+export function appLabels(props: AppLabelsProps): Record<string, string> {
+  const labels: Record<string, string> = {
+    'app.kubernetes.io/name': props.name,
+    'app.kubernetes.io/instance': props.instance,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+  if (props.component) labels['app.kubernetes.io/component'] = props.component;
+  if (props.partOf) labels['app.kubernetes.io/part-of'] = props.partOf;
+  if (props.version) labels['app.kubernetes.io/version'] = props.version;
+  return labels;
+}
+
+/**
+ * The immutable subset used in selectors: a Deployment's selector cannot change after creation,
+ * so it must not contain the version.
+ */
+export function selectorLabels(props: AppLabelsProps): Record<string, string> {
+  const labels: Record<string, string> = {
+    'app.kubernetes.io/name': props.name,
+    'app.kubernetes.io/instance': props.instance,
+  };
+  if (props.component) labels['app.kubernetes.io/component'] = props.component;
+  return labels;
+}

@@ -1,0 +1,46 @@
+/**
+ * Defaults that satisfy the Pod Security Standard `restricted` profile.
+ * Plain Kubernetes JSON, so they fit L1 (`k8s.Kube*`) objects and raw PodSpecs alike.
+ */
+
+/** Non-root uid/gid used by distroless images (`nonroot`). */
+export const NONROOT_ID = 65532;
+
+export function restrictedPodSecurityContext(): Record<string, unknown> {
+  return {
+    runAsNonRoot: true,
+    runAsUser: NONROOT_ID,
+    runAsGroup: NONROOT_ID,
+    fsGroup: NONROOT_ID,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function restrictedContainerSecurityContext(): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Requests and limits for a container. */
+export interface ResourceRequirementsProps {
+  /** CPU request, e.g. `100m`. @default '100m' */
+  readonly cpuRequest?: string;
+  /** CPU limit. @default '500m' */
+  readonly cpuLimit?: string;
+  /** Memory request, e.g. `128Mi`. @default '128Mi' */
+  readonly memoryRequest?: string;
+  /** Memory limit. @default '256Mi' */
+  readonly memoryLimit?: string;
+}
+
+export function resourceRequirements(props: ResourceRequirementsProps = {}): Record<string, unknown> {
+  return {
+    requests: { cpu: props.cpuRequest ?? '100m', memory: props.memoryRequest ?? '128Mi' },
+    limits: { cpu: props.cpuLimit ?? '500m', memory: props.memoryLimit ?? '256Mi' },
+  };
+}
