@@ -1,0 +1,7 @@
+export * from './adapters.js';
+export { ModuleOutputsError } from './errors.js';
+export type { MergeOptions } from './merge.js';
+export * from './module-outputs.js';
+export type { RenderOptions } from './render.js';
+export { MODULE_OUTPUTS_SCHEMA } from './schema.js';
+export * from './types.js';

@@ -1,0 +1,122 @@
+import { ModuleOutputsError } from './errors.js';
+import { mergeParsed, type MergeOptions } from './merge.js';
+import { checkModuleName, parseHcl, propsToHcl, splitCount, terraformOutputToHcl, type ParsedModule } from './parse.js';
+import { renderPodSpecParts, type RenderOptions } from './render.js';
+import type { EnvEntry, EnvFromEntry, ModuleOutputsProps, MountEntry, PodSpecParts } from './types.js';
+
+/** Anything that publishes module outputs: infrastructure module constructs implement it. */
+export interface IModule {
+  /** The module's outputs under the AEP 5 contract. */
+  readonly outputs: ModuleOutputs;
+}
+
+/**
+ * The outputs of one or more infrastructure modules, validated and normalized.
+ * Immutable: build with the static factories, combine with {@link ModuleOutputs.merge}.
+ */
+export class ModuleOutputs {
+  /** From TypeScript props (camelCase). */
+  public static of(name: string, props: ModuleOutputsProps): ModuleOutputs {
+    const module = checkModuleName(name);
+    return new ModuleOutputs([module], parseHcl(module, propsToHcl(module, props)));
+  }
+
+  /**
+   * From the snake_case object of a Terraform module (what `module.x` holds). Outputs other than
+   * the nine of the contract are ignored; a list (a module with `count`) is read element by element.
+   */
+  public static fromObject(name: string, outputs: unknown): ModuleOutputs {
+    const module = checkModuleName(name);
+    const parts = splitCount(module, outputs);
+    const parsed = parts.map(([n, o]) => parseHcl(n, o));
+    return new ModuleOutputs(parts.map(([n]) => n), parts.length === 1 ? parsed[0] : mergeParsed(parsed));
+  }
+
+  /** From the document `terraform output -json` prints (a JSON string or its parsed value). */
+  public static fromTerraformOutput(name: string, json: unknown): ModuleOutputs {
+    const module = checkModuleName(name);
+    return ModuleOutputs.fromObject(module, terraformOutputToHcl(module, json));
+  }
+
+  /** Outputs that contribute nothing. */
+  public static empty(): ModuleOutputs {
+    return new ModuleOutputs([], { env: [], envFrom: [], mounts: [] });
+  }
+
+  /**
+   * Merges modules in order. Sets (`env_configmap`, `env_secret`) are unions in first-seen
+   * order; the same env name or mount path set differently by two modules is a
+   * {@link ModuleOutputsError} naming both, unless `onConflict: 'last-wins'`.
+   */
+  public static merge(modules: ReadonlyArray<ModuleOutputs | IModule>, options: MergeOptions = {}): ModuleOutputs {
+    const list = modules.map((m, i) => {
+      const outputs = m instanceof ModuleOutputs ? m : m?.outputs;
+      if (!(outputs instanceof ModuleOutputs)) {
+        throw new ModuleOutputsError(`modules[${i}]`, '', 'is neither ModuleOutputs nor a module with `outputs`');
+      }
+      return outputs;
+    });
+    if (list.length === 1 && options.onConflict === undefined) return list[0];
+    return new ModuleOutputs(
+      list.flatMap((m) => m.modules),
+      mergeParsed(list.map((m) => m.parsed), options),
+    );
+  }
+
+  /** Names of the modules these outputs come from, in merge order. */
+  public readonly modules: readonly string[];
+  private readonly parsed: ParsedModule;
+  private rendered?: PodSpecParts;
+
+  private constructor(modules: readonly string[], parsed: ParsedModule) {
+    this.modules = Object.freeze([...modules]);
+    this.parsed = parsed;
+  }
+
+  /** Every environment variable, literal or referenced, with the module that set it. */
+  public get envEntries(): readonly EnvEntry[] {
+    return this.parsed.env;
+  }
+
+  /** ConfigMaps and Secrets loaded whole, in precedence order (later wins). */
+  public get envFromEntries(): readonly EnvFromEntry[] {
+    return this.parsed.envFrom;
+  }
+
+  /** Every mount with its volume source. */
+  public get mounts(): readonly MountEntry[] {
+    return this.parsed.mounts;
+  }
+
+  /** The literal env values, sorted by name. */
+  public literalEnv(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of [...this.parsed.env].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.source.kind === 'value') out[e.name] = e.source.value;
+    }
+    return out;
+  }
+
+  /** The same outputs without literal env values (used when those go into a ConfigMap instead). */
+  public withoutLiteralEnv(): ModuleOutputs {
+    return new ModuleOutputs(this.modules, { ...this.parsed, env: this.parsed.env.filter((e) => e.source.kind !== 'value') });
+  }
+
+  /** Adds a ConfigMap loaded with `envFrom` (after the modules' own, so it wins over them). */
+  public withEnvFromConfigMap(name: string, module = 'component'): ModuleOutputs {
+    const entry: EnvFromEntry = { kind: 'configMap', name, module, path: '/env_configmap' };
+    return new ModuleOutputs(this.modules, { ...this.parsed, envFrom: [...this.parsed.envFrom, entry] });
+  }
+
+  /** The env, envFrom, volumes and mounts a pod gets from these modules, as plain Kubernetes JSON. */
+  public toPodSpecParts(options: RenderOptions = {}): PodSpecParts {
+    if (options.claimNamePrefix !== undefined) return renderPodSpecParts(this.parsed, options);
+    this.rendered ??= renderPodSpecParts(this.parsed);
+    return clone(this.rendered);
+  }
+}
+
+/** Callers may mutate what they get; the cache must stay intact. */
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}

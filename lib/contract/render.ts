@@ -1,0 +1,98 @@
+import { shortHash, toDns1123Label } from '../k8s/names.js';
+import { volumeIdentity } from './merge.js';
+import { cmp, defined, type ParsedModule } from './parse.js';
+import type { EnvFromSource, EnvVar, MountEntry, PersistentVolumeClaimSpec, PodSpecParts, Volume, VolumeMount } from './types.js';
+
+/** Options of {@link ModuleOutputs.toPodSpecParts}. */
+export interface RenderOptions {
+  /**
+   * Prefix of the PersistentVolumeClaims created for `mount_volume_claim`, so that two components
+   * consuming one module get a claim each (e.g. the component's name).
+   * @default none: the claim is named after its mount key
+   */
+  readonly claimNamePrefix?: string;
+}
+
+/** Renders merged outputs as plain Kubernetes JSON, deterministically. */
+export function renderPodSpecParts(merged: ParsedModule, options: RenderOptions = {}): PodSpecParts {
+  const literals: EnvVar[] = [];
+  const refs: EnvVar[] = [];
+  for (const e of merged.env) {
+    const s = e.source;
+    if (s.kind === 'value') literals.push({ name: e.name, value: s.value });
+    else if (s.kind === 'configMapKey') refs.push({ name: e.name, valueFrom: { configMapKeyRef: { name: s.name, key: s.key } } });
+    else refs.push({ name: e.name, valueFrom: { secretKeyRef: { name: s.name, key: s.key } } });
+  }
+  const byName = (a: { name: string }, b: { name: string }) => cmp(a.name, b.name);
+  const env = [...literals.sort(byName), ...refs.sort(byName)];
+
+  const envFrom: EnvFromSource[] = merged.envFrom.map((e) =>
+    e.kind === 'configMap' ? { configMapRef: { name: e.name } } : { secretRef: { name: e.name } },
+  );
+
+  const mounts = [...merged.mounts].sort((a, b) => cmp(a.mountPath, b.mountPath));
+  const volumeNames = nameVolumes(mounts);
+  const volumes: Volume[] = [];
+  const claims: PersistentVolumeClaimSpec[] = [];
+  const volumeMounts: VolumeMount[] = [];
+  const emitted = new Set<string>();
+  for (const m of mounts) {
+    const name = volumeNames.get(volumeIdentity(m))!;
+    if (!emitted.has(name)) {
+      emitted.add(name);
+      const claimName = m.source.kind === 'newClaim' ? toDns1123Label(options.claimNamePrefix ? `${options.claimNamePrefix}-${m.key}` : m.key) : '';
+      volumes.push(renderVolume(name, m, claimName));
+      if (m.source.kind === 'newClaim') {
+        claims.push({
+          name: claimName,
+          spec: {
+            accessModes: [...m.source.accessModes],
+            resources: { requests: { storage: m.source.size } },
+            ...defined({ storageClassName: m.source.storageClass }),
+          },
+        });
+      }
+    }
+    volumeMounts.push({ name, mountPath: m.mountPath, ...defined({ subPath: m.subPath }), ...(m.readOnly ? { readOnly: true } : {}) });
+  }
+  volumes.sort(byName);
+  claims.sort(byName);
+  return { env, envFrom, volumes, volumeMounts, persistentVolumeClaims: claims };
+}
+
+/**
+ * Volume names come from the mount key (a valid DNS-1123 label, at most 63 characters).
+ * Mounts of one source share one volume; two sources whose keys give the same name are told
+ * apart by a short hash of the source, so the names are unique and stable.
+ */
+function nameVolumes(mounts: readonly MountEntry[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const m of mounts) {
+    const id = volumeIdentity(m);
+    if (names.has(id)) continue;
+    let name = toDns1123Label(m.key);
+    if (taken.has(name)) name = `${toDns1123Label(m.key, 54)}-${shortHash(id)}`;
+    taken.add(name);
+    names.set(id, name);
+  }
+  return names;
+}
+
+function renderVolume(name: string, m: MountEntry, claimName: string): Volume {
+  const s = m.source;
+  switch (s.kind) {
+    case 'configMap':
+      return { name, configMap: { name: s.name, ...defined({ defaultMode: s.defaultMode, items: s.items?.map((i) => ({ ...i })) }) } };
+    case 'secret':
+      return { name, secret: { secretName: s.name, ...defined({ defaultMode: s.defaultMode, items: s.items?.map((i) => ({ ...i })) }) } };
+    case 'claim':
+      return { name, persistentVolumeClaim: { claimName: s.claimName } };
+    case 'nfs':
+      return { name, nfs: { server: s.server, path: s.path } };
+    case 'emptyDir':
+      return { name, emptyDir: defined({ medium: s.medium, sizeLimit: s.sizeLimit }) };
+    case 'newClaim':
+      return { name, persistentVolumeClaim: { claimName } };
+  }
+}
