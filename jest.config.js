@@ -1,11 +1,35 @@
-/** Jest runs the TypeScript sources as native ESM (the Kubernetes client is ESM-only). */
-export default {
+/**
+ * Jest runs the TypeScript sources as native ESM (the Kubernetes client is ESM-only).
+ * Two projects:
+ * - unit: every test outside test/integration/, no cluster;
+ * - integration: test/integration/, against one real control plane per run that the
+ *   global setup starts (test/cluster/README.md) and the global teardown stops.
+ */
+const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
   },
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/cluster/jest-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/cluster/jest-global-teardown.mjs',
+    },
+  ],
 };

@@ -1,0 +1,150 @@
+/**
+ * Child processes of the test cluster: each runs in its own process group (so a
+ * stop kills whatever it forked), logs to a file, and is killed if the Node process
+ * exits without stopping it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const live = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort when a test run dies without calling stop(): synchronous SIGKILL.
+  process.on('exit', () => {
+    for (const p of live) p.killNow();
+  });
+}
+
+export class ManagedProcess {
+  private readonly child: ChildProcess;
+  private exited = false;
+  private exitCode: number | null = null;
+  private readonly exitPromise: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly binary: string,
+    readonly args: readonly string[],
+    readonly logFile: string,
+  ) {
+    installExitHook();
+    const fd = openSync(logFile, 'a');
+    try {
+      this.child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    this.exitPromise = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        this.exitCode = code ?? (signal ? 128 : null);
+        live.delete(this);
+        resolve();
+      });
+      this.child.on('error', (err) => {
+        this.exited = true;
+        live.delete(this);
+        this.spawnError = err;
+        resolve();
+      });
+    });
+    live.add(this);
+  }
+
+  spawnError?: Error;
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** The last lines of the log, for error messages. */
+  logTail(lines = 25): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Throws a message with the log tail when the process has died. */
+  assertRunning(): void {
+    if (!this.exited) return;
+    const why = this.spawnError ? this.spawnError.message : `exited with code ${this.exitCode}`;
+    throw new Error(`${this.name} ${why}. Last lines of ${this.logFile}:\n${this.logTail()}`);
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.exited || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      try {
+        this.child.kill(signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  killNow(): void {
+    this.signalGroup('SIGKILL');
+  }
+
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it exited. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.exited) return;
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    await this.exitPromise;
+    clearTimeout(timer);
+    // The group leader is gone; make sure nothing it forked lingers.
+    if (this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        /* no such group: good */
+      }
+    }
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Fails with a clear message when `port` on 127.0.0.1 is taken. */
+export function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `port 127.0.0.1:${port} for ${what} is in use (${err.code}). ` +
+            'Stop the process that holds it (`ss -ltnp`), or let the harness pick a free port.',
+        ),
+      ),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
