@@ -1,4 +1,5 @@
 import { ModuleOutputsError, pointer } from './errors.js';
+import { mergeParsed } from './merge.js';
 import { parseFileMode } from './rules.js';
 import { describeValue, validateModuleOutputs } from './schema.js';
 import {
@@ -122,7 +123,8 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
     };
     mounts.push(mount(module, 'mount_volume_claim', key, m, source, m.read_only ?? false));
   }
-  return { env, envFrom, mounts };
+  // A module that sets one env name or mount path twice is checked like two modules would be.
+  return mergeParsed([{ env, envFrom, mounts }]);
 }
 
 function mount(module: string, output: OutputName, key: string, m: SnakeMount, source: VolumeSource, readOnly: boolean): MountEntry {

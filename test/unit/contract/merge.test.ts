@@ -1,0 +1,79 @@
+import { ModuleOutputs, ModuleOutputsError } from '../../../lib/contract/index.js';
+import { activemqHcl, mongodbHcl, nfsHcl, s3Hcl } from '../../fixtures/modules.js';
+
+const mq = () => ModuleOutputs.fromObject('activemq', activemqHcl);
+const mongo = () => ModuleOutputs.fromObject('mongodb', mongodbHcl);
+
+function conflictOf(f: () => unknown): ModuleOutputsError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ModuleOutputsError) return e;
+    throw e;
+  }
+  throw new Error('expected a conflict');
+}
+
+describe('merge', () => {
+  it('unions sets in first-seen order and accepts identical values twice', () => {
+    const a = ModuleOutputs.of('a', { env: { SHARED: 'x' }, envSecret: ['s1', 's2'], envConfigmap: ['c1'] });
+    const b = ModuleOutputs.of('b', { env: { SHARED: 'x' }, envSecret: ['s2', 's3'] });
+    const parts = ModuleOutputs.merge([a, b]).toPodSpecParts();
+    expect(parts.env).toEqual([{ name: 'SHARED', value: 'x' }]);
+    expect(parts.envFrom).toEqual([
+      { configMapRef: { name: 'c1' } },
+      { secretRef: { name: 's1' } },
+      { secretRef: { name: 's2' } },
+      { secretRef: { name: 's3' } },
+    ]);
+  });
+
+  it('names both modules when an env var gets two values', () => {
+    const e = conflictOf(() => ModuleOutputs.merge([mongo(), ModuleOutputs.of('mongodb-atlas', { env: { MongoDB__Host: 'atlas.example.com' } })]));
+    expect(e.module).toBe('mongodb-atlas');
+    expect(e.conflictsWith).toBe('mongodb');
+    expect(e.path).toBe('/env/MongoDB__Host');
+    expect(e.message).toMatch(/modules "mongodb" and "mongodb-atlas"/);
+    expect(e.message).toMatch(/onConflict: 'last-wins'/);
+  });
+
+  it('refuses an env var set literally by one module and from a Secret by another', () => {
+    const e = conflictOf(() => ModuleOutputs.merge([ModuleOutputs.of('a', { env: { TOKEN: 'x' } }), ModuleOutputs.of('b', { envFromSecret: { TOKEN: { secret: 's', field: 't' } } })]));
+    expect([e.module, e.conflictsWith, e.path]).toEqual(['b', 'a', '/env_from_secret/TOKEN']);
+    expect(e.message).toMatch(/set to "x" by "a" but read from Secret "s" key "t" by "b"/);
+  });
+
+  it('refuses two different volumes at one path, trailing slashes included', () => {
+    const rabbit = ModuleOutputs.of('rabbitmq', { mountSecret: { certificate: { secret: 'rabbitmq', path: '/amqp/' } } });
+    const e = conflictOf(() => ModuleOutputs.merge([mq(), rabbit]));
+    expect([e.module, e.conflictsWith, e.path]).toEqual(['rabbitmq', 'activemq', '/mount_secret/certificate/path']);
+    expect(e.message).toMatch(/two different volumes are mounted at "\/amqp": Secret "activemq" by "activemq" and Secret "rabbitmq" by "rabbitmq"/);
+  });
+
+  it('lets the later module win when asked to', () => {
+    const atlas = ModuleOutputs.of('atlas', { env: { MongoDB__Host: 'atlas' }, mountSecret: { ca: { secret: 'atlas-ca', path: '/mongodb/certs' } } });
+    const parts = ModuleOutputs.merge([mongo(), atlas], { onConflict: 'last-wins' }).toPodSpecParts();
+    expect(parts.env.find((e) => e.name === 'MongoDB__Host')?.value).toBe('atlas');
+    expect(parts.volumeMounts.find((m) => m.mountPath === '/mongodb/certs')?.name).toBe('ca');
+    expect(parts.volumes.some((v) => (v.secret as { secretName: string } | undefined)?.secretName === 'mongodb')).toBe(false);
+  });
+
+  it('rejects an unknown conflict policy', () => {
+    expect(() => ModuleOutputs.merge([mq(), mongo()], { onConflict: 'first-wins' as never })).toThrow(/onConflict: must be 'error' or 'last-wins'/);
+  });
+
+  it('merges module constructs (IModule) and merged outputs alike', () => {
+    const storage = ModuleOutputs.merge([{ outputs: mongo() }, ModuleOutputs.fromObject('nfs', nfsHcl)]);
+    const all = ModuleOutputs.merge([storage, mq(), ModuleOutputs.fromObject('s3', s3Hcl)]);
+    expect(all.modules).toEqual(['mongodb', 'nfs', 'activemq', 's3']);
+    expect(() => ModuleOutputs.merge([{} as never])).toThrow(/modules\[0\].*neither ModuleOutputs nor a module/);
+  });
+
+  it('does not change its inputs', () => {
+    const a = mq();
+    const before = a.toPodSpecParts();
+    ModuleOutputs.merge([a, mongo()]);
+    before.env.push({ name: 'MUTATED', value: '1' });
+    expect(a.toPodSpecParts().env.some((e) => e.name === 'MUTATED')).toBe(false);
+  });
+});
