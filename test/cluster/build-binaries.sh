@@ -84,13 +84,19 @@ if [[ -n "${PLATFORM_CONSTRUCTS_K8S_ASSETS:-}" ]]; then
 fi
 
 # --- Go toolchain -------------------------------------------------------------
-if ! command -v go >/dev/null 2>&1; then
-  if [[ -x /usr/local/go/bin/go ]]; then
-    export PATH="/usr/local/go/bin:$PATH"
-  else
-    die "Go is not installed (no 'go' on PATH, nothing at /usr/local/go/bin/go). Install Go >= 1.24 from https://go.dev/dl/ and put it on PATH, or set PLATFORM_CONSTRUCTS_K8S_ASSETS to a directory holding prebuilt kube-apiserver, kube-controller-manager and etcd."
+# PLATFORM_CONSTRUCTS_GO names the go binary; else `go` on PATH, else /usr/local/go/bin/go.
+GO="${PLATFORM_CONSTRUCTS_GO:-}"
+if [[ -z "$GO" ]]; then
+  if command -v go >/dev/null 2>&1; then
+    GO="$(command -v go)"
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    GO=/usr/local/go/bin/go
   fi
 fi
+if [[ -z "$GO" ]] || ! GO="$(command -v "$GO")"; then
+  die "Go is not installed (${PLATFORM_CONSTRUCTS_GO:-no 'go' on PATH, nothing at /usr/local/go/bin/go}). Install Go >= 1.24 from https://go.dev/dl/ (or your package manager) and put it on PATH, or set PLATFORM_CONSTRUCTS_K8S_ASSETS to a directory holding prebuilt kube-apiserver, kube-controller-manager and etcd."
+fi
+export PATH="$(dirname "$GO"):$PATH"
 go_version="$(go env GOVERSION 2>/dev/null)" || die "'go env GOVERSION' failed; is the Go installation broken?"
 go_minor="$(echo "$go_version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 [[ -n "$go_minor" && "$go_minor" -ge 24 ]] || die "Kubernetes $K8S_VERSION needs Go >= 1.24, found $go_version. Upgrade Go or set PLATFORM_CONSTRUCTS_K8S_ASSETS."

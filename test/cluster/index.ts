@@ -19,7 +19,7 @@ export {
   type NamespaceOptions,
   type RawResponse,
 } from './client.js';
-export { ASSETS_ENV, CACHE_ENV, binaryPath, ensureBinaries, pinnedVersions, type Component } from './binaries.js';
+export { ASSETS_ENV, BUILD_SCRIPT, CACHE_ENV, binaryPath, ensureBinaries, pinnedVersions, type Component } from './binaries.js';
 
 /** Env var naming the JSON file in which the jest global setup describes the shared cluster. */
 export const TEST_CLUSTER_ENV = 'PLATFORM_CONSTRUCTS_TEST_CLUSTER';
@@ -52,3 +52,5 @@ export function connectToTestCluster(): ClusterClient & { readonly controllerMan
     controllerManager: info.controllerManager,
   });
 }
+export { freePort } from './process.js';
+export { appObjects, proveApply, RESTRICTED_LABELS, type ProveOptions, type ProveReport } from './manifests.js';
