@@ -5,12 +5,10 @@ import { ModuleOutputsError } from './errors.js';
 import type { ModuleOutputs } from './module-outputs.js';
 import type { PodSpecParts } from './types.js';
 
-/** A raw PodSpec, as the L1 `k8s.Kube*` classes take it. */
+/** A raw PodSpec: plain JSON, or the `k8s.PodSpec` of the L1 `k8s.Kube*` classes. */
 export interface RawPodSpec {
-  containers: Array<Record<string, any> & { name: string }>;
-  initContainers?: Array<Record<string, any> & { name: string }>;
-  volumes?: Array<Record<string, any> & { name: string }>;
-  [field: string]: unknown;
+  readonly containers: ReadonlyArray<{ readonly name: string }>;
+  readonly volumes?: ReadonlyArray<{ readonly name: string }>;
 }
 
 /** Options of {@link applyToPodSpec}. */
@@ -24,7 +22,8 @@ export interface ApplyToPodSpecOptions {
  * containers, volumes on the pod. A container that already sets an env var the modules set, or a
  * volume name or mount path already in use, is an error: nothing is silently overridden.
  */
-export function applyToPodSpec<T extends RawPodSpec>(podSpec: T, parts: PodSpecParts, options: ApplyToPodSpecOptions = {}): T {
+export function applyToPodSpec<T extends RawPodSpec>(spec: T, parts: PodSpecParts, options: ApplyToPodSpecOptions = {}): T {
+  const podSpec = spec as unknown as { containers: Array<Record<string, any> & { name: string }>; volumes?: Array<{ name: string }> };
   const wanted = options.containers;
   const names = podSpec.containers.map((c) => c.name);
   for (const name of wanted ?? []) {
@@ -57,7 +56,7 @@ export function applyToPodSpec<T extends RawPodSpec>(podSpec: T, parts: PodSpecP
       ...(mounts.length ? { volumeMounts: mounts } : {}),
     };
   });
-  return { ...podSpec, containers, ...(volumes.length ? { volumes } : {}) };
+  return { ...podSpec, containers, ...(volumes.length ? { volumes } : {}) } as unknown as T;
 }
 
 /**

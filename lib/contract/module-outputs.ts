@@ -116,7 +116,10 @@ export class ModuleOutputs {
   }
 }
 
-/** Callers may mutate what they get; the cache must stay intact. */
+/**
+ * Callers may mutate what they get; the cache must stay intact. (Not `structuredClone`: inside a
+ * `vm` context, as under Jest, its objects carry another realm's prototype and cdk8s drops fields.)
+ */
 function clone<T>(value: T): T {
-  return structuredClone(value);
+  return JSON.parse(JSON.stringify(value)) as T;
 }

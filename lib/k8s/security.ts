@@ -1,3 +1,5 @@
+import { k8s } from 'cdk8s-plus-28';
+
 /**
  * Defaults that satisfy the Pod Security Standard `restricted` profile.
  * Plain Kubernetes JSON, so they fit L1 (`k8s.Kube*`) objects and raw PodSpecs alike.
@@ -38,9 +40,14 @@ export interface ResourceRequirementsProps {
   readonly memoryLimit?: string;
 }
 
-export function resourceRequirements(props: ResourceRequirementsProps = {}): Record<string, unknown> {
+/**
+ * Requests and limits as the L1 classes want them: `k8s.Quantity` objects. (A plain string in
+ * an L1 `resources` field would synthesize as `null`.)
+ */
+export function resourceRequirements(props: ResourceRequirementsProps = {}): k8s.ResourceRequirements {
+  const q = (v: string) => k8s.Quantity.fromString(v);
   return {
-    requests: { cpu: props.cpuRequest ?? '100m', memory: props.memoryRequest ?? '128Mi' },
-    limits: { cpu: props.cpuLimit ?? '500m', memory: props.memoryLimit ?? '256Mi' },
+    requests: { cpu: q(props.cpuRequest ?? '100m'), memory: q(props.memoryRequest ?? '128Mi') },
+    limits: { cpu: q(props.cpuLimit ?? '500m'), memory: q(props.memoryLimit ?? '256Mi') },
   };
 }

@@ -1,13 +1,14 @@
 import { Chart, Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-28';
-import { applyToContainer, applyToPodSpec, ModuleOutputs, type RawPodSpec } from '../../../lib/contract/index.js';
+import { applyToContainer, applyToPodSpec, ModuleOutputs } from '../../../lib/contract/index.js';
 import { activemqHcl, mongodbHcl, nfsHcl } from '../../fixtures/modules.js';
 
 const outputs = () =>
   ModuleOutputs.merge([ModuleOutputs.fromObject('activemq', activemqHcl), ModuleOutputs.fromObject('mongodb', mongodbHcl), ModuleOutputs.fromObject('nfs', nfsHcl)]);
 
 describe('applyToPodSpec', () => {
-  const spec = (): RawPodSpec => ({
+  type Spec = { containers: Array<Record<string, any> & { name: string }>; volumes?: Array<Record<string, any> & { name: string }> };
+  const spec = (): Spec => ({
     containers: [
       { name: 'agent', image: 'agent', env: [{ name: 'OWN', value: '1' }] },
       { name: 'worker', image: 'worker' },

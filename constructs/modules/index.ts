@@ -1,0 +1,1 @@
+export * from './external-s3.js';

@@ -1,0 +1,4 @@
+/** platform-constructs: the module-output contract, the constructs built on it and the cdktf bridge. */
+export * from './contract/index.js';
+export * from './k8s/index.js';
+export * from './tf/index.js';

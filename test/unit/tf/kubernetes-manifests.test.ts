@@ -1,0 +1,66 @@
+import { ApiObject, Chart, Testing as Cdk8sTesting } from 'cdk8s';
+import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
+import { KubernetesManifests } from '../../../lib/tf/index.js';
+
+function chartWith(objects: Array<Record<string, any>>): Chart {
+  const chart = new Chart(Cdk8sTesting.app(), 'c');
+  objects.forEach((o, i) => new ApiObject(chart, `o${i}`, o as never));
+  return chart;
+}
+
+function synth(source: Chart, props: { defaultNamespace?: string } = {}) {
+  const stack = new TerraformStack(TfTesting.app() as TfApp, 's');
+  new KubernetesManifests(stack, 'k8s', { source, ...props });
+  return JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest as Record<string, { manifest: any; depends_on?: string[] }>;
+}
+
+const crd = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'widgets.example.com' },
+  spec: { group: 'example.com', scope: 'Cluster', names: { kind: 'Widget', plural: 'widgets' }, versions: [] },
+};
+
+describe('KubernetesManifests', () => {
+  it('creates CRDs and Namespaces first and makes every other object depend on them', () => {
+    const resources = synth(chartWith([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'team' } },
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } },
+      crd,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } },
+    ]));
+    // Terraform orders by depends_on, not by position in the file.
+    expect(Object.keys(resources).sort()).toEqual([
+      'k8s_configmap_team_cfg',
+      'k8s_customresourcedefinition_widgets-example-com',
+      'k8s_namespace_team',
+      'k8s_widget_w',
+    ]);
+    expect(resources.k8s_widget_w.depends_on).toContain('kubernetes_manifest.k8s_customresourcedefinition_widgets-example-com');
+    expect(resources.k8s_configmap_team_cfg.depends_on).toEqual([
+      'kubernetes_manifest.k8s_customresourcedefinition_widgets-example-com',
+      'kubernetes_manifest.k8s_namespace_team',
+    ]);
+    expect(resources.k8s_namespace_team.depends_on ?? []).toEqual([]);
+  });
+
+  it('spells out the namespace of namespaced objects, but not of cluster-scoped ones', () => {
+    const resources = synth(chartWith([
+      crd,
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } },
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' }, rules: [] },
+    ]), { defaultNamespace: 'apps' });
+    expect(resources.k8s_configmap_apps_cfg.manifest.metadata.namespace).toBe('apps');
+    expect(resources.k8s_widget_w.manifest.metadata.namespace).toBeUndefined();
+    expect(resources.k8s_clusterrole_r.manifest.metadata.namespace).toBeUndefined();
+  });
+
+  it('refuses two objects with the same kind, namespace and name', () => {
+    const chart = chartWith([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'a' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'a' } },
+    ]);
+    expect(() => synth(chart)).toThrow(/two objects are ConfigMap "cfg" in namespace "a"/);
+  });
+});
