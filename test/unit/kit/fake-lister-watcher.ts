@@ -1,0 +1,98 @@
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { ListOptions, ListerWatcher, WatchEventType, WatchOptions } from '../../../runtime/kit/index.js';
+
+/** An in-memory API server for one resource: list pages, watch streams, failures on demand. */
+export class FakeListerWatcher<T extends KubernetesObject> implements ListerWatcher<T> {
+  objects = new Map<string, T>();
+  rv = 1;
+  lists: ListOptions[] = [];
+  watches: WatchOptions[] = [];
+  failLists = 0;
+  failWatchStart = 0;
+  private stream?: { onEvent: (t: WatchEventType, o: any) => void; onDone: (e: unknown) => void; aborted: boolean };
+
+  private key(o: KubernetesObject) {
+    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+  }
+
+  async list(options: ListOptions): Promise<KubernetesListObject<T>> {
+    this.lists.push(options);
+    if (this.failLists > 0) {
+      this.failLists--;
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    }
+    const all = [...this.objects.values()].sort((a, b) => this.key(a).localeCompare(this.key(b)));
+    const start = options.continue ? parseInt(options.continue, 10) : 0;
+    const limit = options.limit ?? all.length;
+    const items = all.slice(start, start + limit).map((o) => structuredClone(o));
+    const next = start + limit < all.length ? String(start + limit) : undefined;
+    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.rv), _continue: next }, items };
+  }
+
+  async watch(options: WatchOptions, onEvent: (t: WatchEventType, o: any) => void, onDone: (e: unknown) => void) {
+    this.watches.push(options);
+    if (this.failWatchStart > 0) {
+      this.failWatchStart--;
+      onDone(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return () => {};
+    }
+    const s = { onEvent, onDone, aborted: false };
+    this.stream = s;
+    return () => {
+      s.aborted = true;
+    };
+  }
+
+  get watching(): boolean {
+    return !!this.stream && !this.stream.aborted;
+  }
+
+  /** Changes an object on the "server" and sends the event to an open watch. */
+  upsert(obj: T): T {
+    const o = structuredClone(obj);
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) };
+    const existed = this.objects.has(this.key(o));
+    this.objects.set(this.key(o), o);
+    this.send(existed ? 'MODIFIED' : 'ADDED', structuredClone(o));
+    return o;
+  }
+
+  remove(namespace: string, name: string): void {
+    const k = `${namespace}/${name}`;
+    const o = this.objects.get(k);
+    if (!o) return;
+    this.objects.delete(k);
+    this.send('DELETED', { ...structuredClone(o), metadata: { ...o.metadata, resourceVersion: String(++this.rv) } });
+  }
+
+  /** Changes an object without telling the watch (events lost while disconnected). */
+  upsertSilently(obj: T): void {
+    const o = structuredClone(obj);
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) };
+    this.objects.set(this.key(o), o);
+  }
+
+  removeSilently(namespace: string, name: string): void {
+    this.objects.delete(`${namespace}/${name}`);
+    this.rv++;
+  }
+
+  send(type: WatchEventType, obj: any): void {
+    if (this.stream && !this.stream.aborted) this.stream.onEvent(type, obj);
+  }
+
+  /** Ends the open watch: `null` = clean server close. */
+  close(err: unknown = null): void {
+    const s = this.stream;
+    this.stream = undefined;
+    if (s && !s.aborted) s.onDone(err);
+  }
+}
+
+export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
