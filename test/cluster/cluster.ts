@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -15,7 +15,9 @@ import { stringify } from 'yaml';
 import { ensureBinaries, type Component } from './binaries.js';
 import { ClusterClient } from './client.js';
 import { createPki, type Pki } from './pki.js';
-import { assertPortFree, freePort, ManagedProcess, sleep } from './process.js';
+import { assertPortFree, freePort, ManagedProcess, reapStaleClusters, removeOnExit, sleep } from './process.js';
+
+const DIR_PREFIX = 'platform-constructs-cluster-';
 
 export interface StartClusterOptions {
   /** Also run kube-controller-manager (garbage collection, namespace deletion, ServiceAccounts, workloads). @default false */
@@ -92,7 +94,9 @@ export class Cluster extends ClusterClient {
     await this.procs.kcm?.stop();
     await this.procs.apiserver.stop();
     await this.procs.etcd.stop();
-    if (!this.keepDir) await rm(this.dir, { recursive: true, force: true });
+    if (this.keepDir) await rm(join(this.dir, 'owner.json'), { force: true });
+    else await rm(this.dir, { recursive: true, force: true });
+    removeOnExit(this.dir, false);
   }
 }
 
@@ -156,8 +160,20 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const bins = await ensureBinaries();
   const timeout = opts.readyTimeoutMs ?? 60_000;
   const keepDir = opts.keepDir ?? process.env.PLATFORM_CONSTRUCTS_KEEP_CLUSTER_DIR === '1';
-  const dir = await mkdtemp(join(tmpdir(), 'platform-constructs-cluster-'));
+  const reaped = reapStaleClusters(tmpdir(), DIR_PREFIX);
+  if (reaped.length > 0) process.stderr.write(`test cluster: cleaned up ${reaped.length} cluster(s) left by killed runs\n`);
+  const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
+  if (!keepDir) removeOnExit(dir);
   const started: ManagedProcess[] = [];
+  // Who owns which process groups, for reapStaleClusters() should this process be killed.
+  const track = (p: ManagedProcess): ManagedProcess => {
+    started.push(p);
+    writeFileSync(
+      join(dir, 'owner.json'),
+      JSON.stringify({ ownerPid: process.pid, pids: started.map((x) => x.pid).filter((x) => x !== undefined) }),
+    );
+    return p;
+  };
   try {
     if (opts.apiServerPort) await assertPortFree(opts.apiServerPort, 'kube-apiserver');
     if (opts.etcdPort) await assertPortFree(opts.etcdPort, 'etcd');
@@ -188,7 +204,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       '--unsafe-no-fsync',
       '--log-level=warn',
     ], join(dir, 'etcd.log'));
-    started.push(etcd);
+    track(etcd);
 
     // --- kube-apiserver (started now, ready-checked after etcd is healthy)
     const apiArgs = [
@@ -215,8 +231,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       ...(opts.apiServerFlags ?? []),
     ];
     const startApiServer = async (): Promise<ManagedProcess> => {
-      const p = new ManagedProcess('kube-apiserver', bins['kube-apiserver'], apiArgs, join(dir, 'kube-apiserver.log'));
-      started.push(p);
+      const p = track(new ManagedProcess('kube-apiserver', bins['kube-apiserver'], apiArgs, join(dir, 'kube-apiserver.log')));
       await waitReady(p, `kube-apiserver on ${server}`, timeout, async () => {
         const r = await get(`${server}/readyz`, tls);
         if (r.status !== 200) throw new Error(`/readyz ${r.status}: ${r.body.slice(0, 300)}`);
@@ -262,7 +277,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         '--concurrent-gc-syncs=5',
         ...(opts.controllerManagerFlags ?? []),
       ], join(dir, 'kube-controller-manager.log'));
-      started.push(kcm);
+      track(kcm);
       // The ServiceAccount controller making `default/default` shows the controllers run.
       await waitReady(kcm, 'kube-controller-manager', timeout, async () => {
         const r = await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls);
@@ -282,8 +297,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       keepDir,
     );
   } catch (err) {
-    for (const p of started.reverse()) await p.stop(2000);
+    for (const p of [...started].reverse()) await p.stop(2000);
     if (!keepDir) await rm(dir, { recursive: true, force: true });
+    removeOnExit(dir, false);
     throw err;
   }
 }

@@ -4,19 +4,37 @@
  * exits without stopping it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 const live = new Set<ManagedProcess>();
+const tempDirs = new Set<string>();
+
+/** A dir to remove (synchronously) should the process exit or be interrupted before stop(). */
+export function removeOnExit(dir: string, remove = true): void {
+  if (remove) tempDirs.add(dir);
+  else tempDirs.delete(dir);
+}
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when a test run dies without calling stop(): synchronous SIGKILL.
-  process.on('exit', () => {
+  const killAll = () => {
     for (const p of live) p.killNow();
-  });
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  };
+  // Last resort when a test run ends without calling stop(): synchronous SIGKILL.
+  process.on('exit', killAll);
+  // The children run in process groups of their own, so Ctrl-C in a terminal does
+  // not reach them: kill them, then let the signal take its default course.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAll();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
 export class ManagedProcess {
@@ -148,3 +166,54 @@ export function assertPortFree(port: number, what: string): Promise<void> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Kills the process groups of clusters whose owning Node process is gone (a test
+ * run killed with SIGKILL cannot clean up) and removes their temp dirs. A group is
+ * only killed when its leader's command line names that cluster's dir.
+ */
+export function reapStaleClusters(tmp: string, prefix: string): string[] {
+  const reaped: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(tmp).filter((e) => e.startsWith(prefix));
+  } catch {
+    return reaped;
+  }
+  for (const e of entries) {
+    const dir = join(tmp, e);
+    let owner: { ownerPid: number; pids: number[] };
+    try {
+      owner = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8'));
+    } catch {
+      continue; // starting right now, or not ours
+    }
+    if (pidAlive(owner.ownerPid)) continue;
+    for (const pid of owner.pids) {
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!cmdline.includes(dir)) continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    reaped.push(dir);
+  }
+  return reaped;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
