@@ -1,0 +1,286 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Counter, Gauge } from 'prom-client';
+import {
+  Backoff,
+  Controller,
+  EventRecorder,
+  Informer,
+  apiEventSink,
+  apiListerWatcher,
+  rawRequest,
+  resourcePath,
+  silentLogger,
+  type EventSink,
+  type KitMetrics,
+  type ListerWatcher,
+  type Logger,
+} from '../kit/index.js';
+import {
+  Aggregator,
+  CONFIGMAP_MAX_BYTES,
+  compileSchema,
+  configMapDataSize,
+  type CompiledSchema,
+  type SourceConfigMap,
+} from './aggregate.js';
+import { SCHEMA_KEY, type ConfigAggregatorOptions } from './flags.js';
+
+export type ConfigMap = SourceConfigMap & {
+  metadata?: SourceConfigMap['metadata'] & { labels?: Record<string, string>; annotations?: Record<string, string> };
+};
+
+/** Writes the aggregate ConfigMap (server-side apply). */
+export interface AggregateWriter {
+  apply(configMap: ConfigMap): Promise<ConfigMap>;
+}
+
+export function apiAggregateWriter(kc: KubeConfig, fieldManager: string, metrics?: KitMetrics): AggregateWriter {
+  return {
+    apply(cm) {
+      metrics?.apiRequests.inc({ verb: 'patch', resource: 'configmaps' });
+      const ref = { apiVersion: 'v1', resource: 'configmaps', namespace: cm.metadata!.namespace };
+      return rawRequest<ConfigMap>(kc, resourcePath(ref, cm.metadata!.name), {
+        method: 'PATCH',
+        query: { fieldManager, force: true },
+        body: cm,
+        contentType: 'application/apply-patch+yaml',
+        timeoutMs: 20_000,
+      });
+    },
+  };
+}
+
+export interface ConfigAggregatorDeps {
+  readonly options: ConfigAggregatorOptions;
+  readonly metrics: KitMetrics;
+  readonly logger?: Logger;
+  /** May this replica write now? */
+  readonly isLeader: () => boolean;
+  /** ListerWatchers of the three watched sets (tests inject fakes). */
+  readonly sources: {
+    readonly apps: ListerWatcher<ConfigMap>;
+    readonly schema: ListerWatcher<ConfigMap>;
+    readonly aggregate: ListerWatcher<ConfigMap>;
+  };
+  readonly writer: AggregateWriter;
+  readonly events: EventSink;
+  /** `reportingInstance` of Events. */
+  readonly identity: string;
+  /** Backoff of the informers after a failed list or watch. @default 800 ms doubling to 30 s */
+  readonly backoff?: () => Backoff;
+}
+
+/** Wires the API server into the deps (production). */
+export function apiDeps(
+  kc: KubeConfig,
+  options: ConfigAggregatorOptions,
+  rest: Pick<ConfigAggregatorDeps, 'metrics' | 'logger' | 'isLeader' | 'identity'>,
+): ConfigAggregatorDeps {
+  const cms = { apiVersion: 'v1', resource: 'configmaps' };
+  const own = { ...cms, namespace: options.namespace };
+  return {
+    ...rest,
+    options,
+    sources: {
+      apps: apiListerWatcher(kc, cms, { labelSelector: options.labelSelector }, rest.metrics),
+      schema: apiListerWatcher(kc, own, { fieldSelector: `metadata.name=${options.schemaConfigMap}` }, rest.metrics),
+      aggregate: apiListerWatcher(kc, own, { fieldSelector: `metadata.name=${options.configmapName}` }, rest.metrics),
+    },
+    writer: apiAggregateWriter(kc, options.fieldManager ?? 'config-aggregator', rest.metrics),
+    events: apiEventSink(kc, rest.metrics),
+  };
+}
+
+const KEY = 'aggregate';
+
+/**
+ * The config aggregator: watches labelled ConfigMaps in all namespaces, the schema ConfigMap and
+ * the aggregate itself; any change enqueues one key; reconcile recomputes the aggregate from the
+ * caches and applies it only when its content differs from what the cluster holds.
+ */
+export class ConfigAggregator {
+  readonly apps: Informer<ConfigMap>;
+  readonly schemaInformer: Informer<ConfigMap>;
+  readonly aggregateInformer: Informer<ConfigMap>;
+  readonly controller: Controller<string>;
+  private readonly aggregator = new Aggregator();
+  private readonly recorder: EventRecorder;
+  private readonly log: Logger;
+  private schema?: CompiledSchema;
+  private schemaTextHash?: string;
+  private resyncTimer?: NodeJS.Timeout;
+  private lastWrite?: { text: string; rvBefore?: string };
+  private readonly m: {
+    entries: Gauge;
+    invalid: Gauge;
+    invalidReported: Counter;
+    schemaValid: Gauge;
+    schemaErrors: Counter;
+    writes: Counter;
+    skipped: Counter<'reason'>;
+    tooLarge: Counter;
+    bytes: Gauge;
+    lastWrite: Gauge;
+  };
+
+  constructor(private readonly deps: ConfigAggregatorDeps) {
+    const { metrics } = deps;
+    this.log = (deps.logger ?? silentLogger()).child({ controller: 'config-aggregator' });
+    const registers = [metrics.registry];
+    this.m = {
+      entries: new Gauge({ name: 'config_aggregator_entries', help: 'Valid entries in the aggregate.', registers }),
+      invalid: new Gauge({ name: 'config_aggregator_invalid_entries', help: 'Entries left out because they are invalid.', registers }),
+      invalidReported: new Counter({ name: 'config_aggregator_invalid_entries_reported_total', help: 'Invalid entries reported (Event + log).', registers }),
+      schemaValid: new Gauge({ name: 'config_aggregator_schema_valid', help: '1 when the schema ConfigMap holds a valid JSON Schema; 0 while the last good one is used.', registers }),
+      schemaErrors: new Counter({ name: 'config_aggregator_schema_errors_total', help: 'Schema ConfigMap versions rejected (missing, not JSON, not a JSON Schema).', registers }),
+      writes: new Counter({ name: 'config_aggregator_writes_total', help: 'Writes of the aggregate ConfigMap.', registers }),
+      skipped: new Counter({ name: 'config_aggregator_writes_skipped_total', help: 'Reconciles that did not write, by reason.', labelNames: ['reason'], registers }),
+      tooLarge: new Counter({ name: 'config_aggregator_aggregate_too_large_total', help: 'Aggregates not written because they exceed the 1 MiB ConfigMap limit.', registers }),
+      bytes: new Gauge({ name: 'config_aggregator_aggregate_bytes', help: 'Size of the last computed aggregate.', registers }),
+      lastWrite: new Gauge({ name: 'config_aggregator_last_write_timestamp_seconds', help: 'When the aggregate was last written.', registers }),
+    };
+    const common = { logger: deps.logger, metrics };
+    const backoff = () => deps.backoff?.();
+    this.apps = new Informer({ name: 'app-configs', listerWatcher: deps.sources.apps, backoff: backoff(), ...common });
+    this.schemaInformer = new Informer({ name: 'schema', listerWatcher: deps.sources.schema, backoff: backoff(), ...common });
+    this.aggregateInformer = new Informer({ name: 'aggregate', listerWatcher: deps.sources.aggregate, backoff: backoff(), ...common });
+    this.controller = new Controller({ name: 'config-aggregator', reconciler: this, ...common });
+    this.recorder = new EventRecorder({ sink: deps.events, component: 'config-aggregator', instance: deps.identity, logger: deps.logger });
+    const enqueue = () => this.controller.queue.addAfter(KEY, deps.options.debounceMs);
+    for (const inf of [this.apps, this.schemaInformer, this.aggregateInformer]) {
+      inf.addHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue, onSync: enqueue });
+    }
+  }
+
+  /** Starts caches and the worker; writes happen only while `isLeader()`. */
+  start(): void {
+    this.apps.start();
+    this.schemaInformer.start();
+    this.aggregateInformer.start();
+    this.controller.start();
+    if (this.deps.options.resyncIntervalMs > 0) {
+      this.resyncTimer = setInterval(() => this.controller.queue.add(KEY), this.deps.options.resyncIntervalMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    await this.controller.stop();
+    await Promise.all([this.apps.stop(), this.schemaInformer.stop(), this.aggregateInformer.stop()]);
+  }
+
+  /** Becoming leader: recompute at once. */
+  onStartedLeading(): void {
+    this.lastWrite = undefined;
+    this.controller.queue.add(KEY);
+  }
+
+  /** Readiness: every cache has completed its first full list. */
+  notReadyReason(): string | undefined {
+    const pending = [this.apps, this.schemaInformer, this.aggregateInformer].filter((i) => !i.hasSynced()).map((i) => i.name);
+    return pending.length ? `waiting for first sync of ${pending.join(', ')}` : undefined;
+  }
+
+  async reconcile(): Promise<void> {
+    if (!this.deps.isLeader()) return;
+    if (this.notReadyReason()) return this.skip('not_synced');
+    const o = this.deps.options;
+    const schema = await this.currentSchema();
+    if (!schema) return this.skip('no_schema');
+
+    const agg = this.aggregator.build(this.apps.list(), schema);
+    this.m.entries.set(agg.entries);
+    this.m.invalid.set(agg.invalid.length);
+
+    const current = this.aggregateInformer.get(o.namespace, o.configmapName);
+    const data = { ...(current?.data ?? {}), [o.configmapKey]: agg.text };
+    const size = configMapDataSize(data);
+    this.m.bytes.set(Buffer.byteLength(agg.text));
+    let wrote = false;
+    if (size > CONFIGMAP_MAX_BYTES) {
+      this.m.tooLarge.inc();
+      const message = `aggregate of ${agg.entries} entries is ${size} bytes, over the ConfigMap limit of ${CONFIGMAP_MAX_BYTES}; keeping the last good aggregate`;
+      this.log.error({ bytes: size, entries: agg.entries }, message);
+      if (current) await this.recorder.record(withKind(current), 'Warning', 'AggregateTooLarge', message, `too-large/${size}/${current.metadata?.resourceVersion}`);
+      this.skip('too_large');
+    } else if (current?.data?.[o.configmapKey] === agg.text) {
+      this.skip('unchanged');
+    } else if (this.lastWrite?.text === agg.text && this.lastWrite.rvBefore === current?.metadata?.resourceVersion) {
+      this.skip('own_write_in_flight');
+    } else {
+      if (!this.deps.isLeader()) return this.skip('lost_lease');
+      const rvBefore = current?.metadata?.resourceVersion;
+      await this.deps.writer.apply({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: o.configmapName, namespace: o.namespace, labels: { 'app.kubernetes.io/managed-by': 'config-aggregator' } },
+        data: { [o.configmapKey]: agg.text },
+      });
+      this.lastWrite = { text: agg.text, rvBefore };
+      this.m.writes.inc();
+      this.m.lastWrite.setToCurrentTime();
+      wrote = true;
+      this.log.info({ entries: agg.entries, invalid: agg.invalid.length, bytes: size, handEdited: current !== undefined && rvBefore !== undefined }, 'aggregate written');
+    }
+    await this.reportInvalid(agg.invalid, schema);
+    void wrote;
+  }
+
+  private skip(reason: string): void {
+    this.m.skipped.inc({ reason });
+  }
+
+  /** The schema to validate with: the ConfigMap's when valid, else the last good one (Event + metric). */
+  private async currentSchema(): Promise<CompiledSchema | undefined> {
+    const o = this.deps.options;
+    const cm = this.schemaInformer.get(o.namespace, o.schemaConfigMap);
+    const text = cm?.data?.[SCHEMA_KEY];
+    const textHash = cm ? `${cm.metadata?.uid}/${cm.metadata?.resourceVersion}` : 'missing';
+    if (textHash === this.schemaTextHash) return this.schema;
+    this.schemaTextHash = textHash;
+    const result = compileSchema(text);
+    if (result.ok) {
+      this.schema = result.schema;
+      this.m.schemaValid.set(1);
+      this.log.info({ schemaHash: result.schema.hash }, 'schema loaded');
+      return this.schema;
+    }
+    this.m.schemaValid.set(0);
+    this.m.schemaErrors.inc();
+    const reason = cm && text === undefined ? `key ${SCHEMA_KEY} is missing` : result.reason;
+    const keeping = this.schema ? 'keeping the last good schema' : 'no good schema yet: the aggregate is not written';
+    const message = `${o.namespace}/${o.schemaConfigMap}: ${reason}; ${keeping}`;
+    this.log.error({ schemaConfigMap: o.schemaConfigMap }, message);
+    if (cm) await this.recorder.record(withKind(cm), 'Warning', 'InvalidSchema', message);
+    return this.schema;
+  }
+
+  private async reportInvalid(invalid: ReturnType<Aggregator['build']>['invalid'], schema: CompiledSchema): Promise<void> {
+    const work: Array<() => Promise<unknown>> = [];
+    for (const e of invalid) {
+      const dedup = `${e.uid}/${e.resourceVersion}/${e.key}/${schema.hash}`;
+      const where = e.pointer ? `at ${e.pointer}` : '';
+      const message = `data key "${e.key}" ${where ? `${where}: ` : ''}${e.reason}; entry left out of the aggregate ${this.deps.options.namespace}/${this.deps.options.configmapName}`;
+      const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: e.name, namespace: e.namespace, uid: e.uid, resourceVersion: e.resourceVersion } };
+      work.push(async () => {
+        const recorded = await this.recorder.record(obj, 'Warning', 'InvalidConfig', message, dedup);
+        if (recorded) {
+          this.m.invalidReported.inc();
+          this.log.warn({ namespace: e.namespace, name: e.name, key: e.key, pointer: e.pointer, reason: e.reason }, 'invalid application config left out');
+        }
+      });
+    }
+    // A few Events at a time: a flood of invalid entries must not flood the API server.
+    const running: Promise<unknown>[] = [];
+    for (const w of work) {
+      running.push(w());
+      if (running.length >= 8) await Promise.allSettled(running.splice(0));
+    }
+    await Promise.allSettled(running);
+  }
+}
+
+function withKind(cm: ConfigMap): ConfigMap {
+  return { ...cm, apiVersion: 'v1', kind: 'ConfigMap' };
+}
