@@ -1,4 +1,5 @@
 import { ModuleOutputsError } from './errors.js';
+import { K8S_RULES } from './rules.js';
 import { mergeParsed, type MergeOptions } from './merge.js';
 import { checkModuleName, parseHcl, propsToHcl, splitCount, terraformOutputToHcl, type ParsedModule } from './parse.js';
 import { renderPodSpecParts, type RenderOptions } from './render.js';
@@ -104,6 +105,8 @@ export class ModuleOutputs {
 
   /** Adds a ConfigMap loaded with `envFrom` (after the modules' own, so it wins over them). */
   public withEnvFromConfigMap(name: string, module = 'component'): ModuleOutputs {
+    const reason = K8S_RULES.dnsSubdomain(name);
+    if (reason) throw new ModuleOutputsError(module, '/env_configmap', reason);
     const entry: EnvFromEntry = { kind: 'configMap', name, module, path: '/env_configmap' };
     return new ModuleOutputs(this.modules, { ...this.parsed, envFrom: [...this.parsed.envFrom, entry] });
   }

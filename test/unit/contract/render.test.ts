@@ -89,5 +89,6 @@ describe('toPodSpecParts', () => {
     const rest = m.withoutLiteralEnv().withEnvFromConfigMap('component-env');
     expect(rest.toPodSpecParts().env.map((e) => e.name)).toEqual(['S']);
     expect(rest.toPodSpecParts().envFrom).toEqual([{ configMapRef: { name: 'component-env' } }]);
+    expect(() => m.withEnvFromConfigMap('Bad_Name', 'control-plane')).toThrow(/module "control-plane": \/env_configmap: "Bad_Name" is not a valid Kubernetes object name/);
   });
 });
