@@ -83,6 +83,17 @@ if [[ -n "${PLATFORM_CONSTRUCTS_K8S_ASSETS:-}" ]]; then
   exit 0
 fi
 
+# --- all cached? (then Go is not needed) -------------------------------------
+if [[ $FORCE == 0 ]] &&
+  verify "$(bin_path etcd)" etcd "$ETCD_VERSION" &&
+  verify "$(bin_path kube-apiserver)" kube-apiserver "$K8S_VERSION" &&
+  verify "$(bin_path kube-controller-manager)" kube-controller-manager "$K8S_VERSION"; then
+  for c in etcd kube-apiserver kube-controller-manager; do
+    log "cached: $(bin_path "$c")"
+  done
+  exit 0
+fi
+
 # --- Go toolchain -------------------------------------------------------------
 # PLATFORM_CONSTRUCTS_GO names the go binary; else `go` on PATH, else /usr/local/go/bin/go.
 GO="${PLATFORM_CONSTRUCTS_GO:-}"
@@ -105,6 +116,14 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 export GOPROXY="${GOPROXY:-$(go env GOPROXY)}"
 BUILD_ROOT="$CACHE_ROOT/build"
 mkdir -p "$BUILD_ROOT"
+# One build at a time per cache (parallel test runs wait, then find the binaries).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_ROOT/.build.lock"
+  if ! flock -n 9; then
+    log "another build holds $CACHE_ROOT/.build.lock; waiting for it ..."
+    flock 9
+  fi
+fi
 LDFLAGS_BASE="-s -w"
 
 # --- etcd ---------------------------------------------------------------------

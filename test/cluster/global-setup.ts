@@ -31,5 +31,18 @@ export async function teardown(): Promise<void> {
   const cluster = (globalThis as Holder)[KEY];
   delete (globalThis as Holder)[KEY];
   delete process.env[TEST_CLUSTER_ENV];
-  await cluster?.stop();
+  if (!cluster) return;
+  const pids = Object.entries(cluster.pids).filter(([, pid]) => pid !== undefined) as [string, number][];
+  await cluster.stop();
+  const left = pids.filter(([, pid]) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (left.length > 0) {
+    throw new Error(`the test cluster left processes behind: ${left.map(([c, pid]) => `${c} (pid ${pid})`).join(', ')}`);
+  }
 }
