@@ -68,13 +68,15 @@ export interface ConfigAggregatorDeps {
   readonly identity: string;
   /** Backoff of the informers after a failed list or watch. @default 800 ms doubling to 30 s */
   readonly backoff?: () => Backoff;
+  /** Server-side watch timeout of the informers. @default 300 */
+  readonly watchTimeoutSeconds?: number;
 }
 
 /** Wires the API server into the deps (production). */
 export function apiDeps(
   kc: KubeConfig,
   options: ConfigAggregatorOptions,
-  rest: Pick<ConfigAggregatorDeps, 'metrics' | 'logger' | 'isLeader' | 'identity'>,
+  rest: Pick<ConfigAggregatorDeps, 'metrics' | 'logger' | 'isLeader' | 'identity' | 'watchTimeoutSeconds'>,
 ): ConfigAggregatorDeps {
   const cms = { apiVersion: 'v1', resource: 'configmaps' };
   const own = { ...cms, namespace: options.namespace };
@@ -139,12 +141,12 @@ export class ConfigAggregator {
       bytes: new Gauge({ name: 'config_aggregator_aggregate_bytes', help: 'Size of the last computed aggregate.', registers }),
       lastWrite: new Gauge({ name: 'config_aggregator_last_write_timestamp_seconds', help: 'When the aggregate was last written.', registers }),
     };
-    const common = { logger: deps.logger, metrics };
+    const common = { logger: deps.logger, metrics, watchTimeoutSeconds: deps.watchTimeoutSeconds };
     const backoff = () => deps.backoff?.();
     this.apps = new Informer({ name: 'app-configs', listerWatcher: deps.sources.apps, backoff: backoff(), ...common });
     this.schemaInformer = new Informer({ name: 'schema', listerWatcher: deps.sources.schema, backoff: backoff(), ...common });
     this.aggregateInformer = new Informer({ name: 'aggregate', listerWatcher: deps.sources.aggregate, backoff: backoff(), ...common });
-    this.controller = new Controller({ name: 'config-aggregator', reconciler: this, ...common });
+    this.controller = new Controller({ name: 'config-aggregator', reconciler: this, logger: deps.logger, metrics });
     this.recorder = new EventRecorder({ sink: deps.events, component: 'config-aggregator', instance: deps.identity, logger: deps.logger });
     const enqueue = () => this.controller.queue.addAfter(KEY, deps.options.debounceMs);
     for (const inf of [this.apps, this.schemaInformer, this.aggregateInformer]) {

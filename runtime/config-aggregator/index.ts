@@ -16,6 +16,7 @@ export async function runConfigAggregator(flags: FlagValues): Promise<void> {
         logger: ctx.logger,
         isLeader: ctx.isLeader,
         identity: ctx.identity,
+        watchTimeoutSeconds: ctx.watchTimeoutSeconds,
       }),
     );
     ctx.health.addReadinessCheck('informers-synced', () => controller.notReadyReason());

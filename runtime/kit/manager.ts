@@ -18,6 +18,7 @@ export const MANAGER_FLAGS: readonly FlagSpec[] = [
   { name: 'lease-duration', type: 'duration', default: '15s', description: 'How long others wait before taking over a lease that is not renewed.' },
   { name: 'renew-deadline', type: 'duration', default: '10s', description: 'The leader stops writing when it could not renew for this long.' },
   { name: 'retry-period', type: 'duration', default: '2s', description: 'Time between lease acquire/renew attempts.' },
+  { name: 'watch-timeout', type: 'duration', default: '5m', description: 'Server-side timeout of each watch (randomized up to twice that); the watch then resumes from its resourceVersion.' },
 ];
 
 /** What a controller's setup gets from the manager. */
@@ -32,6 +33,8 @@ export interface ManagerContext {
   isLeader(): boolean;
   /** Aborted on SIGTERM/SIGINT. */
   readonly signal: AbortSignal;
+  /** `--watch-timeout` in seconds, for informers. */
+  readonly watchTimeoutSeconds: number;
 }
 
 /** A started controller. */
@@ -92,6 +95,7 @@ export async function runManager(
     identity,
     isLeader: () => (elector ? elector.isLeader() : !signal.aborted),
     signal,
+    watchTimeoutSeconds: Math.max(1, Math.round(((flags['watch-timeout'] as number | undefined) ?? 300_000) / 1000)),
   };
   runnable = await setup(ctx);
   if (elector) {
