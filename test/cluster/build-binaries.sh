@@ -13,6 +13,9 @@
 #
 # Usage: test/cluster/build-binaries.sh [--print-dir <component>] [--force]
 set -euo pipefail
+# The body is one compound command, so bash parses it whole before running it
+# (editing this file during a long build cannot break the running build).
+{
 
 # Keep in sync with versions.json (read by the TypeScript harness).
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,7 +64,7 @@ while [[ $# -gt 0 ]]; do
       exit 0
       ;;
     -h | --help)
-      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
       exit 0
       ;;
     *) die "unknown argument '$1' (try --help)" ;;
@@ -215,3 +218,5 @@ build_kubernetes
 for c in etcd kube-apiserver kube-controller-manager; do
   log "ok: $(bin_path "$c")"
 done
+exit 0
+}
