@@ -67,7 +67,6 @@ export class ModuleOutputs {
   /** Names of the modules these outputs come from, in merge order. */
   public readonly modules: readonly string[];
   private readonly parsed: ParsedModule;
-  private rendered?: PodSpecParts;
 
   private constructor(modules: readonly string[], parsed: ParsedModule) {
     this.modules = Object.freeze([...modules]);
@@ -113,16 +112,8 @@ export class ModuleOutputs {
 
   /** The env, envFrom, volumes and mounts a pod gets from these modules, as plain Kubernetes JSON. */
   public toPodSpecParts(options: RenderOptions = {}): PodSpecParts {
-    if (options.claimNamePrefix !== undefined) return renderPodSpecParts(this.parsed, options);
-    this.rendered ??= renderPodSpecParts(this.parsed);
-    return clone(this.rendered);
+    // Rendered afresh each time: callers own (and may mutate) what they get, and rendering costs
+    // less than copying a cached result.
+    return renderPodSpecParts(this.parsed, options);
   }
-}
-
-/**
- * Callers may mutate what they get; the cache must stay intact. (Not `structuredClone`: inside a
- * `vm` context, as under Jest, its objects carry another realm's prototype and cdk8s drops fields.)
- */
-function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }

@@ -1,8 +1,12 @@
 /**
- * Synthesis of N components that each consume 3 modules: through the contract (modules parsed
- * and validated, merged, rendered, applied to an L1 Deployment) versus a hand-written raw
- * `ApiObject` baseline that builds the same JSON directly. Each (path, N) runs in a fresh child
- * process, alternating paths, several rounds; the table shows medians and the ratio.
+ * Synthesis of N components that each consume 3 modules:
+ * - `contract`: modules parsed and validated, merged, rendered and applied to the pod spec of an
+ *   `ApiObject` Deployment: the cost of the contract itself;
+ * - `contract+L1`: the same parts in a typed L1 `k8s.KubeDeployment` (what the example does; the
+ *   L1 classes re-map every field at synth);
+ * - `baseline`: a hand-written raw `ApiObject` that builds the same JSON directly.
+ * All three must synthesize byte-identical YAML. Each (path, N) runs in a fresh child process,
+ * rotating the order, several rounds; the table shows medians and ratios to the baseline.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +15,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { applyToPodSpec, ModuleOutputs } from '../../lib/contract/index.js';
 import { resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/index.js';
 
-type PathName = 'contract' | 'baseline';
+type PathName = 'contract' | 'contract+L1' | 'baseline';
+const PATHS: PathName[] = ['contract', 'contract+L1', 'baseline'];
 
 /** Three modules per component, with per-component values so nothing is shared or cached. */
 function modulesFor(i: number) {
@@ -37,13 +42,34 @@ function container(i: number) {
   return { name: 'main', image: `component:${i}`, securityContext: restrictedContainerSecurityContext() };
 }
 
-function viaContract(chart: Chart, i: number): void {
+function contractParts(i: number) {
   const m = modulesFor(i);
-  const outputs = ModuleOutputs.merge([
+  return ModuleOutputs.merge([
     ModuleOutputs.fromObject('queue', m.queue),
     ModuleOutputs.fromObject('db', m.db),
     ModuleOutputs.fromObject('storage', m.storage),
-  ]);
+  ]).toPodSpecParts();
+}
+
+function viaContract(chart: Chart, i: number): void {
+  new ApiObject(chart, `c${i}`, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `component-${i}` },
+    spec: {
+      selector: { matchLabels: { app: `component-${i}` } },
+      template: {
+        metadata: { labels: { app: `component-${i}` } },
+        spec: applyToPodSpec(
+          { securityContext: restrictedPodSecurityContext(), containers: [{ ...container(i), resources: PLAIN_RESOURCES }] },
+          contractParts(i),
+        ),
+      },
+    },
+  });
+}
+
+function viaContractL1(chart: Chart, i: number): void {
   new k8s.KubeDeployment(chart, `c${i}`, {
     metadata: { name: `component-${i}` },
     spec: {
@@ -52,12 +78,14 @@ function viaContract(chart: Chart, i: number): void {
         metadata: { labels: { app: `component-${i}` } },
         spec: applyToPodSpec<k8s.PodSpec>(
           { securityContext: restrictedPodSecurityContext(), containers: [{ ...container(i), resources: resourceRequirements() }] },
-          outputs.toPodSpecParts(),
+          contractParts(i),
         ),
       },
     },
   });
 }
+
+const PLAIN_RESOURCES = { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } };
 
 /** What a careful engineer writes by hand: the same JSON, no validation, no conflict checks. */
 function viaBaseline(chart: Chart, i: number): void {
@@ -80,7 +108,7 @@ function viaBaseline(chart: Chart, i: number): void {
           securityContext: restrictedPodSecurityContext(),
           containers: [{
             ...container(i),
-            resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+            resources: PLAIN_RESOURCES,
             env,
             envFrom: [{ secretRef: { name: `mq-${i}-credentials` } }],
             volumeMounts: [
@@ -105,7 +133,8 @@ function child(path: PathName, n: number): void {
   const start = process.hrtime.bigint();
   const app = new App();
   const chart = new Chart(app, 'bench');
-  for (let i = 0; i < n; i++) (path === 'contract' ? viaContract : viaBaseline)(chart, i);
+  const build = { contract: viaContract, 'contract+L1': viaContractL1, baseline: viaBaseline }[path];
+  for (let i = 0; i < n; i++) build(chart, i);
   const yaml = app.synthYaml();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: yaml.length, hash: hash(yaml) }));
@@ -128,21 +157,27 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function main(): void {
   const sizes = (process.env.BENCH_SIZES ?? '100,1000,3000').split(',').map(Number);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const rows: string[][] = [['N', 'contract ms', 'baseline ms', 'time ratio', 'contract MB', 'baseline MB', 'memory ratio', 'same YAML']];
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const rows: string[][] = [['N', 'baseline ms', 'contract ms', 'ratio', 'contract+L1 ms', 'ratio', 'baseline MB', 'contract MB', 'ratio', 'same YAML']];
   for (const n of sizes) {
-    const runs: Record<PathName, Array<ReturnType<typeof runChild>>> = { contract: [], baseline: [] };
+    const runs = Object.fromEntries(PATHS.map((p) => [p, [] as Array<ReturnType<typeof runChild>>])) as Record<PathName, Array<ReturnType<typeof runChild>>>;
     for (let r = 0; r < rounds; r++) {
-      // Alternate which path goes first so drift on a noisy machine hits both alike.
-      const order: PathName[] = r % 2 ? ['baseline', 'contract'] : ['contract', 'baseline'];
-      for (const p of order) runs[p].push(runChild(p, n));
+      // Rotate the order so drift on a noisy machine hits every path alike.
+      for (let k = 0; k < PATHS.length; k++) {
+        const p = PATHS[(k + r) % PATHS.length];
+        runs[p].push(runChild(p, n));
+      }
     }
-    const t = { c: median(runs.contract.map((x) => x.ms)), b: median(runs.baseline.map((x) => x.ms)) };
-    const m = { c: median(runs.contract.map((x) => x.maxRssMb)), b: median(runs.baseline.map((x) => x.maxRssMb)) };
+    const ms = (p: PathName) => median(runs[p].map((x) => x.ms));
+    const mb = (p: PathName) => median(runs[p].map((x) => x.maxRssMb));
+    const same = PATHS.every((p) => runs[p][0].hash === runs.baseline[0].hash);
     rows.push([
-      String(n), t.c.toFixed(0), t.b.toFixed(0), `${(t.c / t.b).toFixed(2)}x`,
-      m.c.toFixed(0), m.b.toFixed(0), `${(m.c / m.b).toFixed(2)}x`,
-      runs.contract[0].hash === runs.baseline[0].hash ? 'yes' : 'NO',
+      String(n),
+      ms('baseline').toFixed(0),
+      ms('contract').toFixed(0), `${(ms('contract') / ms('baseline')).toFixed(2)}x`,
+      ms('contract+L1').toFixed(0), `${(ms('contract+L1') / ms('baseline')).toFixed(2)}x`,
+      mb('baseline').toFixed(0), mb('contract').toFixed(0), `${(mb('contract') / mb('baseline')).toFixed(2)}x`,
+      same ? 'yes' : 'NO',
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -150,7 +185,7 @@ function main(): void {
     console.log(`| ${r.map((c, i) => c.padStart(widths[i])).join(' | ')} |`);
     if (k === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   }
-  console.log(`\nmedian of ${rounds} runs each, one fresh process per run (time includes building the app and synthYaml; memory is peak RSS).`);
+  console.log(`\nmedian of ${rounds} runs each, one fresh process per run (time: building the app and synthYaml; memory: peak RSS).`);
 }
 
 if (process.argv[2] === '--child') child(process.argv[3] as PathName, Number(process.argv[4]));
