@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { ensureBinaries, type Component } from './binaries.js';
 import { ClusterClient } from './client.js';
 import { createPki, type Pki } from './pki.js';
-import { assertPortFree, freePort, ManagedProcess, reapStaleClusters, removeOnExit, sleep } from './process.js';
+import { assertPortFree, freePorts, ManagedProcess, reapStaleClusters, removeOnExit, sleep } from './process.js';
 
 const DIR_PREFIX = 'platform-constructs-cluster-';
 
@@ -177,12 +177,10 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   try {
     if (opts.apiServerPort) await assertPortFree(opts.apiServerPort, 'kube-apiserver');
     if (opts.etcdPort) await assertPortFree(opts.etcdPort, 'etcd');
-    const [pki, etcdPort, peerPort, apiPort] = await Promise.all([
-      createPki(dir),
-      opts.etcdPort ?? freePort(),
-      freePort(),
-      opts.apiServerPort ?? freePort(),
-    ]);
+    const [pki, ports] = await Promise.all([createPki(dir), freePorts(3)]);
+    const etcdPort = opts.etcdPort ?? ports[0];
+    const peerPort = ports[1];
+    const apiPort = opts.apiServerPort ?? ports[2];
     const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
     const server = `https://127.0.0.1:${apiPort}`;
     const tls = {
