@@ -18,6 +18,12 @@ import { createPki, type Pki } from './pki.js';
 import { assertPortFree, freePorts, ManagedProcess, reapStaleClusters, removeOnExit, sleep } from './process.js';
 
 const DIR_PREFIX = 'platform-constructs-cluster-';
+/**
+ * SIGTERM-to-SIGKILL grace of kube-apiserver and kube-controller-manager. Both keep
+ * no state of their own (every acknowledged write is in etcd), and kube-apiserver
+ * lingers about 5 s after it stopped listening; etcd gets the default 5 s.
+ */
+const STATELESS_GRACE_MS = 1000;
 
 export interface StartClusterOptions {
   /** Also run kube-controller-manager (garbage collection, namespace deletion, ServiceAccounts, workloads). @default false */
@@ -83,7 +89,7 @@ export class Cluster extends ClusterClient {
    * (watches break; clients must relist). Resolves once it is ready again.
    */
   async restartApiServer(): Promise<void> {
-    await this.procs.apiserver.stop();
+    await this.procs.apiserver.stop(STATELESS_GRACE_MS);
     this.procs.apiserver = await this.startApiServer();
   }
 
@@ -91,8 +97,8 @@ export class Cluster extends ClusterClient {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.procs.kcm?.stop();
-    await this.procs.apiserver.stop();
+    await this.procs.kcm?.stop(STATELESS_GRACE_MS);
+    await this.procs.apiserver.stop(STATELESS_GRACE_MS);
     await this.procs.etcd.stop();
     if (this.keepDir) await rm(join(this.dir, 'owner.json'), { force: true });
     else await rm(this.dir, { recursive: true, force: true });
