@@ -1,7 +1,8 @@
 /**
  * Proof that the shared test cluster is a real one: RBAC denies and then allows
  * per the Role we synthesize, PodSecurity rejects a privileged pod in a restricted
- * namespace, and the controller manager garbage-collects owned objects.
+ * namespace, and the controller manager garbage-collects owned objects and deletes
+ * namespaces.
  */
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
@@ -142,5 +143,21 @@ describe('garbage collection', () => {
     );
     expect(await cluster.get(orphan)).toBeDefined();
     await cluster.deleteNamespace(ns);
+  }, 90_000);
+});
+
+describe('namespace deletion', () => {
+  test('a deleted namespace is emptied and removed (kube-controller-manager runs)', async () => {
+    const ns = await cluster.createNamespace('doomed');
+    await cluster.applyObjects(
+      [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'content' }, data: { k: 'v' } }],
+      { fieldManager: 'harness-test', namespace: ns },
+    );
+    await cluster.deleteNamespace(ns);
+    const nsObject: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } };
+    await cluster.waitFor('the namespace to disappear', async () => (await cluster.get(nsObject)) === undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
   }, 90_000);
 });
