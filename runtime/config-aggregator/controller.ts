@@ -223,7 +223,7 @@ export class ConfigAggregator {
       this.m.writes.inc();
       this.m.lastWrite.setToCurrentTime();
       wrote = true;
-      this.log.info({ entries: agg.entries, invalid: agg.invalid.length, bytes: size, handEdited: current !== undefined && rvBefore !== undefined }, 'aggregate written');
+      this.log.info({ entries: agg.entries, invalid: agg.invalid.length, bytes: size, created: current === undefined }, 'aggregate written');
     }
     await this.reportInvalid(agg.invalid, schema);
     void wrote;

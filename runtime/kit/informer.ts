@@ -249,7 +249,9 @@ export class Informer<T extends KubernetesObject> {
       if (signal.aborted) return;
       for (const item of page.items ?? []) items.push(this.transform(item));
       if (!cont) rv = page.metadata?.resourceVersion ?? '';
-      cont = page.metadata?._continue || undefined;
+      // Raw JSON says `continue`; client-node's typed models rename it `_continue`.
+      const meta = page.metadata as { continue?: string; _continue?: string } | undefined;
+      cont = meta?.continue || meta?._continue || undefined;
     } while (cont);
     this.replace(items, rv);
     this.log.info({ objects: items.length, resourceVersion: rv, reason, ms: Date.now() - started }, 'listed');

@@ -14,6 +14,8 @@ let cluster: Cluster;
 let ctrl: ControllerProcess | undefined;
 let ns: string;
 let appNs: string;
+let kubeconfigPath: string;
+let controllerArgs: string[];
 const labelKey = 'test.platform-constructs.io/app-config';
 const labels = { [labelKey]: randomSuffix(8) };
 
@@ -43,8 +45,10 @@ beforeAll(async () => {
   appNs = await cluster.createNamespace('team');
   const { aggregator, args } = await deployAggregator(cluster, ns, { appConfigLabel: `${labelKey}=${labels[labelKey]}` });
   const kubeconfig = await serviceAccountKubeconfig(cluster, ns, aggregator.serviceAccountName);
+  kubeconfigPath = kubeconfig;
   // Watches time out after 2-4 s so that the compaction test sees a resume soon.
-  ctrl = await ControllerProcess.start({ kubeconfig, namespace: ns, podName: 'aggregator-0', args: [...args, '--watch-timeout=2s'] });
+  controllerArgs = [...args, '--watch-timeout=2s'];
+  ctrl = await ControllerProcess.start({ kubeconfig, namespace: ns, podName: 'aggregator-0', args: controllerArgs });
   await ctrl.waitReady();
   await waitFor('leadership', () => ctrl!.isLeader(), 30_000);
 }, 600_000);
@@ -52,6 +56,35 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctrl?.stop();
   await cluster?.stop();
+});
+
+it('a first list longer than one page (500) is read whole', async () => {
+  // More labelled ConfigMaps than one page, then a restart of the controller: its first List pages.
+  const many = await cluster.createNamespace('many');
+  const names = Array.from({ length: 620 }, (_, i) => `cfg-${String(i).padStart(3, '0')}`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < names.length) {
+        const name = names[next++];
+        await cluster.request('POST', `/api/v1/namespaces/${many}/configmaps`, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, labels },
+          data: { config: GOOD_CONFIG.replace('svc', name) },
+        });
+      }
+    }),
+  );
+  await waitFor('all aggregated', async () => (await services()).length === 620, 15_000, 200);
+  await ctrl!.stop();
+  ctrl = await ControllerProcess.start({ kubeconfig: kubeconfigPath, namespace: ns, podName: 'aggregator-1', args: controllerArgs });
+  await ctrl.waitReady();
+  await waitFor('leadership', () => ctrl!.isLeader(), 30_000);
+  expect(await ctrl.metric('kit_informer_objects', { informer: 'app-configs' })).toBe(620);
+  expect(await ctrl.metric('kit_api_requests_total', { verb: 'list', resource: 'configmaps' })).toBeGreaterThanOrEqual(4); // 2 pages + schema + aggregate
+  await cluster.request('DELETE', `/api/v1/namespaces/${many}/configmaps?labelSelector=${encodeURIComponent(`${labelKey}=${labels[labelKey]}`)}`);
+  await waitFor('all deleted', async () => (await services()).length === 0, 60_000, 200);
 });
 
 it('a watch that resumes from compacted history gets 410 Gone and relists', async () => {

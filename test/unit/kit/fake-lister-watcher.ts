@@ -26,7 +26,8 @@ export class FakeListerWatcher<T extends KubernetesObject> implements ListerWatc
     const limit = options.limit ?? all.length;
     const items = all.slice(start, start + limit).map((o) => structuredClone(o));
     const next = start + limit < all.length ? String(start + limit) : undefined;
-    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.rv), _continue: next }, items };
+    // The wire form (`continue`), as the API server sends it.
+    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.rv), continue: next } as never, items };
   }
 
   async watch(options: WatchOptions, onEvent: (t: WatchEventType, o: any) => void, onDone: (e: unknown) => void) {
