@@ -1,0 +1,66 @@
+import { Construct } from 'constructs';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { isDns1123Subdomain } from '../../lib/k8s/index.js';
+import { ARMONIK_ADAPTERS } from './adapters.js';
+
+/** Props of {@link ExternalMongoDb}. */
+export interface ExternalMongoDbProps {
+  /** Host name of the server or replica set seed (e.g. a managed cluster's). */
+  readonly host: string;
+  /** Port. @default 27017 */
+  readonly port?: number;
+  /** `MongoDB__DatabaseName`. @default 'database' */
+  readonly databaseName?: string;
+  /** `MongoDB__AuthSource`. @default the database name */
+  readonly authSource?: string;
+  /** `MongoDB__ReplicaSet`. @default none (not set) */
+  readonly replicaSet?: string;
+  /** `MongoDB__DirectConnection`. @default false */
+  readonly directConnection?: boolean;
+  /** Secret with the user (keys `username`, `password`); referenced, never read. */
+  readonly credentialsSecret: string;
+  /**
+   * Secret with the CA bundle (key `mongodb-ca-cert`), mounted at `/mongodb/certificate/`; TLS is
+   * on when given. @default none: TLS with the system's trust store
+   */
+  readonly caSecret?: string;
+}
+
+/**
+ * A MongoDB that lives elsewhere (Atlas, DocumentDB, a platform team's cluster): props in, the
+ * table storage contract out (`Components__TableStorage`, `MongoDB__*`, credentials by
+ * `env_from_secret`, the CA by `mount_secret` at `/mongodb/certificate/` like the in-cluster
+ * module), nothing deployed.
+ */
+export class ExternalMongoDb extends Construct implements IModule {
+  public readonly outputs: ModuleOutputs;
+
+  constructor(scope: Construct, id: string, props: ExternalMongoDbProps) {
+    super(scope, id);
+    const where = `ExternalMongoDb ${this.node.path}`;
+    if (!/^[A-Za-z0-9.-]+$/.test(props.host)) throw new Error(`${where}: host: "${props.host}" is not a host name`);
+    const port = props.port ?? 27017;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: port: ${port} is not a TCP port`);
+    if (!isDns1123Subdomain(props.credentialsSecret)) throw new Error(`${where}: credentialsSecret: "${props.credentialsSecret}" is not a valid Secret name`);
+    if (props.caSecret !== undefined && !isDns1123Subdomain(props.caSecret)) throw new Error(`${where}: caSecret: "${props.caSecret}" is not a valid Secret name`);
+    const database = props.databaseName ?? 'database';
+    this.outputs = ModuleOutputs.of(this.node.id, {
+      env: {
+        Components__TableStorage: ARMONIK_ADAPTERS.mongodb.tableStorage,
+        MongoDB__Host: props.host,
+        MongoDB__Port: port,
+        MongoDB__Tls: true,
+        MongoDB__DatabaseName: database,
+        MongoDB__AuthSource: props.authSource ?? database,
+        MongoDB__DirectConnection: props.directConnection ?? false,
+        ...(props.replicaSet ? { MongoDB__ReplicaSet: props.replicaSet } : {}),
+        ...(props.caSecret ? { MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' } : {}),
+      },
+      envFromSecret: {
+        MongoDB__User: { secret: props.credentialsSecret, field: 'username' },
+        MongoDB__Password: { secret: props.credentialsSecret, field: 'password' },
+      },
+      ...(props.caSecret ? { mountSecret: { 'mongo-certificate': { secret: props.caSecret, path: '/mongodb/certificate/', mode: '0644' } } } : {}),
+    });
+  }
+}

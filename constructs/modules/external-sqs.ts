@@ -1,0 +1,36 @@
+import { Construct } from 'constructs';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ARMONIK_ADAPTERS } from './adapters.js';
+
+/** Props of {@link ExternalSqs}. */
+export interface ExternalSqsProps {
+  /** `SQS__ServiceURL`, e.g. `https://sqs.eu-west-3.amazonaws.com`. */
+  readonly serviceUrl: string;
+  /** `SQS__Prefix`: prefix of the queues ArmoniK creates (one per partition). @default 'armonik' */
+  readonly prefix?: string;
+}
+
+/**
+ * Amazon SQS as ArmoniK's queue: the SQS queue adaptor env; credentials come from the pod's
+ * cloud identity (IRSA / Pod Identity on the consumers' ServiceAccount), so no Secret is
+ * referenced; nothing deployed.
+ */
+export class ExternalSqs extends Construct implements IModule {
+  public readonly outputs: ModuleOutputs;
+
+  constructor(scope: Construct, id: string, props: ExternalSqsProps) {
+    super(scope, id);
+    const where = `ExternalSqs ${this.node.path}`;
+    if (!/^https?:\/\/[^\s/]+/.test(props.serviceUrl)) throw new Error(`${where}: serviceUrl: "${props.serviceUrl}" is not an http(s) URL`);
+    const prefix = props.prefix ?? 'armonik';
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new Error(`${where}: prefix: "${prefix}" is not a valid SQS queue name prefix`);
+    this.outputs = ModuleOutputs.of(this.node.id, {
+      env: {
+        Components__QueueAdaptorSettings__ClassName: ARMONIK_ADAPTERS.sqs.className,
+        Components__QueueAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.sqs.path,
+        SQS__ServiceURL: props.serviceUrl,
+        SQS__Prefix: prefix,
+      },
+    });
+  }
+}

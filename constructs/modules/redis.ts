@@ -1,0 +1,93 @@
+import { Construct } from 'constructs';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ARMONIK_ADAPTERS } from './adapters.js';
+import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+
+/** Props of {@link Redis}. */
+export interface RedisProps extends ServiceModuleProps {
+  /** Secret with the consumers' `Redis__User` and `Redis__Password` keys, loaded whole (`env_secret`). @default `<name>-user-credentials` */
+  readonly credentialsSecret?: string;
+  /** Secret with the chain consumers trust (key `chain.pem`), mounted at `mountPath`. @default `<name>` */
+  readonly caSecret?: string;
+  /** Secret with the server's `cert.pem`, `key.pem`, `ca.pem` and the password (key `password`). @default `<name>-server-certificates` */
+  readonly serverSecret?: string;
+  /** Where consumers find the chain (`Redis__CaPath` is `<mountPath>/chain.pem`). @default '/redis' */
+  readonly mountPath?: string;
+  /** `Redis__ClientName`. @default 'ArmoniK.Core' */
+  readonly clientName?: string;
+  /** `Redis__InstanceName`. @default 'ArmoniKRedis' */
+  readonly instanceName?: string;
+  /** `maxmemory` of the server. @default '12000mb' */
+  readonly maxMemory?: string;
+}
+
+/**
+ * Redis as ArmoniK's object storage, publishing the outputs of ArmoniK.Infra's
+ * `storage/onpremise/redis` module: the Redis object storage adaptor (`Components__ObjectStorage`
+ * and `Components__ObjectStorageAdaptorSettings__*`), `Redis__*`, credentials as `env_secret`,
+ * the chain as `mount_secret` `redis-secret1` at `/redis` (mode 0644).
+ *
+ * TLS only (`--port 0`); the image runs as uid 999 with a read-only root filesystem, `/data` is
+ * the data claim.
+ */
+export class Redis extends Construct implements IModule {
+  public static readonly DEFAULT_IMAGE = 'redis:7.2.5';
+  public readonly outputs: ModuleOutputs;
+  /** `<name>.<namespace>.svc.cluster.local` */
+  public readonly host: string;
+  public readonly port = 6379;
+  public readonly workload: StatefulService;
+
+  constructor(scope: Construct, id: string, props: RedisProps = {}) {
+    super(scope, id);
+    const ident = resolveIdentity(this, 'Redis', props, 'redis');
+    const { name, namespace, where } = ident;
+    const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
+    const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/redis');
+    if (props.maxMemory !== undefined && !/^\d+(b|kb|mb|gb)?$/i.test(props.maxMemory)) throw new Error(`${where}: maxMemory: "${props.maxMemory}" is not a Redis memory size (e.g. 12000mb)`);
+    this.host = `${name}.${namespace}.svc.cluster.local`;
+
+    this.workload = deployStatefulService(this, {
+      id: ident,
+      component: 'redis',
+      image: props.image ?? Redis.DEFAULT_IMAGE,
+      ports: [{ name: 'redis', port: this.port }],
+      probePort: this.port,
+      command: ['redis-server'],
+      args: [
+        '--port', '0',
+        '--tls-port', String(this.port),
+        '--tls-cert-file', '/certificates/cert.pem',
+        '--tls-key-file', '/certificates/key.pem',
+        '--tls-ca-cert-file', '/certificates/ca.pem',
+        '--tls-auth-clients', 'no',
+        '--requirepass', '$(REDIS_PASSWORD)',
+        '--maxmemory', props.maxMemory ?? '12000mb',
+        '--maxmemory-policy', 'volatile-lru',
+        '--dir', '/data',
+      ],
+      env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: server, key: 'password' } } }],
+      secretMounts: [{ name: 'server', secret: server, path: '/certificates', mode: 0o400 }],
+      dataPath: '/data',
+      uid: 999,
+      props,
+    });
+
+    this.outputs = ModuleOutputs.of(this.node.id, {
+      env: {
+        Components__ObjectStorage: ARMONIK_ADAPTERS.redis.objectStorage,
+        Components__ObjectStorageAdaptorSettings__ClassName: ARMONIK_ADAPTERS.redis.className,
+        Components__ObjectStorageAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.redis.path,
+        Redis__EndpointUrl: `${this.host}:${this.port}`,
+        Redis__Ssl: 'true',
+        Redis__ClientName: props.clientName ?? 'ArmoniK.Core',
+        Redis__CaPath: `${mountPath.replace(/\/+$/, '')}/chain.pem`,
+        Redis__InstanceName: props.instanceName ?? 'ArmoniKRedis',
+      },
+      envSecret: [credentials],
+      mountSecret: { 'redis-secret1': { secret: ca, path: mountPath, mode: '0644' } },
+    });
+  }
+}
