@@ -31,7 +31,7 @@ export async function deployAggregator(
   cluster: ClusterClient,
   namespace: string,
   props: Partial<ConfigAggregatorProps> = {},
-): Promise<{ objects: KubeObject[]; aggregator: ConfigAggregator; args: string[] }> {
+): Promise<{ objects: KubeObject[]; aggregator: ConfigAggregator; args: string[]; nodeOptions?: string }> {
   const chart = new Chart(Testing.app(), 'agg', { namespace });
   const aggregator = new ConfigAggregator(chart, 'aggregator', {
     configmapName: 'numalogic-config',
@@ -42,8 +42,10 @@ export async function deployAggregator(
   await cluster.applyObjects(objects, { fieldManager: 'config-aggregator-test', namespace });
   const deployment = objects.find((o) => o.kind === 'Deployment') as any;
   // The container's args, minus the controller name and the port (each test process picks a free one).
-  const args = (deployment.spec.template.spec.containers[0].args as string[]).slice(1).filter((a) => !a.startsWith('--metrics-port='));
-  return { objects, aggregator, args };
+  const container = deployment.spec.template.spec.containers[0];
+  const args = (container.args as string[]).slice(1).filter((a) => !a.startsWith('--metrics-port='));
+  const nodeOptions = (container.env as Array<{ name: string; value?: string }>).find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return { objects, aggregator, args, nodeOptions };
 }
 
 /**
@@ -92,6 +94,8 @@ export interface ControllerProcessOptions {
   readonly echo?: boolean;
   /** A bundled entry point (`node <bundle>`, as in the image). @default runtime/main.ts through tsx */
   readonly bundle?: string;
+  /** `NODE_OPTIONS` of the controller, e.g. the heap flags its Deployment sets. @default none */
+  readonly nodeOptions?: string;
 }
 
 /** `platform-controllers config-aggregator` as a child process; its logs are kept in `logs`. */
@@ -132,6 +136,7 @@ export class ControllerProcess {
   static async start(o: ControllerProcessOptions): Promise<ControllerProcess> {
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // jest's --experimental-vm-modules
+    if (o.nodeOptions) env.NODE_OPTIONS = o.nodeOptions;
     delete env.KUBECONFIG;
     const args = [
       ...(o.bundle ? [o.bundle] : ['--import', 'tsx', join(REPO_ROOT, 'runtime/main.ts')]),

@@ -5,6 +5,7 @@ import {
   AppConfigSchema,
   ConfigAggregator,
   NUMALOGIC_APP_CONFIG_SCHEMA,
+  quantityToMiB,
 } from '../../../constructs/config-aggregator/index.js';
 import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from '../../../runtime/config-aggregator/flags.js';
 import { parseFlags } from '../../../runtime/kit/flags.js';
@@ -57,7 +58,8 @@ describe('ConfigAggregator construct', () => {
       '--renew-deadline=10s',
       '--retry-period=2s',
     ]);
-    expect(c.env.map((e: any) => e.name)).toEqual(['NAMESPACE', 'POD_NAME']);
+    expect(c.env.map((e: any) => e.name)).toEqual(['NAMESPACE', 'POD_NAME', 'NODE_OPTIONS']);
+    expect(c.env[2].value).toBe('--max-old-space-size=128');
     expect(dep.metadata.labels['app.kubernetes.io/managed-by']).toBe('platform-constructs');
     const [cm] = byKind(objects, 'ConfigMap');
     expect(cm.metadata.name).toBe('application-config-schema');
@@ -98,6 +100,14 @@ describe('ConfigAggregator construct', () => {
     });
     const [crb] = byKind(objects, 'ClusterRoleBinding');
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'config-aggregator', namespace: 'numalogic' }]);
+  });
+
+  it('caps the Node heap at half the memory limit', () => {
+    const env = (objects: any[]) => byKind(objects, 'Deployment')[0].spec.template.spec.containers[0].env;
+    expect(env(synthAggregator({ resources: { memoryLimit: '1Gi' } }).objects)[2].value).toBe('--max-old-space-size=512');
+    expect(quantityToMiB('500M')).toBeCloseTo(476.8, 1);
+    expect(quantityToMiB('lots')).toBeUndefined();
+    expect(env(synthAggregator({ resources: { memoryLimit: 'lots' } }).objects)).toHaveLength(2);
   });
 
   it('is deterministic', () => {
