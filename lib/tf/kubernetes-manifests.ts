@@ -27,6 +27,19 @@ export interface KubernetesManifestsProps {
   readonly fieldManager?: string;
   /** Resources every object waits for (e.g. a CRD stack's outputs). @default none */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Which of the source's objects become resources here; the others still tell which custom
+   * kinds are cluster-scoped. Splits one source over two stacks, e.g. the CRDs in a stack
+   * deployed first (`kubernetes_manifest` needs a CRD at plan time):
+   * `{ select: isCustomResourceDefinition }` and `{ select: (o) => !isCustomResourceDefinition(o) }`.
+   * @default every object
+   */
+  readonly select?: (object: KubernetesObject) => boolean;
+}
+
+/** True for a CustomResourceDefinition (any apiextensions version). */
+export function isCustomResourceDefinition(object: KubernetesObject): boolean {
+  return object.kind === 'CustomResourceDefinition' && object.apiVersion.startsWith('apiextensions.k8s.io/');
 }
 
 /** A Kubernetes object as cdk8s synthesizes it. */
@@ -44,9 +57,10 @@ export class KubernetesManifests extends Construct {
 
   constructor(scope: Construct, id: string, props: KubernetesManifestsProps) {
     super(scope, id);
-    const objects = KubernetesManifests.objectsOf(props.source);
+    const all = KubernetesManifests.objectsOf(props.source);
+    const objects = props.select ? all.filter(props.select) : all;
     const namespace = props.defaultNamespace ?? 'default';
-    const clusterScoped = clusterScopedKinds(objects);
+    const clusterScoped = clusterScopedKinds(all);
     const fieldManager = { name: props.fieldManager ?? 'platform-constructs' };
     const manifests = new Map<string, Manifest>();
     const foundation: Manifest[] = [];

@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Testing as Cdk8sTesting } from 'cdk8s';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
-import { KubernetesManifests } from '../../../lib/tf/index.js';
+import { isCustomResourceDefinition, KubernetesManifests } from '../../../lib/tf/index.js';
 
 function chartWith(objects: Array<Record<string, any>>): Chart {
   const chart = new Chart(Cdk8sTesting.app(), 'c');
@@ -62,5 +62,25 @@ describe('KubernetesManifests', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'a' } },
     ]);
     expect(() => synth(chart)).toThrow(/two objects are ConfigMap "cfg" in namespace "a"/);
+  });
+
+  it('splits one source over two stacks with select, keeping custom kinds cluster-scoped in both', () => {
+    const source = chartWith([
+      crd,
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } },
+    ]);
+    const app = TfTesting.app() as TfApp;
+    const crdStack = new TerraformStack(app, 'crds');
+    const rest = new TerraformStack(app, 'rest');
+    new KubernetesManifests(crdStack, 'k8s', { source, select: isCustomResourceDefinition });
+    new KubernetesManifests(rest, 'k8s', { source, select: (o) => !isCustomResourceDefinition(o) });
+    const crds = JSON.parse(TfTesting.synth(crdStack)).resource.kubernetes_manifest;
+    const others = JSON.parse(TfTesting.synth(rest)).resource.kubernetes_manifest;
+    expect(Object.keys(crds)).toEqual(['k8s_customresourcedefinition_widgets-example-com']);
+    expect(Object.keys(others).sort()).toEqual(['k8s_configmap_default_cfg', 'k8s_widget_w']);
+    // The Widget is still known to be cluster-scoped: no namespace added.
+    expect(others.k8s_widget_w.manifest.metadata.namespace).toBeUndefined();
+    expect(others.k8s_widget_w.depends_on ?? []).toEqual([]);
   });
 });
