@@ -100,7 +100,7 @@ const KEY = 'aggregate';
  * the aggregate itself; any change enqueues one key; reconcile recomputes the aggregate from the
  * caches and applies it only when its content differs from what the cluster holds.
  */
-export class ConfigAggregator {
+export class ConfigAggregatorController {
   readonly apps: Informer<ConfigMap>;
   readonly schemaInformer: Informer<ConfigMap>;
   readonly aggregateInformer: Informer<ConfigMap>;

@@ -1,5 +1,5 @@
 import { runManager, type FlagValues } from '../kit/index.js';
-import { ConfigAggregator, apiDeps } from './controller.js';
+import { ConfigAggregatorController, apiDeps } from './controller.js';
 import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from './flags.js';
 
 export * from './aggregate.js';
@@ -10,7 +10,7 @@ export * from './flags.js';
 export async function runConfigAggregator(flags: FlagValues): Promise<void> {
   const options = optionsFromFlags(flags);
   await runManager('config-aggregator', flags, async (ctx) => {
-    const controller = new ConfigAggregator(
+    const controller = new ConfigAggregatorController(
       apiDeps(ctx.kubeConfig, options, {
         metrics: ctx.metrics,
         logger: ctx.logger,

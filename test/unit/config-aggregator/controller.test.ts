@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { Backoff, KitMetrics, silentLogger } from '../../../runtime/kit/index.js';
-import { ConfigAggregator, type ConfigMap } from '../../../runtime/config-aggregator/index.js';
+import { ConfigAggregatorController, type ConfigMap } from '../../../runtime/config-aggregator/index.js';
 import { AppConfigSchema } from '../../../constructs/config-aggregator/index.js';
 import { FakeListerWatcher, until } from '../kit/fake-lister-watcher.js';
 
@@ -28,7 +28,7 @@ function harness(opts: { leader?: () => boolean; schemaText?: string | null; res
   const events: any[] = [];
   const metrics = new KitMetrics();
   let failWrites = 0;
-  const controller = new ConfigAggregator({
+  const controller = new ConfigAggregatorController({
     options: {
       namespace: NS,
       configmapName: 'numalogic-config',
