@@ -2,3 +2,5 @@
 export * from './contract/index.js';
 export * from './k8s/index.js';
 export * from './tf/index.js';
+export * from '../constructs/modules/index.js';
+export * from '../constructs/armonik/index.js';

@@ -1,0 +1,93 @@
+import type { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { ModuleEnv } from './module-env.js';
+import { ARMONIK_CORE_VERSION, buildService, buildWorkload, checkImage, mergeConf, plainResources, resolveNamespace, type ModuleList, type Workload } from './workload.js';
+
+/** Props of {@link MetricsExporter}. */
+export interface MetricsExporterProps {
+  /** The modules it consumes (AEP 5's `metrics_exporter.conf`): the table storage. @default none */
+  readonly conf?: ModuleList;
+  /** Namespace. @default the chart's namespace */
+  readonly namespace?: string;
+  /** Name of the Deployment and Service. @default 'metrics-exporter' */
+  readonly name?: string;
+  /** Image. @default `dockerhubaneo/armonik_control_metrics:<ARMONIK_CORE_VERSION>` */
+  readonly image?: string;
+  /** Requests and limits. @default 100m/128Mi requests, 500m/512Mi limits */
+  readonly resources?: ResourceRequirementsProps;
+  /** Literal module env inline, or in a ConfigMap loaded with envFrom. @default ModuleEnv.INLINE */
+  readonly moduleEnv?: ModuleEnv;
+  /** Its own settings; a module may not set them too. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * ArmoniK's metrics exporter: task counts per partition and status, read from the table storage,
+ * in Prometheus format on a Service (port 9419) annotated for scraping. The autoscalers of the
+ * partitions read `armonik_<partition>_tasks_queued` from it.
+ */
+export class MetricsExporter extends Construct {
+  public static readonly CONTAINER_PORT = 1080;
+  public static readonly SERVICE_PORT = 9419;
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly workload: Workload;
+  public readonly service: ApiObject;
+  /** `<name>.<namespace>.svc.cluster.local` */
+  public readonly host: string;
+
+  constructor(scope: Construct, id: string, props: MetricsExporterProps = {}) {
+    super(scope, id);
+    const where = `MetricsExporter ${this.node.path}`;
+    this.namespace = resolveNamespace(this, where, props.namespace);
+    this.name = props.name ?? 'metrics-exporter';
+    this.workload = exporterWorkload(this, where, {
+      name: this.name,
+      namespace: this.namespace,
+      component: 'metrics-exporter',
+      image: checkImage(where, 'image', props.image ?? `dockerhubaneo/armonik_control_metrics:${ARMONIK_CORE_VERSION}`),
+      props,
+    });
+    this.service = buildService(this, {
+      name: this.name,
+      namespace: this.namespace,
+      labels: this.workload.labels,
+      selector: this.workload.selector,
+      ports: [{ name: 'metrics', port: MetricsExporter.SERVICE_PORT, targetPort: MetricsExporter.CONTAINER_PORT }],
+      scrape: { port: MetricsExporter.SERVICE_PORT, path: '/metrics' },
+    });
+    this.host = `${this.name}.${this.namespace}.svc.cluster.local`;
+  }
+}
+
+/** The Deployment of an exporter (shared with the partition metrics exporter). */
+export function exporterWorkload(
+  scope: Construct,
+  where: string,
+  spec: { name: string; namespace: string; component: string; image: string; env?: Readonly<Record<string, string>>; props: MetricsExporterProps },
+): Workload {
+  return buildWorkload(scope, {
+    where,
+    name: spec.name,
+    namespace: spec.namespace,
+    component: spec.component,
+    instance: spec.name,
+    replicas: 1,
+    moduleEnv: spec.props.moduleEnv ?? ModuleEnv.INLINE,
+    volumes: [{ name: 'tmp', emptyDir: {} }],
+    containers: [
+      {
+        name: spec.component,
+        image: spec.image,
+        env: { ...spec.env, ...spec.props.env },
+        ports: [{ name: 'metrics', containerPort: MetricsExporter.CONTAINER_PORT }],
+        probes: { port: MetricsExporter.CONTAINER_PORT, liveness: '/liveness', readiness: '/readiness' },
+        resources: plainResources(spec.props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),
+        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        conf: mergeConf(where, 'conf', spec.props.conf ?? []),
+        confField: 'conf',
+      },
+    ],
+  });
+}

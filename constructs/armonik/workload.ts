@@ -1,0 +1,253 @@
+/**
+ * What every ArmoniK component shares: merging its `conf` modules (conflicts are errors naming
+ * both modules and the component), rendering them into its containers, and the restricted pod
+ * and labels of an ArmoniK Deployment. Objects are raw `ApiObject`s of plain Kubernetes JSON: the
+ * contract renders plain JSON, which the L1 classes would partly drop (quantities, ports).
+ */
+import { ApiObject, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
+import { appLabels, isDns1123Label, selectorLabels, shortHash, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
+
+/** A list of modules, as AEP 5's `conf`. */
+export type ModuleList = ReadonlyArray<IModule | ModuleOutputs>;
+
+/** uid/gid of the ArmoniK Core images (`armonikuser`). */
+export const ARMONIK_UID = 5000;
+
+/** Default version of the ArmoniK Core images. */
+export const ARMONIK_CORE_VERSION = '0.27.3';
+
+/** Merges a consumer's modules; a conflict is an error that names the consumer too. */
+export function mergeConf(where: string, field: string, conf: ModuleList): ModuleOutputs {
+  if (conf.length === 0) return ModuleOutputs.empty();
+  try {
+    return ModuleOutputs.merge(conf);
+  } catch (err) {
+    if (err instanceof ModuleOutputsError) {
+      throw new ModuleOutputsError(err.module, err.path, `${reasonOf(err)} (in ${where}: ${field})`, err.conflictsWith);
+    }
+    throw err;
+  }
+}
+
+/** The reason of a ModuleOutputsError, without the `module(s) ...: <pointer>: ` prefix. */
+function reasonOf(err: ModuleOutputsError): string {
+  const who = err.conflictsWith === undefined ? `module "${err.module}"` : `modules "${err.conflictsWith}" and "${err.module}"`;
+  const prefix = `${who}: ${err.path || '/'}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+export function resolveNamespace(scope: Construct, where: string, namespace?: string): string {
+  const ns = namespace ?? Chart.of(scope).namespace;
+  if (!ns || !isDns1123Label(ns)) throw new Error(`${where}: namespace: "${ns ?? ''}" is not a DNS-1123 label (give one, or a chart namespace)`);
+  return ns;
+}
+
+export function checkImage(where: string, field: string, image: string): string {
+  if (!image || /\s/.test(image)) throw new Error(`${where}: ${field}: "${image}" is not an image reference`);
+  return image;
+}
+
+/** Plain-JSON requests and limits (raw objects keep strings as they are). */
+export function plainResources(props: ResourceRequirementsProps = {}, defaults: Required<ResourceRequirementsProps>): Record<string, unknown> {
+  const r = { ...defaults, ...props };
+  return { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
+}
+
+/** One container of a component. */
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  /** The component's own env (not from modules); a module setting one of these is an error. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly ports?: ReadonlyArray<{ readonly name: string; readonly containerPort: number }>;
+  /** HTTP probes on one port. */
+  readonly probes?: { readonly port: number; readonly liveness?: string; readonly readiness?: string; readonly startup?: string };
+  readonly resources: Record<string, unknown>;
+  /** The component's own mounts (e.g. the shared socket directory). */
+  readonly volumeMounts?: ReadonlyArray<Record<string, unknown>>;
+  /** The merged modules this container consumes. */
+  readonly conf: ModuleOutputs;
+  /** Which `conf` field(s) this container's modules came from, for messages. */
+  readonly confField: string;
+}
+
+/** A component's Deployment. */
+export interface WorkloadSpec {
+  readonly where: string;
+  readonly name: string;
+  readonly namespace: string;
+  /** `app.kubernetes.io/component`. */
+  readonly component: string;
+  readonly instance: string;
+  /** Absent: let an autoscaler own the replica count. */
+  readonly replicas?: number;
+  readonly containers: readonly ContainerSpec[];
+  /** The component's own pod volumes. */
+  readonly volumes?: readonly Volume[];
+  readonly moduleEnv: ModuleEnv;
+  readonly extraLabels?: Readonly<Record<string, string>>;
+  readonly podAnnotations?: Readonly<Record<string, string>>;
+  readonly priorityClassName?: string;
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/** What {@link buildWorkload} created. */
+export interface Workload {
+  readonly deployment: ApiObject;
+  readonly selector: Record<string, string>;
+  readonly labels: Record<string, string>;
+  /** Generated env ConfigMaps (ModuleEnv.CONFIG_MAP), by container name. */
+  readonly envConfigMaps: Readonly<Record<string, ApiObject>>;
+  /** Claims created for `mount_volume_claim`. */
+  readonly claims: readonly ApiObject[];
+}
+
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
+  const labelProps = { name: spec.component, instance: spec.instance, component: spec.component, partOf: 'armonik' };
+  const labels = { ...appLabels(labelProps), ...spec.extraLabels };
+  const selector = { ...selectorLabels(labelProps), ...spec.extraLabels };
+  const envConfigMaps: Record<string, ApiObject> = {};
+  const claims: ApiObject[] = [];
+  const hashInput: string[] = [];
+  const podVolumes = new Map<string, { volume: Volume; from: string }>();
+  for (const v of spec.volumes ?? []) podVolumes.set(v.name, { volume: v, from: 'the component' });
+
+  const containers = spec.containers.map((c) => {
+    // The component's own env wins nowhere silently: a module setting it is an error.
+    for (const e of c.conf.envEntries) {
+      if (c.env && Object.prototype.hasOwnProperty.call(c.env, e.name)) {
+        throw new ModuleOutputsError(e.module, e.path, `"${e.name}" is set by ${spec.where} itself (container "${c.name}"); remove it from the module (in ${spec.where}: ${c.confField})`);
+      }
+    }
+    let outputs = c.conf;
+    if (spec.moduleEnv === ModuleEnv.CONFIG_MAP) {
+      const literal = c.conf.literalEnv();
+      if (Object.keys(literal).length > 0) {
+        const cmName = `${spec.name}-${c.name}-env`;
+        envConfigMaps[c.name] = new ApiObject(scope, `${c.name}-env`, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: cmName, namespace: spec.namespace, labels },
+          data: literal,
+        });
+        hashInput.push(cmName, JSON.stringify(literal));
+        outputs = c.conf.withoutLiteralEnv().withEnvFromConfigMap(cmName, spec.name);
+      }
+    }
+    const parts: PodSpecParts = outputs.toPodSpecParts({ claimNamePrefix: spec.name });
+    for (const claim of parts.persistentVolumeClaims) {
+      if (claims.some((x) => x.metadata.name === claim.name)) continue;
+      claims.push(new ApiObject(scope, `claim-${claim.name}`, {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: claim.name, namespace: spec.namespace, labels },
+        spec: claim.spec,
+      }));
+    }
+    for (const v of parts.volumes) {
+      const seen = podVolumes.get(v.name);
+      if (seen && JSON.stringify(seen.volume) !== JSON.stringify(v)) {
+        throw new Error(
+          `${spec.where}: two different volumes are named "${v.name}" in one pod: ${describe(seen.volume)} from ${seen.from} and ${describe(v)} from the modules of container "${c.name}" (${c.confField}); ` +
+            'rename the mount key in one module, or give both containers the same module',
+        );
+      }
+      if (!seen) podVolumes.set(v.name, { volume: v, from: `the modules of container "${c.name}" (${c.confField})` });
+    }
+    const own: Record<string, unknown> = {
+      name: c.name,
+      image: c.image,
+      ...(c.ports?.length ? { ports: c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) } : {}),
+      ...(c.env && Object.keys(c.env).length ? { env: Object.keys(c.env).sort().map((name) => ({ name, value: c.env![name] })) } : {}),
+      ...probes(c.probes),
+      resources: c.resources,
+      securityContext: RESTRICTED_CONTAINER,
+      ...(c.volumeMounts?.length ? { volumeMounts: [...c.volumeMounts] } : {}),
+    };
+    const applied = applyToPodSpec({ containers: [own as { name: string }] }, { ...parts, volumes: [] });
+    return applied.containers[0];
+  });
+
+  const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
+  const volumes = [...podVolumes.values()].map((v) => v.volume).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const deployment = new ApiObject(scope, 'deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      ...(spec.replicas === undefined ? {} : { replicas: spec.replicas }),
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+          ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: ARMONIK_UID,
+            runAsGroup: ARMONIK_UID,
+            fsGroup: ARMONIK_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers,
+          ...(volumes.length ? { volumes } : {}),
+        },
+      },
+    },
+  });
+  return { deployment, selector, labels, envConfigMaps, claims };
+}
+
+function describe(v: Volume): string {
+  const [kind, source] = Object.entries(v).find(([k]) => k !== 'name') ?? ['?', {}];
+  const s = source as Record<string, unknown>;
+  const ref = s.secretName ?? s.name ?? s.claimName ?? s.server ?? '';
+  return `${kind}${ref ? ` "${String(ref)}"` : ''}`;
+}
+
+function probes(p: ContainerSpec['probes']): Record<string, unknown> {
+  if (!p) return {};
+  const get = (path: string) => ({ httpGet: { path, port: p.port } });
+  return {
+    ...(p.startup ? { startupProbe: { ...get(p.startup), periodSeconds: 3, failureThreshold: 20, timeoutSeconds: 1 } } : {}),
+    ...(p.liveness ? { livenessProbe: { ...get(p.liveness), periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 } } : {}),
+    ...(p.readiness ? { readinessProbe: { ...get(p.readiness), periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } } : {}),
+  };
+}
+
+/** A Service in front of a component, optionally scraped by Prometheus. */
+export function buildService(
+  scope: Construct,
+  spec: { name: string; namespace: string; labels: Record<string, string>; selector: Record<string, string>; ports: ReadonlyArray<{ name: string; port: number; targetPort: number }>; scrape?: { port: number; path: string } },
+): ApiObject {
+  return new ApiObject(scope, 'service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels: spec.labels,
+      ...(spec.scrape
+        ? { annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.scrape.port), 'prometheus.io/path': spec.scrape.path } }
+        : {}),
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: spec.selector,
+      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })),
+    },
+  });
+}
