@@ -1,77 +1,97 @@
 /**
- * The example stack: a component consuming two modules, one a TypeScript construct (an external
- * S3 bucket), one deployed elsewhere by Terraform and read from `terraform output -json`.
- * Shared by `examples/cdk8s/main.ts`, `examples/cdktf/main.ts` and the tests.
+ * The example stack: a real ArmoniK deployment. ActiveMQ (or RabbitMQ), MinIO and MongoDB are
+ * deployed by module constructs; the NFS shared storage was deployed by Terraform
+ * (ArmoniK.Infra's `storage/onpremise/nfs`) and is read from its `terraform output -json`.
+ * ArmoniK's control plane, two partitions of the compute plane and the metrics exporters consume
+ * them, each through its `conf` list as AEP 5 describes.
+ *
+ * One chart per component (namespace, storage, control plane, compute plane, metrics), in
+ * dependency order, for a GitOps layout. Shared by `examples/cdk8s/main.ts`, the cdktf example
+ * and the tests.
  */
-import { readFileSync } from 'node:fs';
-import { App, Chart, type ChartProps } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { ExternalS3 } from '../../constructs/modules/index.js';
-import { applyToPodSpec, ModuleOutputs } from '../../lib/contract/index.js';
-import { appLabels, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../../lib/k8s/index.js';
+import { ComputePlane, ControlPlane, MetricsExporter, PartitionMetricsExporter, PartitionScaling } from '../../constructs/armonik/index.js';
+import { ActiveMq, MinIo, MongoDb, RabbitMq, TerraformModule } from '../../constructs/modules/index.js';
+import type { IModule } from '../../lib/contract/index.js';
 
-export const EXAMPLE_NAMESPACE = 'platform-example';
+export const EXAMPLE_NAMESPACE = 'armonik';
 
-/** The example's one chart: namespace, the modules, and a Deployment that consumes them. */
-export class ExampleChart extends Chart {
+/** Which queue the example uses: swapping it changes only the queue env, secrets and mounts of its consumers. */
+export type ExampleQueue = 'activemq' | 'rabbitmq';
+
+/** Options of {@link buildExampleApp}. */
+export interface ExampleOptions {
+  /** @default 'activemq' */
+  readonly queue?: ExampleQueue;
+}
+
+const chartProps = (props: ChartProps = {}): ChartProps => ({ ...props, disableResourceNameHashes: true });
+
+/** The namespace, restricted by PodSecurity: every workload of the example runs restricted. */
+export class NamespaceChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, props);
-
-    new k8s.KubeNamespace(this, 'namespace', {
+    super(scope, id, chartProps(props));
+    new ApiObject(this, 'namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: {
         name: EXAMPLE_NAMESPACE,
         labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
       },
     });
+  }
+}
 
-    const s3 = new ExternalS3(this, 's3', {
-      endpointUrl: 'https://minio.storage.svc.cluster.local:9000',
-      bucketName: 'armonik-results',
-      credentialsSecret: 's3-user',
-      mustForcePathStyle: true,
-    });
-    const activemq = ModuleOutputs.fromTerraformOutput(
-      'activemq',
-      readFileSync(new URL('../modules/activemq.tf-output.json', import.meta.url), 'utf8'),
-    );
-    const parts = ModuleOutputs.merge([activemq, s3]).toPodSpecParts();
+/** The infrastructure modules: the queue, object storage, table storage and shared storage. */
+export class StorageChart extends Chart {
+  public readonly queue: IModule;
+  public readonly objectStorage: MinIo;
+  public readonly tableStorage: MongoDb;
+  /** Deployed by Terraform, read from `examples/modules/nfs.tf-output.json`. */
+  public readonly sharedStorage: TerraformModule;
 
-    const labels = { name: 'control-plane', instance: 'example', component: 'control-plane', partOf: 'armonik' };
-    new k8s.KubeDeployment(this, 'control-plane', {
-      metadata: { name: 'control-plane', namespace: EXAMPLE_NAMESPACE, labels: appLabels(labels) },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: selectorLabels(labels) },
-        template: {
-          metadata: { labels: appLabels(labels) },
-          spec: applyToPodSpec<k8s.PodSpec>(
-            {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(),
-              containers: [
-                {
-                  name: 'control-plane',
-                  image: 'dockerhubaneo/armonik_control_plane:0.27.3',
-                  ports: [{ name: 'grpc', containerPort: 1080 }],
-                  securityContext: restrictedContainerSecurityContext(),
-                  resources: resourceRequirements(),
-                  readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(1080) } },
-                  livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(1080) }, initialDelaySeconds: 15 },
-                },
-              ],
-            },
-            parts,
-          ),
-        },
-      },
-    });
+  constructor(scope: Construct, id: string, props: ChartProps & { readonly queue?: ExampleQueue } = {}) {
+    super(scope, id, chartProps(props));
+    const namespace = EXAMPLE_NAMESPACE;
+    this.queue = props.queue === 'rabbitmq' ? new RabbitMq(this, 'rabbitmq', { namespace }) : new ActiveMq(this, 'activemq', { namespace });
+    this.objectStorage = new MinIo(this, 'minio', { namespace, storageSize: '20Gi' });
+    this.tableStorage = new MongoDb(this, 'mongodb', { namespace });
+    this.sharedStorage = TerraformModule.fromFile(this, 'nfs', new URL('../modules/nfs.tf-output.json', import.meta.url));
   }
 }
 
 /** The example app, not yet synthesized. */
-export function buildExampleApp(outdir?: string): App {
+export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
-  new ExampleChart(app, 'example');
+  const namespace = new NamespaceChart(app, 'namespace');
+  const storage = new StorageChart(app, 'storage', { queue: options.queue });
+  storage.addDependency(namespace);
+  const { queue, objectStorage, tableStorage, sharedStorage } = storage;
+  const ns = EXAMPLE_NAMESPACE;
+
+  const controlPlane = new Chart(app, 'control-plane', chartProps());
+  new ControlPlane(controlPlane, 'control-plane', {
+    namespace: ns,
+    conf: [queue, objectStorage, tableStorage],
+    env: { Submitter__DefaultPartition: 'default' },
+  });
+
+  const computePlane = new Chart(app, 'compute-plane', chartProps());
+  new ComputePlane(computePlane, 'compute-plane', {
+    namespace: ns,
+    pollingAgent: { conf: [queue, objectStorage, tableStorage] },
+    worker: { conf: [sharedStorage] },
+    partitions: {
+      default: { scaling: PartitionScaling.hpa({ minReplicas: 1, maxReplicas: 10 }) },
+      stream: { priority: 2, scaling: PartitionScaling.fixed(1), worker: { resources: { cpuLimit: '2', memoryLimit: '2Gi' } } },
+    },
+  });
+
+  const metrics = new Chart(app, 'metrics', chartProps());
+  const exporter = new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
+  new PartitionMetricsExporter(metrics, 'partition-metrics-exporter', { namespace: ns, conf: [tableStorage], metricsExporter: exporter });
+
+  for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   return app;
 }

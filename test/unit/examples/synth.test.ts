@@ -1,20 +1,42 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { Testing as Cdk8sTesting } from 'cdk8s';
-import { App as TfApp, Testing as TfTesting } from 'cdktf';
-import { ExampleChart, buildExampleApp } from '../../../examples/cdk8s/app.js';
-import { ExampleStack } from '../../../examples/cdktf/stack.js';
+import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
+import { buildExampleApp, EXAMPLE_NAMESPACE, type ExampleQueue } from '../../../examples/cdk8s/app.js';
+import { KubernetesManifests } from '../../../lib/tf/index.js';
 
-describe('the cdk8s example', () => {
-  it('synthesizes a namespace and a Deployment that consumes both modules', () => {
-    const objects = Cdk8sTesting.synth(new ExampleChart(Cdk8sTesting.app(), 'example'));
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/platform-example', 'Deployment/control-plane']);
-    const container = objects[1].spec.template.spec.containers[0];
-    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
-    expect(env.Amqp__Port).toBe('5672'); // from the terraform output file
-    expect(env.S3__MustForcePathStyle).toBe('true'); // from the TypeScript module
-    expect(container.envFrom).toEqual([{ secretRef: { name: 'activemq-user-credentials' } }]);
-    expect(container.volumeMounts).toEqual([{ mountPath: '/amqp', name: 'certificate', readOnly: true }]);
-    expect(container.resources.limits).toEqual({ cpu: '500m', memory: '256Mi' });
+const objectsOf = (queue: ExampleQueue = 'activemq') =>
+  Object.fromEntries(buildExampleApp(undefined, { queue }).charts.map((c) => [c.node.id, c.toJson() as any[]]));
+const find = (objects: any[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe('the cdk8s example: a real ArmoniK deployment', () => {
+  const charts = objectsOf();
+
+  it('has one chart per component, in dependency order', () => {
+    expect(Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]))).toEqual({
+      namespace: [`Namespace/${EXAMPLE_NAMESPACE}`],
+      storage: [
+        'Service/activemq', 'Service/activemq-headless', 'StatefulSet/activemq',
+        'Service/minio', 'Service/minio-headless', 'StatefulSet/minio',
+        'Service/mongodb-armonik', 'Service/mongodb-armonik-headless', 'StatefulSet/mongodb-armonik',
+      ],
+      'control-plane': ['Deployment/control-plane', 'Service/control-plane'],
+      'compute-plane': ['Deployment/compute-plane-default', 'HorizontalPodAutoscaler/compute-plane-default', 'Deployment/compute-plane-stream', 'ConfigMap/compute-plane-partitions'],
+      metrics: ['Deployment/metrics-exporter', 'Service/metrics-exporter', 'Deployment/partition-metrics-exporter', 'Service/partition-metrics-exporter'],
+    });
+    for (const objs of Object.values(charts)) for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(EXAMPLE_NAMESPACE);
+  });
+
+  it('wires the modules into their consumers', () => {
+    const cp = find(charts['control-plane'], 'Deployment', 'control-plane').spec.template.spec.containers[0];
+    expect(envOf(cp)).toMatchObject({ Amqp__Host: 'activemq.armonik.svc.cluster.local', S3__EndpointUrl: 'http://minio.armonik.svc.cluster.local:9000', MongoDB__Tls: 'true', Submitter__DefaultPartition: 'default' });
+    const [agent, worker] = find(charts['compute-plane'], 'Deployment', 'compute-plane-default').spec.template.spec.containers;
+    expect(envOf(agent)).toMatchObject({ Amqp__PartitionId: 'default', Components__TableStorage: 'ArmoniK.Adapters.MongoDB.TableStorage' });
+    // The worker's shared storage is the module read from `terraform output -json`.
+    expect(envOf(worker)).toMatchObject({ LocalStorage__Path: '/local_storage' });
+    expect(worker.volumeMounts).toContainEqual({ name: 'nfs-nfsvolume', mountPath: '/local_storage' });
+    const exporter = find(charts.metrics, 'Deployment', 'metrics-exporter').spec.template.spec.containers[0];
+    expect(Object.keys(envOf(exporter)).filter((k) => k.startsWith('Amqp'))).toEqual([]);
+    expect(envOf(exporter).MongoDB__Host).toBe('mongodb-armonik-headless.armonik.svc.cluster.local');
   });
 
   it('is deterministic: two synths give identical bytes', () => {
@@ -22,19 +44,93 @@ describe('the cdk8s example', () => {
   });
 });
 
-describe('the cdktf example', () => {
-  const synth = () => TfTesting.synth(new ExampleStack(TfTesting.app() as TfApp, 'example', { kubeconfig: '/tmp/kubeconfig' }));
+/**
+ * Swapping ActiveMQ for RabbitMQ changes, in every consumer, only the queue's env, secrets and
+ * mounts: with those removed, both stacks' consumers are identical, and a consumer of no queue
+ * is untouched.
+ */
+describe('swapping ActiveMQ for RabbitMQ (structural diff)', () => {
+  const QUEUE_ENV = /^(Amqp__(Host|Port|Scheme|CaPath|User|Password)|Components__Queue)/;
+  const QUEUE_SECRETS = new Set(['activemq-user-credentials', 'rabbitmq-user-credentials', 'activemq', 'rabbitmq']);
+  /** A consumer without anything that came from the queue module, and a list of what was removed. */
+  const strip = (deployment: any) => {
+    const removed: string[] = [];
+    const d = structuredClone(deployment);
+    const pod = d.spec.template.spec;
+    const queueVolumes = new Set<string>((pod.volumes ?? []).filter((v: any) => QUEUE_SECRETS.has(v.secret?.secretName)).map((v: any) => v.name));
+    pod.volumes = (pod.volumes ?? []).filter((v: any) => !queueVolumes.has(v.name) || !removed.push(`volume ${v.name}=${v.secret.secretName}/${v.secret.defaultMode}`));
+    for (const c of pod.containers) {
+      c.env = (c.env ?? []).filter((e: any) => !QUEUE_ENV.test(e.name) || !removed.push(`${c.name} env ${e.name}=${e.value}`));
+      c.envFrom = (c.envFrom ?? []).filter((e: any) => !QUEUE_SECRETS.has(e.secretRef?.name) || !removed.push(`${c.name} envFrom ${e.secretRef.name}`));
+      c.volumeMounts = (c.volumeMounts ?? []).filter((m: any) => !queueVolumes.has(m.name) || !removed.push(`${c.name} mount ${m.mountPath}`));
+    }
+    return { stripped: d, removed };
+  };
 
-  it('renders each object as a kubernetes_manifest, the Namespace first', () => {
-    const out = synth();
-    const resources = JSON.parse(out).resource[Manifest.tfResourceType];
-    const deployment = resources['example_deployment_platform-example_control-plane'];
-    expect(deployment.manifest.metadata).toMatchObject({ name: 'control-plane', namespace: 'platform-example' });
-    expect(deployment.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
-    expect(deployment.field_manager).toEqual({ name: 'platform-constructs' });
-    expect(Object.keys(resources).sort()).toEqual(['example_deployment_platform-example_control-plane', 'example_namespace_platform-example']);
-    expect(resources['example_deployment_platform-example_control-plane'].depends_on).toEqual(['kubernetes_manifest.example_namespace_platform-example']);
-    expect(TfTesting.toHaveProvider(out, 'kubernetes')).toBe(true);
+  const a = objectsOf('activemq');
+  const r = objectsOf('rabbitmq');
+
+  it.each(['control-plane', 'compute-plane', 'metrics'])('chart %s: only the queue parts differ', (chart) => {
+    expect(a[chart].map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(r[chart].map((o) => `${o.kind}/${o.metadata.name}`));
+    for (const [i, obj] of a[chart].entries()) {
+      if (obj.kind !== 'Deployment') {
+        expect(r[chart][i]).toEqual(obj);
+        continue;
+      }
+      const sa = strip(obj);
+      const sr = strip(r[chart][i]);
+      expect(sr.stripped).toEqual(sa.stripped);
+      const consumesQueue = sa.removed.length > 0;
+      expect(sr.removed.length > 0).toBe(consumesQueue);
+      if (consumesQueue) expect(sr.removed).not.toEqual(sa.removed); // it did change
+    }
+  });
+
+  it('the control plane: what changed, exactly', () => {
+    const before = strip(find(a['control-plane'], 'Deployment', 'control-plane')).removed;
+    const after = strip(find(r['control-plane'], 'Deployment', 'control-plane')).removed;
+    expect(before).toEqual([
+      'volume certificate=activemq/420',
+      'control-plane env Amqp__CaPath=/amqp/ca.pem',
+      'control-plane env Amqp__Host=activemq.armonik.svc.cluster.local',
+      'control-plane env Amqp__Port=5672',
+      'control-plane env Amqp__Scheme=AMQPS',
+      'control-plane env Components__QueueAdaptorSettings__AdapterAbsolutePath=/adapters/queue/amqp/ArmoniK.Core.Adapters.Amqp.dll',
+      'control-plane env Components__QueueAdaptorSettings__ClassName=ArmoniK.Core.Adapters.Amqp.QueueBuilder',
+      'control-plane env Components__QueueStorage=ArmoniK.Adapters.Amqp.ObjectStorage',
+      'control-plane envFrom activemq-user-credentials',
+      'control-plane mount /amqp',
+    ]);
+    expect(after).toEqual([
+      'volume certificate=rabbitmq/384',
+      'control-plane env Amqp__CaPath=/amqp/chain.pem',
+      'control-plane env Amqp__Host=rabbitmq.armonik.svc.cluster.local',
+      'control-plane env Amqp__Port=5672',
+      'control-plane env Amqp__Scheme=AMQPS',
+      'control-plane env Components__QueueAdaptorSettings__AdapterAbsolutePath=/adapters/queue/rabbit/ArmoniK.Core.Adapters.RabbitMQ.dll',
+      'control-plane env Components__QueueAdaptorSettings__ClassName=ArmoniK.Core.Adapters.RabbitMQ.QueueBuilder',
+      'control-plane envFrom rabbitmq-user-credentials',
+      'control-plane mount /amqp',
+    ]);
+  });
+});
+
+describe('the same example through cdktf', () => {
+  const synth = () => {
+    const app = TfTesting.app() as TfApp;
+    const stack = new TerraformStack(app, 'example');
+    new KubernetesManifests(stack, 'example', { source: buildExampleApp() });
+    return TfTesting.synth(stack);
+  };
+
+  it('renders every object as a kubernetes_manifest, the Namespace first', () => {
+    const resources = JSON.parse(synth()).resource[Manifest.tfResourceType];
+    const cdk8sCount = buildExampleApp().charts.reduce((n, c) => n + c.toJson().length, 0);
+    expect(Object.keys(resources)).toHaveLength(cdk8sCount);
+    const cp = resources['example_deployment_armonik_control-plane'];
+    expect(cp.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
+    expect(cp.depends_on).toEqual(['kubernetes_manifest.example_namespace_armonik']);
+    expect(resources['example_horizontalpodautoscaler_armonik_compute-plane-default'].manifest.apiVersion).toBe('autoscaling/v2');
   });
 
   it('is deterministic', () => {
