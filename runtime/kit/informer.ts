@@ -374,3 +374,16 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 }
+
+/**
+ * An informer of one resource through the API server, e.g.
+ * `informerFor<V1Pod>(kc, { apiVersion: 'v1', resource: 'pods' }, { name: 'pods', labelSelector: 'app=x' })`.
+ */
+export function informerFor<T extends KubernetesObject>(
+  kc: KubeConfig,
+  resource: ResourceRef,
+  options: SelectorOptions & Omit<InformerOptions<T>, 'listerWatcher'>,
+): Informer<T> {
+  const { labelSelector, fieldSelector, ...rest } = options;
+  return new Informer<T>({ ...rest, listerWatcher: apiListerWatcher<T>(kc, resource, { labelSelector, fieldSelector }, rest.metrics) });
+}
