@@ -4,9 +4,10 @@
  * what ships.
  */
 import { jest } from '@jest/globals';
+import { Chart, Testing } from 'cdk8s';
 import YAML from 'yaml';
-import { AppConfigSchema } from '../../constructs/config-aggregator/index.js';
-import { connectToTestCluster, randomSuffix } from '../cluster/index.js';
+import { AppConfig, AppConfigSchema, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
+import { connectToTestCluster, proveApply, randomSuffix, type KubeObject } from '../cluster/index.js';
 import {
   ControllerProcess,
   GOOD_CONFIG,
@@ -179,6 +180,18 @@ describe('config aggregator on a real API server', () => {
     expect((await env.aggregate()).data['config.yaml'] === before).toBe(true);
     for (const ns of [a, b, c]) await deleteConfigMap(ns, 'big');
     await waitFor('big entries gone', async () => (await bigOnes()) === 0, 5000);
+  });
+});
+
+describe('config aggregator manifests', () => {
+  it('are admitted under PodSecurity restricted: pods created, a second apply changes nothing', async () => {
+    const ns = `agg-manifests-${randomSuffix()}`;
+    const chart = new Chart(Testing.app(), 'c', { namespace: ns });
+    const aggregator = new ConfigAggregator(chart, 'aggregator', { configmapName: 'numalogic-config' });
+    new AppConfig(chart, 'app', { aggregator, name: 'my-app-config', config: { metric_configs: [], unified_configs: [] } });
+    const report = await proveApply(cluster, chart.toJson() as KubeObject[], { fieldManager: 'config-aggregator-test' });
+    expect(report.workloads).toEqual([expect.objectContaining({ ref: expect.stringContaining('Deployment'), pods: 2 })]);
+    expect(report.changedBySecondApply).toEqual([]);
   });
 });
 
