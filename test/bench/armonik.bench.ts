@@ -1,0 +1,141 @@
+/**
+ * Synthesis of the ArmoniK stack (ActiveMQ, MinIO, MongoDB, NFS, control plane, metrics
+ * exporters, N partitions each with a Deployment and an HPA) with 1, 10, 100 and 1,000
+ * partitions, in both tools:
+ * - `constructs`: the module constructs and `ArmoniK` build the objects (contract parsing,
+ *   merging, rendering included);
+ * - `baseline`: the very same objects (read once from a JSON file written by the parent) as raw
+ *   `ApiObject`s: the floor cost of synthesizing them at all.
+ * cdk8s: `app.synthYaml()`; cdktf: the cdk8s charts through `KubernetesManifests` in a
+ * `TerraformStack`, `app.synth()` to a temporary directory. Both paths must give identical output.
+ * Each (tool, path, N) runs in a fresh child process, rotating the order, several rounds; the
+ * table shows medians and ratios to the baseline.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
+import { App as TfApp, TerraformStack } from 'cdktf';
+import { ArmoniK, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
+import { ActiveMq, MinIo, MongoDb, NfsStorage } from '../../constructs/modules/index.js';
+import { KubernetesManifests } from '../../lib/tf/index.js';
+
+type Tool = 'cdk8s' | 'cdktf';
+type PathName = 'constructs' | 'baseline';
+const PATHS: PathName[] = ['constructs', 'baseline'];
+const TOOLS: Tool[] = ['cdk8s', 'cdktf'];
+
+function buildConstructs(n: number): App {
+  const app = new App();
+  const chart = new Chart(app, 'armonik', { namespace: 'armonik', disableResourceNameHashes: true });
+  const queue = new ActiveMq(chart, 'activemq');
+  const objects = new MinIo(chart, 'minio');
+  const db = new MongoDb(chart, 'mongodb');
+  const shared = new NfsStorage(chart, 'nfs', { storageClass: 'nfs' });
+  const partitions: Record<string, PartitionProps> = {};
+  for (let i = 0; i < n; i++) partitions[`p${i}`] = { priority: 1 + (i % 3), scaling: PartitionScaling.hpa({ maxReplicas: 10 + i }) };
+  new ArmoniK(chart, 'armonik', {
+    controlPlane: { conf: [queue, objects, db] },
+    computePlane: { partitions },
+    pollingAgent: { conf: [queue, objects, db] },
+    worker: { conf: [shared] },
+    metricsExporter: { conf: [db] },
+  });
+  return app;
+}
+
+function buildBaseline(objectsFile: string): App {
+  const objects = JSON.parse(readFileSync(objectsFile, 'utf8')) as Array<Record<string, any>>;
+  const app = new App();
+  const chart = new Chart(app, 'armonik', { disableResourceNameHashes: true });
+  for (const [i, o] of objects.entries()) new ApiObject(chart, `o${i}`, o as any);
+  return app;
+}
+
+function synth(tool: Tool, app: App): string {
+  if (tool === 'cdk8s') return app.synthYaml();
+  const outdir = mkdtempSync(join(tmpdir(), 'armonik-bench-'));
+  try {
+    const tf = new TfApp({ outdir });
+    const stack = new TerraformStack(tf, 'armonik');
+    const provider = new KubernetesProvider(stack, 'kubernetes', { configPath: '/dev/null' });
+    new KubernetesManifests(stack, 'armonik', { source: app, provider });
+    tf.synth();
+    const dir = join(outdir, 'stacks', 'armonik');
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Child mode: build and synthesize once, print the measurements as JSON. */
+function child(tool: Tool, path: PathName, n: number, objectsFile: string): void {
+  const start = process.hrtime.bigint();
+  const app = path === 'constructs' ? buildConstructs(n) : buildBaseline(objectsFile);
+  const out = synth(tool, app);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: out.length, hash: hash(out) }));
+}
+
+function hash(s: string): string {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(16);
+}
+
+type Result = { ms: number; maxRssMb: number; bytes: number; hash: string };
+
+function runChild(tool: Tool, path: PathName, n: number, objectsFile: string): Result {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', tool, path, String(n), objectsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${tool} ${path} N=${n} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function main(): void {
+  const sizes = (process.env.BENCH_SIZES ?? '1,10,100,1000').split(',').map(Number);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'armonik-bench-objects-'));
+  const rows: string[][] = [['tool', 'N', 'objects', 'baseline ms', 'constructs ms', 'ratio', 'baseline MB', 'constructs MB', 'ratio', 'same output']];
+  try {
+    for (const n of sizes) {
+      const app = buildConstructs(n);
+      const objects = app.charts.flatMap((c) => c.toJson());
+      const objectsFile = join(dir, `objects-${n}.json`);
+      writeFileSync(objectsFile, JSON.stringify(objects));
+      for (const tool of TOOLS) {
+        const runs: Record<PathName, Result[]> = { constructs: [], baseline: [] };
+        for (let r = 0; r < rounds; r++) {
+          for (let k = 0; k < PATHS.length; k++) {
+            const p = PATHS[(k + r) % PATHS.length];
+            runs[p].push(runChild(tool, p, n, objectsFile));
+          }
+        }
+        const ms = (p: PathName) => median(runs[p].map((x) => x.ms));
+        const mb = (p: PathName) => median(runs[p].map((x) => x.maxRssMb));
+        rows.push([
+          tool, String(n), String(objects.length),
+          ms('baseline').toFixed(0), ms('constructs').toFixed(0), `${(ms('constructs') / ms('baseline')).toFixed(2)}x`,
+          mb('baseline').toFixed(0), mb('constructs').toFixed(0), `${(mb('constructs') / mb('baseline')).toFixed(2)}x`,
+          runs.constructs[0].hash === runs.baseline[0].hash ? 'yes' : 'NO',
+        ]);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const [k, r] of rows.entries()) {
+    console.log(`| ${r.map((c, i) => c.padStart(widths[i])).join(' | ')} |`);
+    if (k === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  }
+  console.log(`\nmedian of ${rounds} runs each, one fresh process per run (time: building the app and synthesizing; memory: peak RSS).`);
+}
+
+if (process.argv[2] === '--child') child(process.argv[3] as Tool, process.argv[4] as PathName, Number(process.argv[5]), process.argv[6]);
+else main();
