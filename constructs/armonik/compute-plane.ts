@@ -164,8 +164,15 @@ export class ComputePlane extends Construct {
       });
       const autoscaler = scaling._bind(scope, pwhere, { name, namespace: this.namespace, partition, labels: workload.labels });
       partitions.set(partition, { workload, autoscaler });
-      const reserved = scaling._replicas() ?? 1;
-      documents.push({ _id: partition, ParentPartitionIds: [], PodReserved: reserved, PodMax: 100, PreemptionPercentage: 50, Priority: priority, PodConfiguration: null });
+      documents.push({
+        _id: partition,
+        ParentPartitionIds: [],
+        PodReserved: scaling._minReplicas(),
+        PodMax: scaling._maxReplicas(),
+        PreemptionPercentage: 50,
+        Priority: priority,
+        PodConfiguration: null,
+      });
     }
     this.partitions = partitions;
     this.partitionsConfigMap = new ApiObject(this, 'partitions', {

@@ -58,6 +58,17 @@ export class PartitionScaling {
     return this.spec.kind === 'fixed' ? this.spec.replicas : undefined;
   }
 
+  /** The fewest pods the partition runs. @internal */
+  public _minReplicas(): number {
+    const s = this.spec;
+    return s.kind === 'fixed' ? s.replicas : (s.options.minReplicas ?? (s.kind === 'hpa' ? 1 : 0));
+  }
+
+  /** The most pods the partition may run. @internal */
+  public _maxReplicas(): number {
+    return this.spec.kind === 'fixed' ? this.spec.replicas : (this.spec.options.maxReplicas ?? 10);
+  }
+
   /** Checks the options and creates the autoscaler of `deployment`. @internal */
   public _bind(scope: Construct, where: string, target: { name: string; namespace: string; partition: string; labels: Record<string, string> }): ApiObject | undefined {
     const int = (field: string, v: number, min: number) => {

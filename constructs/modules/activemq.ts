@@ -11,8 +11,10 @@ export interface ActiveMqProps extends ServiceModuleProps {
   readonly credentialsSecret?: string;
   /** Secret with the CA consumers trust (key `ca.pem`), mounted at `mountPath`. @default `<name>` */
   readonly caSecret?: string;
-  /** Secret with the broker's own TLS material and `activemq.xml` / `jetty.xml`, mounted at `/credentials` in the broker. @default `<name>-server-certificates` */
+  /** Secret with the broker's own TLS material (keystore, truststore), mounted at `/credentials` in the broker. @default `<name>-server-certificates` */
   readonly serverSecret?: string;
+  /** ConfigMap with the broker's configuration (`activemq.xml` with an `amqp+ssl` transport reading `/credentials`, `jetty.xml`, ...), mounted at `/opt/activemq/conf`. @default `<name>-configs` */
+  readonly configMap?: string;
   /** Where consumers find the CA (`Amqp__CaPath` is `<mountPath>/ca.pem`). @default '/amqp' */
   readonly mountPath?: string;
   /** `Components__QueueStorage`. @default 'ArmoniK.Adapters.Amqp.ObjectStorage' (ArmoniK.Infra's default) */
@@ -24,8 +26,8 @@ export interface ActiveMqProps extends ServiceModuleProps {
  * `storage/onpremise/activemq` module: `Amqp__*` and the AMQP queue adaptor env, the user
  * credentials as `env_secret`, the CA as `mount_secret` `certificate` at `/amqp` (mode 0644).
  *
- * The broker's configuration and TLS keystores come from `serverSecret` (referenced, never
- * inlined). The image runs as uid 1000 with a read-only root filesystem: `/opt/activemq/data`
+ * As in ArmoniK.Infra, the broker's TLS material comes from `serverSecret` (at `/credentials`)
+ * and its configuration from `configMap` (at `/opt/activemq/conf`), both referenced, never inlined. The image runs as uid 1000 with a read-only root filesystem: `/opt/activemq/data`
  * is the data claim, `/tmp` and `/opt/activemq/tmp` are scratch.
  */
 export class ActiveMq extends Construct implements IModule {
@@ -44,6 +46,7 @@ export class ActiveMq extends Construct implements IModule {
     const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
     const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
     const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const configMap = checkObjectName(where, 'configMap', props.configMap ?? `${name}-configs`);
     const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/amqp');
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
@@ -56,8 +59,8 @@ export class ActiveMq extends Construct implements IModule {
         { name: 'web', port: 8161 },
       ],
       probePort: this.port,
-      env: [{ name: 'ACTIVEMQ_CONF', value: '/credentials' }],
       secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o400 }],
+      configMapMounts: [{ name: 'configuration', configMap, path: '/opt/activemq/conf' }],
       scratch: ['/tmp', '/opt/activemq/tmp'],
       dataPath: '/opt/activemq/data',
       uid: 1000,

@@ -86,6 +86,8 @@ export interface StatefulServiceSpec {
   readonly env?: k8s.EnvVar[];
   /** Secret volumes of the service itself (TLS material, credentials files). */
   readonly secretMounts?: ReadonlyArray<{ readonly name: string; readonly secret: string; readonly path: string; readonly mode?: number }>;
+  /** ConfigMap volumes of the service itself (its configuration files), read-only. */
+  readonly configMapMounts?: ReadonlyArray<{ readonly name: string; readonly configMap: string; readonly path: string }>;
   /** Writable scratch directories (the root filesystem is read-only). */
   readonly scratch?: readonly string[];
   /** Where the data volume (one claim per replica) is mounted. */
@@ -133,11 +135,13 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
   const scratch = (spec.scratch ?? ['/tmp']).map((path, i) => ({ name: `scratch-${i}`, path }));
   const volumes: k8s.Volume[] = [
     ...(spec.secretMounts ?? []).map((m) => ({ name: m.name, secret: { secretName: m.secret, ...(m.mode === undefined ? {} : { defaultMode: m.mode }) } })),
+    ...(spec.configMapMounts ?? []).map((m) => ({ name: m.name, configMap: { name: m.configMap } })),
     ...scratch.map((s) => ({ name: s.name, emptyDir: {} })),
   ];
   const volumeMounts: k8s.VolumeMount[] = [
     { name: 'data', mountPath: spec.dataPath },
     ...(spec.secretMounts ?? []).map((m) => ({ name: m.name, mountPath: m.path, readOnly: true })),
+    ...(spec.configMapMounts ?? []).map((m) => ({ name: m.name, mountPath: m.path, readOnly: true })),
     ...scratch.map((s) => ({ name: s.name, mountPath: s.path })),
   ];
   const probe = { tcpSocket: { port: port(spec.probePort) } };

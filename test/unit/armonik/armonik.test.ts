@@ -101,7 +101,7 @@ describe('ArmoniK', () => {
       },
     });
     const partitions = JSON.parse(byKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'compute-plane-partitions').data['partitions.json']);
-    expect(partitions.map((p: any) => [p._id, p.Priority])).toEqual([['bench', 2], ['default', 1]]);
+    expect(partitions.map((p: any) => [p._id, p.Priority, p.PodReserved, p.PodMax])).toEqual([['bench', 2, 2, 2], ['default', 1, 1, 5]]);
   });
 
   it('KEDA as an option', () => {

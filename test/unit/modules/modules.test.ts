@@ -189,6 +189,21 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(() => new NfsStorage(chart(), 'n', {})).toThrow('NfsStorage test/n: give exactly one of nfs (an existing export) or storageClass (a provisioner)');
   });
 
+  it('ActiveMq: TLS material from a Secret at /credentials, configuration from a ConfigMap at /opt/activemq/conf, as ArmoniK.Infra', () => {
+    const c = chart();
+    new ActiveMq(c, 'activemq');
+    const pod = Testing.synth(c).find((o) => o.kind === 'StatefulSet').spec.template.spec;
+    expect(pod.volumes).toEqual(expect.arrayContaining([
+      { name: 'server', secret: { secretName: 'activemq-server-certificates', defaultMode: 0o400 } },
+      { name: 'configuration', configMap: { name: 'activemq-configs' } },
+    ]));
+    expect(pod.containers[0].volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'server', mountPath: '/credentials', readOnly: true },
+      { name: 'configuration', mountPath: '/opt/activemq/conf', readOnly: true },
+      { name: 'data', mountPath: '/opt/activemq/data' },
+    ]));
+  });
+
   it('NfsStorage on an NFS export: a PersistentVolume bound to the claim', () => {
     const c = chart();
     new NfsStorage(c, 'nfs', { nfs: { server: '10.0.0.5', path: '/exports' }, size: '50Gi' });
