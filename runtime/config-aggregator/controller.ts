@@ -111,6 +111,10 @@ export class ConfigAggregatorController {
   private schema?: CompiledSchema;
   private schemaTextHash?: string;
   private resyncTimer?: NodeJS.Timeout;
+  /**
+   * Our last write, until the aggregate's watch reports any change: while the cache still shows
+   * the version we replaced, a reconcile must not write the same text again.
+   */
   private lastWrite?: { text: string; rvBefore?: string };
   private readonly m: {
     entries: Gauge;
@@ -152,6 +156,8 @@ export class ConfigAggregatorController {
     for (const inf of [this.apps, this.schemaInformer, this.aggregateInformer]) {
       inf.addHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue, onSync: enqueue });
     }
+    const caughtUp = () => (this.lastWrite = undefined);
+    this.aggregateInformer.addHandler({ onAdd: caughtUp, onUpdate: caughtUp, onDelete: caughtUp, onSync: caughtUp });
   }
 
   /** Starts caches and the worker; writes happen only while `isLeader()`. */

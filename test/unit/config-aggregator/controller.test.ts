@@ -184,6 +184,17 @@ describe('config-aggregator controller', () => {
     expect(h.aggregate.objects.get(`${NS}/numalogic-config`)?.data?.extra).toBe('kept');
   });
 
+  it('recreates the aggregate when it is deleted', async () => {
+    h = harness();
+    h.apps.upsertSilently(app('team-a', 'cfg', { config: GOOD }));
+    h.controller.start();
+    await until(() => h.writes.length === 1 && h.aggregate.watching);
+    const good = h.output();
+    h.aggregate.remove(NS, 'numalogic-config');
+    await until(() => h.writes.length === 2);
+    expect(h.output()).toBe(good);
+  });
+
   it('an aggregate over 1 MiB is not written: Event + metric, last good output kept', async () => {
     h = harness();
     h.apps.upsertSilently(app('team-a', 'cfg', { config: GOOD }));
