@@ -260,7 +260,9 @@ export class ConfigAggregatorController {
     const keeping = this.schema ? 'keeping the last good schema' : 'no good schema yet: the aggregate is not written';
     const message = `${o.namespace}/${o.schemaConfigMap}: ${reason}; ${keeping}`;
     this.log.error({ schemaConfigMap: o.schemaConfigMap }, message);
-    if (cm) await this.recorder.record(withKind(cm), 'Warning', 'InvalidSchema', message);
+    // A missing schema ConfigMap has nowhere to show an Event: report on the aggregate instead.
+    const about = cm ?? this.aggregateInformer.get(o.namespace, o.configmapName);
+    if (about) await this.recorder.record(withKind(about), 'Warning', cm ? 'InvalidSchema' : 'SchemaMissing', message);
     return this.schema;
   }
 

@@ -159,6 +159,7 @@ describe('config-aggregator controller', () => {
     h.schema.remove(NS, 'application-config-schema');
     h.apps.upsert(app('team-d', 'cfg', { config: GOOD }));
     await until(() => h.parsed().length === 3);
+    expect(h.events.find((e) => e.reason === 'SchemaMissing')).toMatchObject({ involvedObject: { name: 'numalogic-config' } });
     expect(await h.metric('config_aggregator_schema_errors_total')).toBe(2);
   });
 
