@@ -205,7 +205,6 @@ export class ConfigAggregatorController {
     const data = { ...(current?.data ?? {}), [o.configmapKey]: agg.text };
     const size = configMapDataSize(data);
     this.m.bytes.set(Buffer.byteLength(agg.text));
-    let wrote = false;
     if (size > CONFIGMAP_MAX_BYTES) {
       this.m.tooLarge.inc();
       const message = `aggregate of ${agg.entries} entries is ${size} bytes, over the ConfigMap limit of ${CONFIGMAP_MAX_BYTES}; keeping the last good aggregate`;
@@ -228,11 +227,9 @@ export class ConfigAggregatorController {
       this.lastWrite = { text: agg.text, rvBefore };
       this.m.writes.inc();
       this.m.lastWrite.setToCurrentTime();
-      wrote = true;
       this.log.info({ entries: agg.entries, invalid: agg.invalid.length, bytes: size, created: current === undefined }, 'aggregate written');
     }
     await this.reportInvalid(agg.invalid, schema);
-    void wrote;
   }
 
   private skip(reason: string): void {

@@ -50,7 +50,6 @@ async function runPoller(): Promise<void> {
   const schemaCm = await rawRequest<any>(kc, `/api/v1/namespaces/${namespace}/configmaps/application-config-schema`);
   const compiled = compileSchema(schemaCm.data['schema.json']);
   if (!compiled.ok) throw new Error(compiled.reason);
-  const aggregator = new Aggregator();
   let last: string | undefined;
   const report = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, rss: process.memoryUsage().rss })}\n`);
   for (;;) {
@@ -61,7 +60,6 @@ async function runPoller(): Promise<void> {
     const bytes = Buffer.byteLength(JSON.stringify(list));
     // Fresh cache each cycle: the original re-validates everything it lists.
     const agg = new Aggregator().build(list.items, compiled.schema);
-    void aggregator;
     let wrote = false;
     if (agg.text !== last) {
       await rawRequest(kc, `/api/v1/namespaces/${namespace}/configmaps/${AGG_NAME}`, {
