@@ -3,6 +3,8 @@
  * child process with the token of the ServiceAccount its construct synthesizes: RBAC is exactly
  * what ships.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { jest } from '@jest/globals';
 import { Chart, Testing } from 'cdk8s';
 import YAML from 'yaml';
@@ -57,7 +59,7 @@ async function setup(opts: { args?: string[]; replicas?: number } = {}) {
   };
   const start = (podName: string, args: string[] = []) =>
     ControllerProcess.start({ kubeconfig, namespace: ns, podName, args: [...deploymentArgs, ...(opts.args ?? []), ...args] });
-  return { ns, labels, aggregate, configs, start, kubeconfig };
+  return { ns, labels, aggregate, configs, start, kubeconfig, args: deploymentArgs };
 }
 
 describe('config aggregator on a real API server', () => {
@@ -232,5 +234,91 @@ describe('config aggregator: two replicas and leader election', () => {
     // A graceful stop releases the lease.
     const lease = (await cluster.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${env.ns}/leases/config-aggregator`)).body;
     expect(lease.spec.holderIdentity ?? '').toBe('');
+  });
+});
+
+/** A TCP proxy to the API server that a test can cut off (a network partition of one replica). */
+class CuttableProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private cut = false;
+  private readonly server: net.Server;
+  port = 0;
+  constructor(target: URL) {
+    this.server = net.createServer((client) => {
+      if (this.cut) {
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  }
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+  partition(): void {
+    this.cut = true;
+    for (const s of this.sockets) s.destroy();
+  }
+  heal(): void {
+    this.cut = false;
+  }
+  async stop(): Promise<void> {
+    this.partition();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+describe('config aggregator: a partitioned leader', () => {
+  it('stops writing within the renew deadline; the other replica takes over; back online it does not write', async () => {
+    const leaseArgs = ['--lease-duration=6s', '--renew-deadline=4s', '--retry-period=1s'];
+    const env = await setup({ args: leaseArgs });
+    const appNs = await cluster.createNamespace('team');
+    // Replica a reaches the API server through a proxy that the test can cut.
+    const proxy = new CuttableProxy(new URL(cluster.server));
+    await proxy.start();
+    const proxied = `${env.kubeconfig}.proxied`;
+    writeFileSync(proxied, readFileSync(env.kubeconfig, 'utf8').replace(new URL(cluster.server).host, `127.0.0.1:${proxy.port}`));
+    const a = await ControllerProcess.start({ kubeconfig: proxied, namespace: env.ns, podName: 'replica-a', args: [...env.args, ...leaseArgs] });
+    let b: ControllerProcess | undefined;
+    try {
+      await waitFor('a leads', () => a.isLeader(), 30_000);
+      b = await env.start('replica-b');
+      await b.waitReady();
+      await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG }, env.labels);
+      await waitFor('aggregate by a', async () => ((await env.configs()) ?? []).length === 1, 5000);
+      const aWrites = await a.metric('config_aggregator_writes_total');
+
+      proxy.partition();
+      const cutAt = Date.now();
+      await waitFor('a steps down', async () => !(await a.isLeader()), 10_000, 50);
+      const steppedDown = Date.now() - cutAt;
+      await waitFor('b leads', () => b!.isLeader(), 15_000, 50);
+      const tookOver = Date.now() - cutAt;
+      process.stderr.write(`config-aggregator partition: leader stepped down after ${steppedDown} ms, standby took over after ${tookOver} ms\n`);
+      // The write guard turns off at the renew deadline; the gauge follows at the next renew attempt.
+      expect(steppedDown).toBeLessThanOrEqual(4000 + 1200 + 500);
+      expect(steppedDown).toBeLessThan(tookOver);
+
+      await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG.replace('svc', 'during-partition') }, env.labels);
+      await waitFor('aggregate by b', async () => ((await env.configs()) ?? [])[0]?.service === 'during-partition', 3000);
+
+      proxy.heal();
+      await sleep(4000);
+      expect(await a.isLeader()).toBe(false);
+      expect(await b.isLeader()).toBe(true);
+      expect(await a.metric('config_aggregator_writes_total')).toBe(aWrites);
+      expect(((await env.configs()) ?? [])[0]?.service).toBe('during-partition');
+    } finally {
+      await b?.stop();
+      await a.stop();
+      await proxy.stop();
+    }
   });
 });
