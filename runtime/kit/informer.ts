@@ -11,6 +11,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface ListOptions {
   readonly limit?: number;
   readonly continue?: string;
+  /** Aborts the request (the informer stops). */
+  readonly signal?: AbortSignal;
 }
 
 export interface WatchOptions {
@@ -53,6 +55,7 @@ export function apiListerWatcher<T extends KubernetesObject>(
       metrics?.apiRequests.inc({ verb: 'list', resource: resource.resource });
       return rawRequest<KubernetesListObject<T>>(kc, path, {
         query: { ...selectors, limit: options.limit, continue: options.continue },
+        signal: options.signal,
       });
     },
     async watch(options, onEvent, onDone) {
@@ -236,7 +239,7 @@ export class Informer<T extends KubernetesObject> {
     do {
       let page: KubernetesListObject<T>;
       try {
-        page = await this.options.listerWatcher.list({ limit: this.options.pageSize ?? 500, continue: cont });
+        page = await this.options.listerWatcher.list({ limit: this.options.pageSize ?? 500, continue: cont, signal });
       } catch (err) {
         if (cont && statusCodeOf(err) === 410) {
           // The continue token expired between pages: start the list over for a consistent snapshot.

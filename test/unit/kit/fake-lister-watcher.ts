@@ -8,6 +8,8 @@ export class FakeListerWatcher<T extends KubernetesObject> implements ListerWatc
   lists: ListOptions[] = [];
   watches: WatchOptions[] = [];
   failLists = 0;
+  /** Lists never answer (a hung API server) until aborted. */
+  hangLists = false;
   failWatchStart = 0;
   private stream?: { onEvent: (t: WatchEventType, o: any) => void; onDone: (e: unknown) => void; aborted: boolean };
 
@@ -17,6 +19,9 @@ export class FakeListerWatcher<T extends KubernetesObject> implements ListerWatc
 
   async list(options: ListOptions): Promise<KubernetesListObject<T>> {
     this.lists.push(options);
+    if (this.hangLists) {
+      await new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    }
     if (this.failLists > 0) {
       this.failLists--;
       throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });

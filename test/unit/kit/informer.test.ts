@@ -102,6 +102,18 @@ describe('Informer', () => {
     await until(() => lw.watches.length >= 3, 3000, 'watch restarts');
   });
 
+  it('stop() aborts a list that hangs', async () => {
+    const lw = new FakeListerWatcher<KubernetesObject>();
+    lw.hangLists = true;
+    const s = setup(lw);
+    s.inf.start();
+    await until(() => lw.lists.length === 1);
+    const t0 = Date.now();
+    await s.inf.stop();
+    expect(Date.now() - t0).toBeLessThan(200);
+    expect(s.inf.hasSynced()).toBe(false);
+  });
+
   it('a watch that cannot start relists with backoff', async () => {
     const lw = new FakeListerWatcher<KubernetesObject>();
     lw.failWatchStart = 2;
