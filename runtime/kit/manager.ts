@@ -62,6 +62,7 @@ export async function runManager(
   const metrics = new KitMetrics({ withDefaults: true });
   const health = new HealthServer({ registry: metrics.registry, port: flags['metrics-port'] as number });
   health.addLivenessCheck('ping', () => undefined);
+  health.addReadinessCheck('shutdown', () => (signal.aborted ? 'shutting down' : undefined));
   const port = await health.start();
   const namespace = flags['namespace'] as string;
   const identity = (flags['pod-name'] as string | undefined) || `${controllerName}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
