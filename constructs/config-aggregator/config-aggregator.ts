@@ -13,13 +13,14 @@ import {
   type ControllerImageProps,
   type ResourceRequirementsProps,
 } from '../../lib/k8s/index.js';
+import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
 import { AppConfigSchema } from './app-config-schema.js';
 import { DEFAULT_APP_CONFIG_LABEL, parseAppConfigLabel } from './labels.js';
 
 /** Name of the schema ConfigMap the aggregator reads (the original's). */
-export const SCHEMA_CONFIGMAP_NAME = 'application-config-schema';
+export const APP_CONFIG_SCHEMA_CONFIGMAP = 'application-config-schema';
 /** Key of the schema in that ConfigMap. */
-export const SCHEMA_KEY = 'schema.json';
+export const APP_CONFIG_SCHEMA_KEY = 'schema.json';
 
 export interface ConfigAggregatorProps {
   /** Name of the aggregated ConfigMap (`--configmap-name`). */
@@ -83,8 +84,8 @@ export class ConfigAggregator extends Construct {
     if (!/^[-._a-zA-Z0-9]+$/.test(configmapKey) || configmapKey.length > 253) {
       throw new Error(`${where}: configmapKey: "${configmapKey}" is not a valid ConfigMap key`);
     }
-    if (props.configmapName === SCHEMA_CONFIGMAP_NAME) {
-      throw new Error(`${where}: configmapName: "${SCHEMA_CONFIGMAP_NAME}" is the schema ConfigMap`);
+    if (props.configmapName === APP_CONFIG_SCHEMA_CONFIGMAP) {
+      throw new Error(`${where}: configmapName: "${APP_CONFIG_SCHEMA_CONFIGMAP}" is the schema ConfigMap`);
     }
     const name = props.name ?? 'config-aggregator';
     if (!isDns1123Label(name)) throw new Error(`${where}: name: "${name}" is not a DNS-1123 label`);
@@ -103,7 +104,7 @@ export class ConfigAggregator extends Construct {
     // Node sizes its heap from the machine, not the container: cap the old generation at half
     // the memory limit, so that garbage is collected long before the limit (measured: RSS 120 MB
     // instead of 220 MB with 10,000 ConfigMaps and the default 256Mi limit).
-    const limitMiB = quantityToMiB(props.resources?.memoryLimit ?? '256Mi');
+    const limitMiB = memoryQuantityToMiB(props.resources?.memoryLimit ?? '256Mi');
     const heapMiB = limitMiB ? Math.max(32, Math.floor(limitMiB / 2)) : undefined;
 
     this.namespace = namespace;
@@ -157,8 +158,8 @@ export class ConfigAggregator extends Construct {
     });
 
     this.schemaConfigMap = new k8s.KubeConfigMap(this, 'schema', {
-      metadata: meta(SCHEMA_CONFIGMAP_NAME),
-      data: { [SCHEMA_KEY]: schema.toJson() },
+      metadata: meta(APP_CONFIG_SCHEMA_CONFIGMAP),
+      data: { [APP_CONFIG_SCHEMA_KEY]: schema.toJson() },
     });
 
     const args = [
@@ -167,7 +168,7 @@ export class ConfigAggregator extends Construct {
       `--configmap-key=${configmapKey}`,
       `--app-config-label=${label.key}=${label.value}`,
       `--interval=${resyncSeconds}s`,
-      `--schema-configmap=${SCHEMA_CONFIGMAP_NAME}`,
+      `--schema-configmap=${APP_CONFIG_SCHEMA_CONFIGMAP}`,
       `--metrics-port=${port}`,
       `--leader-election-id=${leaseName}`,
       `--lease-duration=${leaseSeconds}s`,
@@ -244,13 +245,4 @@ export class ConfigAggregator extends Construct {
   get appConfigSelector(): string {
     return `${this.appConfigLabel.key}=${this.appConfigLabel.value}`;
   }
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
-/** A memory quantity (`256Mi`, `1Gi`, `500M`, `268435456`) in MiB; undefined when not understood. */
-export function quantityToMiB(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q.trim());
-  if (!m) return undefined;
-  return (parseFloat(m[1]) * UNITS[m[2] ?? '']) / 1024 ** 2;
 }

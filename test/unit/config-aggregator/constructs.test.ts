@@ -5,8 +5,8 @@ import {
   AppConfigSchema,
   ConfigAggregator,
   NUMALOGIC_APP_CONFIG_SCHEMA,
-  quantityToMiB,
 } from '../../../constructs/config-aggregator/index.js';
+import { memoryQuantityToMiB } from '../../../lib/k8s/quantity.js';
 import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from '../../../runtime/config-aggregator/flags.js';
 import { parseFlags } from '../../../runtime/kit/flags.js';
 
@@ -105,8 +105,8 @@ describe('ConfigAggregator construct', () => {
   it('caps the Node heap at half the memory limit', () => {
     const env = (objects: any[]) => byKind(objects, 'Deployment')[0].spec.template.spec.containers[0].env;
     expect(env(synthAggregator({ resources: { memoryLimit: '1Gi' } }).objects)[2].value).toBe('--max-old-space-size=512');
-    expect(quantityToMiB('500M')).toBeCloseTo(476.8, 1);
-    expect(quantityToMiB('lots')).toBeUndefined();
+    expect(memoryQuantityToMiB('500M')).toBeCloseTo(476.8, 1);
+    expect(memoryQuantityToMiB('lots')).toBeUndefined();
     expect(env(synthAggregator({ resources: { memoryLimit: 'lots' } }).objects)).toHaveLength(2);
   });
 
