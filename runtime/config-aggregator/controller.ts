@@ -116,6 +116,9 @@ export class ConfigAggregatorController {
    * the version we replaced, a reconcile must not write the same text again.
    */
   private lastWrite?: { text: string; rvBefore?: string };
+  /** Bumped by every change of the application ConfigMaps: an unchanged input reuses the last build. */
+  private inputsVersion = 0;
+  private lastBuild?: { inputsVersion: number; schemaHash: string; agg: ReturnType<Aggregator['build']> };
   private readonly m: {
     entries: Gauge;
     invalid: Gauge;
@@ -156,6 +159,8 @@ export class ConfigAggregatorController {
     for (const inf of [this.apps, this.schemaInformer, this.aggregateInformer]) {
       inf.addHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue, onSync: enqueue });
     }
+    const appsChanged = () => this.inputsVersion++;
+    this.apps.addHandler({ onAdd: appsChanged, onUpdate: appsChanged, onDelete: appsChanged, onSync: appsChanged });
     const caughtUp = () => (this.lastWrite = undefined);
     this.aggregateInformer.addHandler({ onAdd: caughtUp, onUpdate: caughtUp, onDelete: caughtUp, onSync: caughtUp });
   }
@@ -197,7 +202,13 @@ export class ConfigAggregatorController {
     const schema = await this.currentSchema();
     if (!schema) return this.skip('no_schema');
 
-    const agg = this.aggregator.build(this.apps.list(), schema);
+    // Our own writes, hand edits of the aggregate and resyncs do not change the inputs: no rebuild.
+    let agg = this.lastBuild?.inputsVersion === this.inputsVersion && this.lastBuild.schemaHash === schema.hash ? this.lastBuild.agg : undefined;
+    if (!agg) {
+      const inputsVersion = this.inputsVersion;
+      agg = this.aggregator.build(this.apps.list(), schema);
+      this.lastBuild = { inputsVersion, schemaHash: schema.hash, agg };
+    }
     this.m.entries.set(agg.entries);
     this.m.invalid.set(agg.invalid.length);
 
