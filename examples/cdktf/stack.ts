@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import type { App as Cdk8sApp } from 'cdk8s';
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
 import type { Construct } from 'constructs';
 import { isCustomResourceDefinition, KubernetesManifests } from '../../lib/tf/index.js';
 import { buildExampleApp } from '../cdk8s/app.js';
@@ -28,16 +28,32 @@ export abstract class StateBackend {
   public static kubernetes(opts: { readonly namespace: string; readonly kubeconfig?: string; readonly secretPrefix?: string }): StateBackend {
     return new (class extends StateBackend {
       public bind(stack: TerraformStack, name: string, kubeconfig: string): void {
-        // cdktf 0.21 has no class for it; the backend block is plain Terraform JSON.
-        stack.addOverride('terraform.backend', {
-          kubernetes: { secret_suffix: `${opts.secretPrefix ?? ''}${name}`, namespace: opts.namespace, config_path: opts.kubeconfig ?? kubeconfig },
-        });
+        new KubernetesBackend(stack, { secretSuffix: `${opts.secretPrefix ?? ''}${name}`, namespace: opts.namespace, configPath: opts.kubeconfig ?? kubeconfig });
       }
     })();
   }
 
   /** @internal */
   public abstract bind(stack: TerraformStack, name: string, kubeconfig: string): void;
+}
+
+/** Terraform's `kubernetes` backend (cdktf 0.21 has no class for it): state in a Secret, locking with a Lease. */
+class KubernetesBackend extends TerraformBackend {
+  constructor(
+    scope: Construct,
+    private readonly props: { readonly secretSuffix: string; readonly namespace: string; readonly configPath: string },
+  ) {
+    super(scope, 'backend', 'kubernetes');
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    const { secretSuffix, namespace, configPath } = this.props;
+    return { secret_suffix: secretSuffix, namespace, config_path: configPath };
+  }
+
+  public getRemoteStateDataSource(): TerraformRemoteState {
+    throw new Error('KubernetesBackend: cross-stack references through remote state are not supported; read the state with a terraform_remote_state data source');
+  }
 }
 
 /** Props of {@link ExampleStacks}. */

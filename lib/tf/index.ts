@@ -1,1 +1,2 @@
 export * from './kubernetes-manifests.js';
+export * from './terraform-module-outputs.js';

@@ -3,6 +3,7 @@ import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider
 import { App as Cdk8sApp, Chart as Cdk8sChart } from 'cdk8s';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { TerraformModuleOutputs } from './terraform-module-outputs.js';
 
 /** Kinds that live outside namespaces (the built-in ones; CRDs in the input add theirs). */
 const CLUSTER_SCOPED = new Set([
@@ -35,6 +36,25 @@ export interface KubernetesManifestsProps {
    * @default every object
    */
   readonly select?: (object: KubernetesObject) => boolean;
+  /**
+   * Modules whose outputs only Terraform knows (another state, see {@link TerraformModuleOutputs}),
+   * added to the containers of workloads at plan/apply time, with the contract's checks as
+   * preconditions of those workloads. @default none
+   */
+  readonly terraformModules?: readonly TerraformModulesBinding[];
+}
+
+/** Modules read by Terraform, for the containers of one workload of the source. */
+export interface TerraformModulesBinding {
+  /** Kind of the workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, ...). */
+  readonly kind: string;
+  readonly name: string;
+  /** Namespace of the workload. @default any: the kind and name pick it */
+  readonly namespace?: string;
+  /** Names of the containers that consume the modules. @default every container (not init containers) */
+  readonly containers?: readonly string[];
+  /** In order; their env comes after the container's own. */
+  readonly modules: readonly TerraformModuleOutputs[];
 }
 
 /** True for a CustomResourceDefinition (any apiextensions version). */
@@ -64,6 +84,7 @@ export class KubernetesManifests extends Construct {
     const fieldManager = { name: props.fieldManager ?? 'platform-constructs' };
     const manifests = new Map<string, Manifest>();
     const foundation: Manifest[] = [];
+    const used = new Set<TerraformModulesBinding>();
     const ordered = [...objects.filter((o) => FOUNDATION.has(o.kind)), ...objects.filter((o) => !FOUNDATION.has(o.kind))];
     for (const object of ordered) {
       const name = object.metadata?.name;
@@ -75,8 +96,16 @@ export class KubernetesManifests extends Construct {
         throw new Error(`KubernetesManifests ${this.node.path}: two objects are ${object.kind} "${name}"${scoped ? '' : ` in namespace "${manifest.metadata!.namespace}"`}`);
       }
       const isFoundation = FOUNDATION.has(object.kind);
+      const bindings = (props.terraformModules ?? []).filter(
+        (b) => b.kind === object.kind && b.name === name && (scoped || b.namespace === undefined || b.namespace === manifest.metadata!.namespace),
+      );
+      const bound = bindings.length > 0 ? withTerraformModules(manifest, bindings, `${this.node.path}: ${object.kind} "${name}"`) : undefined;
+      bindings.forEach((b) => used.add(b));
       const resource = new Manifest(this, rid, {
-        manifest,
+        manifest: bound?.manifest ?? manifest,
+        ...(bound && bound.preconditions.length > 0
+          ? { lifecycle: { precondition: bound.preconditions.map((p) => ({ condition: `\${${p.condition}}`, errorMessage: p.errorMessage })) } }
+          : {}),
         fieldManager,
         ...(props.provider ? { provider: props.provider } : {}),
         dependsOn: [...(props.dependsOn ?? []), ...(isFoundation ? [] : foundation)],
@@ -85,6 +114,10 @@ export class KubernetesManifests extends Construct {
       resource.overrideLogicalId(`${this.node.id}_${rid}`);
       if (isFoundation) foundation.push(resource);
       manifests.set(rid, resource);
+    }
+    const unused = (props.terraformModules ?? []).filter((b) => !used.has(b));
+    if (unused.length > 0) {
+      throw new Error(`KubernetesManifests ${this.node.path}: terraformModules name no object of the source: ${unused.map((b) => `${b.kind} "${b.name}"`).join(', ')}`);
     }
     this.manifests = manifests;
   }
@@ -108,4 +141,58 @@ function clusterScopedKinds(objects: readonly KubernetesObject[]): Set<string> {
 /** `deployment_armonik_control-plane`: lower case, safe for Terraform addresses. */
 function resourceId(kind: string, namespace: string | undefined, name: string): string {
   return [kind, namespace, name].filter(Boolean).join('_').toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+}
+
+/** Where a workload kind keeps its pod spec. */
+function podSpecOf(manifest: any): any | undefined {
+  if (manifest.kind === 'Pod') return manifest.spec;
+  if (manifest.kind === 'CronJob') return manifest.spec?.jobTemplate?.spec?.template?.spec;
+  return manifest.spec?.template?.spec;
+}
+
+/** HCL string literal of `text` (for `jsondecode`). */
+function hclString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, () => '$${').replace(/%\{/g, '%%{').replace(/\n/g, '\\n')}"`;
+}
+
+/** `${concat(<static list>, <module lists>...)}`: one Terraform expression for a container list field. */
+function concatList(staticItems: unknown[] | undefined, parts: string[]): string {
+  const head = staticItems && staticItems.length > 0 ? [`jsondecode(${hclString(JSON.stringify(staticItems))})`] : [];
+  return `\${concat(${[...head, ...parts].join(', ')})}`;
+}
+
+function withTerraformModules(
+  manifest: KubernetesObject,
+  bindings: readonly TerraformModulesBinding[],
+  what: string,
+): { manifest: KubernetesObject; preconditions: { condition: string; errorMessage: string }[] } {
+  const copy = structuredClone(manifest) as any;
+  const pod = podSpecOf(copy);
+  if (!pod?.containers) throw new Error(`KubernetesManifests ${what} has no pod template: terraformModules apply to workloads`);
+  const preconditions: { condition: string; errorMessage: string }[] = [];
+  const volumes: string[] = [];
+  for (const binding of bindings) {
+    const names = binding.containers ?? pod.containers.map((c: any) => c.name);
+    for (const cname of names) {
+      const container = pod.containers.find((c: any) => c.name === cname);
+      if (!container) throw new Error(`KubernetesManifests ${what} has no container "${cname}" (terraformModules)`);
+      const taken = (container.env ?? []).map((e: any) => e.name as string);
+      container.__modules = [...(container.__modules ?? []), ...binding.modules];
+      for (const m of binding.modules) preconditions.push(...m.preconditions(cname, taken));
+    }
+    for (const m of binding.modules) volumes.push(...m.volumes());
+  }
+  for (const container of pod.containers) {
+    const modules = container.__modules as TerraformModuleOutputs[] | undefined;
+    delete container.__modules;
+    if (!modules) continue;
+    container.env = concatList(container.env, modules.flatMap((m) => m.env()));
+    container.envFrom = concatList(container.envFrom, modules.flatMap((m) => m.envFrom()));
+    container.volumeMounts = concatList(container.volumeMounts, modules.flatMap((m) => m.volumeMounts()));
+  }
+  // A module bound to several containers declares its volumes once.
+  pod.volumes = concatList(pod.volumes, [...new Set(volumes)]);
+  // Deduplicate preconditions of a module bound to several containers with the same taken names.
+  const seen = new Set<string>();
+  return { manifest: copy, preconditions: preconditions.filter((p) => !seen.has(p.errorMessage + p.condition) && !!seen.add(p.errorMessage + p.condition)) };
 }

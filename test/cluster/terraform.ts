@@ -101,7 +101,7 @@ export function terraformEnv(tools: TerraformTools, extra: Record<string, string
 /** Runs `tofu <args>` in `cwd`; resolves with stdout, rejects with stdout+stderr in the message. */
 export async function tofu(tools: TerraformTools, cwd: string, args: string[], env: NodeJS.ProcessEnv = terraformEnv(tools)): Promise<string> {
   try {
-    const { stdout } = await run(tools.tofu, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+    const { stdout } = await run(tools.tofu, [args[0], ...(['init', 'plan', 'apply', 'destroy', 'show', 'output'].includes(args[0]) ? ['-no-color'] : []), ...args.slice(1)], { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
