@@ -114,6 +114,9 @@ describe('modules without a fixture file match the outputs of ArmoniK.Infra', ()
   ] as const)('%s', (name, make) => {
     const expected = ModuleOutputs.fromObject(name, INFRA[name]);
     expect(parts(make(chart()))).toEqual(parts(expected));
+    // The same outputs as `terraform output -json` would print them.
+    const json = JSON.stringify(Object.fromEntries(Object.entries(INFRA[name]).map(([k, value]) => [k, { sensitive: false, type: 'dynamic', value }])));
+    expect(parts(make(chart()))).toEqual(parts(ModuleOutputs.fromTerraformOutput(name, json)));
   });
 
   it('minio: booleans become "true"', () => {
