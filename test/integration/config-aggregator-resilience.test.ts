@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import YAML from 'yaml';
 import { randomSuffix, startCluster, type Cluster } from '../cluster/index.js';
-import { ControllerProcess, GOOD_CONFIG, deployAggregator, serviceAccountKubeconfig, waitFor } from './config-aggregator.support.js';
+import { ControllerProcess, GOOD_CONFIG, deployAggregator, removeKubeconfigs, serviceAccountKubeconfig, waitFor } from './config-aggregator.support.js';
 
 jest.setTimeout(180_000);
 
@@ -56,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctrl?.stop();
   await cluster?.stop();
+  removeKubeconfigs();
 });
 
 it('a first list longer than one page (500) is read whole', async () => {

@@ -4,7 +4,7 @@
  * process with the credentials of its ServiceAccount (a TokenRequest token).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,11 +75,28 @@ export async function bundleControllers(
   return outfile;
 }
 
+let kubeconfigDir: string | undefined;
+
+/** One temp dir per process for the kubeconfigs (they hold tokens), removed when the process exits. */
+function kubeconfigTempDir(): string {
+  if (!kubeconfigDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'config-aggregator-'));
+    kubeconfigDir = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return kubeconfigDir;
+}
+
+/** Removes the kubeconfigs written so far (call in afterAll: Jest does not run exit handlers of test files). */
+export function removeKubeconfigs(): void {
+  if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
+  kubeconfigDir = undefined;
+}
+
 /** Writes a kubeconfig that authenticates as the ServiceAccount with a TokenRequest token. */
 export async function serviceAccountKubeconfig(cluster: ClusterClient, namespace: string, serviceAccount: string): Promise<string> {
   const kc = await cluster.clientWithToken(namespace, serviceAccount);
-  const dir = mkdtempSync(join(tmpdir(), 'config-aggregator-'));
-  const file = join(dir, 'kubeconfig');
+  const file = join(kubeconfigTempDir(), `${namespace}-${serviceAccount}.kubeconfig`);
   writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
   return file;
 }

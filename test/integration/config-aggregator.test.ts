@@ -14,6 +14,7 @@ import {
   ControllerProcess,
   GOOD_CONFIG,
   deployAggregator,
+  removeKubeconfigs,
   serviceAccountKubeconfig,
   sleep,
   waitFor,
@@ -22,6 +23,8 @@ import {
 jest.setTimeout(120_000);
 
 const cluster = connectToTestCluster();
+
+afterAll(() => removeKubeconfigs());
 
 async function getConfigMap(namespace: string, name: string): Promise<any | undefined> {
   const res = await cluster.request('GET', `/api/v1/namespaces/${namespace}/configmaps/${name}`, undefined, { allowStatus: [404] });
