@@ -9,5 +9,5 @@ export * from './mongodb.js';
 export * from './nfs-storage.js';
 export * from './rabbitmq.js';
 export * from './redis.js';
-export * from './service-module.js';
+export type { ServiceModuleProps, StatefulService } from './service-module.js';
 export * from './terraform-module.js';
