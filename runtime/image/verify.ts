@@ -5,7 +5,7 @@
  * against (`ld.so --list`, which is what `ldd` runs): nothing may be missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './fetch.js';
 import { readTar } from './tar.js';
@@ -45,6 +45,7 @@ export function readLayout(dir: string): { index: any; manifest: any; config: an
 export function unpackImage(layoutDir: string, rootfs: string): UnpackedLayer[] {
   const { manifest, config, blob } = readLayout(layoutDir);
   mkdirSync(rootfs, { recursive: true });
+  chmodSync(rootfs, 0o755); // the root directory, as runtimes make it (mkdtemp gives 0700)
   return manifest.layers.map((l: { digest: string; mediaType: string }, i: number) => {
     const tar = decompress(blob(l.digest), l.mediaType);
     if (`sha256:${sha256(tar)}` !== config.rootfs.diff_ids[i]) throw new Error(`layer ${l.digest}: diff_id mismatch`);
