@@ -4,3 +4,4 @@ export * from './k8s/index.js';
 export * from './tf/index.js';
 export * from '../constructs/modules/index.js';
 export * from '../constructs/armonik/index.js';
+export * from '../constructs/config-aggregator/index.js';

@@ -2,3 +2,4 @@ export * from './labels.js';
 export * from './names.js';
 export * from './security.js';
 export * from './image.js';
+export * from './quantity.js';
