@@ -11,7 +11,6 @@
  * Each (tool, path, N) runs in a fresh child process, rotating the order, several rounds; the
  * table shows medians and ratios to the baseline.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { App as TfApp, TerraformStack } from 'cdktf';
 import { ArmoniK, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
 import { ActiveMq, MinIo, MongoDb, NfsStorage } from '../../constructs/modules/index.js';
 import { KubernetesManifests } from '../../lib/tf/index.js';
+import { median, printTable, ratio, reportRun, rotateRuns, runChild } from './support.js';
 
 type Tool = 'cdk8s' | 'cdktf';
 type PathName = 'constructs' | 'baseline';
@@ -71,33 +71,13 @@ function synth(tool: Tool, app: App): string {
   }
 }
 
-/** Child mode: build and synthesize once, print the measurements as JSON. */
+/** Child mode: build and synthesize once. */
 function child(tool: Tool, path: PathName, n: number, objectsFile: string): void {
-  const start = process.hrtime.bigint();
-  const app = path === 'constructs' ? buildConstructs(n) : buildBaseline(objectsFile);
-  const out = synth(tool, app);
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: out.length, hash: hash(out) }));
+  reportRun(() => synth(tool, path === 'constructs' ? buildConstructs(n) : buildBaseline(objectsFile)));
 }
-
-function hash(s: string): string {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
-  return (h >>> 0).toString(16);
-}
-
-type Result = { ms: number; maxRssMb: number; bytes: number; hash: string };
-
-function runChild(tool: Tool, path: PathName, n: number, objectsFile: string): Result {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', tool, path, String(n), objectsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`${tool} ${path} N=${n} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function main(): void {
+  const self = fileURLToPath(import.meta.url);
   const sizes = (process.env.BENCH_SIZES ?? '1,10,100,1000').split(',').map(Number);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'armonik-bench-objects-'));
@@ -109,19 +89,13 @@ function main(): void {
       const objectsFile = join(dir, `objects-${n}.json`);
       writeFileSync(objectsFile, JSON.stringify(objects));
       for (const tool of TOOLS) {
-        const runs: Record<PathName, Result[]> = { constructs: [], baseline: [] };
-        for (let r = 0; r < rounds; r++) {
-          for (let k = 0; k < PATHS.length; k++) {
-            const p = PATHS[(k + r) % PATHS.length];
-            runs[p].push(runChild(tool, p, n, objectsFile));
-          }
-        }
+        const runs = rotateRuns(PATHS, rounds, (p) => runChild(self, [tool, p, String(n), objectsFile]));
         const ms = (p: PathName) => median(runs[p].map((x) => x.ms));
         const mb = (p: PathName) => median(runs[p].map((x) => x.maxRssMb));
         rows.push([
           tool, String(n), String(objects.length),
-          ms('baseline').toFixed(0), ms('constructs').toFixed(0), `${(ms('constructs') / ms('baseline')).toFixed(2)}x`,
-          mb('baseline').toFixed(0), mb('constructs').toFixed(0), `${(mb('constructs') / mb('baseline')).toFixed(2)}x`,
+          ms('baseline').toFixed(0), ms('constructs').toFixed(0), ratio(ms('constructs'), ms('baseline')),
+          mb('baseline').toFixed(0), mb('constructs').toFixed(0), ratio(mb('constructs'), mb('baseline')),
           runs.constructs[0].hash === runs.baseline[0].hash ? 'yes' : 'NO',
         ]);
       }
@@ -129,11 +103,7 @@ function main(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const [k, r] of rows.entries()) {
-    console.log(`| ${r.map((c, i) => c.padStart(widths[i])).join(' | ')} |`);
-    if (k === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  }
+  printTable(rows);
   console.log(`\nmedian of ${rounds} runs each, one fresh process per run (time: building the app and synthesizing; memory: peak RSS).`);
 }
 
