@@ -277,6 +277,40 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuildInfo> {
   }
 }
 
+/**
+ * `--app-only DIR`: the files the image adds to a base that already has glibc, libstdc++, CA
+ * certificates and nonroot (what runtime/Dockerfile copies onto distroless/cc):
+ * DIR/nodejs/bin/node (stripped), DIR/nodejs/LICENSE, DIR/app/{platform-controllers.mjs,
+ * sbom.cdx.json, THIRD_PARTY_LICENSES.txt}. Same bundle bytes as the image's.
+ */
+export async function writeAppFiles(dir: string, log: (m: string) => void = () => {}): Promise<void> {
+  const pkg = packageJson();
+  const lock = readLock();
+  const bundle = await bundleControllers();
+  const tgz = nodeTarball(lock, log);
+  const original = extractFromTgz(tgz, 'bin/node');
+  mkdirSync(join(dir, 'nodejs/bin'), { recursive: true });
+  mkdirSync(join(dir, 'app'), { recursive: true });
+  const nodeFile = join(dir, 'nodejs/bin/node');
+  writeFileSync(nodeFile, original, { mode: 0o755 });
+  execFileSync('strip', ['--strip-all', nodeFile]);
+  writeFileSync(join(dir, 'nodejs/LICENSE'), extractFromTgz(tgz, 'LICENSE'));
+  writeFileSync(join(dir, 'app/platform-controllers.mjs'), bundle.code, { mode: 0o755 });
+  writeFileSync(join(dir, 'app/THIRD_PARTY_LICENSES.txt'), thirdPartyLicenses(bundle.packages));
+  const sbom = cycloneDx({
+    name: IMAGE_NAME,
+    version: pkg.version,
+    license: pkg.license,
+    revision: process.env.REVISION || sourceRevision(),
+    epoch: sourceEpoch(),
+    packages: bundle.packages,
+    lock,
+    nodeSha256: { original: sha256(original), stripped: sha256(readFileSync(nodeFile)) },
+    withDebian: false,
+  });
+  writeFileSync(join(dir, 'app/sbom.cdx.json'), `${JSON.stringify(sbom, null, 2)}\n`);
+}
+
 /** The build info of `out`, if a build is there. */
 export function readBuildInfo(out = DEFAULT_OUT): BuildInfo | undefined {
   const file = join(out, 'build-info.json');
@@ -304,7 +338,7 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<{ info: Buil
   return { info: await buildImage({ ...opts, out, bundle }), built: true };
 }
 
-function parseArgs(argv: string[]): BuildOptions & { updateLock?: boolean } {
+function parseArgs(argv: string[]): BuildOptions & { updateLock?: boolean; appOnly?: string } {
   const o: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -317,11 +351,12 @@ function parseArgs(argv: string[]): BuildOptions & { updateLock?: boolean } {
       case '--tag': o.tag = value(); break;
       case '--no-verify': o.verify = false; break;
       case '--update-lock': o.updateLock = true; break;
+      case '--app-only': o.appOnly = value(); break;
       default: throw new Error(`unknown flag ${argv[i]}`);
     }
   }
   if (o.compression !== undefined && o.compression !== 'gzip' && o.compression !== 'zstd') throw new Error('--compression: gzip or zstd');
-  return o as BuildOptions & { updateLock?: boolean };
+  return o as BuildOptions & { updateLock?: boolean; appOnly?: string };
 }
 
 function mib(n: number): string {
@@ -334,6 +369,10 @@ async function cli(): Promise<void> {
     const next: ImageLock = updatedLock(readLock());
     writeFileSync(LOCK_FILE, `${JSON.stringify(next, null, 2)}\n`);
     process.stderr.write(`image: ${LOCK_FILE.pathname} updated (node ${next.node.version})\n`);
+  }
+  if (args.appOnly) {
+    await writeAppFiles(resolve(args.appOnly), (m) => process.stderr.write(`image: ${m}\n`));
+    return;
   }
   const info = await buildImage(args);
   const out = resolve(args.out ?? DEFAULT_OUT);

@@ -18,6 +18,8 @@ export interface SbomInput {
   readonly lock: ImageLock;
   /** sha256 of the Node.js binary as shipped in the npm package, and as stripped in the image. */
   readonly nodeSha256: { readonly original: string; readonly stripped: string };
+  /** List the lock's Debian packages (false when another base image provides the libraries). @default true */
+  readonly withDebian?: boolean;
 }
 
 export function npmPurl(name: string, version: string): string {
@@ -57,7 +59,7 @@ export function cycloneDx(input: SbomInput): Record<string, unknown> {
     hashes: [...sriToHash(node.integrity), { alg: 'SHA-256', content: input.nodeSha256.original }],
     properties: [{ name: 'platform-constructs:stripped-sha256', value: input.nodeSha256.stripped }],
   };
-  const debs = input.lock.debian.packages.map((p) => {
+  const debs = (input.withDebian === false ? [] : input.lock.debian.packages).map((p) => {
     const purl = `pkg:deb/debian/${p.name}@${encodeURIComponent(p.version)}?arch=${p.arch}&distro=debian-12`;
     return {
       type: 'library',
