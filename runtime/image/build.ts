@@ -125,7 +125,7 @@ function spdxAnd(ids: Iterable<string>): string {
 
 function largest(entries: readonly TarEntry[], n = 3): Array<{ path: string; bytes: number }> {
   return entries
-    .flatMap((e) => (e.type === 'file' ? [{ path: `/${e.path}`, bytes: e.data.length }] : []))
+    .flatMap((e) => (e.type === 'file' ? [{ path: `/${e.path.replace(/^\/+/, '')}`, bytes: e.data.length }] : []))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, n);
 }
