@@ -196,7 +196,12 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuildInfo> {
     log(`layers: compressing with ${compression}`);
     const layers: BuiltLayer[] = specs.map((s) => buildLayer(s, epoch, compression, opts.level));
 
-    const source = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? git(['remote', 'get-url', 'origin']));
+    // The repository: package.json's, else the origin remote if it is a URL (a clone of a local path is not a source).
+    const remote = git(['remote', 'get-url', 'origin']);
+    const source =
+      typeof pkg.repository === 'string'
+        ? pkg.repository
+        : (pkg.repository?.url ?? (remote && /^(https?:\/\/|ssh:\/\/|git@)/.test(remote) ? remote : undefined));
     const labels: Record<string, string> = {
       'org.opencontainers.image.title': IMAGE_NAME,
       'org.opencontainers.image.description': 'platform-constructs controllers: platform-controllers <controller> [flags]',
