@@ -5,3 +5,4 @@ export * from './tf/index.js';
 export * from '../constructs/modules/index.js';
 export * from '../constructs/armonik/index.js';
 export * from '../constructs/config-aggregator/index.js';
+export * from './gitops/index.js';

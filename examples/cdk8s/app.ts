@@ -5,12 +5,17 @@
  * ArmoniK's control plane, two partitions of the compute plane and the metrics exporters consume
  * them, each through its `conf` list as AEP 5 describes.
  *
- * One chart per component (namespace, storage, control plane, compute plane, metrics), in
+ * The config aggregator collects the platform's labelled application configs (here the anomaly
+ * detection settings of the control plane's metrics) into one ConfigMap.
+ *
+ * One chart per component (namespace, storage, control plane, compute plane, metrics, config
+ * aggregator), in
  * dependency order, for a GitOps layout. Shared by `examples/cdk8s/main.ts`, the cdktf example
  * and the tests.
  */
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { ComputePlane, ControlPlane, MetricsExporter, PartitionMetricsExporter, PartitionScaling } from '../../constructs/armonik/index.js';
 import { ActiveMq, MinIo, MongoDb, RabbitMq, TerraformModule } from '../../constructs/modules/index.js';
 import type { IModule } from '../../lib/contract/index.js';
@@ -91,6 +96,19 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
   const metrics = new Chart(app, 'metrics', chartProps());
   const exporter = new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
   new PartitionMetricsExporter(metrics, 'partition-metrics-exporter', { namespace: ns, conf: [tableStorage], metricsExporter: exporter });
+
+  const config = new Chart(app, 'config-aggregator', chartProps());
+  const aggregator = new ConfigAggregator(config, 'config-aggregator', { namespace: ns, configmapName: 'armonik-anomaly-config' });
+  new AppConfig(config, 'control-plane-anomaly', {
+    namespace: ns,
+    aggregator,
+    config: {
+      service: 'armonik-control-plane',
+      metric_configs: [{ metric: 'armonik_tasks_queued', composite_keys: ['namespace', 'partition'], static_threshold: 1000 }],
+      unified_configs: [{ unified_metric_name: 'armonik_queue_anomaly', unified_metrics: ['armonik_tasks_queued'] }],
+    },
+  });
+  config.addDependency(namespace);
 
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   return app;

@@ -22,8 +22,23 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       'control-plane': ['Deployment/control-plane', 'Service/control-plane'],
       'compute-plane': ['Deployment/compute-plane-default', 'HorizontalPodAutoscaler/compute-plane-default', 'Deployment/compute-plane-stream', 'ConfigMap/compute-plane-partitions'],
       metrics: ['Deployment/metrics-exporter', 'Service/metrics-exporter', 'Deployment/partition-metrics-exporter', 'Service/partition-metrics-exporter'],
+      'config-aggregator': [
+        'ServiceAccount/config-aggregator', 'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
+        'Role/config-aggregator', 'RoleBinding/config-aggregator', 'ConfigMap/application-config-schema',
+        'Deployment/config-aggregator', 'Service/config-aggregator', 'PodDisruptionBudget/config-aggregator',
+        'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
+      ],
     });
-    for (const objs of Object.values(charts)) for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(EXAMPLE_NAMESPACE);
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+    for (const objs of Object.values(charts)) for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(EXAMPLE_NAMESPACE);
+  });
+
+  it('labels the application config for the aggregator it feeds', () => {
+    const config = charts['config-aggregator'];
+    const app = find(config, 'ConfigMap', 'config-aggregator-control-plane-anomaly-config-map');
+    expect(app.metadata.labels['numaprom.numaproj.io/component']).toBe('argo-rollouts');
+    const args: string[] = find(config, 'Deployment', 'config-aggregator').spec.template.spec.containers[0].args;
+    expect(args).toEqual(expect.arrayContaining(['--configmap-name=armonik-anomaly-config']));
   });
 
   it('wires the modules into their consumers', () => {
