@@ -47,6 +47,17 @@ export interface ProveReport {
 
 const WORKLOADS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'Job']);
 
+/**
+ * How many pods the controllers create without a kubelet: every replica, except a StatefulSet
+ * with OrderedReady pods, which waits for pod 0 to become Ready (never, here) before the next.
+ */
+function expectedPods(o: KubeObject): number {
+  const spec = (o.spec ?? {}) as any;
+  if (o.kind === 'Job') return spec.parallelism ?? 1;
+  if (o.kind === 'StatefulSet' && spec.podManagementPolicy !== 'Parallel') return 1;
+  return spec.replicas ?? 1;
+}
+
 function podSelector(o: KubeObject): string | undefined {
   const spec = (o.spec ?? {}) as any;
   if (o.kind === 'Job') {
@@ -103,12 +114,14 @@ export async function proveApply(
       if (!selector) continue;
       const ns = o.metadata!.namespace!;
       const q = new URLSearchParams({ labelSelector: selector });
+      const want = expectedPods(o);
       try {
         const pods = await cluster.waitFor(
           `pods of ${objectRef(o)}`,
           async () => {
             const res = await cluster.request('GET', `/api/v1/namespaces/${ns}/pods?${q}`);
-            return res.body.items.length > 0 ? (res.body.items.length as number) : undefined;
+            // All of them, not the first: a report of 1 pod of 2 would be a race, not a fact.
+            return res.body.items.length >= want ? (res.body.items.length as number) : undefined;
           },
           { timeoutMs: opts.podTimeoutMs ?? 60_000, intervalMs: 250 },
         );
