@@ -98,35 +98,10 @@ if [[ $FORCE == 0 ]] &&
 fi
 
 # --- Go toolchain -------------------------------------------------------------
-# PLATFORM_CONSTRUCTS_GO names the go binary; else `go` on PATH, else /usr/local/go/bin/go.
-GO="${PLATFORM_CONSTRUCTS_GO:-}"
-if [[ -z "$GO" ]]; then
-  if command -v go >/dev/null 2>&1; then
-    GO="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    GO=/usr/local/go/bin/go
-  fi
-fi
-if [[ -z "$GO" ]] || ! GO="$(command -v "$GO")"; then
-  die "Go is not installed (${PLATFORM_CONSTRUCTS_GO:-no 'go' on PATH, nothing at /usr/local/go/bin/go}). Install Go >= 1.24 from https://go.dev/dl/ (or your package manager) and put it on PATH, or set PLATFORM_CONSTRUCTS_K8S_ASSETS to a directory holding prebuilt kube-apiserver, kube-controller-manager and etcd."
-fi
-export PATH="$(dirname "$GO"):$PATH"
-go_version="$(go env GOVERSION 2>/dev/null)" || die "'go env GOVERSION' failed; is the Go installation broken?"
-go_minor="$(echo "$go_version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
-[[ -n "$go_minor" && "$go_minor" -ge 24 ]] || die "Kubernetes $K8S_VERSION needs Go >= 1.24, found $go_version. Upgrade Go or set PLATFORM_CONSTRUCTS_K8S_ASSETS."
-
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-export GOPROXY="${GOPROXY:-$(go env GOPROXY)}"
-BUILD_ROOT="$CACHE_ROOT/build"
-mkdir -p "$BUILD_ROOT"
-# One build at a time per cache (parallel test runs wait, then find the binaries).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.build.lock"
-  if ! flock -n 9; then
-    log "another build holds $CACHE_ROOT/.build.lock; waiting for it ..."
-    flock 9
-  fi
-fi
+source "$SCRIPT_DIR/go-toolchain.sh"
+use_go 24 "Kubernetes $K8S_VERSION needs" \
+  "set PLATFORM_CONSTRUCTS_K8S_ASSETS to a directory holding prebuilt kube-apiserver, kube-controller-manager and etcd"
+build_lock .build.lock
 LDFLAGS_BASE="-s -w"
 
 # --- etcd ---------------------------------------------------------------------

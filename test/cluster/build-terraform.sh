@@ -132,35 +132,11 @@ fi
 
 if [[ $need_tofu == 1 || $need_provider == 1 || $need_kustomize == 1 ]]; then
   # --- Go toolchain -----------------------------------------------------------
-  # PLATFORM_CONSTRUCTS_GO names the go binary; else `go` on PATH, else /usr/local/go/bin/go.
-  GO="${PLATFORM_CONSTRUCTS_GO:-}"
-  if [[ -z "$GO" ]]; then
-    if command -v go >/dev/null 2>&1; then
-      GO="$(command -v go)"
-    elif [[ -x /usr/local/go/bin/go ]]; then
-      GO=/usr/local/go/bin/go
-    fi
-  fi
-  if [[ -z "$GO" ]] || ! GO="$(command -v "$GO")"; then
-    die "Go is not installed (${PLATFORM_CONSTRUCTS_GO:-no 'go' on PATH, nothing at /usr/local/go/bin/go}). Install Go >= 1.26 from https://go.dev/dl/ and put it on PATH, or give prebuilt tools with PLATFORM_CONSTRUCTS_TOFU, PLATFORM_CONSTRUCTS_TF_MIRROR and PLATFORM_CONSTRUCTS_KUSTOMIZE."
-  fi
-  export PATH="$(dirname "$GO"):$PATH"
-  go_version="$(go env GOVERSION 2>/dev/null)" || die "'go env GOVERSION' failed; is the Go installation broken?"
-  go_minor="$(echo "$go_version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
-  # The provider's go.mod says go 1.26.3, kustomize's 1.26.0 (GOTOOLCHAIN=local: no toolchain download).
-  [[ -n "$go_minor" && "$go_minor" -ge 26 ]] || die "the provider and kustomize need Go >= 1.26, found $go_version. Upgrade Go or give prebuilt tools (see --help)."
-
-  export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-  export GOPROXY="${GOPROXY:-$(go env GOPROXY)}"
-  BUILD_ROOT="$CACHE_ROOT/build"
-  mkdir -p "$BUILD_ROOT"
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$CACHE_ROOT/.build-terraform.lock"
-    if ! flock -n 9; then
-      log "another build holds $CACHE_ROOT/.build-terraform.lock; waiting for it ..."
-      flock 9
-    fi
-  fi
+  # The provider's go.mod says go 1.26.3, kustomize's 1.26.0.
+  source "$SCRIPT_DIR/go-toolchain.sh"
+  use_go 26 "the provider and kustomize need" \
+    "give prebuilt tools with PLATFORM_CONSTRUCTS_TOFU, PLATFORM_CONSTRUCTS_TF_MIRROR and PLATFORM_CONSTRUCTS_KUSTOMIZE (see --help)"
+  build_lock .build-terraform.lock
 fi
 
 # build_module <module> <version> <package dir in the module> <out> [ldflags]: downloads the
