@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link ActiveMq}. */
@@ -70,8 +70,7 @@ export class ActiveMq extends Construct implements IModule {
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__QueueStorage: props.queueStorageAdapter ?? ARMONIK_ADAPTERS.amqp.queueStorage,
-        Components__QueueAdaptorSettings__ClassName: ARMONIK_ADAPTERS.amqp.className,
-        Components__QueueAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.amqp.path,
+        ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
         Amqp__Scheme: props.scheme ?? 'AMQPS',

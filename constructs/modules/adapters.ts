@@ -31,3 +31,11 @@ export const ARMONIK_ADAPTERS = {
     tableStorage: 'ArmoniK.Adapters.MongoDB.TableStorage',
   },
 } as const;
+
+/** The env that selects a queue adaptor: every queue module publishes these two keys. */
+export function queueAdaptorEnv(adapter: { readonly className: string; readonly path: string }): Record<string, string> {
+  return {
+    Components__QueueAdaptorSettings__ClassName: adapter.className,
+    Components__QueueAdaptorSettings__AdapterAbsolutePath: adapter.path,
+  };
+}

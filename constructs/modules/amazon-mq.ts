@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Subdomain } from '../../lib/k8s/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link AmazonMq}. */
 export interface AmazonMqProps {
@@ -33,8 +33,7 @@ export class AmazonMq extends Construct implements IModule {
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__QueueStorage: props.queueStorageAdapter ?? ARMONIK_ADAPTERS.amqp.queueStorage,
-        Components__QueueAdaptorSettings__ClassName: ARMONIK_ADAPTERS.amqp.className,
-        Components__QueueAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.amqp.path,
+        ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: props.host,
         Amqp__Port: port,
         Amqp__Scheme: 'AMQPS',

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link ExternalSqs}. */
 export interface ExternalSqsProps {
@@ -26,8 +26,7 @@ export class ExternalSqs extends Construct implements IModule {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new Error(`${where}: prefix: "${prefix}" is not a valid SQS queue name prefix`);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__QueueAdaptorSettings__ClassName: ARMONIK_ADAPTERS.sqs.className,
-        Components__QueueAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.sqs.path,
+        ...queueAdaptorEnv(ARMONIK_ADAPTERS.sqs),
         SQS__ServiceURL: props.serviceUrl,
         SQS__Prefix: prefix,
       },

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link RabbitMq}. */
@@ -73,8 +73,7 @@ export class RabbitMq extends Construct implements IModule {
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__QueueAdaptorSettings__ClassName: ARMONIK_ADAPTERS.rabbitmq.className,
-        Components__QueueAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.rabbitmq.path,
+        ...queueAdaptorEnv(ARMONIK_ADAPTERS.rabbitmq),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
         Amqp__Scheme: props.scheme ?? 'AMQPS',
