@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import YAML from 'yaml';
+import { stringify as toYaml } from 'yaml';
 import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/index.js';
 import { AppConfigError, AppConfigSchema, type NumalogicAppConfig } from './app-config-schema.js';
 import type { ConfigAggregator } from './config-aggregator.js';
@@ -62,7 +62,7 @@ export class AppConfig<T = NumalogicAppConfig> extends Construct {
         ...(namespace ? { namespace } : {}),
         labels: { [label.key]: label.value },
       },
-      data: { [key]: YAML.stringify(props.config, { lineWidth: 0 }) },
+      data: { [key]: toYaml(props.config, { lineWidth: 0 }) },
     });
   }
 }

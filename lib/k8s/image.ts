@@ -1,9 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-/** The package version, which is also the default tag of the platform-controllers image. */
-export const PACKAGE_VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+import { PACKAGE_VERSION } from './version.js';
 
 export const CONTROLLERS_IMAGE_NAME = 'platform-controllers';
 

@@ -3,3 +3,4 @@ export * from './names.js';
 export * from './security.js';
 export * from './image.js';
 export * from './quantity.js';
+export * from './version.js';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import YAML from 'yaml';
+import { parseAllDocuments, stringify as toYaml } from 'yaml';
 
 /** Kubernetes rejects a ConfigMap whose data (keys + values) exceeds 1 MiB. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -100,7 +100,7 @@ export function describeSchemaError(errors: readonly ErrorObject[] | null | unde
 export function checkEntry(text: string, schema: CompiledSchema): EntryCheck {
   let value: unknown;
   try {
-    const docs = YAML.parseAllDocuments(text);
+    const docs = parseAllDocuments(text);
     if (Array.isArray(docs) && docs.length > 1) return { ok: false, pointer: '', reason: 'holds more than one YAML document' };
     const doc = Array.isArray(docs) ? docs[0] : docs;
     if (!doc) return { ok: false, pointer: '', reason: 'is empty' };
@@ -129,7 +129,7 @@ export function checkEntry(text: string, schema: CompiledSchema): EntryCheck {
 export function renderEntry(namespace: string, config: Record<string, unknown>): string {
   const { namespace: _ignored, ...rest } = config;
   void _ignored;
-  const text = YAML.stringify([{ namespace, ...rest }], { lineWidth: 0 });
+  const text = toYaml([{ namespace, ...rest }], { lineWidth: 0 });
   return text
     .split('\n')
     .map((line) => (line ? `  ${line}` : line))
