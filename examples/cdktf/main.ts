@@ -10,7 +10,8 @@
  *   target cluster instead (Terraform's `kubernetes` backend).
  */
 import { App } from 'cdktf';
-import { ExampleStacks, StateBackend } from './stack.js';
+import { StateBackend } from '../../tf.js';
+import { ExampleStacks } from './stack.js';
 
 const stateNamespace = process.env.PLATFORM_CONSTRUCTS_TF_STATE_NAMESPACE;
 const app = new App();

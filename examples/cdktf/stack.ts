@@ -1,60 +1,9 @@
-import { resolve } from 'node:path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import type { App as Cdk8sApp } from 'cdk8s';
-import { LocalBackend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { isCustomResourceDefinition, KubernetesManifests } from '../../lib/tf/index.js';
+import { isCustomResourceDefinition, KubernetesManifests, StateBackend } from '../../tf.js';
 import { buildExampleApp } from '../cdk8s/app.js';
-
-/**
- * Where a stack keeps its Terraform state. `local()` is the default; `kubernetes()` keeps it in
- * a Secret of the target cluster (Terraform's `kubernetes` backend, with state locking through a
- * Lease), a remote backend that needs nothing but the cluster itself.
- */
-export abstract class StateBackend {
-  /** A local file `<dir>/<stack>.tfstate`; without `dir`, cdktf's default `terraform.<stack>.tfstate` in the project root. */
-  public static local(dir?: string): StateBackend {
-    return new (class extends StateBackend {
-      public bind(stack: TerraformStack, name: string): void {
-        new LocalBackend(stack, dir ? { path: resolve(dir, `${name}.tfstate`) } : {});
-      }
-    })();
-  }
-
-  /**
-   * A Secret `tfstate-default-<prefix><stack>` in `namespace` of the cluster the kubeconfig points at.
-   * Any other Terraform backend (s3, gcs, azurerm, pg, http ...) is set the same way, see README.
-   */
-  public static kubernetes(opts: { readonly namespace: string; readonly kubeconfig?: string; readonly secretPrefix?: string }): StateBackend {
-    return new (class extends StateBackend {
-      public bind(stack: TerraformStack, name: string, kubeconfig: string): void {
-        new KubernetesBackend(stack, { secretSuffix: `${opts.secretPrefix ?? ''}${name}`, namespace: opts.namespace, configPath: opts.kubeconfig ?? kubeconfig });
-      }
-    })();
-  }
-
-  /** @internal */
-  public abstract bind(stack: TerraformStack, name: string, kubeconfig: string): void;
-}
-
-/** Terraform's `kubernetes` backend (cdktf 0.21 has no class for it): state in a Secret, locking with a Lease. */
-class KubernetesBackend extends TerraformBackend {
-  constructor(
-    scope: Construct,
-    private readonly props: { readonly secretSuffix: string; readonly namespace: string; readonly configPath: string },
-  ) {
-    super(scope, 'backend', 'kubernetes');
-  }
-
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    const { secretSuffix, namespace, configPath } = this.props;
-    return { secret_suffix: secretSuffix, namespace, config_path: configPath };
-  }
-
-  public getRemoteStateDataSource(): TerraformRemoteState {
-    throw new Error('KubernetesBackend: cross-stack references through remote state are not supported; read the state with a terraform_remote_state data source');
-  }
-}
 
 /** Props of {@link ExampleStacks}. */
 export interface ExampleStacksProps {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiObject, App as Cdk8sApp, Chart } from 'cdk8s';
 import { App as TfApp } from 'cdktf';
-import { ExampleStacks, StateBackend } from '../../examples/cdktf/stack.js';
+import { ExampleStacks } from '../../examples/cdktf/stack.js';
+import { StateBackend } from '../../tf.js';
 import { connectToTestCluster, randomSuffix } from '../cluster/index.js';
 import { ensureTerraformTools, terraformEnv, tofu, type TerraformTools } from '../cluster/terraform.js';
 

@@ -42,7 +42,8 @@ function writeVariantApp(name: string, change: string): string {
     `import { createRequire } from 'node:module';
 const require = createRequire(${JSON.stringify(join(REPO, 'package.json'))});
 const { App } = require('cdktf');
-const { ExampleStacks, StateBackend } = await import(${JSON.stringify(join(REPO, 'examples/cdktf/stack.ts'))});
+const { ExampleStacks } = await import(${JSON.stringify(join(REPO, 'examples/cdktf/stack.ts'))});
+const { StateBackend } = await import(${JSON.stringify(join(REPO, 'tf.ts'))});
 const { buildExampleApp } = await import(${JSON.stringify(join(REPO, 'examples/cdk8s/app.ts'))});
 const source = buildExampleApp();
 const objects = source.charts.flatMap((c: any) => c.node.findAll()).filter((c: any) => typeof c.kind === 'string' && c.metadata);
