@@ -11,24 +11,38 @@
  * One chart per component (namespace, storage, control plane, compute plane, metrics, config
  * aggregator), in
  * dependency order, for a GitOps layout. Shared by `examples/cdk8s/main.ts`, the cdktf example
- * and the tests.
+ * and the tests. It imports only the package entry, as a user's project would (the consumer tests
+ * build it from the packed tarball in a CommonJS cdk8s project).
  */
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
-import { ComputePlane, ControlPlane, MetricsExporter, PartitionMetricsExporter, PartitionScaling } from '../../constructs/armonik/index.js';
-import { ActiveMq, MinIo, MongoDb, RabbitMq, TerraformModule } from '../../constructs/modules/index.js';
-import type { IModule } from '../../lib/contract/index.js';
+import {
+  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, ControlPlane, MetricsExporter, MinIo, MongoDb,
+  PartitionMetricsExporter, PartitionScaling, RabbitMq, TerraformModule, type IModule,
+} from '../../index.js';
 
 export const EXAMPLE_NAMESPACE = 'armonik';
 
 /** Which queue the example uses: swapping it changes only the queue env, secrets and mounts of its consumers. */
 export type ExampleQueue = 'activemq' | 'rabbitmq';
 
+/** `terraform output -json` of the NFS storage module, relative to the project root where `cdk8s synth` and `cdktf synth` run. */
+export const EXAMPLE_NFS_OUTPUT_FILE = 'examples/modules/nfs.tf-output.json';
+
 /** Options of {@link buildExampleApp}. */
 export interface ExampleOptions {
   /** @default 'activemq' */
   readonly queue?: ExampleQueue;
+  /** The NFS module's `terraform output -json` file. @default EXAMPLE_NFS_OUTPUT_FILE */
+  readonly nfsOutputFile?: string;
+}
+
+/** Props of {@link StorageChart}. */
+export interface StorageChartProps extends ChartProps {
+  /** @default 'activemq' */
+  readonly queue?: ExampleQueue;
+  /** The NFS module's `terraform output -json` file. @default EXAMPLE_NFS_OUTPUT_FILE */
+  readonly nfsOutputFile?: string;
 }
 
 const chartProps = (props: ChartProps = {}): ChartProps => ({ ...props, disableResourceNameHashes: true });
@@ -53,16 +67,17 @@ export class StorageChart extends Chart {
   public readonly queue: IModule;
   public readonly objectStorage: MinIo;
   public readonly tableStorage: MongoDb;
-  /** Deployed by Terraform, read from `examples/modules/nfs.tf-output.json`. */
+  /** Deployed by Terraform, read from its `terraform output -json` file. */
   public readonly sharedStorage: TerraformModule;
 
-  constructor(scope: Construct, id: string, props: ChartProps & { readonly queue?: ExampleQueue } = {}) {
-    super(scope, id, chartProps(props));
+  constructor(scope: Construct, id: string, props: StorageChartProps = {}) {
+    const { queue, nfsOutputFile, ...rest } = props;
+    super(scope, id, chartProps(rest));
     const namespace = EXAMPLE_NAMESPACE;
-    this.queue = props.queue === 'rabbitmq' ? new RabbitMq(this, 'rabbitmq', { namespace }) : new ActiveMq(this, 'activemq', { namespace });
+    this.queue = queue === 'rabbitmq' ? new RabbitMq(this, 'rabbitmq', { namespace }) : new ActiveMq(this, 'activemq', { namespace });
     this.objectStorage = new MinIo(this, 'minio', { namespace, storageSize: '20Gi' });
     this.tableStorage = new MongoDb(this, 'mongodb', { namespace });
-    this.sharedStorage = TerraformModule.fromFile(this, 'nfs', new URL('../modules/nfs.tf-output.json', import.meta.url));
+    this.sharedStorage = TerraformModule.fromFile(this, 'nfs', nfsOutputFile ?? EXAMPLE_NFS_OUTPUT_FILE);
   }
 }
 
@@ -70,7 +85,7 @@ export class StorageChart extends Chart {
 export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
   const namespace = new NamespaceChart(app, 'namespace');
-  const storage = new StorageChart(app, 'storage', { queue: options.queue });
+  const storage = new StorageChart(app, 'storage', { queue: options.queue, nfsOutputFile: options.nfsOutputFile });
   storage.addDependency(namespace);
   const { queue, objectStorage, tableStorage, sharedStorage } = storage;
   const ns = EXAMPLE_NAMESPACE;

@@ -3,7 +3,7 @@
  * output directory (cdk8s-cli passes it as CDK8S_OUTDIR; default dist/): one folder per chart,
  * the CRDs in `00-crds/` first, a `kustomization.yaml` in each folder and at the root.
  */
-import { GitOpsLayout } from '../../lib/gitops/index.js';
+import { GitOpsLayout } from '../../index.js';
 import { buildExampleApp } from './app.js';
 
 const app = buildExampleApp();

@@ -1,0 +1,11 @@
+/**
+ * platform-constructs: the module-output contract and the cdk8s constructs built on it.
+ * The cdktf bridge is the subpath `platform-constructs/tf` (./tf.ts), so that a cdk8s-only
+ * project needs no cdktf.
+ */
+export * from './lib/contract/index.js';
+export * from './lib/k8s/index.js';
+export * from './lib/gitops/index.js';
+export * from './constructs/modules/index.js';
+export * from './constructs/armonik/index.js';
+export * from './constructs/config-aggregator/index.js';
