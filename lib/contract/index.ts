@@ -5,3 +5,4 @@ export * from './module-outputs.js';
 export type { RenderOptions } from './render.js';
 export { MODULE_OUTPUTS_SCHEMA } from './schema.js';
 export * from './types.js';
+export { MODULE_OUTPUTS_JSON_SCHEMA } from './json-schema.js';

@@ -1,4 +1,9 @@
-import { isDns1123Subdomain } from '../k8s/names.js';
+import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, isDns1123Subdomain } from '../k8s/names.js';
+
+/** No `..` path segment, anywhere in the string. */
+const NO_DOT_DOT = '(?!.*(^|/)\\.\\.(/|$))';
+const QUANTITY = '^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$';
+const QUANTITY_RE = new RegExp(QUANTITY);
 
 /**
  * Kubernetes' own rules for the strings of the contract. Each returns a reason when the value
@@ -28,13 +33,30 @@ export const K8S_RULES = {
     s.length > 0 && !s.startsWith('/') && !hasDotDot(s) ? undefined : `"${s}" is not a relative path without '..'`,
   fileMode: (v: string | number) => (parseFileMode(v) === undefined ? invalidMode(v) : undefined),
   quantity: (s: string) =>
-    /^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/.test(s)
+    QUANTITY_RE.test(s)
       ? undefined
       : `"${s}" is not a Kubernetes quantity such as "10Gi" or "500M"`,
   nonEmpty: (s: string) => (s.trim().length > 0 ? undefined : 'must not be empty'),
 } as const;
 
 export type K8sRule = keyof typeof K8S_RULES;
+
+
+/**
+ * The same rules in standard JSON Schema keywords, for the published schema file
+ * (`module-outputs.schema.json`) that other validators read without the `k8s` keyword.
+ * A unit test holds each equal to its function above.
+ */
+export const K8S_RULE_SCHEMAS: { readonly [R in K8sRule]: Readonly<Record<string, unknown>> } = {
+  envName: { pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$' },
+  dnsSubdomain: { maxLength: DNS1123_SUBDOMAIN_MAX, pattern: DNS1123_SUBDOMAIN.source },
+  configKey: { minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' },
+  absolutePath: { pattern: `^${NO_DOT_DOT}/[^:]*$` },
+  relativePath: { minLength: 1, pattern: `^(?!/)${NO_DOT_DOT}` },
+  fileMode: { anyOf: [{ type: 'string', pattern: '^0?[0-7]{1,3}$' }, { type: 'integer', minimum: 0, maximum: 0o777 }] },
+  quantity: { pattern: QUANTITY },
+  nonEmpty: { pattern: '\\S' },
+};
 
 function hasDotDot(path: string): boolean {
   return path.split('/').includes('..');

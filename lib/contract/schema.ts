@@ -122,11 +122,15 @@ function compile() {
   return ajv.compile(MODULE_OUTPUTS_SCHEMA);
 }
 
-/** Compiled once per process: validation is on every module's path. */
-const validate = compile();
+/**
+ * Compiled once per process, on first use: validation is on every module's path, and compiling
+ * at import would cost every importer (about 60 ms) whether it validates or not.
+ */
+let compiled: ReturnType<typeof compile> | undefined;
 
 /** Validates a module's snake_case outputs; throws a {@link ModuleOutputsError} naming module and pointer. */
 export function validateModuleOutputs(module: string, outputs: unknown): void {
+  const validate = (compiled ??= compile());
   if (validate(outputs)) return;
   const error = validate.errors![0];
   const [at, reason] = describe(error, outputs);
