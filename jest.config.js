@@ -1,7 +1,8 @@
 /**
  * Jest runs the TypeScript sources as native ESM (the Kubernetes client is ESM-only).
- * Two projects:
- * - unit: every test outside test/integration/, no cluster;
+ * Three projects:
+ * - unit: every test outside test/integration/ and test/package/, no cluster;
+ * - package: the packed tarball installed into fresh cdk8s / cdktf / plain Node projects;
  * - integration: test/integration/, against one real control plane per run that the
  *   global setup starts (test/cluster/README.md) and the global teardown stops.
  */
@@ -21,7 +22,15 @@ export default {
       displayName: 'unit',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/package/'],
+    },
+    {
+      ...common,
+      displayName: 'package',
+      roots: ['<rootDir>/test/package'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/package/jest-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/package/jest-global-teardown.mjs',
     },
     {
       ...common,
