@@ -1,27 +1,44 @@
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDns1123Label, isDns1123Subdomain, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import { ModuleEnv } from './module-env.js';
 import { PartitionScaling } from './partition-scaling.js';
-import { ARMONIK_CORE_VERSION, buildWorkload, checkImage, mergeConf, plainResources, resolveNamespace, type ModuleList, type Workload } from './workload.js';
+import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
+import {
+  armonikPodLabels, buildWorkload, checkImage, coreConf, coreVersionOf, mergeConf, plainResources, resolveNamespace,
+  type CoreSettingsSource, type ModuleList, type Workload,
+} from './workload.js';
 
 /** A container of the compute plane, as AEP 5's `polling_agent` / `worker`. */
 export interface ComputeContainerProps {
   /** Modules this container consumes. @default none */
   readonly conf?: ModuleList;
-  /** Image. @default the polling agent's: `dockerhubaneo/armonik_pollingagent:<version>`; the worker's: `dockerhubaneo/armonik_worker_dll:<version>` */
+  /** Image. @default the polling agent's: `dockerhubaneo/armonik_pollingagent:<coreVersion>`; the worker's: `dockerhubaneo/armonik-dynamic-dotnet-worker:<ARMONIK_VERSIONS.extcsharp>` */
   readonly image?: string;
-  /** Requests and limits. @default polling agent 100m/256Mi, 1/1Gi; worker 500m/512Mi, 1/1Gi */
+  /** Requests and limits. @default polling agent 50m/50Mi, 2/2Gi; worker 50m/50Mi, 1/1Gi (ArmoniK's) */
   readonly resources?: ResourceRequirementsProps;
+  /** The container's own settings (a partition's add to the compute plane's); a module may not set them too. @default none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** One partition: one Deployment, a polling agent and a worker per pod. */
+/** One partition: one Deployment, a polling agent and a worker per pod, and its row in Core's database. */
 export interface PartitionProps {
-  /** ArmoniK's priority of the partition (higher is served first). @default 1 */
+  /** Priority of the partition's tasks (ArmoniK's `Priority`). @default 1 */
   readonly priority?: number;
-  /** How the partition scales. @default PartitionScaling.hpa() */
+  /** Pods reserved for the partition (`PodReserved`). @default 1 */
+  readonly podReserved?: number;
+  /** Most pods of the partition (`PodMax`). @default 100 */
+  readonly podMax?: number;
+  /** Share of its pods another partition may preempt, in percent (`PreemptionPercentage`). @default 50 */
+  readonly preemptionPercentage?: number;
+  /** Partitions this one may borrow from (`ParentPartitionIds`). @default none */
+  readonly parentPartitionIds?: readonly string[];
+  /** Free-form pod configuration stored with the partition (`PodConfiguration`). @default none */
+  readonly podConfiguration?: Readonly<Record<string, string>>;
+  /** How the partition scales. @default PartitionScaling.keda() */
   readonly scaling?: PartitionScaling;
-  /** The polling agent of this partition: its modules come after the compute plane's. @default the compute plane's */
+  /** The polling agent of this partition: its modules and env come after the compute plane's. @default the compute plane's */
   readonly pollingAgent?: ComputeContainerProps;
   /** The worker of this partition (your application's image). @default the compute plane's */
   readonly worker?: ComputeContainerProps;
@@ -29,6 +46,20 @@ export interface PartitionProps {
   readonly conf?: ModuleList;
   /** Kubernetes PriorityClass of the pods. @default none */
   readonly priorityClassName?: string;
+  /** How the agent and worker talk: Unix sockets in the shared cache, or TCP on localhost (`socket_type`). @default 'unixdomainsocket' */
+  readonly socketType?: 'unixdomainsocket' | 'tcp';
+}
+
+/** Options of the init Job the compute plane runs. */
+export interface InitOptions {
+  /** Image. @default `dockerhubaneo/armonik_control:<coreVersion>` */
+  readonly image?: string;
+  /** Schedule of the CronJob that re-runs the init, or `null` for none. @default '* * * * *' (ArmoniK.Infra's) */
+  readonly schedule?: string | null;
+  /** The init's own settings. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Requests and limits. @default 50m/50Mi requests, 1/1Gi limits */
+  readonly resources?: ResourceRequirementsProps;
 }
 
 /** Props of {@link ComputePlane}. */
@@ -37,83 +68,106 @@ export interface ComputePlaneProps {
   readonly partitions: Readonly<Record<string, PartitionProps>>;
   /** Modules both containers of every partition consume (AEP 5's `compute_plane.conf`). @default none */
   readonly conf?: ModuleList;
+  /** The site-wide Core settings the polling agents and the init load before their modules. @default CoreSettings.defaults(), inline */
+  readonly core?: CoreSettingsSource;
   /** The polling agent of every partition (AEP 5's `polling_agent`). @default no modules, default image */
   readonly pollingAgent?: ComputeContainerProps;
   /** The worker of every partition (AEP 5's `worker`). @default no modules, default image */
   readonly worker?: ComputeContainerProps;
+  /** ArmoniK Core release of the polling agent and init images. @default ARMONIK_VERSIONS.core ('0.37.2') */
+  readonly coreVersion?: string;
+  /** The init Job (and CronJob) that creates the storage and inserts the partitions. @default the control plane image, re-run every minute */
+  readonly init?: InitOptions;
   /** Namespace. @default the chart's namespace */
   readonly namespace?: string;
   /** Literal module env inline, or in ConfigMaps loaded with envFrom. @default ModuleEnv.INLINE */
   readonly moduleEnv?: ModuleEnv;
-  /** Socket directory shared by the two containers (an emptyDir). @default '/cache' */
-  readonly socketDirectory?: string;
+  /** uid of the compute-plane pods (ArmoniK.Infra's `compute_plane.security.user`). @default 5000 */
+  readonly uid?: number;
+  /** ServiceAccount of the pods and the init, e.g. one bound to a cloud IAM role for S3. @default none (no API token mounted) */
+  readonly serviceAccountName?: string;
 }
 
 /** What the compute plane created for one partition. */
 export interface PartitionResources {
   readonly workload: Workload;
-  /** The HorizontalPodAutoscaler or ScaledObject, if the partition autoscales. */
+  /** The ScaledObject or HorizontalPodAutoscaler, if the partition autoscales. */
   readonly autoscaler?: ApiObject;
+  /** The partition as the init inserts it. */
+  readonly document: PartitionDocument;
 }
 
-/** The env ArmoniK's polling agent reads its partition from, one per queue adaptor. */
-const PARTITION_ID_VARIABLES = ['Amqp__PartitionId', 'PubSub__PartitionId', 'SQS__PartitionId'];
+/** Where Core's pollster keeps its caches (ArmoniK.Core `Common/src/Injection/Options/Pollster.cs`, and ArmoniK.Infra's mounts). */
+const SHARED_CACHE = '/cache/shared';
+const INTERNAL_CACHE = '/cache/internal';
+
+/** The queue partition variables of older Core adaptors, which ArmoniK.Infra still sets beside `Pollster__PartitionId` (`armonik/locals.tf`). */
+const LEGACY_PARTITION_ID_VARIABLES = ['Amqp__PartitionId', 'PubSub__PartitionId', 'SQS__PartitionId'];
 
 /**
- * ArmoniK's compute plane: per partition, one Deployment `compute-plane-<partition>` whose pods
- * run the polling agent and the worker, talking over Unix sockets in a shared `emptyDir`; an
- * autoscaler per partition; and a ConfigMap `compute-plane-partitions` with the partition
- * documents (id, priority, pod bounds) in the form ArmoniK.Infra writes to the table storage.
+ * ArmoniK's compute plane (ArmoniK.Infra `armonik/compute-plane.tf`): per partition, one Deployment
+ * `compute-plane-<partition>` whose pods run the polling agent and the worker, talking over Unix
+ * sockets in a shared `emptyDir` at `/cache/shared` (or TCP); the polling agent's own cache at
+ * `/cache/internal`; an autoscaler per partition (KEDA by default); and the init Job + CronJob
+ * that creates the storage and inserts the partitions into Core's database, without which Core
+ * refuses sessions on them.
  *
- * Modules: the polling agent gets `conf`, then `pollingAgent.conf`, then the partition's
- * `conf` and `pollingAgent.conf`; the worker likewise with `worker`. A conflict among them is an
- * error naming both modules.
+ * Modules: the polling agent gets the Core settings, then `conf`, `pollingAgent.conf`, the
+ * partition's `conf` and `pollingAgent.conf`; the worker gets `conf`, `worker.conf` and the
+ * partition's (not the Core settings, as in ArmoniK.Infra). A conflict among them is an error
+ * naming both modules.
  */
 export class ComputePlane extends Construct {
   public static readonly POLLING_AGENT_PORT = 1080;
   public readonly namespace: string;
   public readonly partitions: ReadonlyMap<string, PartitionResources>;
-  public readonly partitionsConfigMap: ApiObject;
+  public readonly init: InitJob;
 
   constructor(scope: Construct, id: string, props: ComputePlaneProps) {
     super(scope, id);
     const where = `ComputePlane ${this.node.path}`;
     this.namespace = resolveNamespace(this, where, props.namespace);
+    if (!props.partitions || typeof props.partitions !== 'object') throw new Error(`${where}: partitions: give the partitions by name`);
     const names = Object.keys(props.partitions).sort();
     if (names.length === 0) throw new Error(`${where}: partitions: give at least one partition`);
-    const socketDir = (props.socketDirectory ?? '/cache').replace(/\/+$/, '');
-    if (!/^\/[^:]+$/.test(socketDir) || socketDir.split('/').includes('..')) throw new Error(`${where}: socketDirectory: "${props.socketDirectory}" is not an absolute path`);
-    const socketEnv = {
-      ComputePlane__WorkerChannel__Address: `${socketDir}/armonik_worker.sock`,
-      ComputePlane__WorkerChannel__SocketType: 'unixdomainsocket',
-      ComputePlane__AgentChannel__Address: `${socketDir}/armonik_agent.sock`,
-      ComputePlane__AgentChannel__SocketType: 'unixdomainsocket',
-    };
-    const documents: unknown[] = [];
+    const core = coreVersionOf(where, props.coreVersion);
+    const uid = props.uid ?? 5000;
+    if (!Number.isInteger(uid) || uid < 1) throw new Error(`${where}: uid: ${uid} is not a non-root uid`);
+    const base = coreConf(where, 'conf, pollingAgent.conf', props.core, [...(props.conf ?? []), ...(props.pollingAgent?.conf ?? [])]);
+
     const partitions = new Map<string, PartitionResources>();
     for (const partition of names) {
-      const p = props.partitions[partition];
+      const p = props.partitions[partition] ?? {};
       const pwhere = `${where}: partitions.${partition}`;
       if (!isDns1123Label(partition) || partition.length > 49) throw new Error(`${pwhere}: "${partition}" is not a DNS-1123 label of at most 49 characters`);
-      const priority = p.priority ?? 1;
-      if (!Number.isInteger(priority) || priority < 0) throw new Error(`${pwhere}: priority: ${priority} is not a non-negative integer`);
       if (p.priorityClassName !== undefined && !isDns1123Subdomain(p.priorityClassName)) throw new Error(`${pwhere}: priorityClassName: "${p.priorityClassName}" is not a valid name`);
-      const scaling = p.scaling ?? PartitionScaling.hpa();
+      const document = partitionDocument(pwhere, partition, p, names);
+      const scaling = p.scaling ?? PartitionScaling.keda();
       const name = `compute-plane-${partition}`;
       const scope = new Construct(this, partition);
-      const pollingConf = mergeConf(where, `conf, pollingAgent.conf, partitions.${partition}.conf, partitions.${partition}.pollingAgent.conf`, [
-        ...(props.conf ?? []), ...(props.pollingAgent?.conf ?? []), ...(p.conf ?? []), ...(p.pollingAgent?.conf ?? []),
+      const pollingConf = mergeConf(where, `core, conf, pollingAgent.conf, partitions.${partition}.conf, partitions.${partition}.pollingAgent.conf`, [
+        base.conf, ...(p.conf ?? []), ...(p.pollingAgent?.conf ?? []),
       ]);
       const workerConf = mergeConf(where, `conf, worker.conf, partitions.${partition}.conf, partitions.${partition}.worker.conf`, [
         ...(props.conf ?? []), ...(props.worker?.conf ?? []), ...(p.conf ?? []), ...(p.worker?.conf ?? []),
       ]);
-      const pollingImage = p.pollingAgent?.image ?? props.pollingAgent?.image ?? `dockerhubaneo/armonik_pollingagent:${ARMONIK_CORE_VERSION}`;
-      const workerImage = p.worker?.image ?? props.worker?.image ?? `dockerhubaneo/armonik_worker_dll:${ARMONIK_CORE_VERSION}`;
-      const mounts = [
-        { name: 'cache-volume', mountPath: socketDir },
-        { name: 'tmp', mountPath: '/tmp' },
-      ];
-      const labels = { 'armonik.aneo.fr/partition': partition };
+      const pollingImage = p.pollingAgent?.image ?? props.pollingAgent?.image ?? `${ARMONIK_IMAGES.pollingAgent}:${core.version}`;
+      const workerImage = p.worker?.image ?? props.worker?.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
+      const socketType = p.socketType ?? 'unixdomainsocket';
+      if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') throw new Error(`${pwhere}: socketType: "${String(socketType)}" is not 'unixdomainsocket' or 'tcp'`);
+      // ArmoniK.Infra `armonik/compute-plane.tf` (`compute_aggregation`): sockets in the shared cache, or localhost ports.
+      const channelEnv = {
+        ComputePlane__WorkerChannel__Address: socketType === 'tcp' ? 'http://localhost:10667' : `${SHARED_CACHE}/armonik_worker.sock`,
+        ComputePlane__WorkerChannel__SocketType: socketType,
+        ComputePlane__AgentChannel__Address: socketType === 'tcp' ? 'http://localhost:10666' : `${SHARED_CACHE}/armonik_agent.sock`,
+        ComputePlane__AgentChannel__SocketType: socketType,
+      };
+      const agentProbes = {
+        port: ComputePlane.POLLING_AGENT_PORT,
+        // ArmoniK.Infra `compute-plane.tf`: startup 1/3/1/20, liveness 15/10/10/3, readiness 3/1/1 (Core serves /readiness on the agent).
+        startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
+        liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
+      };
       const workload = buildWorkload(scope, {
         where: `${where} (partition ${partition})`,
         name,
@@ -122,11 +176,16 @@ export class ComputePlane extends Construct {
         instance: name,
         replicas: scaling._replicas(),
         moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
-        extraLabels: labels,
-        podAnnotations: { 'armonik.aneo.fr/partition-priority': String(priority) },
+        extraLabels: { 'armonik.aneo.fr/partition': partition },
+        podLabels: armonikPodLabels('compute-plane', partition),
+        podAnnotations: { 'armonik.aneo.fr/partition-priority': String(document.Priority) },
         priorityClassName: p.priorityClassName,
         terminationGracePeriodSeconds: 30,
+        uid,
+        hashInputs: base.hashInputs,
+        serviceAccountName: props.serviceAccountName,
         volumes: [
+          { name: 'comm-volume', emptyDir: {} },
           { name: 'cache-volume', emptyDir: {} },
           { name: 'tmp', emptyDir: {} },
         ],
@@ -135,51 +194,101 @@ export class ComputePlane extends Construct {
             name: 'polling-agent',
             image: checkImage(pwhere, 'pollingAgent.image', pollingImage),
             env: {
-              ...socketEnv,
-              ...Object.fromEntries(PARTITION_ID_VARIABLES.map((v) => [v, partition])),
+              ...channelEnv,
+              // ArmoniK.Infra `compute-plane-configmap.tf` (`polling-configmap`) and `locals.tf`.
+              ...INIT_BY_JOB_ENV,
               ComputePlane__MessageBatchSize: '1',
               InitWorker__WorkerCheckRetries: '10',
               InitWorker__WorkerCheckDelay: '00:00:10',
+              Amqp__LinkCredit: '2',
               Pollster__GraceDelay: '00:00:15',
+              Pollster__CacheEvictionThreshold: '0',
+              // Core >= 0.34 reads the partition from Pollster__PartitionId and throws without it (`Common/src/Pollster/Pollster.cs`).
+              Pollster__PartitionId: partition,
+              ...Object.fromEntries(LEGACY_PARTITION_ID_VARIABLES.map((v) => [v, partition])),
+              ...props.pollingAgent?.env,
+              ...p.pollingAgent?.env,
             },
             ports: [{ name: 'poll-agent-port', containerPort: ComputePlane.POLLING_AGENT_PORT }],
-            probes: { port: ComputePlane.POLLING_AGENT_PORT, startup: '/startup', liveness: '/liveness', readiness: '/readiness' },
-            resources: plainResources(p.pollingAgent?.resources ?? props.pollingAgent?.resources, { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
-            volumeMounts: mounts,
+            probes: { ...agentProbes, readiness: { path: '/readiness', periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } },
+            resources: plainResources(p.pollingAgent?.resources ?? props.pollingAgent?.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' }),
+            volumeMounts: [
+              { name: 'comm-volume', mountPath: SHARED_CACHE },
+              { name: 'cache-volume', mountPath: INTERNAL_CACHE },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
             conf: pollingConf,
             confField: 'pollingAgent',
           },
           {
             name: 'worker',
             image: checkImage(pwhere, 'worker.image', workerImage),
-            env: socketEnv,
-            // The polling agent reports the worker's health as its own.
-            probes: { port: ComputePlane.POLLING_AGENT_PORT, startup: '/startup', liveness: '/liveness' },
-            resources: plainResources(p.worker?.resources ?? props.worker?.resources, { cpuRequest: '500m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
-            volumeMounts: mounts,
+            env: { ...channelEnv, ...props.worker?.env, ...p.worker?.env },
+            // The polling agent reports the worker's health as its own (ArmoniK.Infra probes the worker on the agent's port).
+            probes: agentProbes,
+            resources: plainResources(p.worker?.resources ?? props.worker?.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+            volumeMounts: [
+              { name: 'comm-volume', mountPath: SHARED_CACHE },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
             conf: workerConf,
             confField: 'worker',
           },
         ],
       });
       const autoscaler = scaling._bind(scope, pwhere, { name, namespace: this.namespace, partition, labels: workload.labels });
-      partitions.set(partition, { workload, autoscaler });
-      documents.push({
-        _id: partition,
-        ParentPartitionIds: [],
-        PodReserved: scaling._minReplicas(),
-        PodMax: scaling._maxReplicas(),
-        PreemptionPercentage: 50,
-        Priority: priority,
-        PodConfiguration: null,
-      });
+      partitions.set(partition, { workload, autoscaler, document });
     }
     this.partitions = partitions;
-    this.partitionsConfigMap = new ApiObject(this, 'partitions', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'compute-plane-partitions', namespace: this.namespace, labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs' } },
-      data: { 'partitions.json': JSON.stringify(documents, null, 2) },
+
+    const init = props.init ?? {};
+    this.init = new InitJob(this, 'init', {
+      where,
+      namespace: this.namespace,
+      image: checkImage(where, 'init.image', init.image ?? `${ARMONIK_IMAGES.controlPlane}:${core.version}`),
+      uid: coreImageUid(core),
+      conf: base.conf,
+      env: init.env,
+      hashInputs: base.hashInputs,
+      partitions: [...partitions.values()].map((r) => r.document),
+      schedule: init.schedule,
+      resources: plainResources(init.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+      moduleEnv: props.moduleEnv,
+      serviceAccountName: props.serviceAccountName,
     });
   }
+
+  /** Names of the partitions, sorted. */
+  public get partitionNames(): string[] {
+    return [...this.partitions.keys()];
+  }
+}
+
+/** The partition's row, checked; defaults are ArmoniK's (`armonik.tf`, `partition_data`). */
+function partitionDocument(where: string, id: string, p: PartitionProps, all: readonly string[]): PartitionDocument {
+  const int = (field: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${where}: ${field}: ${String(v)} is not an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
+    return v;
+  };
+  const podReserved = int('podReserved', p.podReserved ?? 1, 0);
+  const podMax = int('podMax', p.podMax ?? 100, 0);
+  if (podMax < podReserved) throw new Error(`${where}: podMax (${podMax}) is below podReserved (${podReserved})`);
+  const parents = [...(p.parentPartitionIds ?? [])];
+  for (const parent of parents) {
+    if (parent === id) throw new Error(`${where}: parentPartitionIds: a partition cannot be its own parent`);
+    if (!all.includes(parent)) throw new Error(`${where}: parentPartitionIds: "${parent}" is not a partition of this compute plane (${all.join(', ')})`);
+  }
+  const podConfiguration = p.podConfiguration;
+  if (podConfiguration !== undefined) {
+    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new Error(`${where}: podConfiguration.${k}: must be a string`);
+  }
+  return {
+    PartitionId: id,
+    ParentPartitionIds: parents,
+    PodReserved: podReserved,
+    PodMax: podMax,
+    PreemptionPercentage: int('preemptionPercentage', p.preemptionPercentage ?? 50, 0, 100),
+    Priority: int('priority', p.priority ?? 1, 0),
+    ...(podConfiguration === undefined ? {} : { PodConfiguration: { ...podConfiguration } }),
+  };
 }

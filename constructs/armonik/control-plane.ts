@@ -1,34 +1,54 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { isDns1123Label, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { ControlPlaneScaling } from './control-plane-scaling.js';
+import { INIT_BY_JOB_ENV } from './init-job.js';
 import { ModuleEnv } from './module-env.js';
-import { ARMONIK_CORE_VERSION, buildService, buildWorkload, checkImage, mergeConf, plainResources, resolveNamespace, type ModuleList, type Workload } from './workload.js';
+import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
+import {
+  armonikPodLabels, buildService, buildWorkload, checkImage, coreConf, coreVersionOf, plainResources, resolveNamespace,
+  type CoreSettingsSource, type ModuleList, type Workload,
+} from './workload.js';
 
 /** Props of {@link ControlPlane}. */
 export interface ControlPlaneProps {
   /** The modules the control plane consumes (AEP 5's `control_plane.conf`): queue, object and table storage. @default none */
   readonly conf?: ModuleList;
+  /** The site-wide Core settings, loaded before `conf`. @default CoreSettings.defaults(), inline */
+  readonly core?: CoreSettingsSource;
   /** Namespace. @default the chart's namespace */
   readonly namespace?: string;
   /** Name of the Deployment and Service. @default 'control-plane' */
   readonly name?: string;
-  /** Image. @default `dockerhubaneo/armonik_control:<ARMONIK_CORE_VERSION>` */
+  /** ArmoniK Core release of the image; decides the probes. @default ARMONIK_VERSIONS.core ('0.37.2') */
+  readonly coreVersion?: string;
+  /** Image. @default `dockerhubaneo/armonik_control:<coreVersion>` */
   readonly image?: string;
-  /** Replicas. @default 1 */
+  /** Replicas, when no `scaling` owns them. @default 1 */
   readonly replicas?: number;
-  /** Requests and limits. @default 500m/512Mi requests, 1/2Gi limits */
+  /** A KEDA ScaledObject on cpu and memory, as ArmoniK.Infra's `control_plane.hpa`. @default none: `replicas` */
+  readonly scaling?: ControlPlaneScaling;
+  /** Requests and limits. @default 50m/50Mi requests, 1/2Gi limits (ArmoniK's `control_plane`) */
   readonly resources?: ResourceRequirementsProps;
   /** Port of the Service in front of the gRPC API. @default 5001 */
   readonly servicePort?: number;
+  /** `Submitter__DefaultPartition`: the partition of sessions that name none; it must exist. @default none */
+  readonly defaultPartition?: string;
   /** Literal module env inline, or in a ConfigMap loaded with envFrom. @default ModuleEnv.INLINE */
   readonly moduleEnv?: ModuleEnv;
-  /** The control plane's own settings (ArmoniK Core env, e.g. `Submitter__DefaultPartition`); a module may not set them too. @default none */
+  /** The control plane's own settings (ArmoniK Core env, e.g. `Submitter__MaxErrorAllowed`); a module may not set them too. @default none */
   readonly env?: Readonly<Record<string, string>>;
+  /** ServiceAccount of the pods, e.g. one bound to a cloud IAM role for S3. @default none (no API token mounted) */
+  readonly serviceAccountName?: string;
 }
 
 /**
- * ArmoniK's control plane: the gRPC API (container port 1080, Service port 5001) and its
- * health and metrics endpoint (1081, scraped by Prometheus), consuming its `conf` modules.
+ * ArmoniK's control plane (ArmoniK.Infra `armonik/control-plane.tf`): the gRPC API (container port
+ * 1080, HTTP/2, behind the Service port 5001) and its health and metrics endpoint (1081: ArmoniK.Core
+ * `Control/Submitter/src/Program.cs` serves `/startup`, `/liveness`, `/metrics` there, and
+ * `/readiness` from Core 0.40.1). Its probes are Infra's: liveness and startup only before 0.40.1,
+ * plus readiness from 0.40.1. Pods carry `app=armonik`, `service=control-plane`; the database,
+ * queue and object storage are initialized by the compute plane's init Job, not here.
  */
 export class ControlPlane extends Construct {
   public static readonly GRPC_PORT = 1080;
@@ -37,39 +57,69 @@ export class ControlPlane extends Construct {
   public readonly namespace: string;
   public readonly workload: Workload;
   public readonly service: ApiObject;
+  /** The KEDA ScaledObject, when `scaling` is given. */
+  public readonly autoscaler?: ApiObject;
   /** `<name>.<namespace>.svc.cluster.local:<servicePort>` */
   public readonly endpoint: string;
+  /** `Submitter__DefaultPartition`, if set. */
+  public readonly defaultPartition?: string;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps = {}) {
     super(scope, id);
     const where = `ControlPlane ${this.node.path}`;
     this.namespace = resolveNamespace(this, where, props.namespace);
     this.name = props.name ?? 'control-plane';
-    const image = checkImage(where, 'image', props.image ?? `dockerhubaneo/armonik_control:${ARMONIK_CORE_VERSION}`);
+    if (!isDns1123Label(this.name)) throw new Error(`${where}: name: "${this.name}" is not a DNS-1123 label`);
+    const core = coreVersionOf(where, props.coreVersion);
+    const image = checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.controlPlane}:${core.version}`);
     const servicePort = props.servicePort ?? 5001;
+    if (props.defaultPartition !== undefined && !isDns1123Label(props.defaultPartition)) {
+      throw new Error(`${where}: defaultPartition: "${props.defaultPartition}" is not a partition name`);
+    }
+    if (props.defaultPartition !== undefined && props.env?.Submitter__DefaultPartition !== undefined) {
+      throw new Error(`${where}: env: Submitter__DefaultPartition is set by defaultPartition; give one of them`);
+    }
+    if (props.replicas !== undefined && props.scaling !== undefined) throw new Error(`${where}: replicas: the scaling owns the replica count; give one of them`);
+    this.defaultPartition = props.defaultPartition ?? props.env?.Submitter__DefaultPartition;
+    const { conf, hashInputs } = coreConf(where, 'conf', props.core, props.conf ?? []);
+    // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; no readiness before Core 0.40.1.
+    const probes = {
+      port: ControlPlane.METRICS_PORT,
+      startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
+      liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 },
+      ...(core.atLeast('0.40.1') ? { readiness: { path: '/readiness', periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } } : {}),
+    };
     this.workload = buildWorkload(this, {
       where,
       name: this.name,
       namespace: this.namespace,
       component: 'control-plane',
       instance: this.name,
-      replicas: props.replicas ?? 1,
+      replicas: props.scaling ? undefined : (props.replicas ?? 1),
       moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+      podLabels: armonikPodLabels('control-plane'),
+      uid: coreImageUid(core),
+      hashInputs,
+      serviceAccountName: props.serviceAccountName,
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {
           name: 'control-plane',
           image,
-          env: props.env,
+          env: {
+            ...INIT_BY_JOB_ENV,
+            ...(props.defaultPartition === undefined ? {} : { Submitter__DefaultPartition: props.defaultPartition }),
+            ...props.env,
+          },
           ports: [
-            { name: 'grpc', containerPort: ControlPlane.GRPC_PORT },
-            { name: 'metrics', containerPort: ControlPlane.METRICS_PORT },
+            { name: 'control-port', containerPort: ControlPlane.GRPC_PORT },
+            { name: 'metrics-port', containerPort: ControlPlane.METRICS_PORT },
           ],
-          probes: { port: ControlPlane.METRICS_PORT, startup: '/startup', liveness: '/liveness', readiness: '/readiness' },
-          resources: plainResources(props.resources, { cpuRequest: '500m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '2Gi' }),
+          probes,
+          resources: plainResources(props.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '2Gi' }),
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-          conf: mergeConf(where, 'conf', props.conf ?? []),
-          confField: 'conf',
+          conf,
+          confField: 'core, conf',
         },
       ],
     });
@@ -79,11 +129,12 @@ export class ControlPlane extends Construct {
       labels: this.workload.labels,
       selector: this.workload.selector,
       ports: [
-        { name: 'grpc', port: servicePort, targetPort: ControlPlane.GRPC_PORT },
-        { name: 'metrics', port: ControlPlane.METRICS_PORT, targetPort: ControlPlane.METRICS_PORT },
+        { name: 'control-port', port: servicePort, targetPort: ControlPlane.GRPC_PORT },
+        { name: 'metrics-port', port: ControlPlane.METRICS_PORT, targetPort: ControlPlane.METRICS_PORT },
       ],
       scrape: { port: ControlPlane.METRICS_PORT, path: '/metrics' },
     });
+    this.autoscaler = props.scaling?._bind(this, where, { name: this.name, namespace: this.namespace, labels: this.workload.labels });
     this.endpoint = `${this.name}.${this.namespace}.svc.cluster.local:${servicePort}`;
   }
 }

@@ -2,17 +2,25 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ResourceRequirementsProps } from '../../lib/k8s/index.js';
 import { ModuleEnv } from './module-env.js';
-import { ARMONIK_CORE_VERSION, buildService, buildWorkload, checkImage, mergeConf, plainResources, resolveNamespace, type ModuleList, type Workload } from './workload.js';
+import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
+import {
+  armonikPodLabels, buildService, buildWorkload, checkImage, coreConf, coreVersionOf, plainResources, resolveNamespace,
+  type CoreSettingsSource, type ModuleList, type Workload,
+} from './workload.js';
 
 /** Props of {@link MetricsExporter}. */
 export interface MetricsExporterProps {
   /** The modules it consumes (AEP 5's `metrics_exporter.conf`): the table storage. @default none */
   readonly conf?: ModuleList;
+  /** The site-wide Core settings, loaded before `conf`. @default CoreSettings.defaults(), inline */
+  readonly core?: CoreSettingsSource;
+  /** ArmoniK Core release of the image. @default ARMONIK_VERSIONS.core ('0.37.2') */
+  readonly coreVersion?: string;
   /** Namespace. @default the chart's namespace */
   readonly namespace?: string;
   /** Name of the Deployment and Service. @default 'metrics-exporter' */
   readonly name?: string;
-  /** Image. @default `dockerhubaneo/armonik_control_metrics:<ARMONIK_CORE_VERSION>` */
+  /** Image. @default `dockerhubaneo/armonik_control_metrics:<coreVersion>` */
   readonly image?: string;
   /** Requests and limits. @default 100m/128Mi requests, 500m/512Mi limits */
   readonly resources?: ResourceRequirementsProps;
@@ -23,9 +31,13 @@ export interface MetricsExporterProps {
 }
 
 /**
- * ArmoniK's metrics exporter: task counts per partition and status, read from the table storage,
- * in Prometheus format on a Service (port 9419) annotated for scraping. The autoscalers of the
- * partitions read `armonik_<partition>_tasks_queued` from it.
+ * ArmoniK's metrics exporter (ArmoniK.Infra `armonik/metrics-exporter.tf` and
+ * `monitoring/onpremise/exporters/metrics-exporter`): task counts per partition and status, read
+ * from the table storage, in Prometheus format on container port 1080 behind the Service port 9419,
+ * annotated for scraping. The autoscalers of the partitions query `armonik_<partition>_tasks_queued`
+ * from it under the Prometheus job `metrics-exporter`. ArmoniK.Core `Control/Metrics/src/Program.cs`
+ * serves `/startup`, `/liveness` and `/metrics`, so it gets a startup and a liveness probe (no
+ * readiness: there is no such endpoint), with Infra's timings.
  */
 export class MetricsExporter extends Construct {
   public static readonly CONTAINER_PORT = 1080;
@@ -42,11 +54,13 @@ export class MetricsExporter extends Construct {
     const where = `MetricsExporter ${this.node.path}`;
     this.namespace = resolveNamespace(this, where, props.namespace);
     this.name = props.name ?? 'metrics-exporter';
+    const core = coreVersionOf(where, props.coreVersion);
     this.workload = exporterWorkload(this, where, {
       name: this.name,
       namespace: this.namespace,
       component: 'metrics-exporter',
-      image: checkImage(where, 'image', props.image ?? `dockerhubaneo/armonik_control_metrics:${ARMONIK_CORE_VERSION}`),
+      core,
+      image: checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.metricsExporter}:${core.version}`),
       props,
     });
     this.service = buildService(this, {
@@ -65,8 +79,9 @@ export class MetricsExporter extends Construct {
 export function exporterWorkload(
   scope: Construct,
   where: string,
-  spec: { name: string; namespace: string; component: string; image: string; env?: Readonly<Record<string, string>>; props: MetricsExporterProps },
+  spec: { name: string; namespace: string; component: string; core: CoreVersion; image: string; env?: Readonly<Record<string, string>>; props: MetricsExporterProps },
 ): Workload {
+  const { conf, hashInputs } = coreConf(where, 'conf', spec.props.core, spec.props.conf ?? []);
   return buildWorkload(scope, {
     where,
     name: spec.name,
@@ -75,6 +90,9 @@ export function exporterWorkload(
     instance: spec.name,
     replicas: 1,
     moduleEnv: spec.props.moduleEnv ?? ModuleEnv.INLINE,
+    podLabels: { ...armonikPodLabels(spec.component), type: 'monitoring' },
+    uid: coreImageUid(spec.core),
+    hashInputs,
     volumes: [{ name: 'tmp', emptyDir: {} }],
     containers: [
       {
@@ -82,11 +100,16 @@ export function exporterWorkload(
         image: spec.image,
         env: { ...spec.env, ...spec.props.env },
         ports: [{ name: 'metrics', containerPort: MetricsExporter.CONTAINER_PORT }],
-        probes: { port: MetricsExporter.CONTAINER_PORT, liveness: '/liveness', readiness: '/readiness' },
+        // ArmoniK.Infra `metrics-exporter.tf`: startup 1/3/1/20, liveness 15/5/1/1.
+        probes: {
+          port: MetricsExporter.CONTAINER_PORT,
+          startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
+          liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 },
+        },
         resources: plainResources(spec.props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-        conf: mergeConf(where, 'conf', spec.props.conf ?? []),
-        confField: 'conf',
+        conf,
+        confField: 'core, conf',
       },
     ],
   });

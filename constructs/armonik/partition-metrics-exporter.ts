@@ -1,7 +1,8 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { MetricsExporter, exporterWorkload, type MetricsExporterProps } from './metrics-exporter.js';
-import { ARMONIK_CORE_VERSION, buildService, checkImage, resolveNamespace, type Workload } from './workload.js';
+import { ARMONIK_IMAGES } from './versions.js';
+import { buildService, checkImage, coreVersionOf, resolveNamespace, type Workload } from './workload.js';
 
 /** Props of {@link PartitionMetricsExporter}. */
 export interface PartitionMetricsExporterProps extends MetricsExporterProps {
@@ -10,10 +11,14 @@ export interface PartitionMetricsExporterProps extends MetricsExporterProps {
 }
 
 /**
- * ArmoniK's partition metrics exporter: per-partition metrics (pods reserved, max, queued)
- * derived from the metrics exporter's and the table storage, on a Service (port 9420) annotated
- * for Prometheus scraping. Defaults as {@link MetricsExporter}, name `partition-metrics-exporter`,
- * image `dockerhubaneo/armonik_control_partition_metrics`.
+ * ArmoniK's partition metrics exporter (ArmoniK.Infra
+ * `monitoring/onpremise/exporters/partition-metrics-exporter`): per-partition metrics derived from
+ * the metrics exporter's and the table storage, on a Service (port 9420) annotated for Prometheus
+ * scraping. Defaults as {@link MetricsExporter}, name `partition-metrics-exporter`, image
+ * `dockerhubaneo/armonik_control_partition_metrics`.
+ *
+ * @deprecated ArmoniK.Core removed the component in 0.37.1 (no image exists for later releases);
+ * it is refused for those unless an `image` is given.
  */
 export class PartitionMetricsExporter extends Construct {
   public static readonly SERVICE_PORT = 9420;
@@ -28,11 +33,16 @@ export class PartitionMetricsExporter extends Construct {
     this.namespace = resolveNamespace(this, where, props.namespace);
     this.name = props.name ?? 'partition-metrics-exporter';
     const source = props.metricsExporter;
+    const core = coreVersionOf(where, props.coreVersion);
+    if (core.atLeast('0.37.1') && props.image === undefined) {
+      throw new Error(`${where}: coreVersion: ArmoniK Core ${core.version} has no partition metrics exporter (removed in 0.37.1); drop it, or give coreVersion 0.37.0 or older, or an image`);
+    }
     this.workload = exporterWorkload(this, where, {
       name: this.name,
       namespace: this.namespace,
       component: 'partition-metrics-exporter',
-      image: checkImage(where, 'image', props.image ?? `dockerhubaneo/armonik_control_partition_metrics:${ARMONIK_CORE_VERSION}`),
+      core,
+      image: checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.partitionMetricsExporter}:${core.version}`),
       env: {
         MetricsExporter__Host: source.host,
         MetricsExporter__Port: String(MetricsExporter.SERVICE_PORT),

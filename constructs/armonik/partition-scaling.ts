@@ -1,32 +1,39 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { intOption, resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
+
+/** Options of {@link PartitionScaling.keda}, with ArmoniK's defaults (its localhost `parameters.tfvars`, `hpa`). */
+export interface KedaScalingOptions extends ResourceTriggerOptions {
+  /** Prometheus that scrapes the metrics exporter. @default `http://prometheus.<namespace>.svc.cluster.local:9090` (ArmoniK.Infra's Service `prometheus`) */
+  readonly prometheusAddress?: string;
+  /** The Prometheus job the metrics exporter is scraped under (the `job` label of the query). @default 'metrics-exporter' */
+  readonly metricsJob?: string;
+  /** @default 0 (KEDA scales the Deployment to zero when the queue is empty) */
+  readonly minReplicas?: number;
+  /** @default 5 */
+  readonly maxReplicas?: number;
+  /** Queued tasks per pod (the trigger's `threshold`). @default 2 */
+  readonly tasksPerPod?: number;
+  /** Seconds between queries. @default 15 */
+  readonly pollingInterval?: number;
+  /** Seconds after the last activity before scaling to zero. @default 300 */
+  readonly cooldownPeriod?: number;
+  /** Scale-down behaviour of the HPA KEDA creates. @default 300 s window, 100 % per 15 s */
+  readonly scaleDown?: ScaleDownBehavior;
+  /** Give the Deployment its original replica count back when the ScaledObject is deleted. @default true */
+  readonly restoreToOriginalReplicaCount?: boolean;
+}
 
 /** Options of {@link PartitionScaling.hpa}. */
 export interface HpaScalingOptions {
   /** @default 1 */
   readonly minReplicas?: number;
-  /** @default 10 */
+  /** @default 5 */
   readonly maxReplicas?: number;
   /** Queued tasks per pod the autoscaler aims at. @default 2 */
   readonly tasksPerPod?: number;
-  /** External metric name, `{partition}` replaced by the partition. @default 'armonik_{partition}_tasks_queued' */
+  /** External metric name, `{partition}` replaced by the partition as Core spells it (`-` as `_`). @default 'armonik_{partition}_tasks_queued' */
   readonly metricName?: string;
-}
-
-/** Options of {@link PartitionScaling.keda}. */
-export interface KedaScalingOptions {
-  /** Prometheus that scrapes the metrics exporter, e.g. `http://prometheus.monitoring:9090`. */
-  readonly prometheusAddress: string;
-  /** @default 0 */
-  readonly minReplicas?: number;
-  /** @default 10 */
-  readonly maxReplicas?: number;
-  /** Queued tasks per pod. @default 2 */
-  readonly tasksPerPod?: number;
-  /** Seconds between queries. @default 15 */
-  readonly pollingInterval?: number;
-  /** Seconds before scaling to zero. @default 300 */
-  readonly cooldownPeriod?: number;
 }
 
 type Spec =
@@ -34,21 +41,42 @@ type Spec =
   | { kind: 'hpa'; options: HpaScalingOptions }
   | { kind: 'keda'; options: KedaScalingOptions };
 
+/** What a partition's autoscaler needs to know. @internal */
+export interface ScalingTarget {
+  /** The Deployment. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly partition: string;
+  readonly labels: Record<string, string>;
+}
+
 /**
- * How a partition's compute plane scales: a fixed replica count, an `autoscaling/v2`
- * HorizontalPodAutoscaler on the partition's queue metric (the default, needs an external
- * metrics adapter serving Prometheus metrics), or a KEDA `ScaledObject` querying Prometheus
- * (needs KEDA's CRDs, as ArmoniK.Infra does).
+ * The queue metric of a partition as ArmoniK's metrics exporter names it: ArmoniK.Core
+ * `Control/Metrics/src/ArmoniKMeter.cs` lower-cases the names and turns every `-` into `_`
+ * (ArmoniK.Infra uses the partition name raw, which misses partitions with a `-`).
+ */
+export function queuedTasksMetric(partition: string): string {
+  return `armonik_${partition.toLowerCase().replace(/-/g, '_')}_tasks_queued`;
+}
+
+/**
+ * How a partition's compute plane scales. The default, as ArmoniK deploys it, is a KEDA
+ * `ScaledObject` `<partition>-compute-plane` with a Prometheus trigger on the partition's queued
+ * tasks (ArmoniK.Infra `armonik/compute-plane-hpa.tf`, `locals.tf`, `charts/keda-hpa`), optionally
+ * cpu and memory triggers; it needs KEDA and a Prometheus scraping the metrics exporter.
+ * `hpa()` is a plain `autoscaling/v2` HorizontalPodAutoscaler on the External metric instead: it
+ * needs an external-metrics adapter (e.g. prometheus-adapter) serving that metric, which ArmoniK
+ * does not deploy. `fixed(n)` sets `replicas`.
  */
 export class PartitionScaling {
-  public static fixed(replicas: number): PartitionScaling {
-    return new PartitionScaling({ kind: 'fixed', replicas });
+  public static keda(options: KedaScalingOptions = {}): PartitionScaling {
+    return new PartitionScaling({ kind: 'keda', options });
   }
   public static hpa(options: HpaScalingOptions = {}): PartitionScaling {
     return new PartitionScaling({ kind: 'hpa', options });
   }
-  public static keda(options: KedaScalingOptions): PartitionScaling {
-    return new PartitionScaling({ kind: 'keda', options });
+  public static fixed(replicas: number): PartitionScaling {
+    return new PartitionScaling({ kind: 'fixed', replicas });
   }
 
   private constructor(private readonly spec: Spec) {}
@@ -58,72 +86,67 @@ export class PartitionScaling {
     return this.spec.kind === 'fixed' ? this.spec.replicas : undefined;
   }
 
-  /** The fewest pods the partition runs. @internal */
-  public _minReplicas(): number {
+  /** Checks the options and creates the autoscaler of the partition's Deployment. @internal */
+  public _bind(scope: Construct, where: string, target: ScalingTarget): ApiObject | undefined {
     const s = this.spec;
-    return s.kind === 'fixed' ? s.replicas : (s.options.minReplicas ?? (s.kind === 'hpa' ? 1 : 0));
-  }
-
-  /** The most pods the partition may run. @internal */
-  public _maxReplicas(): number {
-    return this.spec.kind === 'fixed' ? this.spec.replicas : (this.spec.options.maxReplicas ?? 10);
-  }
-
-  /** Checks the options and creates the autoscaler of `deployment`. @internal */
-  public _bind(scope: Construct, where: string, target: { name: string; namespace: string; partition: string; labels: Record<string, string> }): ApiObject | undefined {
-    const int = (field: string, v: number, min: number) => {
-      if (!Number.isInteger(v) || v < min) throw new Error(`${where}: scaling.${field}: ${v} is not an integer >= ${min}`);
-      return v;
-    };
-    const s = this.spec;
+    const w = `${where}: scaling`;
     if (s.kind === 'fixed') {
-      int('replicas', s.replicas, 0);
+      intOption(w, 'replicas', s.replicas, 0);
       return undefined;
     }
-    const min = int('minReplicas', s.options.minReplicas ?? (s.kind === 'hpa' ? 1 : 0), s.kind === 'hpa' ? 1 : 0);
-    const max = int('maxReplicas', s.options.maxReplicas ?? 10, 1);
-    if (max < min) throw new Error(`${where}: scaling: maxReplicas (${max}) is below minReplicas (${min})`);
-    const perPod = int('tasksPerPod', s.options.tasksPerPod ?? 2, 1);
-    const scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name };
-    const metadata = { name: target.name, namespace: target.namespace, labels: target.labels };
+    const o = s.options ?? {};
+    const min = intOption(w, 'minReplicas', o.minReplicas ?? (s.kind === 'hpa' ? 1 : 0), s.kind === 'hpa' ? 1 : 0);
+    const max = intOption(w, 'maxReplicas', o.maxReplicas ?? 5, 1);
+    if (max < min) throw new Error(`${w}: maxReplicas (${max}) is below minReplicas (${min})`);
+    const perPod = intOption(w, 'tasksPerPod', o.tasksPerPod ?? 2, 1);
     if (s.kind === 'hpa') {
-      const metricName = (s.options.metricName ?? 'armonik_{partition}_tasks_queued').replace(/\{partition\}/g, target.partition);
-      if (!/^[^/%\s]+$/.test(metricName)) throw new Error(`${where}: scaling.metricName: "${metricName}" is not a metric name`);
+      const metricName = (s.options.metricName ?? 'armonik_{partition}_tasks_queued').replace(/\{partition\}/g, target.partition.toLowerCase().replace(/-/g, '_'));
+      if (!/^[^/%\s]+$/.test(metricName)) throw new Error(`${w}.metricName: "${metricName}" is not a metric name`);
       return new ApiObject(scope, 'hpa', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
-        metadata,
+        metadata: { name: target.name, namespace: target.namespace, labels: target.labels },
         spec: {
-          scaleTargetRef,
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
           minReplicas: min,
           maxReplicas: max,
           metrics: [{ type: 'External', external: { metric: { name: metricName }, target: { type: 'AverageValue', averageValue: String(perPod) } } }],
         },
       });
     }
-    if (!/^https?:\/\/[^\s/]+/.test(s.options.prometheusAddress)) throw new Error(`${where}: scaling.prometheusAddress: "${s.options.prometheusAddress}" is not an http(s) URL`);
-    return new ApiObject(scope, 'scaled-object', {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'ScaledObject',
-      metadata,
-      spec: {
-        scaleTargetRef: { name: target.name },
-        pollingInterval: int('pollingInterval', s.options.pollingInterval ?? 15, 1),
-        cooldownPeriod: int('cooldownPeriod', s.options.cooldownPeriod ?? 300, 0),
-        minReplicaCount: min,
-        maxReplicaCount: max,
-        triggers: [
-          {
-            type: 'prometheus',
-            metadata: {
-              serverAddress: s.options.prometheusAddress,
-              metricName: `armonik_${target.partition}_tasks_queued`,
-              query: `armonik_${target.partition}_tasks_queued{job="metrics-exporter"}`,
-              threshold: String(perPod),
-            },
+    const k = s.options;
+    const address = k.prometheusAddress ?? `http://prometheus.${target.namespace}.svc.cluster.local:9090`;
+    if (!/^https?:\/\/[^\s/@]+(:\d+)?(\/\S*)?$/.test(address)) {
+      throw new Error(`${w}.prometheusAddress: "${address}" is not an http(s) URL without credentials (give credentials through KEDA's TriggerAuthentication)`);
+    }
+    const job = k.metricsJob ?? 'metrics-exporter';
+    if (!/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) throw new Error(`${w}.metricsJob: "${job}" is not a Prometheus job name`);
+    const metric = queuedTasksMetric(target.partition);
+    return scaledObject(scope, 'scaled-object', {
+      name: `${target.partition}-compute-plane`,
+      namespace: target.namespace,
+      labels: target.labels,
+      deployment: target.name,
+      envSourceContainerName: 'polling-agent',
+      pollingInterval: intOption(w, 'pollingInterval', k.pollingInterval ?? 15, 1),
+      cooldownPeriod: intOption(w, 'cooldownPeriod', k.cooldownPeriod ?? 300, 0),
+      minReplicas: min,
+      maxReplicas: max,
+      restoreToOriginalReplicaCount: k.restoreToOriginalReplicaCount ?? true,
+      scaleDown: scaleDownBehavior(w, 'scaleDown', k.scaleDown),
+      triggers: [
+        {
+          type: 'prometheus',
+          metadata: {
+            serverAddress: address,
+            metricName: metric,
+            threshold: String(perPod),
+            namespace: target.namespace,
+            query: `${metric}{job="${job}"}`,
           },
-        ],
-      },
+        },
+        ...resourceTriggers(w, k),
+      ],
     });
   }
 }

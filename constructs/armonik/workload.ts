@@ -8,16 +8,32 @@ import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
 import { appLabels, isDns1123Label, selectorLabels, shortHash, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { CoreSettings } from './core-settings.js';
 import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
+import { ARMONIK_VERSIONS, CoreVersion } from './versions.js';
 
 /** A list of modules, as AEP 5's `conf`. */
 export type ModuleList = ReadonlyArray<IModule | ModuleOutputs>;
 
-/** uid/gid of the ArmoniK Core images (`armonikuser`). */
-export const ARMONIK_UID = 5000;
+/** The Core settings a component loads first: a {@link CoreSettings} ConfigMap, or any module. */
+export type CoreSettingsSource = IModule | ModuleOutputs;
 
-/** Default version of the ArmoniK Core images. */
-export const ARMONIK_CORE_VERSION = '0.27.3';
+/** The Core version of a component: its `coreVersion` prop, checked. */
+export function coreVersionOf(where: string, version: string | undefined): CoreVersion {
+  return CoreVersion.parse(version ?? ARMONIK_VERSIONS.core, where);
+}
+
+/**
+ * A Core component's modules: the Core settings first (default: ARMONIK_CORE_SETTINGS inline),
+ * then its `conf`. Returns also what rolls the pods when a CoreSettings ConfigMap changes.
+ */
+export function coreConf(where: string, field: string, core: CoreSettingsSource | undefined, conf: ModuleList): { conf: ModuleOutputs; hashInputs: string[] } {
+  const settings = core ?? CoreSettings.defaults();
+  return {
+    conf: mergeConf(where, `core, ${field}`, [settings, ...conf]),
+    hashInputs: settings instanceof CoreSettings ? [settings.name, JSON.stringify(settings.env)] : [],
+  };
+}
 
 /** Merges a consumer's modules; a conflict is an error that names the consumer too. */
 export function mergeConf(where: string, field: string, conf: ModuleList): ModuleOutputs {
@@ -64,7 +80,7 @@ export interface ContainerSpec {
   readonly env?: Readonly<Record<string, string>>;
   readonly ports?: ReadonlyArray<{ readonly name: string; readonly containerPort: number }>;
   /** HTTP probes on one port. */
-  readonly probes?: { readonly port: number; readonly liveness?: string; readonly readiness?: string; readonly startup?: string };
+  readonly probes?: { readonly port: number; readonly liveness?: HttpProbe; readonly readiness?: HttpProbe; readonly startup?: HttpProbe };
   readonly resources: Record<string, unknown>;
   /** The component's own mounts (e.g. the shared socket directory). */
   readonly volumeMounts?: ReadonlyArray<Record<string, unknown>>;
@@ -72,6 +88,15 @@ export interface ContainerSpec {
   readonly conf: ModuleOutputs;
   /** Which `conf` field(s) this container's modules came from, for messages. */
   readonly confField: string;
+}
+
+/** An HTTP GET probe: path and timing (seconds), as ArmoniK.Infra sets them per component. */
+export interface HttpProbe {
+  readonly path: string;
+  readonly initialDelaySeconds?: number;
+  readonly periodSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly failureThreshold: number;
 }
 
 /** A component's Deployment. */
@@ -88,10 +113,22 @@ export interface WorkloadSpec {
   /** The component's own pod volumes. */
   readonly volumes?: readonly Volume[];
   readonly moduleEnv: ModuleEnv;
+  /** Labels of the objects and pods, and of the selector (immutable: keep it stable). */
   readonly extraLabels?: Readonly<Record<string, string>>;
+  /**
+   * Labels of the objects and pods only, e.g. ArmoniK.Infra's `app=armonik`, `service=...`,
+   * `partition=...` that its Prometheus jobs and Grafana dashboards select on.
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
   readonly podAnnotations?: Readonly<Record<string, string>>;
   readonly priorityClassName?: string;
   readonly terminationGracePeriodSeconds?: number;
+  /** uid and gid of the pod (also its fsGroup, so the emptyDirs are writable). */
+  readonly uid: number;
+  /** What else rolls the pods when it changes (e.g. a CoreSettings ConfigMap loaded whole). */
+  readonly hashInputs?: readonly string[];
+  /** ServiceAccount of the pods; its token is mounted only when one is given (e.g. for a cloud IAM role). @default none, no token */
+  readonly serviceAccountName?: string;
 }
 
 /** What {@link buildWorkload} created. */
@@ -113,13 +150,43 @@ const RESTRICTED_CONTAINER = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
+/** A component's pod template and the objects its modules need (env ConfigMaps, claims). */
+export interface PodTemplate {
+  /** `{ metadata, spec }` of a pod template. */
+  readonly template: Record<string, unknown>;
+  readonly selector: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly envConfigMaps: Readonly<Record<string, ApiObject>>;
+  readonly claims: readonly ApiObject[];
+}
+
+/** A component's Deployment around its {@link buildPodTemplate}. */
 export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
+  const pod = buildPodTemplate(scope, spec);
+  const deployment = new ApiObject(scope, 'deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: pod.labels },
+    spec: {
+      ...(spec.replicas === undefined ? {} : { replicas: spec.replicas }),
+      selector: { matchLabels: pod.selector },
+      template: pod.template,
+    },
+  });
+  return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims };
+}
+
+/**
+ * The restricted pod template of a component: each container with its own env, ports, probes and
+ * mounts plus what its merged modules render; one pod volume per distinct source.
+ */
+export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never' }): PodTemplate {
   const labelProps = { name: spec.component, instance: spec.instance, component: spec.component, partOf: 'armonik' };
-  const labels = { ...appLabels(labelProps), ...spec.extraLabels };
+  const labels = { ...appLabels(labelProps), ...spec.extraLabels, ...spec.podLabels };
   const selector = { ...selectorLabels(labelProps), ...spec.extraLabels };
   const envConfigMaps: Record<string, ApiObject> = {};
   const claims: ApiObject[] = [];
-  const hashInput: string[] = [];
+  const hashInput: string[] = [...(spec.hashInputs ?? [])];
   const podVolumes = new Map<string, { volume: Volume; from: string }>();
   for (const v of spec.volumes ?? []) podVolumes.set(v.name, { volume: v, from: 'the component' });
 
@@ -181,34 +248,26 @@ export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
 
   const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
   const volumes = [...podVolumes.values()].map((v) => v.volume).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const deployment = new ApiObject(scope, 'deployment', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: spec.name, namespace: spec.namespace, labels },
+  const template = {
+    metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: {
-      ...(spec.replicas === undefined ? {} : { replicas: spec.replicas }),
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
-          ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: ARMONIK_UID,
-            runAsGroup: ARMONIK_UID,
-            fsGroup: ARMONIK_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers,
-          ...(volumes.length ? { volumes } : {}),
-        },
+      ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : { automountServiceAccountToken: false }),
+      enableServiceLinks: false,
+      ...(spec.restartPolicy ? { restartPolicy: spec.restartPolicy } : {}),
+      ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+      ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: spec.uid,
+        runAsGroup: spec.uid,
+        fsGroup: spec.uid,
+        seccompProfile: { type: 'RuntimeDefault' },
       },
+      containers,
+      ...(volumes.length ? { volumes } : {}),
     },
-  });
-  return { deployment, selector, labels, envConfigMaps, claims };
+  };
+  return { template, selector, labels, envConfigMaps, claims };
 }
 
 function describe(v: Volume): string {
@@ -220,12 +279,17 @@ function describe(v: Volume): string {
 
 function probes(p: ContainerSpec['probes']): Record<string, unknown> {
   if (!p) return {};
-  const get = (path: string) => ({ httpGet: { path, port: p.port } });
+  const probe = ({ path, ...timing }: HttpProbe) => ({ httpGet: { path, port: p.port }, ...timing });
   return {
-    ...(p.startup ? { startupProbe: { ...get(p.startup), periodSeconds: 3, failureThreshold: 20, timeoutSeconds: 1 } } : {}),
-    ...(p.liveness ? { livenessProbe: { ...get(p.liveness), periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 } } : {}),
-    ...(p.readiness ? { readinessProbe: { ...get(p.readiness), periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } } : {}),
+    ...(p.startup ? { startupProbe: probe(p.startup) } : {}),
+    ...(p.liveness ? { livenessProbe: probe(p.liveness) } : {}),
+    ...(p.readiness ? { readinessProbe: probe(p.readiness) } : {}),
   };
+}
+
+/** ArmoniK's pod labels (ArmoniK.Infra `armonik/locals.tf`): what its Prometheus jobs and dashboards select. */
+export function armonikPodLabels(service: string, partition?: string): Record<string, string> {
+  return { app: 'armonik', service, ...(partition === undefined ? {} : { partition }) };
 }
 
 /** A Service in front of a component, optionally scraped by Prometheus. */

@@ -1,153 +1,376 @@
+/**
+ * The ArmoniK components against ArmoniK.Infra 0.15.1's `armonik` module and ArmoniK.Core 0.37.2:
+ * images and versions, probes per Core version, the Core settings channel, the init Job with
+ * the partitions, the polling agent's partition and caches, Infra's labels, KEDA scaling. The
+ * storage modules are Infra's own outputs (test/fixtures/armonik), read as `terraform output -json`.
+ */
 import { Chart, Testing } from 'cdk8s';
 import {
+  ARMONIK_CORE_SETTINGS,
   ArmoniK,
   ComputePlane,
   ControlPlane,
+  ControlPlaneScaling,
+  CoreSettings,
   MetricsExporter,
   MODULE_ENV_HASH_ANNOTATION,
   ModuleEnv,
+  PartitionMetricsExporter,
   PartitionScaling,
+  queuedTasksMetric,
 } from '../../../constructs/armonik/index.js';
-import { ActiveMq, ExternalMongoDb, MinIo, MongoDb, NfsStorage, RabbitMq, Redis } from '../../../constructs/modules/index.js';
+import { ExternalS3 } from '../../../constructs/modules/index.js';
 import { ModuleOutputs, ModuleOutputsError } from '../../../lib/contract/index.js';
+import { terraformFixture, type TerraformFixture } from '../../fixtures/modules.js';
 
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'armonik' });
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+const named = (objects: any[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 const envOf = (container: any) => Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
+const infra = (name: TerraformFixture) => ModuleOutputs.fromTerraformOutput(name, terraformFixture(name));
 
-function stack(c = chart(), opts: { queue?: 'activemq' | 'rabbitmq'; moduleEnv?: ModuleEnv } = {}) {
-  const queue = opts.queue === 'rabbitmq' ? new RabbitMq(c, 'rabbitmq') : new ActiveMq(c, 'activemq');
-  const objects = new MinIo(c, 'minio');
-  const db = new MongoDb(c, 'mongodb');
-  const shared = new NfsStorage(c, 'nfs', { storageClass: 'nfs' });
+/** ArmoniK as the localhost quick-deploy of ArmoniK 2.23.0: ActiveMQ, Redis, MongoDB (Percona), two partitions. */
+function stack(c = chart(), opts: { moduleEnv?: ModuleEnv; coreSettings?: Record<string, string> } = {}) {
+  const storage = [infra('activemq'), infra('redis'), infra('mongodb-percona')];
   const armonik = new ArmoniK(c, 'armonik', {
-    controlPlane: { conf: [queue, objects, db], moduleEnv: opts.moduleEnv },
+    coreSettings: opts.coreSettings,
+    controlPlane: { conf: storage, moduleEnv: opts.moduleEnv, env: { Submitter__MaxErrorAllowed: '50' } },
     computePlane: {
       moduleEnv: opts.moduleEnv,
       partitions: {
-        default: { scaling: PartitionScaling.hpa({ maxReplicas: 5 }) },
-        bench: { priority: 2, scaling: PartitionScaling.fixed(2), worker: { image: 'acme/bench-worker:1.0' } },
+        default: {},
+        'high-mem': { priority: 2, podReserved: 0, podMax: 10, preemptionPercentage: 20, parentPartitionIds: ['default'], scaling: PartitionScaling.fixed(2), worker: { image: 'acme/bench-worker:1.0' } },
       },
     },
-    pollingAgent: { conf: [queue, objects, db] },
-    worker: { conf: [shared] },
-    metricsExporter: { conf: [db], moduleEnv: opts.moduleEnv },
+    pollingAgent: { conf: storage },
+    worker: { conf: [infra('nfs')] },
+    metricsExporter: { conf: [infra('mongodb-percona')], moduleEnv: opts.moduleEnv },
   });
   return { c, armonik };
 }
 
-describe('ArmoniK', () => {
+describe('ArmoniK as ArmoniK 2.23.0 deploys it', () => {
   const objects = Testing.synth(stack().c);
   const deployments = Object.fromEntries(byKind(objects, 'Deployment').map((d) => [d.metadata.name, d]));
+  const cp = deployments['control-plane'].spec.template.spec;
+  const [agent, worker] = deployments['compute-plane-default'].spec.template.spec.containers;
+  const exporter = deployments['metrics-exporter'].spec.template.spec.containers[0];
+  const job = byKind(objects, 'Job')[0];
+  const init = job.spec.template.spec.containers[0];
 
-  it('deploys the control plane, one compute plane per partition and both exporters', () => {
-    expect(Object.keys(deployments).sort()).toEqual([
-      'compute-plane-bench', 'compute-plane-default', 'control-plane', 'metrics-exporter', 'partition-metrics-exporter',
-    ]);
+  it('deploys the control plane, a compute plane per partition, the metrics exporter, the init Job and CronJob, no partition metrics exporter', () => {
+    expect(Object.keys(deployments).sort()).toEqual(['compute-plane-default', 'compute-plane-high-mem', 'control-plane', 'metrics-exporter']);
+    expect(byKind(objects, 'CronJob').map((o) => o.metadata.name)).toEqual(['init']);
+    expect(job.metadata.name).toMatch(/^init-[0-9a-f]{10}$/);
     const services = Object.fromEntries(byKind(objects, 'Service').map((s) => [s.metadata.name, s]));
+    expect(Object.keys(services).sort()).toEqual(['control-plane', 'metrics-exporter']);
     expect(services['control-plane'].spec.ports).toEqual([
-      { name: 'grpc', port: 5001, targetPort: 1080, protocol: 'TCP' },
-      { name: 'metrics', port: 1081, targetPort: 1081, protocol: 'TCP' },
+      { name: 'control-port', port: 5001, targetPort: 1080, protocol: 'TCP' },
+      { name: 'metrics-port', port: 1081, targetPort: 1081, protocol: 'TCP' },
     ]);
-    expect(services['metrics-exporter'].metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9419', 'prometheus.io/path': '/metrics' });
-    expect(services['partition-metrics-exporter'].metadata.annotations['prometheus.io/port']).toBe('9420');
-    expect(envOf(deployments['partition-metrics-exporter'].spec.template.spec.containers[0]).MetricsExporter__Host).toBe('metrics-exporter.armonik.svc.cluster.local');
+    expect(services['metrics-exporter'].spec.ports).toEqual([{ name: 'metrics', port: 9419, targetPort: 1080, protocol: 'TCP' }]);
   });
 
-  it('the control plane gets the env, secrets and mounts of its modules', () => {
-    const pod = deployments['control-plane'].spec.template.spec;
-    const env = envOf(pod.containers[0]);
-    expect(env).toMatchObject({ Amqp__Host: 'activemq.armonik.svc.cluster.local', S3__MustForcePathStyle: 'true', Components__TableStorage: 'ArmoniK.Adapters.MongoDB.TableStorage' });
-    expect(env.MongoDB__User).toEqual({ secretKeyRef: { name: 'mongodb-user', key: 'username' } });
-    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: 'activemq-user-credentials' } }, { secretRef: { name: 'minio-user-credentials' } }]);
-    expect(pod.containers[0].volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/amqp', '/mongodb/certificate', '/mongodb/certs']);
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['certificate', 'mongo-certificate', 'mongo-certificate-helm', 'tmp']);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(pod.containers[0].livenessProbe.httpGet).toEqual({ path: '/liveness', port: 1081 });
-    expect(pod.containers[0].resources.limits).toEqual({ cpu: '1', memory: '2Gi' });
+  it('runs the images of Core 0.37.2 and the C# dynamic worker of extcsharp 0.21.2', () => {
+    expect(cp.containers[0].image).toBe('dockerhubaneo/armonik_control:0.37.2');
+    expect(agent.image).toBe('dockerhubaneo/armonik_pollingagent:0.37.2');
+    expect(worker.image).toBe('dockerhubaneo/armonik-dynamic-dotnet-worker:0.21.2');
+    expect(exporter.image).toBe('dockerhubaneo/armonik_control_metrics:0.37.2');
+    expect(init.image).toBe('dockerhubaneo/armonik_control:0.37.2');
+    // Core >= 0.36 images run as $APP_UID (1654); the compute plane as ArmoniK.Infra's security.user (5000).
+    expect(cp.securityContext.runAsUser).toBe(1654);
+    expect(job.spec.template.spec.securityContext.runAsUser).toBe(1654);
+    expect(deployments['compute-plane-default'].spec.template.spec.securityContext.runAsUser).toBe(5000);
   });
 
-  it('a partition pod: polling agent and worker share the socket emptyDir, each gets its own modules', () => {
-    const pod = deployments['compute-plane-default'].spec.template.spec;
-    const [agent, worker] = pod.containers;
-    expect([agent.name, worker.name]).toEqual(['polling-agent', 'worker']);
-    for (const c of [agent, worker]) {
-      expect(c.volumeMounts).toContainEqual({ name: 'cache-volume', mountPath: '/cache' });
-      expect(envOf(c).ComputePlane__WorkerChannel__Address).toBe('/cache/armonik_worker.sock');
-    }
-    expect(pod.volumes).toContainEqual({ name: 'cache-volume', emptyDir: {} });
-    expect(envOf(agent)).toMatchObject({ Amqp__PartitionId: 'default', Amqp__Host: 'activemq.armonik.svc.cluster.local' });
-    expect(envOf(worker)).toMatchObject({ LocalStorage__Path: '/local_storage' });
+  it('probes what Core 0.37.2 serves: no /readiness on the control plane or the metrics exporter', () => {
+    expect(cp.containers[0].readinessProbe).toBeUndefined();
+    expect(cp.containers[0].startupProbe).toEqual({ httpGet: { path: '/startup', port: 1081 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 });
+    expect(cp.containers[0].livenessProbe).toEqual({ httpGet: { path: '/liveness', port: 1081 }, initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 });
+    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.startupProbe.httpGet).toEqual({ path: '/startup', port: 1080 });
+    expect(exporter.livenessProbe.httpGet).toEqual({ path: '/liveness', port: 1080 });
+    expect(agent.readinessProbe).toEqual({ httpGet: { path: '/readiness', port: 1080 }, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 });
+    expect(worker.livenessProbe.httpGet).toEqual({ path: '/liveness', port: 1080 });
+    expect(init.livenessProbe).toBeUndefined();
+  });
+
+  it('loads the Core settings ConfigMap in every Core component, not in the workers', () => {
+    const core = named(objects, 'ConfigMap', 'core-configmap');
+    expect(core.data).toEqual(ARMONIK_CORE_SETTINGS);
+    expect(core.data.Amqp__MaxPriority).toBe('10');
+    for (const c of [cp.containers[0], agent, exporter, init]) expect(c.envFrom).toContainEqual({ configMapRef: { name: 'core-configmap' } });
+    expect(worker.envFrom ?? []).not.toContainEqual({ configMapRef: { name: 'core-configmap' } });
+    // The pods roll when the settings change.
+    const hash = (settings?: Record<string, string>) =>
+      named(Testing.synth(stack(chart(), { coreSettings: settings }).c), 'Deployment', 'control-plane').spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION];
+    expect(hash()).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash({ Amqp__MaxPriority: '5' })).not.toBe(hash());
+  });
+
+  it('inserts the partitions through the init Job, as ArmoniK.Infra does; the long-running components do not init', () => {
+    const env = envOf(init);
+    expect(env).toMatchObject({
+      InitServices__InitDatabase: 'true', InitServices__InitObjectStorage: 'true', InitServices__InitQueue: 'true', InitServices__StopAfterInit: 'true',
+      Serilog__Properties__Application: 'ArmoniK.Control.Init',
+    });
+    expect(JSON.parse(env.InitServices__Partitioning__Partitions__0)).toEqual({ PartitionId: 'default', ParentPartitionIds: [], PodReserved: 1, PodMax: 100, PreemptionPercentage: 50, Priority: 1 });
+    expect(JSON.parse(env.InitServices__Partitioning__Partitions__1)).toEqual({ PartitionId: 'high-mem', ParentPartitionIds: ['default'], PodReserved: 0, PodMax: 10, PreemptionPercentage: 20, Priority: 2 });
+    expect(env.InitServices__Partitioning__Partitions__2).toBeUndefined();
+    // It needs the storage: the same modules as the polling agents.
+    expect(env.MongoDB__ConnectionString).toEqual({ secretKeyRef: { name: 'mongodb-connection-string', key: 'uri' } });
+    expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
+    for (const c of [cp.containers[0], agent]) expect(envOf(c)).toMatchObject({ InitServices__InitDatabase: 'false', InitServices__InitObjectStorage: 'false', InitServices__InitQueue: 'false' });
+    expect(named(objects, 'CronJob', 'init').spec).toMatchObject({ schedule: '* * * * *', concurrencyPolicy: 'Replace', jobTemplate: { spec: { template: job.spec.template } } });
+    expect(envOf(cp.containers[0])).toMatchObject({ Submitter__DefaultPartition: 'default', Submitter__MaxErrorAllowed: '50' });
+  });
+
+  it('names a changed init as a new Job (a Job pod template cannot change)', () => {
+    const jobName = (priority: number) => {
+      const c = chart();
+      new ComputePlane(c, 'cp', { partitions: { default: { priority } } });
+      return byKind(Testing.synth(c), 'Job')[0].metadata.name;
+    };
+    expect(jobName(1)).toBe(jobName(1));
+    expect(jobName(1)).not.toBe(jobName(3));
+  });
+
+  it('gives the polling agent its partition, Infra polling settings, shared and internal caches', () => {
+    expect(envOf(agent)).toMatchObject({
+      Pollster__PartitionId: 'default',
+      Amqp__PartitionId: 'default',
+      ComputePlane__WorkerChannel__Address: '/cache/shared/armonik_worker.sock',
+      ComputePlane__AgentChannel__Address: '/cache/shared/armonik_agent.sock',
+      ComputePlane__WorkerChannel__SocketType: 'unixdomainsocket',
+      Amqp__LinkCredit: '2',
+      Amqp__Host: 'activemq.armonik.svc.cluster.local',
+    });
+    expect(agent.volumeMounts).toEqual(expect.arrayContaining([{ name: 'comm-volume', mountPath: '/cache/shared' }, { name: 'cache-volume', mountPath: '/cache/internal' }]));
+    expect(worker.volumeMounts).toContainEqual({ name: 'comm-volume', mountPath: '/cache/shared' });
+    expect(worker.volumeMounts.map((m: any) => m.name)).not.toContain('cache-volume');
+    expect(envOf(worker)).toMatchObject({ LocalStorage__Path: '/local_storage', ComputePlane__AgentChannel__Address: '/cache/shared/armonik_agent.sock' });
     expect(envOf(worker).Amqp__Host).toBeUndefined();
-    expect(worker.volumeMounts).toContainEqual({ name: 'nfs-nfsvolume', mountPath: '/local_storage' });
-    expect(agent.volumeMounts.map((m: any) => m.name)).not.toContain('nfs-nfsvolume');
+    const tcp = new Chart(Testing.app(), 't', { namespace: 'armonik' });
+    new ComputePlane(tcp, 'cp', { partitions: { htcmock: { socketType: 'tcp' } } });
+    const tcpAgent = named(Testing.synth(tcp), 'Deployment', 'compute-plane-htcmock').spec.template.spec.containers[0];
+    expect(envOf(tcpAgent)).toMatchObject({ ComputePlane__WorkerChannel__Address: 'http://localhost:10667', ComputePlane__AgentChannel__Address: 'http://localhost:10666', ComputePlane__AgentChannel__SocketType: 'tcp' });
   });
 
-  it('per-partition replicas, priorities, images and scaling', () => {
-    expect(deployments['compute-plane-default'].spec.replicas).toBeUndefined(); // the HPA owns it
-    expect(deployments['compute-plane-bench'].spec.replicas).toBe(2);
-    expect(deployments['compute-plane-bench'].spec.template.spec.containers[1].image).toBe('acme/bench-worker:1.0');
-    expect(deployments['compute-plane-bench'].spec.template.metadata.annotations).toEqual({ 'armonik.aneo.fr/partition-priority': '2' });
-    const hpas = byKind(objects, 'HorizontalPodAutoscaler');
-    expect(hpas).toHaveLength(1);
-    expect(hpas[0]).toMatchObject({
-      apiVersion: 'autoscaling/v2',
-      metadata: { name: 'compute-plane-default' },
+  it("carries ArmoniK.Infra's labels that its Prometheus jobs and dashboards select", () => {
+    expect(deployments['control-plane'].spec.template.metadata.labels).toMatchObject({ app: 'armonik', service: 'control-plane' });
+    expect(deployments['compute-plane-high-mem'].spec.template.metadata.labels).toMatchObject({ app: 'armonik', service: 'compute-plane', partition: 'high-mem' });
+    expect(deployments['metrics-exporter'].spec.template.metadata.labels).toMatchObject({ app: 'armonik', service: 'metrics-exporter', type: 'monitoring' });
+    expect(job.spec.template.metadata.labels).toMatchObject({ app: 'armonik', service: 'init' });
+    // Selectors stay the stable app.kubernetes.io ones.
+    expect(deployments['control-plane'].spec.selector.matchLabels.app).toBeUndefined();
+  });
+
+  it('scales partitions with KEDA by default, as ArmoniK.Infra renders it', () => {
+    const [so] = byKind(objects, 'ScaledObject');
+    expect(byKind(objects, 'ScaledObject')).toHaveLength(1); // high-mem is fixed
+    expect(so).toEqual({
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: expect.objectContaining({ name: 'default-compute-plane', namespace: 'armonik' }),
       spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'compute-plane-default' },
-        minReplicas: 1,
-        maxReplicas: 5,
-        metrics: [{ type: 'External', external: { metric: { name: 'armonik_default_tasks_queued' }, target: { type: 'AverageValue', averageValue: '2' } } }],
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'compute-plane-default', envSourceContainerName: 'polling-agent' },
+        pollingInterval: 15,
+        cooldownPeriod: 300,
+        minReplicaCount: 0,
+        maxReplicaCount: 5,
+        advanced: {
+          restoreToOriginalReplicaCount: true,
+          horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] } } },
+        },
+        triggers: [{
+          type: 'prometheus',
+          metadata: {
+            serverAddress: 'http://prometheus.armonik.svc.cluster.local:9090',
+            metricName: 'armonik_default_tasks_queued',
+            threshold: '2',
+            namespace: 'armonik',
+            query: 'armonik_default_tasks_queued{job="metrics-exporter"}',
+          },
+        }],
       },
     });
-    const partitions = JSON.parse(byKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'compute-plane-partitions').data['partitions.json']);
-    expect(partitions.map((p: any) => [p._id, p.Priority, p.PodReserved, p.PodMax])).toEqual([['bench', 2, 2, 2], ['default', 1, 1, 5]]);
-  });
-
-  it('KEDA as an option', () => {
-    const c = chart();
-    new ComputePlane(c, 'cp', { partitions: { gpu: { scaling: PartitionScaling.keda({ prometheusAddress: 'http://prometheus.monitoring:9090', maxReplicas: 20 }) } } });
-    const so = Testing.synth(c).find((o) => o.kind === 'ScaledObject');
-    expect(so).toMatchObject({
-      apiVersion: 'keda.sh/v1alpha1',
-      spec: { scaleTargetRef: { name: 'compute-plane-gpu' }, minReplicaCount: 0, maxReplicaCount: 20, triggers: [{ type: 'prometheus', metadata: { query: 'armonik_gpu_tasks_queued{job="metrics-exporter"}' } }] },
-    });
-    expect(() => PartitionScaling.hpa({ minReplicas: 3, maxReplicas: 2 })._bind(c, 'x', { name: 'n', namespace: 'ns', partition: 'p', labels: {} })).toThrow('x: scaling: maxReplicas (2) is below minReplicas (3)');
+    expect(deployments['compute-plane-default'].spec.replicas).toBeUndefined();
+    expect(deployments['compute-plane-high-mem'].spec.replicas).toBe(2);
   });
 
   it('is deterministic', () => {
-    expect(Testing.synth(stack().c)).toEqual(Testing.synth(stack().c));
+    expect(Testing.synth(stack().c)).toEqual(objects);
+  });
+});
+
+describe('Core versions', () => {
+  const images = (coreVersion: string) => {
+    const c = chart();
+    new ArmoniK(c, 'a', { coreVersion, controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {} });
+    const objects = Testing.synth(c);
+    return { objects, cp: named(objects, 'Deployment', 'control-plane').spec.template.spec };
+  };
+
+  it('one prop sets every Core image; the worker keeps the extcsharp release', () => {
+    const { objects } = images('0.40.1');
+    const all = [...byKind(objects, 'Deployment'), ...byKind(objects, 'Job')].flatMap((d) => d.spec.template.spec.containers.map((c: any) => c.image)).sort();
+    expect(all).toEqual([
+      'dockerhubaneo/armonik-dynamic-dotnet-worker:0.21.2', 'dockerhubaneo/armonik_control:0.40.1', 'dockerhubaneo/armonik_control:0.40.1',
+      'dockerhubaneo/armonik_control_metrics:0.40.1', 'dockerhubaneo/armonik_pollingagent:0.40.1',
+    ]);
+  });
+
+  it('probes /readiness on the control plane from Core 0.40.1', () => {
+    expect(images('0.40.1').cp.containers[0].readinessProbe.httpGet).toEqual({ path: '/readiness', port: 1081 });
+    expect(images('0.40.0').cp.containers[0].readinessProbe).toBeUndefined();
+  });
+
+  it('runs Core images before 0.36 as armonikuser (5000)', () => {
+    expect(images('0.35.2').cp.securityContext.runAsUser).toBe(5000);
+    expect(images('0.36.0').cp.securityContext.runAsUser).toBe(1654);
+  });
+
+  it('refuses versions that do not exist or that it does not configure', () => {
+    expect(() => new ControlPlane(chart(), 'cp', { coreVersion: '0.37' })).toThrow('ControlPlane test/cp: coreVersion: "0.37" is not an ArmoniK Core release (major.minor.patch, such as "0.37.2")');
+    expect(() => new ControlPlane(chart(), 'cp', { coreVersion: 'latest' })).toThrow('is not an ArmoniK Core release');
+    expect(() => new ControlPlane(chart(), 'cp', { coreVersion: '0.27.2' })).toThrow('ControlPlane test/cp: coreVersion: Core 0.27.2 is older than 0.34.0');
+  });
+
+  it('refuses the partition metrics exporter from Core 0.37.1, where it was removed', () => {
+    const c = chart();
+    const exporter = new MetricsExporter(c, 'm');
+    expect(() => new PartitionMetricsExporter(c, 'pm', { metricsExporter: exporter })).toThrow('PartitionMetricsExporter test/pm: coreVersion: ArmoniK Core 0.37.2 has no partition metrics exporter (removed in 0.37.1)');
+    const old = new PartitionMetricsExporter(c, 'pm-old', { metricsExporter: exporter, coreVersion: '0.37.0' });
+    expect(old.workload.deployment.toJson().spec.template.spec.containers[0].image).toBe('dockerhubaneo/armonik_control_partition_metrics:0.37.0');
+  });
+});
+
+describe('Core settings', () => {
+  it('a component alone gets ArmoniK’s settings inline (Core’s AMQP queue throws without Amqp__MaxPriority)', () => {
+    const c = chart();
+    new ControlPlane(c, 'cp', { conf: [infra('activemq')] });
+    const env = envOf(named(Testing.synth(c), 'Deployment', 'control-plane').spec.template.spec.containers[0]);
+    expect(env).toMatchObject({ Amqp__MaxPriority: '10', Amqp__MaxRetries: '5', Submitter__DeletePayload: 'true' });
+  });
+
+  it('settings on top of the defaults, in a ConfigMap; bad names name the field', () => {
+    const c = chart();
+    const core = new CoreSettings(c, 'core', { env: { Amqp__MaxPriority: '4', MongoDB__AllowInsecureTls: 'true' } });
+    expect(core.env).toMatchObject({ Amqp__MaxPriority: '4', MongoDB__AllowInsecureTls: 'true', Amqp__MaxRetries: '5' });
+    expect(() => new CoreSettings(chart(), 'core', { env: { 'bad name': 'x' } })).toThrow('module "core": /env/bad name');
+    expect(() => new CoreSettings(chart(), 'core', { name: 'Bad' })).toThrow('CoreSettings test/core: name: "Bad" is not a valid ConfigMap name');
+  });
+});
+
+describe('partitions and the default partition', () => {
+  it('checks the partition rows', () => {
+    const cp = (p: object) => () => new ComputePlane(chart(), 'cp', { partitions: { default: p, other: {} } });
+    expect(cp({ podReserved: 5, podMax: 2 })).toThrow('ComputePlane test/cp: partitions.default: podMax (2) is below podReserved (5)');
+    expect(cp({ preemptionPercentage: 120 })).toThrow('ComputePlane test/cp: partitions.default: preemptionPercentage: 120 is not an integer from 0 to 100');
+    expect(cp({ parentPartitionIds: ['nope'] })).toThrow('ComputePlane test/cp: partitions.default: parentPartitionIds: "nope" is not a partition of this compute plane (default, other)');
+    expect(cp({ parentPartitionIds: ['default'] })).toThrow('a partition cannot be its own parent');
+    expect(cp({ podConfiguration: { gpu: 'a100' } })).not.toThrow();
+  });
+
+  it('refuses a default partition the compute plane does not have (Core refuses its sessions)', () => {
+    expect(() => new ArmoniK(chart(), 'a', { controlPlane: { defaultPartition: 'gpu' }, computePlane: { partitions: { default: {} } }, metricsExporter: {} }))
+      .toThrow('ArmoniK test/a: controlPlane.defaultPartition: "gpu" is not a partition of the compute plane (default)');
+    const c = chart();
+    new ArmoniK(c, 'a', { controlPlane: {}, computePlane: { partitions: { batch: {}, stream: {} } }, metricsExporter: {} });
+    expect(envOf(named(Testing.synth(c), 'Deployment', 'control-plane').spec.template.spec.containers[0]).Submitter__DefaultPartition).toBe('batch');
+  });
+
+  it('a CronJob schedule of the user’s, or none', () => {
+    const cronJobs = (schedule: string | null) => {
+      const c = chart();
+      new ComputePlane(c, 'cp', { partitions: { default: {} }, init: { schedule } });
+      return byKind(Testing.synth(c), 'CronJob');
+    };
+    expect(cronJobs('*/10 * * * *')[0].spec.schedule).toBe('*/10 * * * *');
+    expect(cronJobs(null)).toEqual([]);
+    expect(() => cronJobs('every minute')).toThrow('ComputePlane test/cp: init.schedule: "every minute" is not a cron schedule');
+  });
+});
+
+describe('scaling', () => {
+  const synthOne = (scaling: PartitionScaling, partition = 'gpu') => {
+    const c = chart();
+    new ComputePlane(c, 'cp', { partitions: { [partition]: { scaling } } });
+    return Testing.synth(c);
+  };
+
+  it('names the metric as Core does: a "-" in a partition becomes "_"', () => {
+    expect(queuedTasksMetric('high-mem')).toBe('armonik_high_mem_tasks_queued');
+    const so = byKind(synthOne(PartitionScaling.keda(), 'high-mem'), 'ScaledObject')[0];
+    expect(so.spec.triggers[0].metadata.query).toBe('armonik_high_mem_tasks_queued{job="metrics-exporter"}');
+    const hpa = byKind(synthOne(PartitionScaling.hpa(), 'high-mem'), 'HorizontalPodAutoscaler')[0];
+    expect(hpa.spec.metrics[0].external.metric.name).toBe('armonik_high_mem_tasks_queued');
+  });
+
+  it('KEDA options: Prometheus, job, bounds, cpu and memory triggers', () => {
+    const so = byKind(synthOne(PartitionScaling.keda({ prometheusAddress: 'http://prometheus.monitoring:9090', metricsJob: 'armonik-metrics', minReplicas: 1, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 90 })), 'ScaledObject')[0];
+    expect(so.spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 20 });
+    expect(so.spec.triggers).toEqual([
+      { type: 'prometheus', metadata: { serverAddress: 'http://prometheus.monitoring:9090', metricName: 'armonik_gpu_tasks_queued', threshold: '2', namespace: 'armonik', query: 'armonik_gpu_tasks_queued{job="armonik-metrics"}' } },
+      { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+      { type: 'memory', metricType: 'Utilization', metadata: { value: '90' } },
+    ]);
+    expect(() => synthOne(PartitionScaling.keda({ prometheusAddress: 'http://user:secret@prometheus:9090' }))).toThrow('scaling.prometheusAddress: "http://user:secret@prometheus:9090" is not an http(s) URL without credentials');
+    expect(() => synthOne(PartitionScaling.keda({ minReplicas: 3, maxReplicas: 2 }))).toThrow('ComputePlane test/cp: partitions.gpu: scaling: maxReplicas (2) is below minReplicas (3)');
+    expect(() => synthOne(PartitionScaling.keda({ cpuUtilization: 0 }))).toThrow('cpuUtilization: 0 is not an integer from 1 to 1000');
+  });
+
+  it('the control plane scales on cpu and memory with KEDA when asked', () => {
+    const c = chart();
+    new ControlPlane(c, 'cp', { scaling: ControlPlaneScaling.keda({ cpuUtilization: 80, maxReplicas: 4 }) });
+    const objects = Testing.synth(c);
+    expect(named(objects, 'Deployment', 'control-plane').spec.replicas).toBeUndefined();
+    expect(byKind(objects, 'ScaledObject')[0]).toMatchObject({
+      metadata: { name: 'control-plane' },
+      spec: { scaleTargetRef: { name: 'control-plane' }, minReplicaCount: 1, maxReplicaCount: 4, triggers: [{ type: 'cpu', metricType: 'Utilization', metadata: { value: '80' } }] },
+    });
+    expect(() => new ControlPlane(chart(), 'cp', { scaling: ControlPlaneScaling.keda({}) })).toThrow('ControlPlane test/cp: scaling: give cpuUtilization and/or memoryUtilization');
+    expect(() => new ControlPlane(chart(), 'cp', { replicas: 2, scaling: ControlPlaneScaling.keda({ cpuUtilization: 80 }) })).toThrow('ControlPlane test/cp: replicas: the scaling owns the replica count');
+  });
+});
+
+describe('object storage by IAM role', () => {
+  it('AWS S3 without credentials, the pods with a ServiceAccount that can carry the role', () => {
+    const c = chart();
+    const s3 = ExternalS3.aws(c, 's3', { region: 'eu-west-3', bucketName: 'armonik-s3os' });
+    expect(s3.outputs.toPodSpecParts()).toEqual(infra('s3-aws').toPodSpecParts());
+    new ComputePlane(c, 'cp', { partitions: { default: {} }, pollingAgent: { conf: [s3] }, serviceAccountName: 'armonikserviceaccount' });
+    const objects = Testing.synth(c);
+    const pod = named(objects, 'Deployment', 'compute-plane-default').spec.template.spec;
+    expect(pod.serviceAccountName).toBe('armonikserviceaccount');
+    expect(pod.automountServiceAccountToken).toBeUndefined();
+    expect(envOf(pod.containers[0])).toMatchObject({ Components__ObjectStorageAdaptorSettings__ClassName: 'ArmoniK.Core.Adapters.S3.ObjectBuilder', S3__EndpointUrl: 'https://s3.eu-west-3.amazonaws.com' });
+    expect(envOf(pod.containers[0]).S3__Login).toBeUndefined();
+    expect(byKind(objects, 'Job')[0].spec.template.spec.serviceAccountName).toBe('armonikserviceaccount');
+    expect(() => new ExternalS3(chart(), 's3', { endpointUrl: 'https://key:secret@minio.example.com', bucketName: 'b' })).toThrow('ExternalS3 test/s3: endpointUrl: credentials in the URL would be written into manifests');
   });
 });
 
 describe('module env in a ConfigMap (ArmoniK.Infra style), opt-in', () => {
   const objects = Testing.synth(stack(chart(), { moduleEnv: ModuleEnv.CONFIG_MAP }).c);
-  const cp = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'control-plane');
+  const cp = named(objects, 'Deployment', 'control-plane');
 
   it('writes the literal env into a ConfigMap loaded last with envFrom, keeps references inline', () => {
-    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'control-plane-control-plane-env');
-    expect(cm.data).toMatchObject({ Amqp__Host: 'activemq.armonik.svc.cluster.local', S3__UseChecksum: 'true' });
+    const cm = named(objects, 'ConfigMap', 'control-plane-control-plane-env');
+    expect(cm.data).toMatchObject({ Amqp__Host: 'activemq.armonik.svc.cluster.local', Redis__Ssl: 'true' });
     const container = cp.spec.template.spec.containers[0];
     expect(container.envFrom.at(-1)).toEqual({ configMapRef: { name: 'control-plane-control-plane-env' } });
-    expect(container.env.every((e: any) => e.valueFrom)).toBe(true);
+    expect(container.envFrom[0]).toEqual({ configMapRef: { name: 'core-configmap' } });
   });
 
   it('annotates the pod template with a hash of the ConfigMaps, which changes with their content', () => {
-    const hash = cp.spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION];
-    expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const other = (host: string) => {
       const c = chart();
       new ControlPlane(c, 'cp', { moduleEnv: ModuleEnv.CONFIG_MAP, conf: [ModuleOutputs.of('q', { env: { Amqp__Host: host } })] });
-      return Testing.synth(c).find((o) => o.kind === 'Deployment').spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION];
+      return named(Testing.synth(c), 'Deployment', 'control-plane').spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION];
     };
     expect(other('a')).toBe(other('a'));
     expect(other('a')).not.toBe(other('b'));
-  });
-
-  it('inline by default: no ConfigMap, no annotation', () => {
-    const inline = Testing.synth(stack().c);
-    expect(inline.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['compute-plane-partitions']);
-    expect(inline.find((o) => o.metadata.name === 'control-plane' && o.kind === 'Deployment').spec.template.metadata.annotations).toBeUndefined();
   });
 });
 
@@ -162,20 +385,17 @@ describe('conflicts fail at synth with a message naming both modules', () => {
   };
 
   it('two MongoDB flavours', () => {
-    const err = fails((c) => new ControlPlane(c, 'cp', {
-      conf: [new MongoDb(c, 'mongodb'), new ExternalMongoDb(c, 'atlas', { host: 'cluster0.mongodb.net', credentialsSecret: 'atlas-user', caSecret: 'atlas-ca' })],
-    }));
+    const err = fails((c) => new ControlPlane(c, 'cp', { conf: [infra('mongodb-percona'), infra('mongodb')] }));
     expect(err).toBeInstanceOf(ModuleOutputsError);
-    expect(err.conflictsWith).toBe('mongodb');
-    expect(err.module).toBe('atlas');
-    expect(err.message).toMatch(/^modules "mongodb" and "atlas": \/env\/MongoDB__Host: "MongoDB__Host" is set to "mongodb-armonik-headless.armonik.svc.cluster.local" by "mongodb" but set to "cluster0.mongodb.net" by "atlas"; remove it from one of them.*\(in ControlPlane test\/cp: conf\)$/);
+    expect(err.conflictsWith).toBe('mongodb-percona');
+    expect(err.module).toBe('mongodb');
+    expect(err.message).toMatch(/^modules "mongodb-percona" and "mongodb": \/env\/MongoDB__CAFile: "MongoDB__CAFile" is set to "\/mongodb\/certs\/ca.crt" by "mongodb-percona" but set to "\/mongodb\/certificate\/mongodb-ca-cert" by "mongodb"; remove it from one of them.*\(in ControlPlane test\/cp: core, conf\)$/);
   });
 
-  it('ActiveMQ with RabbitMQ, both mounting at /amqp', () => {
-    const err = fails((c) => new ControlPlane(c, 'cp', { conf: [new ActiveMq(c, 'activemq'), new RabbitMq(c, 'rabbitmq')] }));
-    expect(err.message).toMatch(/^modules "activemq" and "rabbitmq": /);
-    expect(err.message).toContain('(in ControlPlane test/cp: conf)');
-    // Only the mounts differing: the documented mount message.
+  it('ActiveMQ with RabbitMQ: two queues', () => {
+    const err = fails((c) => new ControlPlane(c, 'cp', { conf: [infra('activemq'), infra('rabbitmq')] }));
+    expect(err.message).toMatch(/^modules "activemq" and "rabbitmq": \/env\/Amqp__Host: /);
+    expect(err.message).toContain('(in ControlPlane test/cp: core, conf)');
     const mountOnly = fails((c) => new ControlPlane(c, 'cp', {
       conf: [
         ModuleOutputs.of('activemq', { mountSecret: { certificate: { secret: 'activemq', path: '/amqp' } } }),
@@ -186,14 +406,14 @@ describe('conflicts fail at synth with a message naming both modules', () => {
   });
 
   it('two object stores at once', () => {
-    const err = fails((c) => new ComputePlane(c, 'cp', { partitions: { default: {} }, pollingAgent: { conf: [new MinIo(c, 'minio'), new Redis(c, 'redis')] } }));
+    const err = fails((c) => new ComputePlane(c, 'cp', { partitions: { default: {} }, pollingAgent: { conf: [infra('minio'), infra('redis')] } }));
     expect(err.message).toMatch(/^modules "minio" and "redis": \/env\/Components__ObjectStorage: "Components__ObjectStorage" is set to "ArmoniK.Adapters.S3.ObjectStorage" by "minio" but set to "ArmoniK.Adapters.Redis.ObjectStorage" by "redis"/);
-    expect(err.message).toContain('(in ComputePlane test/cp: conf, pollingAgent.conf, partitions.default.conf, partitions.default.pollingAgent.conf)');
+    expect(err.message).toContain('(in ComputePlane test/cp: core, conf, pollingAgent.conf)');
   });
 
   it('a module setting what the component sets itself', () => {
-    const err = fails((c) => new ComputePlane(c, 'cp', { partitions: { default: {} }, conf: [ModuleOutputs.of('sneaky', { env: { Amqp__PartitionId: 'other' } })] }));
-    expect(err.message).toBe('module "sneaky": /env/Amqp__PartitionId: "Amqp__PartitionId" is set by ComputePlane test/cp (partition default) itself (container "polling-agent"); remove it from the module (in ComputePlane test/cp (partition default): pollingAgent)');
+    const err = fails((c) => new ComputePlane(c, 'cp', { partitions: { default: {} }, conf: [ModuleOutputs.of('sneaky', { env: { Pollster__PartitionId: 'other' } })] }));
+    expect(err.message).toBe('module "sneaky": /env/Pollster__PartitionId: "Pollster__PartitionId" is set by ComputePlane test/cp (partition default) itself (container "polling-agent"); remove it from the module (in ComputePlane test/cp (partition default): pollingAgent)');
   });
 
   it('two containers of one pod with different volumes of one name', () => {

@@ -1,0 +1,54 @@
+import type { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { intOption, resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
+
+/** Options of {@link ControlPlaneScaling.keda}. */
+export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default 3 */
+  readonly maxReplicas?: number;
+  /** Seconds between checks. @default 30 (ArmoniK.Infra's) */
+  readonly pollingInterval?: number;
+  /** @default 300 */
+  readonly cooldownPeriod?: number;
+  /** Scale-down behaviour. @default 300 s window, 100 % per 15 s (ArmoniK.Infra's) */
+  readonly scaleDown?: ScaleDownBehavior;
+}
+
+/**
+ * How the control plane scales beyond a fixed replica count: a KEDA ScaledObject named after the
+ * control plane with cpu and/or memory triggers, as ArmoniK.Infra's `control-plane-hpa.tf`
+ * (`control_plane.hpa`). Needs KEDA; the triggers measure against the container's requests.
+ */
+export class ControlPlaneScaling {
+  public static keda(options: ControlPlaneKedaOptions): ControlPlaneScaling {
+    return new ControlPlaneScaling(options);
+  }
+
+  private constructor(private readonly options: ControlPlaneKedaOptions) {}
+
+  /** Checks the options and creates the ScaledObject. @internal */
+  public _bind(scope: Construct, where: string, target: { name: string; namespace: string; labels: Record<string, string> }): ApiObject {
+    const o = this.options ?? {};
+    const w = `${where}: scaling`;
+    const triggers = resourceTriggers(w, o);
+    if (triggers.length === 0) throw new Error(`${w}: give cpuUtilization and/or memoryUtilization (the control plane has no queue metric)`);
+    const min = intOption(w, 'minReplicas', o.minReplicas ?? 1, 1);
+    const max = intOption(w, 'maxReplicas', o.maxReplicas ?? 3, 1);
+    if (max < min) throw new Error(`${w}: maxReplicas (${max}) is below minReplicas (${min})`);
+    return scaledObject(scope, 'scaled-object', {
+      name: target.name,
+      namespace: target.namespace,
+      labels: target.labels,
+      deployment: target.name,
+      pollingInterval: intOption(w, 'pollingInterval', o.pollingInterval ?? 30, 1),
+      cooldownPeriod: intOption(w, 'cooldownPeriod', o.cooldownPeriod ?? 300, 0),
+      minReplicas: min,
+      maxReplicas: max,
+      restoreToOriginalReplicaCount: true,
+      scaleDown: scaleDownBehavior(w, 'scaleDown', o.scaleDown),
+      triggers,
+    });
+  }
+}

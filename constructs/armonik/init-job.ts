@@ -1,0 +1,139 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { ModuleOutputs } from '../../lib/contract/index.js';
+import { shortHash } from '../../lib/k8s/index.js';
+import { ModuleEnv } from './module-env.js';
+import { armonikPodLabels, buildPodTemplate } from './workload.js';
+
+/**
+ * What the long-running Core components get when the init Job initializes the storage
+ * (ArmoniK.Infra `armonik/control-plane-configmap.tf` and `compute-plane-configmap.tf` with
+ * `job_init`): they do not create collections, buckets or queues themselves.
+ */
+export const INIT_BY_JOB_ENV: Readonly<Record<string, string>> = Object.freeze({
+  InitServices__InitDatabase: 'false',
+  InitServices__InitObjectStorage: 'false',
+  InitServices__InitQueue: 'false',
+  InitServices__StopAfterInit: 'false',
+});
+
+/**
+ * A partition as Core inserts it into the database (ArmoniK.Core
+ * `Common/src/Injection/Options/Database/Partition.cs`: every field but `PodConfiguration` is
+ * required; System.Text.Json, so the names are case-sensitive).
+ */
+export interface PartitionDocument {
+  readonly PartitionId: string;
+  readonly ParentPartitionIds: readonly string[];
+  readonly PodReserved: number;
+  readonly PodMax: number;
+  readonly PreemptionPercentage: number;
+  readonly Priority: number;
+  readonly PodConfiguration?: Readonly<Record<string, string>>;
+}
+
+/** Props of {@link InitJob}. */
+export interface InitJobProps {
+  readonly namespace: string;
+  /** Name of the CronJob, and prefix of the Job. @default 'init' */
+  readonly name?: string;
+  /** The control plane image of the Core release (the init is the control plane binary, stopping after init). */
+  readonly image: string;
+  readonly uid: number;
+  /** The Core settings and the storage modules, merged. */
+  readonly conf: ModuleOutputs;
+  /** The Job's own env on top of the init env (e.g. a shorter `MongoDB__DataRetention`). @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly partitions: readonly PartitionDocument[];
+  /** Schedule of the CronJob that runs the init again (it is idempotent), or `null` for none. @default '* * * * *' (ArmoniK.Infra's) */
+  readonly schedule?: string | null;
+  readonly resources: Record<string, unknown>;
+  readonly hashInputs?: readonly string[];
+  readonly moduleEnv?: ModuleEnv;
+  readonly serviceAccountName?: string;
+  /** For messages: the construct that owns the init. */
+  readonly where: string;
+}
+
+/**
+ * ArmoniK's init (ArmoniK.Infra `armonik/init.tf`, `jobs-in-database-configmap.tf`): the control
+ * plane image with `InitServices__StopAfterInit=true` creates the database collections and
+ * indexes, the object storage bucket and the queues, and inserts the partitions given as
+ * `InitServices__Partitioning__Partitions__<i>` (ArmoniK.Core `Control/Submitter/src/Program.cs`
+ * returns after init). A Job runs it once; a CronJob runs it again on a schedule, as Infra does.
+ * A Job's pod template cannot change, so the Job's name carries a hash of it: a changed init
+ * (new partition, new module) is a new Job.
+ */
+export class InitJob extends Construct {
+  public readonly job: ApiObject;
+  public readonly cronJob?: ApiObject;
+  /** The partition env, `InitServices__Partitioning__Partitions__<i>` → JSON, in partition order. */
+  public readonly partitionEnv: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: InitJobProps) {
+    super(scope, id);
+    const name = props.name ?? 'init';
+    const schedule = props.schedule === undefined ? '* * * * *' : props.schedule;
+    if (schedule !== null && !/^((\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly))$/.test(String(schedule).trim())) {
+      throw new Error(`${props.where}: init.schedule: "${schedule}" is not a cron schedule (five fields, or @hourly, @daily, ...)`);
+    }
+    this.partitionEnv = Object.fromEntries(
+      props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),
+    );
+    const pod = buildPodTemplate(this, {
+      where: `${props.where} (init)`,
+      name,
+      namespace: props.namespace,
+      component: 'init',
+      instance: name,
+      moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+      podLabels: armonikPodLabels('init'),
+      uid: props.uid,
+      hashInputs: props.hashInputs,
+      serviceAccountName: props.serviceAccountName,
+      restartPolicy: 'OnFailure',
+      volumes: [{ name: 'tmp', emptyDir: {} }],
+      containers: [
+        {
+          name: 'init',
+          image: props.image,
+          env: {
+            InitServices__InitDatabase: 'true',
+            InitServices__InitObjectStorage: 'true',
+            InitServices__InitQueue: 'true',
+            InitServices__StopAfterInit: 'true',
+            Serilog__Properties__Application: 'ArmoniK.Control.Init',
+            ...this.partitionEnv,
+            ...props.env,
+          },
+          resources: props.resources,
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          conf: props.conf,
+          confField: 'core, conf, pollingAgent.conf (init)',
+        },
+      ],
+    });
+    const jobSpec = { backoffLimit: 20, template: pod.template };
+    this.job = new ApiObject(this, 'job', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: `${name}-${shortHash(JSON.stringify(pod.template), 10)}`, namespace: props.namespace, labels: pod.labels },
+      spec: jobSpec,
+    });
+    if (schedule !== null) {
+      this.cronJob = new ApiObject(this, 'cronjob', {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name, namespace: props.namespace, labels: pod.labels },
+        spec: {
+          schedule: schedule.trim(),
+          concurrencyPolicy: 'Replace',
+          startingDeadlineSeconds: 20,
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 5,
+          jobTemplate: { metadata: { labels: pod.labels }, spec: jobSpec },
+        },
+      });
+    }
+  }
+}

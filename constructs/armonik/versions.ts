@@ -1,0 +1,68 @@
+/**
+ * The ArmoniK releases the constructs deploy, and what depends on the Core version.
+ *
+ * Defaults are what ArmoniK 2.23.0 deploys together: aneoconsulting/ArmoniK `versions.tfvars.json`
+ * (`armonik_versions`: core 0.37.2, extcsharp 0.21.2, gui 0.15.1, infra 0.15.1). The image of
+ * each component takes the version of the project that releases it (ArmoniK.Infra
+ * `utils/default-images/outputs.tf`, `image_tags`): Core images the Core version, the C#
+ * dynamic worker the `extcsharp` version.
+ */
+
+/** The versions ArmoniK 2.23.0 deploys together. */
+export const ARMONIK_VERSIONS = {
+  armonik: '2.23.0',
+  core: '0.37.2',
+  extcsharp: '0.21.2',
+  gui: '0.15.1',
+  infra: '0.15.1',
+} as const;
+
+/** Images of ArmoniK's components (ArmoniK `versions.tfvars.json`, `armonik_images`). */
+export const ARMONIK_IMAGES = {
+  /** The control plane (`Control/Submitter`), also run as the init Job. */
+  controlPlane: 'dockerhubaneo/armonik_control',
+  pollingAgent: 'dockerhubaneo/armonik_pollingagent',
+  metricsExporter: 'dockerhubaneo/armonik_control_metrics',
+  /** Removed from Core in 0.37.1. */
+  partitionMetricsExporter: 'dockerhubaneo/armonik_control_partition_metrics',
+  /** ArmoniK.Extensions.Csharp's dynamic worker, tagged with the `extcsharp` version. */
+  dynamicWorker: 'dockerhubaneo/armonik-dynamic-dotnet-worker',
+} as const;
+
+/** The oldest Core these constructs configure: from 0.34.0 the polling agent reads `Pollster__PartitionId`. */
+export const OLDEST_SUPPORTED_CORE = '0.34.0';
+
+/**
+ * uid of the Core images: `$APP_UID` (1654, the .NET base images' `app` user) from Core 0.36.0
+ * (ArmoniK.Core `Dockerfile`: `USER $APP_UID`), `armonikuser` (5000) before.
+ */
+export function coreImageUid(core: CoreVersion): number {
+  return core.atLeast('0.36.0') ? 1654 : 5000;
+}
+
+/** A Core release number, `major.minor.patch`, compared numerically. */
+export class CoreVersion {
+  /** Parses and checks a Core version; the error names `where` and the field. */
+  public static parse(version: string, where: string, field = 'coreVersion'): CoreVersion {
+    const m = /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/.exec(typeof version === 'string' ? version : '');
+    if (!m) throw new Error(`${where}: ${field}: "${String(version)}" is not an ArmoniK Core release (major.minor.patch, such as "${ARMONIK_VERSIONS.core}")`);
+    const parsed = new CoreVersion(version, [Number(m[1]), Number(m[2]), Number(m[3])]);
+    if (!parsed.atLeast(OLDEST_SUPPORTED_CORE)) {
+      throw new Error(`${where}: ${field}: Core ${version} is older than ${OLDEST_SUPPORTED_CORE}, the oldest these constructs configure (its polling agent does not read Pollster__PartitionId)`);
+    }
+    return parsed;
+  }
+
+  private constructor(
+    /** As given, e.g. `0.37.2`: the image tag. */
+    public readonly version: string,
+    private readonly parts: readonly [number, number, number],
+  ) {}
+
+  /** True when this version is `other` or newer. */
+  public atLeast(other: string): boolean {
+    const o = other.split('.').map(Number);
+    for (let i = 0; i < 3; i++) if (this.parts[i] !== o[i]) return this.parts[i] > o[i];
+    return true;
+  }
+}
