@@ -24,6 +24,15 @@ export interface ExternalMongoDbProps {
    * on when given. @default none: TLS with the system's trust store
    */
   readonly caSecret?: string;
+  /**
+   * A Secret key with the full connection string (`mongodb://` or `mongodb+srv://`), which Core
+   * then uses as is (`MongoDB__ConnectionString`, as ArmoniK.Infra's `storage/atlas` publishes it:
+   * Secret `<cluster>-mongodbatlas-connection-string`, key `string`). @default none: Core builds the
+   * connection from host, port and the credentials
+   */
+  readonly connectionString?: { readonly secret: string; readonly key?: string };
+  /** `MongoDB__Sharding`: shard Core's collections (a sharded cluster, through mongos). @default false */
+  readonly sharding?: boolean;
 }
 
 /**
@@ -43,6 +52,10 @@ export class ExternalMongoDb extends Construct implements IModule {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: port: ${port} is not a TCP port`);
     if (!isDns1123Subdomain(props.credentialsSecret)) throw new Error(`${where}: credentialsSecret: "${props.credentialsSecret}" is not a valid Secret name`);
     if (props.caSecret !== undefined && !isDns1123Subdomain(props.caSecret)) throw new Error(`${where}: caSecret: "${props.caSecret}" is not a valid Secret name`);
+    const cs = props.connectionString;
+    if (cs !== undefined && (!isDns1123Subdomain(String(cs.secret)) || (cs.key !== undefined && !/^[-._a-zA-Z0-9]{1,253}$/.test(cs.key)))) {
+      throw new Error(`${where}: connectionString: { secret: "${cs.secret}", key: "${cs.key ?? 'uri'}" } is not a Secret name and key`);
+    }
     const database = props.databaseName ?? 'database';
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
@@ -53,12 +66,14 @@ export class ExternalMongoDb extends Construct implements IModule {
         MongoDB__DatabaseName: database,
         MongoDB__AuthSource: props.authSource ?? database,
         MongoDB__DirectConnection: props.directConnection ?? false,
+        MongoDB__Sharding: props.sharding ?? false,
         ...(props.replicaSet ? { MongoDB__ReplicaSet: props.replicaSet } : {}),
         ...(props.caSecret ? { MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' } : {}),
       },
       envFromSecret: {
         MongoDB__User: { secret: props.credentialsSecret, field: 'username' },
         MongoDB__Password: { secret: props.credentialsSecret, field: 'password' },
+        ...(cs ? { MongoDB__ConnectionString: { secret: cs.secret, field: cs.key ?? 'uri' } } : {}),
       },
       ...(props.caSecret ? { mountSecret: { 'mongo-certificate': { secret: props.caSecret, path: '/mongodb/certificate/', mode: '0644' } } } : {}),
     });

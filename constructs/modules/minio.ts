@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { checkObjectName, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link MinIo}. */
@@ -66,7 +66,7 @@ export class MinIo extends Construct implements IModule {
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__ObjectStorage: ARMONIK_ADAPTERS.s3.objectStorage,
+        ...objectAdaptorEnv(ARMONIK_ADAPTERS.s3),
         S3__BucketName: bucket,
         S3__UseChecksum: true,
         S3__MustForcePathStyle: true,

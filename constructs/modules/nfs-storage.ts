@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule, type NfsProps } from '../../lib/contract/index.js';
 import { appLabels, isDns1123Label } from '../../lib/k8s/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { checkObjectName, checkPath } from './service-module.js';
 
 /** Props of {@link NfsStorage}. */
@@ -85,9 +85,7 @@ export class NfsStorage extends Construct implements IModule {
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__ObjectStorage: ARMONIK_ADAPTERS.localStorage.objectStorage,
-        Components__ObjectStorageAdaptorSettings__ClassName: ARMONIK_ADAPTERS.localStorage.className,
-        Components__ObjectStorageAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.localStorage.path,
+        ...objectAdaptorEnv(ARMONIK_ADAPTERS.localStorage),
         LocalStorage__Path: mountPath,
       },
       mountVolume: { [`nfs-${claimName}`]: { claimName, path: mountPath } },

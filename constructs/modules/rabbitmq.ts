@@ -73,14 +73,15 @@ export class RabbitMq extends Construct implements IModule {
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        ...queueAdaptorEnv(ARMONIK_ADAPTERS.rabbitmq),
+        Components__QueueStorage: ARMONIK_ADAPTERS.amqp.queueStorage,
+        ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
         Amqp__Scheme: props.scheme ?? 'AMQPS',
-        Amqp__CaPath: `${mountPath.replace(/\/+$/, '')}/chain.pem`,
+        Amqp__CaPath: `${mountPath.replace(/\/+$/, '')}/ca.pem`,
       },
       envSecret: [credentials],
-      mountSecret: { certificate: { secret: ca, path: mountPath, mode: '0600' } },
+      mountSecret: { 'rabbitmq-secret1': { secret: ca, path: mountPath, mode: '0644' } },
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ARMONIK_ADAPTERS } from './adapters.js';
+import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link Redis}. */
@@ -77,9 +77,7 @@ export class Redis extends Construct implements IModule {
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__ObjectStorage: ARMONIK_ADAPTERS.redis.objectStorage,
-        Components__ObjectStorageAdaptorSettings__ClassName: ARMONIK_ADAPTERS.redis.className,
-        Components__ObjectStorageAdaptorSettings__AdapterAbsolutePath: ARMONIK_ADAPTERS.redis.path,
+        ...objectAdaptorEnv(ARMONIK_ADAPTERS.redis),
         Redis__EndpointUrl: `${this.host}:${this.port}`,
         Redis__Ssl: 'true',
         Redis__ClientName: props.clientName ?? 'ArmoniK.Core',
