@@ -9,3 +9,4 @@ export * from './lib/gitops/index.js';
 export * from './constructs/modules/index.js';
 export * from './constructs/armonik/index.js';
 export * from './constructs/config-aggregator/index.js';
+export * from './constructs/secret-generator/index.js';

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { FlagError, flagsUsage, parseFlags, type FlagSpec, type FlagValues } from './kit/index.js';
 import { configAggregatorCommand } from './config-aggregator/index.js';
+import { secretGeneratorCommand } from './secret-generator/index.js';
 
 export interface ControllerCommand {
   readonly description: string;
@@ -15,6 +16,7 @@ export interface ControllerCommand {
 
 export const CONTROLLERS: Record<string, ControllerCommand> = {
   'config-aggregator': configAggregatorCommand,
+  'secret-generator': secretGeneratorCommand,
 };
 
 export function usage(): string {

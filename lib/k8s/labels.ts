@@ -1,3 +1,5 @@
+import { isDns1123Subdomain } from './names.js';
+
 /** The recommended `app.kubernetes.io/*` labels every object of this library carries. */
 export interface AppLabelsProps {
   /** `app.kubernetes.io/name`: the application, e.g. `config-aggregator`. */
@@ -38,4 +40,23 @@ export function selectorLabels(props: AppLabelsProps): Record<string, string> {
   };
   if (props.component) labels['app.kubernetes.io/component'] = props.component;
   return labels;
+}
+
+const QUALIFIED_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+
+/**
+ * A label or annotation key: an optional DNS-1123 subdomain prefix and `/`, then a name of at
+ * most 63 alphanumerics, '-', '_', '.' starting and ending alphanumeric.
+ */
+export function isQualifiedName(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return false;
+  return name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+/** A label value: empty, or at most 63 alphanumerics, '-', '_', '.' starting and ending alphanumeric. */
+export function isLabelValue(value: string): boolean {
+  return value === '' || (value.length <= 63 && QUALIFIED_NAME.test(value));
 }
