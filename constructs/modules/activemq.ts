@@ -1,43 +1,58 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
+import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
+import { moduleCa, serviceDnsNames, userCredentials } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link ActiveMq}. */
 export interface ActiveMqProps extends ServiceModuleProps {
-  /** `Amqp__Scheme`: `AMQPS` (TLS) or `AMQP`. @default 'AMQPS' */
-  readonly scheme?: 'AMQP' | 'AMQPS';
   /** Secret with the consumers' `Amqp__User` and `Amqp__Password` keys, loaded whole (`env_secret`). @default `<name>-user-credentials` */
   readonly credentialsSecret?: string;
   /** Secret with the CA consumers trust (key `ca.pem`), mounted at `mountPath`. @default `<name>` */
   readonly caSecret?: string;
-  /** Secret with the broker's own TLS material (keystore, truststore), mounted at `/credentials` in the broker. @default `<name>-server-certificates` */
+  /** Secret with the broker's keystore (`certificate.pfx`), its password and users (`credentials.properties`, `jetty-realm.properties`), mounted at `/credentials` in the broker. @default `<name>-server-certificates` */
   readonly serverSecret?: string;
-  /** ConfigMap with the broker's configuration (`activemq.xml` with an `amqp+ssl` transport reading `/credentials`, `jetty.xml`, ...), mounted at `/opt/activemq/conf`. @default `<name>-configs` */
+  /** ConfigMap with the broker's configuration (`activemq.xml`, `jetty.xml`, `log4j2.properties`), mounted as its `conf` directory. @default `<name>-configs` */
   readonly configMap?: string;
   /** Where consumers find the CA (`Amqp__CaPath` is `<mountPath>/ca.pem`). @default '/amqp' */
   readonly mountPath?: string;
-  /** `Components__QueueStorage`. @default 'ArmoniK.Adapters.Amqp.ObjectStorage' (ArmoniK.Infra's default) */
+  /** `Components__QueueStorage` (no longer read by Core, published as ArmoniK.Infra does). @default 'ArmoniK.Adapters.Amqp.ObjectStorage' */
   readonly queueStorageAdapter?: string;
+  /**
+   * Declare the Secrets above as GeneratedSecrets, filled in the cluster by the secret generator
+   * (credentials, a CA, the broker's certificate and keystore). Off: they are prerequisites you
+   * create (e.g. with External Secrets), with the keys above. @default true
+   */
+  readonly generateSecrets?: boolean;
 }
 
 /**
- * ActiveMQ (classic) on Kubernetes, publishing the outputs of ArmoniK.Infra's
- * `storage/onpremise/activemq` module: `Amqp__*` and the AMQP queue adaptor env, the user
- * credentials as `env_secret`, the CA as `mount_secret` `certificate` at `/amqp` (mode 0644).
+ * ActiveMQ (classic) as ArmoniK.Infra's `storage/onpremise/activemq` deploys it and publishes its
+ * outputs: `Amqp__*` and the AMQP 1.0 queue adaptor env, the user credentials as `env_secret`, the
+ * CA as `mount_secret` `certificate` at `/amqp` (mode 0644); AMQP over TLS only, on 5672.
  *
- * As in ArmoniK.Infra, the broker's TLS material comes from `serverSecret` (at `/credentials`)
- * and its configuration from `configMap` (at `/opt/activemq/conf`), both referenced, never inlined. The image runs as uid 1000 with a read-only root filesystem: `/opt/activemq/data`
- * is the data claim, `/tmp` and `/opt/activemq/tmp` are scratch.
+ * Self-contained: the broker's configuration is a ConfigMap of this construct, and its
+ * credentials, CA, certificate (for `<name>.<namespace>.svc.cluster.local` and the shorter Service
+ * names) and PKCS#12 keystore are GeneratedSecrets; nothing secret is in the manifests. Image
+ * `apache/activemq-classic:6.2.0` (ArmoniK's), run as uid 1000 with a read-only root filesystem:
+ * the data claim at `/opt/apache-activemq/data`, scratch at `/tmp` and `/opt/apache-activemq/tmp`.
  */
 export class ActiveMq extends Construct implements IModule {
-  /** The default image (the one ArmoniK.Infra deploys). */
-  public static readonly DEFAULT_IMAGE = 'symptoma/activemq:5.18.4';
+  /** The image ArmoniK deploys (aneoconsulting/ArmoniK `versions.tfvars.json`). */
+  public static readonly DEFAULT_IMAGE = 'apache/activemq-classic:6.2.0';
+  /** The image's home (its Dockerfile's `ACTIVEMQ_HOME`). */
+  public static readonly HOME = '/opt/apache-activemq';
   public readonly outputs: ModuleOutputs;
   /** `<name>.<namespace>.svc.cluster.local` */
   public readonly host: string;
   public readonly port = 5672;
   public readonly workload: StatefulService;
+  public readonly configMap: ApiObject;
+  /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
+  public readonly secrets: readonly GeneratedSecret[];
 
   constructor(scope: Construct, id: string, props: ActiveMqProps = {}) {
     super(scope, id);
@@ -46,9 +61,58 @@ export class ActiveMq extends Construct implements IModule {
     const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
     const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
     const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const configMap = checkObjectName(where, 'configMap', props.configMap ?? `${name}-configs`);
+    const configMapName = checkObjectName(where, 'configMap', props.configMap ?? `${name}-configs`);
     const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/amqp');
     this.host = `${name}.${namespace}.svc.cluster.local`;
+
+    if (props.generateSecrets ?? true) {
+      const root = moduleCa(this, name, namespace);
+      const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
+      const admin = userCredentials(this, 'admin', `${name}-admin`, namespace, { user: 'username', password: 'password' });
+      const broker = new GeneratedSecret(this, 'server', {
+        name: server,
+        namespace,
+        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
+        data: {
+          'cert.pem': SecretValue.certificate('cert'),
+          'key.pem': SecretValue.certificate('key'),
+          'ca.pem': SecretValue.certificate('ca'),
+          'keystore-password': SecretValue.random({ length: 16 }),
+          'certificate.pfx': SecretValue.pkcs12('keystore-password'),
+          'credentials.properties': SecretValue.template([
+            `activemq.username={{secret:${admin.name}/username}}`,
+            `activemq.password={{secret:${admin.name}/password}}`,
+            `guest.username={{secret:${users.name}/Amqp__User}}`,
+            `guest.password={{secret:${users.name}/Amqp__Password}}`,
+            'keystore.password={{key:keystore-password}}',
+            '',
+          ].join('\n')),
+          'jetty-realm.properties': SecretValue.template([
+            `{{secret:${admin.name}/username}}: {{secret:${admin.name}/password}}, admin`,
+            `{{secret:${users.name}/Amqp__User}}: {{secret:${users.name}/Amqp__Password}}, user`,
+            '',
+          ].join('\n')),
+        },
+      });
+      const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'ca.pem': SecretValue.fromSecret(root, 'tls.crt') } });
+      this.secrets = [root, users, admin, broker, client];
+    } else {
+      this.secrets = [];
+    }
+
+    this.configMap = new ApiObject(this, 'configs', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: configMapName, namespace, labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs' } },
+      data: {
+        'activemq.xml': activemqXml(),
+        'jetty.xml': jettyXml(),
+        'log4j2.properties': log4j2Properties(),
+        // The image's entrypoint edits activemq.xml unless this marker exists (apache/activemq
+        // `assembly/src/docker/entrypoint.sh`); the configuration here is complete and read-only.
+        'connection.security.enabled': '',
+      },
+    });
 
     this.workload = deployStatefulService(this, {
       id: ident,
@@ -56,13 +120,13 @@ export class ActiveMq extends Construct implements IModule {
       image: props.image ?? ActiveMq.DEFAULT_IMAGE,
       ports: [
         { name: 'amqp', port: this.port },
-        { name: 'web', port: 8161 },
+        { name: 'dashboard', port: 8161 },
       ],
       probePort: this.port,
-      secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o400 }],
-      configMapMounts: [{ name: 'configuration', configMap, path: '/opt/activemq/conf' }],
-      scratch: ['/tmp', '/opt/activemq/tmp'],
-      dataPath: '/opt/activemq/data',
+      secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o440 }],
+      configMapMounts: [{ name: 'configuration', configMap: configMapName, path: `${ActiveMq.HOME}/conf` }],
+      scratch: ['/tmp', `${ActiveMq.HOME}/tmp`],
+      dataPath: `${ActiveMq.HOME}/data`,
       uid: 1000,
       props,
     });
@@ -73,7 +137,7 @@ export class ActiveMq extends Construct implements IModule {
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
-        Amqp__Scheme: props.scheme ?? 'AMQPS',
+        Amqp__Scheme: 'AMQPS',
         Amqp__CaPath: `${mountPath.replace(/\/+$/, '')}/ca.pem`,
       },
       envSecret: [credentials],

@@ -1,46 +1,51 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
+import { userCredentials } from './credentials.js';
 import { checkObjectName, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link MinIo}. */
 export interface MinIoProps extends ServiceModuleProps {
-  /** `S3__BucketName`. @default 'minioarmonikbucket' */
+  /** `S3__BucketName`. @default 'minio-bucket' (ArmoniK's) */
   readonly bucketName?: string;
-  /** Secret with the consumers' `S3__Login` and `S3__Password` keys, loaded whole (`env_secret`). @default `<name>-user-credentials` */
+  /** Secret with the consumers' `S3__Login` and `S3__Password` keys, loaded whole (`env_secret`); also the server's root user, as in ArmoniK.Infra. @default `<name>-user-credentials` */
   readonly credentialsSecret?: string;
-  /** Secret with the server's root user (keys `username`, `password`). @default `<name>-user` */
-  readonly rootSecret?: string;
+  /** Declare the credentials Secret as a GeneratedSecret filled in the cluster; off: you create it. @default true */
+  readonly generateSecrets?: boolean;
 }
 
 /**
  * MinIO as ArmoniK's S3 object storage, publishing the outputs of ArmoniK.Infra's
- * `storage/onpremise/minio` module: `Components__ObjectStorage` (S3) and `S3__*`, with the
- * booleans `S3__UseChecksum`, `S3__MustForcePathStyle`, `S3__UseChunkEncoding` all `true`.
+ * `storage/onpremise/minio` module: Core's S3 adaptor (`Components__ObjectStorageAdaptorSettings__*`)
+ * and `S3__*`, with `S3__UseChecksum`, `S3__MustForcePathStyle`, `S3__UseChunkEncoding` all `true`,
+ * the credentials as `env_secret` (`S3__Login`, `S3__Password`). Plain HTTP inside the cluster, as
+ * ArmoniK.Infra's.
  *
- * Difference from ArmoniK.Infra: its `env_from_secret` is a map of two Secret names rather than
- * `{ VAR = { secret, field } }`; here the credentials arrive as `env_secret` (keys `S3__Login`,
- * `S3__Password`). Plain HTTP inside the cluster, as ArmoniK.Infra's. The bucket is created by
- * whoever provisions the credentials (MinIO does not create buckets from configuration).
- *
- * The image runs as uid 1000 with a read-only root filesystem: `/data` is the data claim,
- * `/tmp` is scratch (also `HOME`, for MinIO's own config directory).
+ * Self-contained: the credentials are a GeneratedSecret, also MinIO's root user (as in Infra).
+ * Core does not create the bucket (ArmoniK.Core `Adaptors/S3/src/ObjectStorage.cs` only checks it),
+ * so the server creates it as Infra's does (`mkdir -p /data/<bucket>` before `minio server /data`).
+ * The image runs as uid 1000 with a read-only root filesystem: `/data` is the data claim, `/tmp`
+ * is scratch (also `HOME`, for MinIO's own config directory).
  */
 export class MinIo extends Construct implements IModule {
-  public static readonly DEFAULT_IMAGE = 'quay.io/minio/minio:RELEASE.2024-12-18T13-15-44Z';
+  /** The image ArmoniK deploys (aneoconsulting/ArmoniK `versions.tfvars.json`). */
+  public static readonly DEFAULT_IMAGE = 'minio/minio:RELEASE.2025-09-07T16-13-09Z';
   public readonly outputs: ModuleOutputs;
   /** `<name>.<namespace>.svc.cluster.local` */
   public readonly host: string;
   public readonly port = 9000;
   public readonly workload: StatefulService;
+  /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
+  public readonly secrets: readonly GeneratedSecret[];
 
   constructor(scope: Construct, id: string, props: MinIoProps = {}) {
     super(scope, id);
     const ident = resolveIdentity(this, 'MinIo', props, 'minio');
     const { name, namespace, where } = ident;
     const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const root = checkObjectName(where, 'rootSecret', props.rootSecret ?? `${name}-user`);
-    const bucket = props.bucketName ?? 'minioarmonikbucket';
+    this.secrets = (props.generateSecrets ?? true) ? [userCredentials(this, 'credentials', credentials, namespace, { user: 'S3__Login', password: 'S3__Password' })] : [];
+    const bucket = props.bucketName ?? 'minio-bucket';
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`${where}: bucketName: "${bucket}" is not a valid S3 bucket name`);
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
@@ -53,11 +58,13 @@ export class MinIo extends Construct implements IModule {
         { name: 'console', port: 9001 },
       ],
       probePort: this.port,
-      args: ['server', '/data', '--address', `:${this.port}`, '--console-address', ':9001'],
+      // ArmoniK.Infra `storage/onpremise/minio/main.tf`: the bucket as a directory of the data drive.
+      command: ['/bin/bash'],
+      args: ['-c', `mkdir -p /data/${bucket} && exec minio server /data --address :${this.port} --console-address :9001`],
       env: [
         { name: 'HOME', value: '/tmp' },
-        { name: 'MINIO_ROOT_USER', valueFrom: { secretKeyRef: { name: root, key: 'username' } } },
-        { name: 'MINIO_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: root, key: 'password' } } },
+        { name: 'MINIO_ROOT_USER', valueFrom: { secretKeyRef: { name: credentials, key: 'S3__Login' } } },
+        { name: 'MINIO_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: credentials, key: 'S3__Password' } } },
       ],
       dataPath: '/data',
       uid: 1000,

@@ -1,114 +1,187 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { isDns1123Label } from '../../lib/k8s/index.js';
+import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
-import { checkObjectName, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { moduleCa } from './credentials.js';
+import { resolveIdentity, type ServiceModuleProps } from './service-module.js';
 
 /** Props of {@link MongoDb}. */
 export interface MongoDbProps extends ServiceModuleProps {
-  /** Name of the StatefulSet and Services (the Helm release in ArmoniK.Infra). @default `<name>-armonik` */
-  readonly releaseName?: string;
-  /** `MongoDB__DatabaseName` and `MongoDB__AuthSource`. @default 'database' */
+  /** `MongoDB__DatabaseName`, where the application user lives. @default 'database' */
   readonly databaseName?: string;
-  /** `MongoDB__ReplicaSet`. @default 'rs0' */
-  readonly replicaSet?: string;
-  /** Secret with the application user (keys `username`, `password`). @default `<name>-user` */
-  readonly userSecret?: string;
-  /** Secret with the connection string (key `uri`). @default `<name>-connection-string` */
-  readonly connectionStringSecret?: string;
-  /** Secret with the monitoring connection string (key `uri`). @default `<name>-monitoring-connection-string` */
-  readonly monitoringConnectionStringSecret?: string;
-  /** Secret with the client certificate chain, mounted at `/mongodb/certs/`. @default `<name>` */
-  readonly certificateSecret?: string;
-  /** Secret with the CA (key `mongodb-ca-cert`), mounted at `/mongodb/certificate/`. @default `<releaseName>-ca` */
-  readonly caSecret?: string;
-  /** Secret with the server's `mongodb.pem` (key and certificate), `ca.pem`, the replica-set `keyfile` and the root user (`root-username`, `root-password`). @default `<name>-server-certificates` */
-  readonly serverSecret?: string;
+  /** Declare the cluster's users, TLS and connection-string Secrets as GeneratedSecrets filled in the cluster; off: you create them. @default true */
+  readonly generateSecrets?: boolean;
 }
 
+/** The keys of the Percona operator's users Secret (percona-server-mongodb-operator `deploy/secrets.yaml`) and their user names. */
+const SYSTEM_USERS: ReadonlyArray<readonly [string, string]> = [
+  ['BACKUP', 'backup'],
+  ['DATABASE_ADMIN', 'databaseAdmin'],
+  ['CLUSTER_ADMIN', 'clusterAdmin'],
+  ['CLUSTER_MONITOR', 'clusterMonitor'],
+  ['USER_ADMIN', 'userAdmin'],
+];
+
+/** uid and gid of Percona Server for MongoDB's images. */
+const PSMDB_UID = 1001;
+
 /**
- * MongoDB as ArmoniK's table storage, publishing the outputs of ArmoniK.Infra's
- * `storage/onpremise/mongodb` module (bitnami chart flavour): `Components__TableStorage` and
- * `MongoDB__*`, the user, password and connection strings by `env_from_secret`
- * (`MongoDB_ConnectionString` keeps its single underscore, as upstream), the certificates by
- * `mount_secret` `mongo-certificate` (`/mongodb/certs/`) and `mongo-certificate-helm`
- * (`/mongodb/certificate/`), mode 0644.
+ * MongoDB as ArmoniK deploys it today (ArmoniK.Infra `storage/onpremise/mongodb-percona`): a
+ * `PerconaServerMongoDB` cluster `<name>-db-ps` (replica set `rs0`, its pods restricted), run by the
+ * Percona Operator for MongoDB, which must be installed (as KEDA must be; ArmoniK.Infra installs
+ * it with its Helm chart). Published exactly as Infra's module publishes it: the connection string
+ * by `env_from_secret` (Core then uses it as is), the CA at `/mongodb/certs/ca.crt` by
+ * `mount_secret` `mongo-certificate`, `MongoDB__Sharding` and `MongoDB__ReplicaSet`.
  *
- * A replica set with TLS required and keyfile authentication; the image runs as uid 999 with a
- * read-only root filesystem, `/data/db` is the data claim, `/tmp` is scratch.
+ * Self-contained: the operator's users Secret, the application user's password, the TLS
+ * certificates (server and internal, issued by the module's CA, for the replica set's Service and
+ * pod names) and the connection strings are GeneratedSecrets; the operator creates the
+ * application user from the cluster's `users`. The connection string asks for TLS
+ * (`tls=true`), which Infra's does not.
  */
 export class MongoDb extends Construct implements IModule {
-  public static readonly DEFAULT_IMAGE = 'mongo:7.0.14';
+  /** The image ArmoniK deploys (aneoconsulting/ArmoniK `versions.tfvars.json`: percona-server-mongodb 8.0.19-7). */
+  public static readonly DEFAULT_IMAGE = 'percona/percona-server-mongodb:8.0.19-7';
   public readonly outputs: ModuleOutputs;
-  /** `<releaseName>-headless.<namespace>.svc.cluster.local`, the replica set's seed. */
+  /** The cluster (`<name>-db-ps`). */
+  public readonly cluster: ApiObject;
+  /** `<name>-db-ps-rs0.<namespace>.svc.cluster.local`, the replica set's Service. */
   public readonly host: string;
   public readonly port = 27017;
-  public readonly workload: StatefulService;
+  /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
+  public readonly secrets: readonly GeneratedSecret[];
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id);
     const ident = resolveIdentity(this, 'MongoDb', props, 'mongodb');
     const { name, namespace, where } = ident;
-    const release = props.releaseName ?? `${name}-armonik`;
-    checkObjectName(where, 'releaseName', release);
+    const release = `${name}-db-ps`;
+    if (!isDns1123Label(`${release}-rs0`)) throw new Error(`${where}: name: "${name}" is too long for the cluster's Service names (${release}-rs0)`);
     const database = props.databaseName ?? 'database';
     if (!/^[^/\\. "$]{1,63}$/.test(database)) throw new Error(`${where}: databaseName: "${database}" is not a MongoDB database name`);
-    const replicaSet = props.replicaSet ?? 'rs0';
-    const user = checkObjectName(where, 'userSecret', props.userSecret ?? `${name}-user`);
-    const uri = checkObjectName(where, 'connectionStringSecret', props.connectionStringSecret ?? `${name}-connection-string`);
-    const monitoring = checkObjectName(where, 'monitoringConnectionStringSecret', props.monitoringConnectionStringSecret ?? `${name}-monitoring-connection-string`);
-    const certificate = checkObjectName(where, 'certificateSecret', props.certificateSecret ?? name);
-    const ca = checkObjectName(where, 'caSecret', props.caSecret ?? `${release}-ca`);
-    const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    this.host = `${release}-headless.${namespace}.svc.cluster.local`;
+    const replicas = props.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: replicas: ${props.replicas} is not a positive integer`);
+    const rsService = `${release}-rs0`;
+    this.host = `${rsService}.${namespace}.svc.cluster.local`;
+    const names = {
+      users: `${release}-secrets`,
+      ssl: `${release}-ssl`,
+      sslInternal: `${release}-ssl-internal`,
+      appPassword: `${name}-application-user-password`,
+      connection: `${name}-connection-string`,
+      monitoring: `${name}-monitoring-connection-string`,
+    };
 
-    this.workload = deployStatefulService(this, {
-      id: { ...ident, name: release },
-      component: 'mongodb',
-      image: props.image ?? MongoDb.DEFAULT_IMAGE,
-      ports: [{ name: 'mongodb', port: this.port }],
-      probePort: this.port,
-      command: ['mongod'],
-      args: [
-        '--bind_ip_all',
-        '--replSet', replicaSet,
-        '--dbpath', '/data/db',
-        '--tlsMode', 'requireTLS',
-        '--tlsCertificateKeyFile', '/mongodb/server/mongodb.pem',
-        '--tlsCAFile', '/mongodb/server/ca.pem',
-        '--keyFile', '/mongodb/server/keyfile',
-      ],
-      env: [
-        { name: 'MONGO_INITDB_ROOT_USERNAME', valueFrom: { secretKeyRef: { name: server, key: 'root-username' } } },
-        { name: 'MONGO_INITDB_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: server, key: 'root-password' } } },
-      ],
-      secretMounts: [{ name: 'server', secret: server, path: '/mongodb/server', mode: 0o400 }],
-      dataPath: '/data/db',
-      uid: 999,
-      props,
+    if (props.generateSecrets ?? true) {
+      const root = moduleCa(this, name, namespace);
+      // ArmoniK.Infra `mongodb-percona/certificates.tf`: the Service names and every pod of the replica set.
+      const sans = [
+        rsService, `${rsService}.${namespace}`, `${rsService}.${namespace}.svc`, this.host,
+        `*.${rsService}`, `*.${rsService}.${namespace}`, `*.${rsService}.${namespace}.svc`, `*.${this.host}`, 'localhost',
+      ];
+      const tls = (id: string, secretName: string, commonName: string) => new GeneratedSecret(this, id, {
+        name: secretName,
+        namespace,
+            certificate: { commonName, dnsNames: sans, issuer: root },
+        data: { 'tls.crt': SecretValue.certificate('cert'), 'tls.key': SecretValue.certificate('key'), 'ca.crt': SecretValue.certificate('ca') },
+      });
+      const users = new GeneratedSecret(this, 'users', {
+        name: names.users,
+        namespace,
+        data: Object.fromEntries(SYSTEM_USERS.flatMap(([key, user]) => [
+          [`MONGODB_${key}_USER`, SecretValue.value(user)],
+          [`MONGODB_${key}_PASSWORD`, SecretValue.random({ length: 24 })],
+        ])),
+      });
+      const appPassword = new GeneratedSecret(this, 'application-user', { name: names.appPassword, namespace, data: { password: SecretValue.random({ length: 24 }) } });
+      const hosts = `${this.host}:${this.port}`;
+      const connection = new GeneratedSecret(this, 'connection-string', {
+        name: names.connection,
+        namespace,
+        data: { uri: SecretValue.template(`mongodb://application_user:{{secret:${appPassword.name}/password}}@${hosts}/${database}?replicaSet=rs0&tls=true`) },
+      });
+      const monitoring = new GeneratedSecret(this, 'monitoring-connection-string', {
+        name: names.monitoring,
+        namespace,
+        data: { uri: SecretValue.template(`mongodb://{{secret:${users.name}/MONGODB_CLUSTER_MONITOR_USER}}:{{secret:${users.name}/MONGODB_CLUSTER_MONITOR_PASSWORD}}@${hosts}/admin?replicaSet=rs0&tls=true`) },
+      });
+      this.secrets = [root, tls('ssl', names.ssl, this.host), tls('ssl-internal', names.sslInternal, `${release}-internal`), users, appPassword, connection, monitoring];
+    } else {
+      this.secrets = [];
+    }
+
+    const restricted = {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const storage = props.storageSize ?? '8Gi';
+    const r = { cpuRequest: '300m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '2Gi', ...props.resources };
+    // percona-server-mongodb-operator `deploy/cr.yaml` (v1.22.0) and ArmoniK.Infra `mongodb-percona/main.tf`.
+    this.cluster = new ApiObject(this, 'cluster', {
+      apiVersion: 'psmdb.percona.com/v1',
+      kind: 'PerconaServerMongoDB',
+      metadata: { name: release, namespace, labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs' } },
+      spec: {
+        crVersion: '1.22.0',
+        image: props.image ?? MongoDb.DEFAULT_IMAGE,
+        unsafeFlags: { replsetSize: replicas < 3 },
+        secrets: { users: names.users, ssl: names.ssl, sslInternal: names.sslInternal },
+        tls: { mode: 'requireTLS', allowInvalidCertificates: false },
+        initContainerSecurityContext: restricted,
+        users: [
+          {
+            name: 'application_user',
+            db: database,
+            passwordSecretRef: { name: names.appPassword, key: 'password' },
+            roles: [
+              { name: 'readWrite', db: database },
+              { name: 'dbAdmin', db: database },
+              { name: 'clusterAdmin', db: 'admin' },
+            ],
+          },
+        ],
+        sharding: { enabled: false },
+        backup: { enabled: false },
+        replsets: [
+          {
+            name: 'rs0',
+            size: replicas,
+            affinity: { antiAffinityTopologyKey: 'none' },
+            podSecurityContext: { runAsNonRoot: true, runAsUser: PSMDB_UID, runAsGroup: PSMDB_UID, fsGroup: PSMDB_UID, seccompProfile: { type: 'RuntimeDefault' } },
+            containerSecurityContext: restricted,
+            resources: { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } },
+            volumeSpec: {
+              persistentVolumeClaim: {
+                ...(props.storageClass ? { storageClassName: props.storageClass } : {}),
+                accessModes: ['ReadWriteOnce'],
+                resources: { requests: { storage } },
+              },
+            },
+          },
+        ],
+      },
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__TableStorage: ARMONIK_ADAPTERS.mongodb.tableStorage,
-        MongoDB__Host: this.host,
-        MongoDB__Port: String(this.port),
         MongoDB__Tls: 'true',
-        MongoDB__ReplicaSet: replicaSet,
+        MongoDB__CAFile: '/mongodb/certs/ca.crt',
         MongoDB__DatabaseName: database,
-        MongoDB__AuthSource: database,
-        MongoDB__DirectConnection: 'false',
-        MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert',
+        MongoDB__Sharding: 'false',
+        MongoDB__ReplicaSet: 'rs0',
       },
       envFromSecret: {
-        MongoDB__User: { secret: user, field: 'username' },
-        MongoDB__Password: { secret: user, field: 'password' },
-        MongoDB_ConnectionString: { secret: uri, field: 'uri' },
-        MongoDB__MonitoringConnectionString: { secret: monitoring, field: 'uri' },
+        MongoDB__User: { secret: names.users, field: 'MONGODB_DATABASE_ADMIN_USER' },
+        MongoDB__Password: { secret: names.users, field: 'MONGODB_DATABASE_ADMIN_PASSWORD' },
+        MongoDB__ConnectionString: { secret: names.connection, field: 'uri' },
+        MongoDB__MonitoringConnectionString: { secret: names.monitoring, field: 'uri' },
       },
-      mountSecret: {
-        'mongo-certificate': { secret: certificate, path: '/mongodb/certs/', mode: '0644' },
-        'mongo-certificate-helm': { secret: ca, path: '/mongodb/certificate/', mode: '0644' },
-      },
+      mountSecret: { 'mongo-certificate': { secret: names.ssl, path: '/mongodb/certs/', mode: '0644' } },
     });
   }
 }

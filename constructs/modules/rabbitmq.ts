@@ -1,70 +1,118 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
+import { moduleCa, serviceDnsNames, userCredentials } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link RabbitMq}. */
 export interface RabbitMqProps extends ServiceModuleProps {
-  /** `Amqp__Scheme`: `AMQPS` (TLS) or `AMQP`. @default 'AMQPS' */
-  readonly scheme?: 'AMQP' | 'AMQPS';
   /** Secret with the consumers' `Amqp__User` and `Amqp__Password` keys, loaded whole (`env_secret`). @default `<name>-user-credentials` */
   readonly credentialsSecret?: string;
-  /** Secret with the chain consumers trust (key `chain.pem`), mounted at `mountPath`. @default `<name>` */
+  /** Secret with the CA consumers trust (key `ca.pem`), mounted at `mountPath`. @default `<name>` */
   readonly caSecret?: string;
   /** Secret with the broker's `rabbitmq.conf`, TLS key and certificates, mounted at `/credentials` in the broker. @default `<name>-server-certificates` */
   readonly serverSecret?: string;
-  /** Secret with the Erlang cookie (key `cookie`) the broker nodes share. @default `<name>-erlang-cookie` */
-  readonly erlangCookieSecret?: string;
-  /** Where consumers find the chain (`Amqp__CaPath` is `<mountPath>/chain.pem`). @default '/amqp' */
+  /** Where consumers find the CA (`Amqp__CaPath` is `<mountPath>/ca.pem`). @default '/amqp' */
   readonly mountPath?: string;
+  /** Declare the Secrets above as GeneratedSecrets filled in the cluster; off: you create them. @default true */
+  readonly generateSecrets?: boolean;
 }
 
 /**
- * RabbitMQ on Kubernetes, publishing the outputs of ArmoniK.Infra's `storage/onpremise/rabbitmq`
- * module: the RabbitMQ queue adaptor and `Amqp__*` env, the CA chain as `mount_secret`
- * `certificate` at `/amqp` (mode 0600).
+ * RabbitMQ 4 as ArmoniK's queue, as ArmoniK.Infra's `storage/onpremise/rabbitmq` publishes it:
+ * through Core's AMQP 1.0 adaptor (Core removed its AMQP 0.9.1 RabbitMQ adaptor in 0.36.0; Infra
+ * enables the `rabbitmq_amqp1_0` plugin), `Amqp__*` over TLS, the CA as `mount_secret`
+ * `rabbitmq-secret1` at `/amqp` (`ca.pem`, mode 0644), the user credentials as `env_secret`.
  *
- * Differences from ArmoniK.Infra, where its outputs do not fit the contract: its
- * `env_from_secret` is a map of two Secret names rather than `{ VAR = { secret, field } }`, and
- * it mounts the user Secret at `/cred`; here the credentials arrive as `env_secret` (keys
- * `Amqp__User`, `Amqp__Password`), as ActiveMQ's do, so the two brokers swap cleanly.
- *
- * The image runs as uid 999 (`rabbitmq`) with a read-only root filesystem: `/var/lib/rabbitmq`
- * is the data claim, `/tmp` and `/var/log/rabbitmq` are scratch.
+ * Self-contained: the broker's `rabbitmq.conf` (TLS listener on 5671 only, the consumers' user as
+ * the default user), CA, certificate and credentials are GeneratedSecrets; the enabled plugins a
+ * ConfigMap. One node (no clustering is configured); image `rabbitmq:4.1.3-management`, run as
+ * uid 999 (`rabbitmq`) with a read-only root filesystem: `/var/lib/rabbitmq` is the data claim.
  */
 export class RabbitMq extends Construct implements IModule {
-  public static readonly DEFAULT_IMAGE = 'rabbitmq:3.13.7-management';
+  /** RabbitMQ 4.1.3, the release ArmoniK deploys (aneoconsulting/ArmoniK `versions.tfvars.json`). */
+  public static readonly DEFAULT_IMAGE = 'rabbitmq:4.1.3-management';
   public readonly outputs: ModuleOutputs;
   /** `<name>.<namespace>.svc.cluster.local` */
   public readonly host: string;
-  public readonly port = 5672;
+  /** AMQPS. */
+  public readonly port = 5671;
   public readonly workload: StatefulService;
+  public readonly pluginsConfigMap: ApiObject;
+  /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
+  public readonly secrets: readonly GeneratedSecret[];
 
   constructor(scope: Construct, id: string, props: RabbitMqProps = {}) {
     super(scope, id);
     const ident = resolveIdentity(this, 'RabbitMq', props, 'rabbitmq');
     const { name, namespace, where } = ident;
+    if ((props.replicas ?? 1) > 1) throw new Error(`${where}: replicas: ${props.replicas}: this module runs one node (no RabbitMQ clustering is configured)`);
     const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
     const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
     const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const cookie = checkObjectName(where, 'erlangCookieSecret', props.erlangCookieSecret ?? `${name}-erlang-cookie`);
     const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/amqp');
     this.host = `${name}.${namespace}.svc.cluster.local`;
+
+    if (props.generateSecrets ?? true) {
+      const root = moduleCa(this, name, namespace);
+      const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
+      const broker = new GeneratedSecret(this, 'server', {
+        name: server,
+        namespace,
+        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
+        data: {
+          'cert.pem': SecretValue.certificate('cert'),
+          'key.pem': SecretValue.certificate('key'),
+          'ca.pem': SecretValue.certificate('ca'),
+          // https://www.rabbitmq.com/docs/ssl: a TLS listener only; clients are not asked for certificates.
+          'rabbitmq.conf': SecretValue.template([
+            'listeners.tcp = none',
+            `listeners.ssl.default = ${this.port}`,
+            'ssl_options.cacertfile = /credentials/ca.pem',
+            'ssl_options.certfile = /credentials/cert.pem',
+            'ssl_options.keyfile = /credentials/key.pem',
+            'ssl_options.verify = verify_none',
+            'ssl_options.fail_if_no_peer_cert = false',
+            `default_user = {{secret:${users.name}/Amqp__User}}`,
+            `default_pass = {{secret:${users.name}/Amqp__Password}}`,
+            'loopback_users = none',
+            'management.tcp.port = 15672',
+            '',
+          ].join('\n')),
+        },
+      });
+      const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'ca.pem': SecretValue.fromSecret(root, 'tls.crt') } });
+      this.secrets = [root, users, broker, client];
+    } else {
+      this.secrets = [];
+    }
+
+    const pluginsName = `${name}-plugins`;
+    this.pluginsConfigMap = new ApiObject(this, 'plugins', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: pluginsName, namespace, labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs' } },
+      // ArmoniK.Infra's `extraPlugins = "rabbitmq_amqp1_0"` (a no-op in RabbitMQ 4, where AMQP 1.0 is built in).
+      data: { enabled_plugins: '[rabbitmq_management,rabbitmq_amqp1_0].\n' },
+    });
 
     this.workload = deployStatefulService(this, {
       id: ident,
       component: 'rabbitmq',
       image: props.image ?? RabbitMq.DEFAULT_IMAGE,
       ports: [
-        { name: 'amqp', port: this.port },
+        { name: 'amqps', port: this.port },
         { name: 'management', port: 15672 },
       ],
       probePort: this.port,
       env: [
         { name: 'RABBITMQ_CONFIG_FILE', value: '/credentials/rabbitmq.conf' },
-        { name: 'RABBITMQ_ERLANG_COOKIE', valueFrom: { secretKeyRef: { name: cookie, key: 'cookie' } } },
+        { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: '/etc/rabbitmq-plugins/enabled_plugins' },
       ],
-      secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o400 }],
+      secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o440 }],
+      configMapMounts: [{ name: 'plugins', configMap: pluginsName, path: '/etc/rabbitmq-plugins' }],
       scratch: ['/tmp', '/var/log/rabbitmq'],
       dataPath: '/var/lib/rabbitmq',
       uid: 999,
@@ -77,7 +125,7 @@ export class RabbitMq extends Construct implements IModule {
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
-        Amqp__Scheme: props.scheme ?? 'AMQPS',
+        Amqp__Scheme: 'AMQPS',
         Amqp__CaPath: `${mountPath.replace(/\/+$/, '')}/ca.pem`,
       },
       envSecret: [credentials],

@@ -1,15 +1,17 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
+import { moduleCa, serviceDnsNames } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link Redis}. */
 export interface RedisProps extends ServiceModuleProps {
-  /** Secret with the consumers' `Redis__User` and `Redis__Password` keys, loaded whole (`env_secret`). @default `<name>-user-credentials` */
+  /** Secret with the consumers' `Redis__Password` key, loaded whole (`env_secret`); the server's password too. @default `<name>-user-credentials` */
   readonly credentialsSecret?: string;
   /** Secret with the chain consumers trust (key `chain.pem`), mounted at `mountPath`. @default `<name>` */
   readonly caSecret?: string;
-  /** Secret with the server's `cert.pem`, `key.pem`, `ca.pem` and the password (key `password`). @default `<name>-server-certificates` */
+  /** Secret with the server's `cert.pem`, `key.pem` and `ca.pem`. @default `<name>-server-certificates` */
   readonly serverSecret?: string;
   /** Where consumers find the chain (`Redis__CaPath` is `<mountPath>/chain.pem`). @default '/redis' */
   readonly mountPath?: string;
@@ -19,6 +21,8 @@ export interface RedisProps extends ServiceModuleProps {
   readonly instanceName?: string;
   /** `maxmemory` of the server. @default '12000mb' */
   readonly maxMemory?: string;
+  /** Declare the Secrets above as GeneratedSecrets filled in the cluster; off: you create them. @default true */
+  readonly generateSecrets?: boolean;
 }
 
 /**
@@ -27,8 +31,10 @@ export interface RedisProps extends ServiceModuleProps {
  * and `Components__ObjectStorageAdaptorSettings__*`), `Redis__*`, credentials as `env_secret`,
  * the chain as `mount_secret` `redis-secret1` at `/redis` (mode 0644).
  *
- * TLS only (`--port 0`); the image runs as uid 999 with a read-only root filesystem, `/data` is
- * the data claim.
+ * TLS only (`--port 0`) with a password (`--requirepass`). Self-contained: the password, a CA and
+ * the server's certificate (for the Service names, so no `Redis__SslHost` is needed, unlike with
+ * Infra's certificate for 127.0.0.1) are GeneratedSecrets. The image runs as uid 999 with a
+ * read-only root filesystem, `/data` is the data claim.
  */
 export class Redis extends Construct implements IModule {
   public static readonly DEFAULT_IMAGE = 'redis:7.2.5';
@@ -37,6 +43,8 @@ export class Redis extends Construct implements IModule {
   public readonly host: string;
   public readonly port = 6379;
   public readonly workload: StatefulService;
+  /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
+  public readonly secrets: readonly GeneratedSecret[];
 
   constructor(scope: Construct, id: string, props: RedisProps = {}) {
     super(scope, id);
@@ -48,6 +56,20 @@ export class Redis extends Construct implements IModule {
     const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/redis');
     if (props.maxMemory !== undefined && !/^\d+(b|kb|mb|gb)?$/i.test(props.maxMemory)) throw new Error(`${where}: maxMemory: "${props.maxMemory}" is not a Redis memory size (e.g. 12000mb)`);
     this.host = `${name}.${namespace}.svc.cluster.local`;
+    if (props.generateSecrets ?? true) {
+      const root = moduleCa(this, name, namespace);
+      const users = new GeneratedSecret(this, 'credentials', { name: credentials, namespace, data: { Redis__Password: SecretValue.random({ length: 24 }) } });
+      const tls = new GeneratedSecret(this, 'server', {
+        name: server,
+        namespace,
+        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
+        data: { 'cert.pem': SecretValue.certificate('cert'), 'key.pem': SecretValue.certificate('key'), 'ca.pem': SecretValue.certificate('ca') },
+      });
+      const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'chain.pem': SecretValue.fromSecret(root, 'tls.crt') } });
+      this.secrets = [root, users, tls, client];
+    } else {
+      this.secrets = [];
+    }
 
     this.workload = deployStatefulService(this, {
       id: ident,
@@ -68,8 +90,8 @@ export class Redis extends Construct implements IModule {
         '--maxmemory-policy', 'volatile-lru',
         '--dir', '/data',
       ],
-      env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: server, key: 'password' } } }],
-      secretMounts: [{ name: 'server', secret: server, path: '/certificates', mode: 0o400 }],
+      env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: credentials, key: 'Redis__Password' } } }],
+      secretMounts: [{ name: 'server', secret: server, path: '/certificates', mode: 0o440 }],
       dataPath: '/data',
       uid: 999,
       props,

@@ -1,24 +1,32 @@
 /**
- * The example stack: a real ArmoniK deployment. ActiveMQ (or RabbitMQ), MinIO and MongoDB are
- * deployed by module constructs; the NFS shared storage was deployed by Terraform
- * (ArmoniK.Infra's `storage/onpremise/nfs`) and is read from its `terraform output -json`.
- * ArmoniK's control plane, two partitions of the compute plane and the metrics exporters consume
- * them, each through its `conf` list as AEP 5 describes.
+ * The example stack: ArmoniK 2.23.0 (Core 0.37.2) as an ArmoniK user would deploy it. ActiveMQ (or
+ * RabbitMQ), MinIO and MongoDB (a Percona cluster) are deployed by module constructs; the NFS
+ * shared storage was deployed by Terraform (ArmoniK.Infra's `storage/onpremise/nfs`) and is read
+ * from its `terraform output -json`. ArmoniK's control plane, two partitions of the compute plane
+ * (scaled by KEDA, created in Core's database by the init Job) and the metrics exporter consume
+ * them, each through its `conf` list as AEP 5 describes, with the site-wide Core settings in one
+ * ConfigMap.
+ *
+ * Self-contained: the secret generator (platform-controllers) fills every Secret the modules
+ * declare (credentials, CAs, certificates, keystores, connection strings) in the cluster; nothing
+ * secret is in the manifests. Prerequisites of the cluster, as for ArmoniK.Infra: KEDA and the
+ * Percona Operator for MongoDB (their CRDs and controllers), a Prometheus scraping the metrics
+ * exporter at `prometheus.armonik:9090`, and the NFS export.
  *
  * The config aggregator collects the platform's labelled application configs (here the anomaly
  * detection settings of the control plane's metrics) into one ConfigMap.
  *
- * One chart per component (namespace, storage, control plane, compute plane, metrics, config
- * aggregator), in
- * dependency order, for a GitOps layout. Shared by `examples/cdk8s/main.ts`, the cdktf example
- * and the tests. It imports only the package entry, as a user's project would (the consumer tests
- * build it from the packed tarball in a CommonJS cdk8s project).
+ * One chart per component (namespace, secret generator, storage, control plane, compute plane,
+ * metrics, config aggregator), in dependency order, for a GitOps layout. Shared by
+ * `examples/cdk8s/main.ts`, the cdktf example and the tests. It imports only the package entry,
+ * as a user's project would (the consumer tests build it from the packed tarball in a CommonJS
+ * cdk8s project).
  */
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
-  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, ControlPlane, MetricsExporter, MinIo, MongoDb,
-  PartitionMetricsExporter, PartitionScaling, RabbitMq, TerraformModule, type IModule,
+  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, ControlPlane, CoreSettings, MetricsExporter, MinIo, MongoDb,
+  PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, type IModule,
 } from '../../index.js';
 
 export const EXAMPLE_NAMESPACE = 'armonik';
@@ -62,6 +70,16 @@ export class NamespaceChart extends Chart {
   }
 }
 
+/** The secret generator: fills the Secrets the modules declare, in the example's namespace only. */
+export class SecretsChart extends Chart {
+  public readonly generator: SecretGenerator;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, chartProps(props));
+    this.generator = new SecretGenerator(this, 'secret-generator', { namespace: EXAMPLE_NAMESPACE });
+  }
+}
+
 /** The infrastructure modules: the queue, object storage, table storage and shared storage. */
 export class StorageChart extends Chart {
   public readonly queue: IModule;
@@ -85,32 +103,38 @@ export class StorageChart extends Chart {
 export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
   const namespace = new NamespaceChart(app, 'namespace');
+  const secrets = new SecretsChart(app, 'secrets');
+  secrets.addDependency(namespace);
   const storage = new StorageChart(app, 'storage', { queue: options.queue, nfsOutputFile: options.nfsOutputFile });
-  storage.addDependency(namespace);
+  storage.addDependency(secrets);
   const { queue, objectStorage, tableStorage, sharedStorage } = storage;
   const ns = EXAMPLE_NAMESPACE;
 
   const controlPlane = new Chart(app, 'control-plane', chartProps());
+  // ArmoniK's site-wide Core settings, loaded by every Core component (ArmoniK.Infra's core-configmap).
+  const core = new CoreSettings(controlPlane, 'core', { namespace: ns });
   new ControlPlane(controlPlane, 'control-plane', {
     namespace: ns,
+    core,
     conf: [queue, objectStorage, tableStorage],
-    env: { Submitter__DefaultPartition: 'default' },
+    defaultPartition: 'default',
+    env: { Submitter__MaxErrorAllowed: '50' },
   });
 
   const computePlane = new Chart(app, 'compute-plane', chartProps());
   new ComputePlane(computePlane, 'compute-plane', {
     namespace: ns,
+    core,
     pollingAgent: { conf: [queue, objectStorage, tableStorage] },
-    worker: { conf: [sharedStorage] },
+    worker: { conf: [sharedStorage], env: { target_zip_path: '/tmp' } },
     partitions: {
-      default: { scaling: PartitionScaling.hpa({ minReplicas: 1, maxReplicas: 10 }) },
-      stream: { priority: 2, scaling: PartitionScaling.fixed(1), worker: { resources: { cpuLimit: '2', memoryLimit: '2Gi' } } },
+      default: { scaling: PartitionScaling.keda({ maxReplicas: 10 }) },
+      stream: { priority: 2, podMax: 20, scaling: PartitionScaling.keda({ minReplicas: 1, maxReplicas: 20 }), worker: { resources: { cpuLimit: '2', memoryLimit: '2Gi' } } },
     },
   });
 
   const metrics = new Chart(app, 'metrics', chartProps());
-  const exporter = new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
-  new PartitionMetricsExporter(metrics, 'partition-metrics-exporter', { namespace: ns, conf: [tableStorage], metricsExporter: exporter });
+  new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, core, conf: [tableStorage] });
 
   const config = new Chart(app, 'config-aggregator', chartProps());
   const aggregator = new ConfigAggregator(config, 'config-aggregator', { namespace: ns, configmapName: 'armonik-anomaly-config' });
@@ -126,5 +150,7 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
   config.addDependency(namespace);
 
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
+  computePlane.addDependency(controlPlane);
+  metrics.addDependency(controlPlane);
   return app;
 }

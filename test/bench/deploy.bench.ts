@@ -16,12 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiObject, App as Cdk8sApp, Chart } from 'cdk8s';
 import { App as TfApp } from 'cdktf';
-import { ComputePlane, ControlPlane, MetricsExporter, PartitionMetricsExporter, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
-import { EXAMPLE_NAMESPACE, NamespaceChart, StorageChart } from '../../examples/cdk8s/app.js';
+import { ComputePlane, ControlPlane, MetricsExporter, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
+import { EXAMPLE_NAMESPACE, NamespaceChart, SecretsChart, StorageChart } from '../../examples/cdk8s/app.js';
 import { ExampleStacks } from '../../examples/cdktf/stack.js';
 import { StateBackend } from '../../tf.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
 import { startCluster } from '../cluster/cluster.js';
+import { thirdPartyCrds } from '../cluster/crds.js';
 import { appObjects } from '../cluster/manifests.js';
 import { ensureTerraformTools, terraformEnv, tofu } from '../cluster/terraform.js';
 
@@ -32,8 +33,10 @@ function buildStack(n: number): Cdk8sApp {
   const app = new Cdk8sApp();
   const chartProps = { disableResourceNameHashes: true };
   const namespace = new NamespaceChart(app, 'namespace');
+  const secrets = new SecretsChart(app, 'secrets');
+  secrets.addDependency(namespace);
   const storage = new StorageChart(app, 'storage');
-  storage.addDependency(namespace);
+  storage.addDependency(secrets);
   const { queue, objectStorage, tableStorage, sharedStorage } = storage;
   const ns = EXAMPLE_NAMESPACE;
   const controlPlane = new Chart(app, 'control-plane', chartProps);
@@ -45,8 +48,7 @@ function buildStack(n: number): Cdk8sApp {
   const computePlane = new Chart(app, 'compute-plane', chartProps);
   new ComputePlane(computePlane, 'compute-plane', { namespace: ns, pollingAgent: { conf: [queue, objectStorage, tableStorage] }, worker: { conf: [sharedStorage] }, partitions });
   const metrics = new Chart(app, 'metrics', chartProps);
-  const exporter = new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
-  new PartitionMetricsExporter(metrics, 'partition-metrics-exporter', { namespace: ns, conf: [tableStorage], metricsExporter: exporter });
+  new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   return app;
 }
@@ -108,6 +110,8 @@ async function main(): Promise<void> {
 
       // Deploy: a fresh API server, the synthesized stacks applied in order (CRDs first).
       const cluster = await startCluster({ controllerManager: false });
+      // The operators' CRDs a cluster running the stack has (KEDA, Percona), not part of the stack.
+      await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'bench', warnings: 'ignore' });
       let init = 0;
       let deploy = 0;
       let plan = 0;
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
       }
       const baseline = await startCluster({ controllerManager: false });
       try {
+        await baseline.applyObjects(await thirdPartyCrds(), { fieldManager: 'bench', warnings: 'ignore' });
         const objects = appObjects(rawApp(objectsJson));
         ssa = (await timeAsync(() => baseline.applyObjects(objects, { fieldManager: 'bench', warnings: 'ignore' })))[0];
       } finally {

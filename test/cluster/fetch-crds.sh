@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Fetches the CustomResourceDefinitions of third-party operators the constructs create objects
 # for, so that the tests can prove those objects against the real schemas on the real API
-# server: KEDA's (ScaledObject, TriggerAuthentication, ...), at the version ArmoniK deploys
-# (aneoconsulting/ArmoniK versions.tfvars.json: keda 2.19.0). They come from the operator's Go
-# module through the Go module proxy (checked against the Go checksum database), nothing built.
+# server, at the versions ArmoniK deploys (aneoconsulting/ArmoniK versions.tfvars.json):
+#   - KEDA 2.19.0 (ScaledObject, TriggerAuthentication, ...): config/crd/bases/keda.sh_*.yaml;
+#   - the Percona Operator for MongoDB 1.22.0 (PerconaServerMongoDB, ...): deploy/crd.yaml.
+# They come from each operator's Go module through the Go module proxy (checked against the Go
+# checksum database); nothing is built.
 #
 # Result (XDG_CACHE_HOME is honoured; PLATFORM_CONSTRUCTS_CACHE_DIR overrides the root):
-#   ~/.cache/platform-constructs/crds/keda-<version>/keda.sh_*.yaml
-# Prebuilt instead: PLATFORM_CONSTRUCTS_KEDA_CRDS=<dir holding keda.sh_scaledobjects.yaml>.
+#   ~/.cache/platform-constructs/crds/keda-<version>/*.yaml
+#   ~/.cache/platform-constructs/crds/psmdb-<version>/*.yaml
+# Prebuilt instead: PLATFORM_CONSTRUCTS_KEDA_CRDS=<dir>, PLATFORM_CONSTRUCTS_PSMDB_CRDS=<dir>.
 #
 # Usage: test/cluster/fetch-crds.sh [--force] [--print-env]
-#   --print-env  print KEDA_CRDS=<dir> on stdout (logs go to stderr)
+#   --print-env  print KEDA_CRDS=<dir> and PSMDB_CRDS=<dir> on stdout (logs go to stderr)
 set -euo pipefail
 {
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pin() { sed -n 's/.*"'"$1"'": *"\([^"]*\)".*/\1/p' "$SCRIPT_DIR/crd-versions.json"; }
 KEDA_VERSION="$(pin keda)"
-KEDA_MODULE=github.com/kedacore/keda/v2
+PSMDB_VERSION="$(pin perconaServerMongodbOperator)"
 CACHE_ROOT="${PLATFORM_CONSTRUCTS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-constructs}"
 FORCE=0
 PRINT_ENV=0
@@ -40,34 +43,55 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -n "$KEDA_VERSION" ]] || die "could not read the pinned KEDA version from $SCRIPT_DIR/crd-versions.json"
+[[ -n "$KEDA_VERSION" && -n "$PSMDB_VERSION" ]] || die "could not read the pinned versions from $SCRIPT_DIR/crd-versions.json"
 
-KEDA_DIR="$CACHE_ROOT/crds/keda-$KEDA_VERSION"
-if [[ -n "${PLATFORM_CONSTRUCTS_KEDA_CRDS:-}" ]]; then
-  KEDA_DIR="$PLATFORM_CONSTRUCTS_KEDA_CRDS"
-  [[ -f "$KEDA_DIR/keda.sh_scaledobjects.yaml" ]] || die "PLATFORM_CONSTRUCTS_KEDA_CRDS=$KEDA_DIR holds no keda.sh_scaledobjects.yaml"
-  log "using the KEDA CRDs in $KEDA_DIR"
-elif [[ $FORCE == 0 && -f "$KEDA_DIR/.complete" ]]; then
-  log "cached: $KEDA_DIR"
-else
-  # Only a download: any Go that reads modules will do.
-  source "$SCRIPT_DIR/go-toolchain.sh"
-  use_go 21 "downloading the KEDA module needs" "set PLATFORM_CONSTRUCTS_KEDA_CRDS to a directory with KEDA's config/crd/bases files"
-  build_lock .fetch-crds.lock
-  export GOMODCACHE="$CACHE_ROOT/gomod"
-  log "downloading $KEDA_MODULE@$KEDA_VERSION (Go module proxy: $GOPROXY) ..."
-  dir="$(cd "$BUILD_ROOT" && go mod download -json "$KEDA_MODULE@$KEDA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$dir" && -d "$dir/config/crd/bases" ]] || die "the module $KEDA_MODULE@$KEDA_VERSION has no config/crd/bases"
-  rm -rf "$KEDA_DIR"
-  mkdir -p "$KEDA_DIR"
-  cp "$dir"/config/crd/bases/keda.sh_*.yaml "$KEDA_DIR/"
-  chmod 644 "$KEDA_DIR"/*.yaml
-  echo "$KEDA_MODULE@$KEDA_VERSION" > "$KEDA_DIR/.complete"
-  log "ok: $KEDA_DIR ($(ls "$KEDA_DIR"/*.yaml | wc -l) CRDs)"
-fi
+GO_READY=0
+# fetch NAME MODULE VERSION OVERRIDE_VAR FILE...: the CRD files of MODULE@VERSION into the cache; prints the dir.
+fetch() {
+  local name="$1" module="$2" version="$3" override="$4"
+  shift 4
+  local dir="$CACHE_ROOT/crds/$name-$version"
+  if [[ -n "${!override:-}" ]]; then
+    dir="${!override}"
+    ls "$dir"/*.yaml >/dev/null 2>&1 || die "$override=$dir holds no .yaml files"
+    log "using the $name CRDs in $dir"
+  elif [[ $FORCE == 0 && -f "$dir/.complete" ]]; then
+    log "cached: $dir"
+  else
+    if [[ $GO_READY == 0 ]]; then
+      # Only downloads: any Go that reads modules will do.
+      source "$SCRIPT_DIR/go-toolchain.sh"
+      use_go 21 "downloading the operators' modules needs" "set $override to a directory with the CRD files"
+      build_lock .fetch-crds.lock
+      export GOMODCACHE="$CACHE_ROOT/gomod"
+      GO_READY=1
+    fi
+    log "downloading $module@$version (Go module proxy: $GOPROXY) ..."
+    local src
+    src="$(cd "$BUILD_ROOT" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    [[ -n "$src" && -d "$src" ]] || die "could not download $module@$version"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    local f
+    for f in "$@"; do
+      ls "$src"/$f >/dev/null 2>&1 || die "the module $module@$version has no $f"
+      cp "$src"/$f "$dir/"
+    done
+    chmod 644 "$dir"/*.yaml
+    echo "$module@$version" > "$dir/.complete"
+    log "ok: $dir ($(ls "$dir"/*.yaml | wc -l) files)"
+  fi
+  FETCHED="$dir"
+}
+
+fetch keda github.com/kedacore/keda/v2 "$KEDA_VERSION" PLATFORM_CONSTRUCTS_KEDA_CRDS 'config/crd/bases/keda.sh_*.yaml'
+KEDA_DIR="$FETCHED"
+fetch psmdb github.com/percona/percona-server-mongodb-operator "$PSMDB_VERSION" PLATFORM_CONSTRUCTS_PSMDB_CRDS 'deploy/crd.yaml'
+PSMDB_DIR="$FETCHED"
 
 if [[ $PRINT_ENV == 1 ]]; then
   echo "KEDA_CRDS=$KEDA_DIR"
+  echo "PSMDB_CRDS=$PSMDB_DIR"
 fi
 exit 0
 }

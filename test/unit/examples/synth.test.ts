@@ -2,6 +2,7 @@ import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
 import { buildExampleApp, EXAMPLE_NAMESPACE, type ExampleQueue } from '../../../examples/cdk8s/app.js';
 import { KubernetesManifests } from '../../../lib/tf/index.js';
+import { unresolvedInObjects } from '../../fixtures/references.js';
 
 const objectsOf = (queue: ExampleQueue = 'activemq') =>
   Object.fromEntries(buildExampleApp(undefined, { queue }).charts.map((c) => [c.node.id, c.toJson() as any[]]));
@@ -12,25 +13,34 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
   const charts = objectsOf();
 
   it('has one chart per component, in dependency order', () => {
-    expect(Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]))).toEqual({
-      namespace: [`Namespace/${EXAMPLE_NAMESPACE}`],
-      storage: [
-        'Service/activemq', 'Service/activemq-headless', 'StatefulSet/activemq',
-        'Service/minio', 'Service/minio-headless', 'StatefulSet/minio',
-        'Service/mongodb-armonik', 'Service/mongodb-armonik-headless', 'StatefulSet/mongodb-armonik',
-      ],
-      'control-plane': ['Deployment/control-plane', 'Service/control-plane'],
-      'compute-plane': ['Deployment/compute-plane-default', 'HorizontalPodAutoscaler/compute-plane-default', 'Deployment/compute-plane-stream', 'ConfigMap/compute-plane-partitions'],
-      metrics: ['Deployment/metrics-exporter', 'Service/metrics-exporter', 'Deployment/partition-metrics-exporter', 'Service/partition-metrics-exporter'],
-      'config-aggregator': [
-        'ServiceAccount/config-aggregator', 'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
-        'Role/config-aggregator', 'RoleBinding/config-aggregator', 'ConfigMap/application-config-schema',
-        'Deployment/config-aggregator', 'Service/config-aggregator', 'PodDisruptionBudget/config-aggregator',
-        'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
-      ],
-    });
+    const names = Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]));
+    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator']);
+    expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`]);
+    expect(names.secrets).toEqual(expect.arrayContaining(['ServiceAccount/secret-generator', 'Deployment/secret-generator']));
+    expect(names.storage).toEqual(expect.arrayContaining([
+      'StatefulSet/activemq', 'ConfigMap/activemq-configs', 'Secret/activemq-server-certificates', 'Secret/activemq-user-credentials',
+      'StatefulSet/minio', 'Secret/minio-user-credentials', 'PerconaServerMongoDB/mongodb-db-ps', 'Secret/mongodb-connection-string',
+    ]));
+    expect(names['control-plane']).toEqual(['ConfigMap/core-configmap', 'Deployment/control-plane', 'Service/control-plane']);
+    expect(names['compute-plane']).toEqual([
+      'Deployment/compute-plane-default', 'ScaledObject/default-compute-plane', 'Deployment/compute-plane-stream', 'ScaledObject/stream-compute-plane',
+      expect.stringMatching(/^Job\/init-[0-9a-f]{10}$/), 'CronJob/init',
+    ]);
+    expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'Service/metrics-exporter']);
+    expect(names['config-aggregator']).toEqual([
+      'ServiceAccount/config-aggregator', 'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
+      'Role/config-aggregator', 'RoleBinding/config-aggregator', 'ConfigMap/application-config-schema',
+      'Deployment/config-aggregator', 'Service/config-aggregator', 'PodDisruptionBudget/config-aggregator',
+      'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
+    ]);
     const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
     for (const objs of Object.values(charts)) for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(EXAMPLE_NAMESPACE);
+  });
+
+  it('is self-contained: every Secret and ConfigMap a pod reads is in the stack, with its keys (bar the Percona operator\'s users Secret, declared too)', () => {
+    const all = Object.values(charts).flat();
+    expect(unresolvedInObjects(all)).toEqual([]);
+    for (const s of all.filter((o) => o.kind === 'Secret')) expect(s.data ?? {}).toEqual({});
   });
 
   it('labels the application config for the aggregator it feeds', () => {
@@ -44,14 +54,17 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
   it('wires the modules into their consumers', () => {
     const cp = find(charts['control-plane'], 'Deployment', 'control-plane').spec.template.spec.containers[0];
     expect(envOf(cp)).toMatchObject({ Amqp__Host: 'activemq.armonik.svc.cluster.local', S3__EndpointUrl: 'http://minio.armonik.svc.cluster.local:9000', MongoDB__Tls: 'true', Submitter__DefaultPartition: 'default' });
+    expect(cp.image).toBe('dockerhubaneo/armonik_control:0.37.2');
     const [agent, worker] = find(charts['compute-plane'], 'Deployment', 'compute-plane-default').spec.template.spec.containers;
-    expect(envOf(agent)).toMatchObject({ Amqp__PartitionId: 'default', Components__TableStorage: 'ArmoniK.Adapters.MongoDB.TableStorage' });
+    expect(envOf(agent)).toMatchObject({ Pollster__PartitionId: 'default', Components__TableStorage: 'ArmoniK.Adapters.MongoDB.TableStorage' });
+    expect(envOf(agent).MongoDB__ConnectionString).toEqual({ secretKeyRef: { name: 'mongodb-connection-string', key: 'uri' } });
+    expect(agent.envFrom[0]).toEqual({ configMapRef: { name: 'core-configmap' } });
     // The worker's shared storage is the module read from `terraform output -json`.
     expect(envOf(worker)).toMatchObject({ LocalStorage__Path: '/local_storage' });
     expect(worker.volumeMounts).toContainEqual({ name: 'nfs-nfsvolume', mountPath: '/local_storage' });
     const exporter = find(charts.metrics, 'Deployment', 'metrics-exporter').spec.template.spec.containers[0];
     expect(Object.keys(envOf(exporter)).filter((k) => k.startsWith('Amqp'))).toEqual([]);
-    expect(envOf(exporter).MongoDB__Host).toBe('mongodb-armonik-headless.armonik.svc.cluster.local');
+    expect(envOf(exporter).MongoDB__CAFile).toBe('/mongodb/certs/ca.crt');
   });
 
   it('is deterministic: two synths give identical bytes', () => {
@@ -66,12 +79,18 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
  */
 describe('swapping ActiveMQ for RabbitMQ (structural diff)', () => {
   const QUEUE_ENV = /^(Amqp__(Host|Port|Scheme|CaPath|User|Password)|Components__Queue)/;
+  // Identical in both (same adaptor): reported only where they differ.
+  const same = (a: string[], b: string[]) => [a.filter((x) => !b.includes(x)), b.filter((x) => !a.includes(x))];
   const QUEUE_SECRETS = new Set(['activemq-user-credentials', 'rabbitmq-user-credentials', 'activemq', 'rabbitmq']);
   /** A consumer without anything that came from the queue module, and a list of what was removed. */
-  const strip = (deployment: any) => {
+  const podOf = (o: any) => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec);
+  // A Job's name carries a hash of its pod template, which the queue changes.
+  const ref = (o: any) => `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/-[0-9a-f]{10}$/, '-<hash>') : o.metadata.name}`;
+  const strip = (workload: any) => {
     const removed: string[] = [];
-    const d = structuredClone(deployment);
-    const pod = d.spec.template.spec;
+    const d = structuredClone(workload);
+    if (d.kind === 'Job') d.metadata.name = ref(d);
+    const pod = podOf(d);
     const queueVolumes = new Set<string>((pod.volumes ?? []).filter((v: any) => QUEUE_SECRETS.has(v.secret?.secretName)).map((v: any) => v.name));
     pod.volumes = (pod.volumes ?? []).filter((v: any) => !queueVolumes.has(v.name) || !removed.push(`volume ${v.name}=${v.secret.secretName}/${v.secret.defaultMode}`));
     for (const c of pod.containers) {
@@ -86,9 +105,9 @@ describe('swapping ActiveMQ for RabbitMQ (structural diff)', () => {
   const r = objectsOf('rabbitmq');
 
   it.each(['control-plane', 'compute-plane', 'metrics'])('chart %s: only the queue parts differ', (chart) => {
-    expect(a[chart].map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(r[chart].map((o) => `${o.kind}/${o.metadata.name}`));
+    expect(a[chart].map(ref)).toEqual(r[chart].map(ref));
     for (const [i, obj] of a[chart].entries()) {
-      if (obj.kind !== 'Deployment') {
+      if (!['Deployment', 'Job', 'CronJob'].includes(obj.kind)) {
         expect(r[chart][i]).toEqual(obj);
         continue;
       }
@@ -102,30 +121,19 @@ describe('swapping ActiveMQ for RabbitMQ (structural diff)', () => {
   });
 
   it('the control plane: what changed, exactly', () => {
-    const before = strip(find(a['control-plane'], 'Deployment', 'control-plane')).removed;
-    const after = strip(find(r['control-plane'], 'Deployment', 'control-plane')).removed;
+    const [before, after] = same(strip(find(a['control-plane'], 'Deployment', 'control-plane')).removed, strip(find(r['control-plane'], 'Deployment', 'control-plane')).removed);
     expect(before).toEqual([
       'volume certificate=activemq/420',
-      'control-plane env Amqp__CaPath=/amqp/ca.pem',
       'control-plane env Amqp__Host=activemq.armonik.svc.cluster.local',
       'control-plane env Amqp__Port=5672',
-      'control-plane env Amqp__Scheme=AMQPS',
-      'control-plane env Components__QueueAdaptorSettings__AdapterAbsolutePath=/adapters/queue/amqp/ArmoniK.Core.Adapters.Amqp.dll',
-      'control-plane env Components__QueueAdaptorSettings__ClassName=ArmoniK.Core.Adapters.Amqp.QueueBuilder',
-      'control-plane env Components__QueueStorage=ArmoniK.Adapters.Amqp.ObjectStorage',
       'control-plane envFrom activemq-user-credentials',
-      'control-plane mount /amqp',
     ]);
+    // Both through Core's AMQP 1.0 adaptor: only the broker's address, port, credentials and CA differ.
     expect(after).toEqual([
-      'volume certificate=rabbitmq/384',
-      'control-plane env Amqp__CaPath=/amqp/chain.pem',
+      'volume rabbitmq-secret1=rabbitmq/420',
       'control-plane env Amqp__Host=rabbitmq.armonik.svc.cluster.local',
-      'control-plane env Amqp__Port=5672',
-      'control-plane env Amqp__Scheme=AMQPS',
-      'control-plane env Components__QueueAdaptorSettings__AdapterAbsolutePath=/adapters/queue/rabbit/ArmoniK.Core.Adapters.RabbitMQ.dll',
-      'control-plane env Components__QueueAdaptorSettings__ClassName=ArmoniK.Core.Adapters.RabbitMQ.QueueBuilder',
+      'control-plane env Amqp__Port=5671',
       'control-plane envFrom rabbitmq-user-credentials',
-      'control-plane mount /amqp',
     ]);
   });
 });
@@ -145,7 +153,7 @@ describe('the same example through cdktf', () => {
     const cp = resources['example_deployment_armonik_control-plane'];
     expect(cp.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
     expect(cp.depends_on).toEqual(['kubernetes_manifest.example_namespace_armonik']);
-    expect(resources['example_horizontalpodautoscaler_armonik_compute-plane-default'].manifest.apiVersion).toBe('autoscaling/v2');
+    expect(resources['example_scaledobject_armonik_default-compute-plane'].manifest.apiVersion).toBe('keda.sh/v1alpha1');
   });
 
   it('is deterministic', () => {

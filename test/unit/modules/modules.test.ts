@@ -1,8 +1,8 @@
 /**
- * Every infrastructure module construct publishes what the ArmoniK.Infra module of the same name
- * publishes: same env names and values' form, Secret names, mount paths and modes. For the three
- * modules with real `terraform output -json` fixtures, the construct and the fixture (through
- * `ModuleOutputs.fromTerraformOutput`) render the very same pod parts.
+ * Every infrastructure module construct publishes what the ArmoniK.Infra 0.15.1 module of the same
+ * kind publishes (its `terraform output -json` in test/fixtures/armonik), and is self-contained:
+ * each Secret and ConfigMap its pods and its consumers reference is declared by the module, with
+ * the keys they read (the Secrets as GeneratedSecrets, filled in the cluster).
  */
 import { Chart, Testing } from 'cdk8s';
 import {
@@ -18,119 +18,163 @@ import {
   TerraformModule,
 } from '../../../constructs/modules/index.js';
 import { ModuleOutputs, type IModule } from '../../../lib/contract/index.js';
-import { terraformFixture } from '../../fixtures/modules.js';
+import { terraformFixture, type TerraformFixture } from '../../fixtures/modules.js';
+import { declaredKeys, unresolvedInObjects } from '../../fixtures/references.js';
 
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'armonik' });
 const parts = (m: IModule | ModuleOutputs) => (m instanceof ModuleOutputs ? m : m.outputs).toPodSpecParts();
+const infra = (name: TerraformFixture) => ModuleOutputs.fromTerraformOutput(name, terraformFixture(name));
+const spec = (o: any) => JSON.parse(o.metadata.annotations['platform-constructs.io/generate-spec']);
 
-describe('modules with a real ArmoniK.Infra fixture render the same pod parts as the fixture', () => {
+describe('modules render what ArmoniK.Infra 0.15.1 publishes', () => {
   it.each([
     ['activemq', (c: Chart) => new ActiveMq(c, 'activemq')],
-    ['mongodb', (c: Chart) => new MongoDb(c, 'mongodb')],
+    ['mongodb-percona', (c: Chart) => new MongoDb(c, 'mongodb')],
     ['nfs', (c: Chart) => new NfsStorage(c, 'nfs', { storageClass: 'nfs' })],
-  ] as const)('%s', (name, make) => {
-    const fromFixture = ModuleOutputs.fromTerraformOutput(name, terraformFixture(name));
+  ] as const)('%s: the very same pod parts', (name, make) => {
     const construct = make(chart());
-    expect(parts(construct)).toEqual(parts(fromFixture));
-    expect(construct.outputs.literalEnv()).toEqual(fromFixture.literalEnv());
-    // Also through the TerraformModule construct.
-    expect(parts(new TerraformModule(chart(), name, terraformFixture(name)))).toEqual(parts(fromFixture));
+    expect(parts(construct)).toEqual(parts(infra(name)));
+    expect(construct.outputs.literalEnv()).toEqual(infra(name).literalEnv());
+    expect(parts(new TerraformModule(chart(), name, terraformFixture(name)))).toEqual(parts(infra(name)));
+  });
+
+  it('rabbitmq: the same env through the AMQP 1.0 adaptor; its own secret names (Infra reuses ActiveMQ\'s)', () => {
+    const m = new RabbitMq(chart(), 'rabbitmq');
+    expect(m.outputs.literalEnv()).toEqual(infra('rabbitmq').literalEnv());
+    expect(m.outputs.literalEnv()).toMatchObject({ Components__QueueAdaptorSettings__ClassName: 'ArmoniK.Core.Adapters.Amqp.QueueBuilder', Amqp__CaPath: '/amqp/ca.pem' });
+    const p = parts(m);
+    expect(p.envFrom).toEqual([{ secretRef: { name: 'rabbitmq-user-credentials' } }]);
+    expect(p.volumes).toEqual([{ name: 'rabbitmq-secret1', secret: { secretName: 'rabbitmq', defaultMode: 0o644 } }]);
+    expect(parts(infra('rabbitmq')).volumeMounts).toEqual(p.volumeMounts);
+  });
+
+  it.each([
+    ['redis', (c: Chart) => new Redis(c, 'redis'), 'Redis__EndpointUrl', 'redis.armonik.svc.cluster.local:6379'],
+    ['minio', (c: Chart) => new MinIo(c, 'minio'), 'S3__EndpointUrl', 'http://minio.armonik.svc.cluster.local:9000'],
+  ] as const)('%s: the same env, the endpoint by its DNS name', (name, make, endpoint, value) => {
+    const m = make(chart());
+    const fixture = infra(name).literalEnv();
+    expect(m.outputs.literalEnv()).toEqual({ ...fixture, [endpoint]: value });
   });
 
   it('activemq: the facts of the fixture', () => {
     const p = parts(new ActiveMq(chart(), 'activemq'));
     expect(p.env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
-    expect(p.env).toContainEqual({ name: 'Components__QueueStorage', value: 'ArmoniK.Adapters.Amqp.ObjectStorage' });
     expect(p.envFrom).toEqual([{ secretRef: { name: 'activemq-user-credentials' } }]);
     expect(p.volumes).toEqual([{ name: 'certificate', secret: { secretName: 'activemq', defaultMode: 0o644 } }]);
-    expect(p.volumeMounts).toEqual([{ name: 'certificate', mountPath: '/amqp', readOnly: true }]);
-  });
-
-  it('mongodb: user and password by env_from_secret, MongoDB_ConnectionString kept as spelled', () => {
-    const p = parts(new MongoDb(chart(), 'mongodb'));
-    expect(p.env).toContainEqual({ name: 'MongoDB__User', valueFrom: { secretKeyRef: { name: 'mongodb-user', key: 'username' } } });
-    expect(p.env).toContainEqual({ name: 'MongoDB_ConnectionString', valueFrom: { secretKeyRef: { name: 'mongodb-connection-string', key: 'uri' } } });
-    expect(p.volumeMounts.map((m) => m.mountPath)).toEqual(['/mongodb/certificate', '/mongodb/certs']) // normalized;
-  });
-
-  it('nfs: a writable claim mount', () => {
-    const p = parts(new NfsStorage(chart(), 'nfs', { nfs: { server: '10.0.0.5', path: '/exports' } }));
-    expect(p.volumes).toEqual([{ name: 'nfs-nfsvolume', persistentVolumeClaim: { claimName: 'nfsvolume' } }]);
-    expect(p.volumeMounts).toEqual([{ name: 'nfs-nfsvolume', mountPath: '/local_storage' }]);
   });
 });
 
-/**
- * Modules without a fixture file: the outputs ArmoniK.Infra's `outputs.tf` evaluate to with
- * namespace `armonik` and default inputs (snake_case, as `module.x` holds them), where they fit
- * the contract. Where they do not (RabbitMQ's and MinIO's `env_from_secret` are maps of Secret
- * names), the construct's documented `env_secret` is expected.
- */
-const INFRA = {
-  rabbitmq: {
-    env: {
-      Components__QueueAdaptorSettings__ClassName: 'ArmoniK.Core.Adapters.RabbitMQ.QueueBuilder',
-      Components__QueueAdaptorSettings__AdapterAbsolutePath: '/adapters/queue/rabbit/ArmoniK.Core.Adapters.RabbitMQ.dll',
-      Amqp__Host: 'rabbitmq.armonik.svc.cluster.local',
-      Amqp__Port: 5672,
-      Amqp__Scheme: 'AMQPS',
-      Amqp__CaPath: '/amqp/chain.pem',
-    },
-    env_secret: ['rabbitmq-user-credentials'],
-    mount_secret: { certificate: { secret: 'rabbitmq', path: '/amqp', mode: '0600' } },
-  },
-  redis: {
-    env: {
-      Components__ObjectStorage: 'ArmoniK.Adapters.Redis.ObjectStorage',
-      Components__ObjectStorageAdaptorSettings__ClassName: 'ArmoniK.Core.Adapters.Redis.ObjectBuilder',
-      Components__ObjectStorageAdaptorSettings__AdapterAbsolutePath: '/adapters/object/redis/ArmoniK.Core.Adapters.Redis.dll',
-      Redis__EndpointUrl: 'redis.armonik.svc.cluster.local:6379',
-      Redis__Ssl: 'true',
-      Redis__ClientName: 'ArmoniK.Core',
-      Redis__CaPath: '/redis/chain.pem',
-      Redis__InstanceName: 'ArmoniKRedis',
-    },
-    env_secret: ['redis-user-credentials'],
-    mount_secret: { 'redis-secret1': { secret: 'redis', path: '/redis', mode: '0644' } },
-  },
-  minio: {
-    env: {
-      Components__ObjectStorage: 'ArmoniK.Adapters.S3.ObjectStorage',
-      S3__BucketName: 'minioarmonikbucket',
-      S3__UseChecksum: true,
-      S3__MustForcePathStyle: true,
-      S3__UseChunkEncoding: true,
-      S3__EndpointUrl: 'http://minio.armonik.svc.cluster.local:9000',
-    },
-    env_secret: ['minio-user-credentials'],
-  },
-};
+describe('in-cluster modules are self-contained', () => {
+  const make = {
+    ActiveMq: (c: Chart) => new ActiveMq(c, 'activemq'),
+    RabbitMq: (c: Chart) => new RabbitMq(c, 'rabbitmq'),
+    Redis: (c: Chart) => new Redis(c, 'redis'),
+    MinIo: (c: Chart) => new MinIo(c, 'minio'),
+    MongoDb: (c: Chart) => new MongoDb(c, 'mongodb'),
+  };
 
-describe('modules without a fixture file match the outputs of ArmoniK.Infra', () => {
-  it.each([
-    ['rabbitmq', (c: Chart) => new RabbitMq(c, 'rabbitmq')],
-    ['redis', (c: Chart) => new Redis(c, 'redis')],
-    ['minio', (c: Chart) => new MinIo(c, 'minio')],
-  ] as const)('%s', (name, make) => {
-    const expected = ModuleOutputs.fromObject(name, INFRA[name]);
-    expect(parts(make(chart()))).toEqual(parts(expected));
-    // The same outputs as `terraform output -json` would print them.
-    const json = JSON.stringify(Object.fromEntries(Object.entries(INFRA[name]).map(([k, value]) => [k, { sensitive: false, type: 'dynamic', value }])));
-    expect(parts(make(chart()))).toEqual(parts(ModuleOutputs.fromTerraformOutput(name, json)));
+  it.each(Object.entries(make))('%s: every Secret and ConfigMap its pods and consumers read is declared, with the keys read', (_kind, build) => {
+    const c = chart();
+    const m = build(c);
+    // A consumer of the module, as a component would be.
+    const consumer = { kind: 'Deployment', metadata: { name: 'consumer', namespace: 'armonik' }, spec: { template: { spec: { containers: [{ name: 'c', ...withoutVolumes(parts(m)) }], volumes: parts(m).volumes } } } };
+    const objects = Testing.synth(c);
+    expect(unresolvedInObjects([...objects, consumer])).toEqual([]);
+    // No secret material in the manifests: the Secrets carry specs, not data.
+    for (const s of objects.filter((o) => o.kind === 'Secret')) {
+      expect(s.data ?? {}).toEqual({});
+      expect(s.metadata.labels['platform-constructs.io/generate']).toBe('true');
+    }
   });
 
-  it('minio: booleans become "true"', () => {
-    expect(new MinIo(chart(), 'minio').outputs.literalEnv()).toMatchObject({ S3__UseChecksum: 'true', S3__MustForcePathStyle: 'true' });
+  it('MongoDb: the Percona cluster refers to the declared users, TLS and password Secrets', () => {
+    const c = chart();
+    new MongoDb(c, 'mongodb');
+    const objects = Testing.synth(c);
+    const cluster = objects.find((o) => o.kind === 'PerconaServerMongoDB');
+    const declared = new Map(objects.filter((o) => o.kind === 'Secret').map((s) => [s.metadata.name, declaredKeys(s)]));
+    expect(cluster.spec.secrets).toEqual({ users: 'mongodb-db-ps-secrets', ssl: 'mongodb-db-ps-ssl', sslInternal: 'mongodb-db-ps-ssl-internal' });
+    for (const name of Object.values(cluster.spec.secrets) as string[]) expect(declared.has(name)).toBe(true);
+    expect(declared.get('mongodb-db-ps-ssl')).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    expect(declared.get('mongodb-db-ps-secrets')).toEqual(expect.arrayContaining(['MONGODB_DATABASE_ADMIN_USER', 'MONGODB_DATABASE_ADMIN_PASSWORD', 'MONGODB_CLUSTER_MONITOR_USER', 'MONGODB_CLUSTER_MONITOR_PASSWORD']));
+    const ref = cluster.spec.users[0].passwordSecretRef;
+    expect(declared.get(ref.name)).toContain(ref.key);
+    // The connection string Core uses: the application user, TLS, the replica set.
+    const uri = spec(objects.find((o) => o.metadata.name === 'mongodb-connection-string')).keys.uri.template;
+    expect(uri).toBe('mongodb://application_user:{{secret:mongodb-application-user-password/password}}@mongodb-db-ps-rs0.armonik.svc.cluster.local:27017/database?replicaSet=rs0&tls=true');
+    // Restricted pods: the operator takes the security contexts from the cluster.
+    expect(cluster.spec.replsets[0]).toMatchObject({ name: 'rs0', size: 1, containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
+    // The certificate covers the Service and every member of the replica set.
+    expect(spec(objects.find((o) => o.metadata.name === 'mongodb-db-ps-ssl')).certificate).toMatchObject({
+      commonName: 'mongodb-db-ps-rs0.armonik.svc.cluster.local', issuer: 'mongodb-ca',
+      dnsNames: expect.arrayContaining(['mongodb-db-ps-rs0.armonik.svc.cluster.local', '*.mongodb-db-ps-rs0.armonik.svc.cluster.local']),
+    });
+  });
+
+  it('ActiveMq: broker configuration in a ConfigMap, keystore and users generated, TLS certificate for the Service names', () => {
+    const c = chart();
+    new ActiveMq(c, 'activemq');
+    const objects = Testing.synth(c);
+    const config = objects.find((o) => o.kind === 'ConfigMap');
+    expect(Object.keys(config.data).sort()).toEqual(['activemq.xml', 'connection.security.enabled', 'jetty.xml', 'log4j2.properties']);
+    expect(config.data['activemq.xml']).toContain('<policyEntry queue=">" prioritizedMessages="true" />');
+    expect(config.data['activemq.xml']).toContain('<transportConnector name="amqp+ssl" uri="amqp+ssl://0.0.0.0:5672');
+    expect(config.data['activemq.xml']).toContain('<sslContext keyStore="file:/credentials/certificate.pfx" keyStorePassword="${keystore.password}"/>');
+    const server = spec(objects.find((o) => o.metadata.name === 'activemq-server-certificates'));
+    expect(server.certificate).toMatchObject({ commonName: 'activemq.armonik.svc.cluster.local', issuer: 'activemq-ca', dnsNames: ['activemq', 'activemq.armonik', 'activemq.armonik.svc', 'activemq.armonik.svc.cluster.local'] });
+    expect(server.keys['certificate.pfx']).toEqual({ pkcs12: { passwordKey: 'keystore-password' } });
+    expect(server.keys['credentials.properties'].template).toContain('guest.password={{secret:activemq-user-credentials/Amqp__Password}}');
+    expect(server.keys['credentials.properties'].template).toContain('keystore.password={{key:keystore-password}}');
+    const sts = objects.find((o) => o.kind === 'StatefulSet');
+    expect(sts.spec.template.spec.containers[0].image).toBe('apache/activemq-classic:6.2.0');
+    expect(sts.spec.template.spec.containers[0].volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'server', mountPath: '/credentials', readOnly: true },
+      { name: 'configuration', mountPath: '/opt/apache-activemq/conf', readOnly: true },
+      { name: 'data', mountPath: '/opt/apache-activemq/data' },
+    ]));
+  });
+
+  it('RabbitMq: TLS listener only, the consumers as default user, AMQP 1.0 plugin; one node', () => {
+    const c = chart();
+    new RabbitMq(c, 'rabbitmq');
+    const objects = Testing.synth(c);
+    const conf = spec(objects.find((o) => o.metadata.name === 'rabbitmq-server-certificates')).keys['rabbitmq.conf'].template;
+    expect(conf).toContain('listeners.tcp = none\nlisteners.ssl.default = 5671\n');
+    expect(conf).toContain('default_user = {{secret:rabbitmq-user-credentials/Amqp__User}}');
+    expect(objects.find((o) => o.metadata.name === 'rabbitmq-plugins').data.enabled_plugins).toBe('[rabbitmq_management,rabbitmq_amqp1_0].\n');
+    expect(() => new RabbitMq(chart(), 'r', { replicas: 3 })).toThrow('RabbitMq test/r: replicas: 3: this module runs one node');
+  });
+
+  it('MinIo: the credentials are also the root user; the bucket is created by the server', () => {
+    const c = chart();
+    new MinIo(c, 'minio');
+    const container = Testing.synth(c).find((o) => o.kind === 'StatefulSet').spec.template.spec.containers[0];
+    expect(container.env).toEqual(expect.arrayContaining([{ name: 'MINIO_ROOT_USER', valueFrom: { secretKeyRef: { name: 'minio-user-credentials', key: 'S3__Login' } } }]));
+    expect(container.args).toEqual(['-c', 'mkdir -p /data/minio-bucket && exec minio server /data --address :9000 --console-address :9001']);
+  });
+
+  it('generateSecrets: false leaves the Secrets to the user', () => {
+    const c = chart();
+    new ActiveMq(c, 'activemq', { generateSecrets: false });
+    const objects = Testing.synth(c);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(unresolvedInObjects(objects)).toEqual(['StatefulSet/activemq volume server: Secret armonik/activemq-server-certificates does not exist']);
   });
 });
 
 describe('external modules: props in, contract out, nothing deployed', () => {
   it('ExternalMongoDb', () => {
     const c = chart();
-    const m = new ExternalMongoDb(c, 'atlas', { host: 'cluster0.abcde.mongodb.net', credentialsSecret: 'atlas-user', caSecret: 'atlas-ca', replicaSet: 'atlas-rs' });
+    const m = new ExternalMongoDb(c, 'atlas', {
+      host: 'cluster0.abcde.mongodb.net', credentialsSecret: 'atlas-user', caSecret: 'atlas-ca', replicaSet: 'atlas-rs',
+      connectionString: { secret: 'atlas-mongodbatlas-connection-string', key: 'string' }, sharding: true,
+    });
     expect(Testing.synth(c)).toEqual([]);
-    expect(m.outputs.literalEnv()).toMatchObject({ MongoDB__Host: 'cluster0.abcde.mongodb.net', MongoDB__Port: '27017', MongoDB__Tls: 'true', MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' });
+    expect(m.outputs.literalEnv()).toMatchObject({ MongoDB__Host: 'cluster0.abcde.mongodb.net', MongoDB__Port: '27017', MongoDB__Tls: 'true', MongoDB__Sharding: 'true', MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' });
+    expect(parts(m).env).toContainEqual({ name: 'MongoDB__ConnectionString', valueFrom: { secretKeyRef: { name: 'atlas-mongodbatlas-connection-string', key: 'string' } } });
     expect(parts(m).volumeMounts).toEqual([{ name: 'mongo-certificate', mountPath: '/mongodb/certificate', readOnly: true }]);
+    expect(() => new ExternalMongoDb(chart(), 'x', { host: 'h', credentialsSecret: 'u', connectionString: { secret: 'Bad' } })).toThrow('ExternalMongoDb test/x: connectionString: { secret: "Bad", key: "uri" } is not a Secret name and key');
   });
 
   it('AmazonMq', () => {
@@ -159,7 +203,6 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     ['RabbitMq', (c: Chart) => new RabbitMq(c, 'm'), 'rabbitmq'],
     ['Redis', (c: Chart) => new Redis(c, 'm'), 'redis'],
     ['MinIo', (c: Chart) => new MinIo(c, 'm'), 'minio'],
-    ['MongoDb', (c: Chart) => new MongoDb(c, 'm'), 'mongodb-armonik'],
   ] as const)('%s', (_kind, make, stsName) => {
     const c = chart();
     make(c);
@@ -176,8 +219,6 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(typeof container.readinessProbe.tcpSocket.port).toBe('number');
     expect(container.resources.limits.memory).toBe('1Gi');
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
-    // Secrets are referenced, never inlined.
-    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
   it('names, sizes and images are configurable and checked', () => {
@@ -188,23 +229,8 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(sts.spec.template.spec.containers[0].image).toBe('redis:7.4');
     expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
     expect(() => new ActiveMq(chart(), 'a', { name: 'Bad_Name' })).toThrow('ActiveMq test/a: name: "Bad_Name" is not a DNS-1123 label');
-    expect(() => new MongoDb(chart(), 'm', { userSecret: 'no way' })).toThrow('MongoDb test/m: userSecret: "no way" is not a valid Kubernetes object name');
+    expect(() => new MongoDb(chart(), 'm', { databaseName: 'a.b' })).toThrow('MongoDb test/m: databaseName: "a.b" is not a MongoDB database name');
     expect(() => new NfsStorage(chart(), 'n', {})).toThrow('NfsStorage test/n: give exactly one of nfs (an existing export) or storageClass (a provisioner)');
-  });
-
-  it('ActiveMq: TLS material from a Secret at /credentials, configuration from a ConfigMap at /opt/activemq/conf, as ArmoniK.Infra', () => {
-    const c = chart();
-    new ActiveMq(c, 'activemq');
-    const pod = Testing.synth(c).find((o) => o.kind === 'StatefulSet').spec.template.spec;
-    expect(pod.volumes).toEqual(expect.arrayContaining([
-      { name: 'server', secret: { secretName: 'activemq-server-certificates', defaultMode: 0o400 } },
-      { name: 'configuration', configMap: { name: 'activemq-configs' } },
-    ]));
-    expect(pod.containers[0].volumeMounts).toEqual(expect.arrayContaining([
-      { name: 'server', mountPath: '/credentials', readOnly: true },
-      { name: 'configuration', mountPath: '/opt/activemq/conf', readOnly: true },
-      { name: 'data', mountPath: '/opt/activemq/data' },
-    ]));
   });
 
   it('NfsStorage on an NFS export: a PersistentVolume bound to the claim', () => {
@@ -215,3 +241,7 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', spec: { volumeName: 'armonik-nfsvolume', storageClassName: '', accessModes: ['ReadWriteMany'] } });
   });
 });
+
+function withoutVolumes(p: ReturnType<typeof parts>) {
+  return { env: p.env, envFrom: p.envFrom, volumeMounts: p.volumeMounts };
+}

@@ -1,0 +1,41 @@
+/**
+ * The credentials and certificates of the in-cluster modules, declared as GeneratedSecrets: the
+ * manifests carry no secret material; the secret generator fills them in the cluster, once, and
+ * never overwrites a value (so a Secret created beforehand, e.g. with the user's own
+ * certificates, is kept). ArmoniK.Infra generates the same with Terraform (`random_password`,
+ * `tls_self_signed_cert`, `tls_locally_signed_cert`, `pkcs12_from_pem`), which writes them into
+ * its state; a CA per module, as there.
+ */
+import type { Construct } from 'constructs';
+import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
+
+/** The names under which a module's Service is reached in the cluster: certificates carry them all. */
+export function serviceDnsNames(service: string, namespace: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+}
+
+/**
+ * A module's own CA: a Secret `<name>-ca` with the keys `tls.crt` and `tls.key` (type Opaque: a
+ * `kubernetes.io/tls` Secret must carry its keys in the manifest, as placeholders a GitOps
+ * re-apply would reset).
+ */
+export function moduleCa(scope: Construct, module: string, namespace: string): GeneratedSecret {
+  return new GeneratedSecret(scope, 'ca', {
+    name: `${module}-ca`,
+    namespace,
+    certificate: { commonName: `ArmoniK ${module} Root CA`, isCA: true },
+    data: { 'tls.crt': SecretValue.certificate('cert'), 'tls.key': SecretValue.certificate('key') },
+  });
+}
+
+/** A user name and password for consumers, under the keys the consumers read (e.g. `Amqp__User`). */
+export function userCredentials(scope: Construct, id: string, name: string, namespace: string, keys: { readonly user: string; readonly password: string }): GeneratedSecret {
+  return new GeneratedSecret(scope, id, {
+    name,
+    namespace,
+    data: {
+      [keys.user]: SecretValue.random({ length: 8, charset: 'lowercase' }),
+      [keys.password]: SecretValue.random({ length: 24 }),
+    },
+  });
+}
