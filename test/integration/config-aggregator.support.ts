@@ -113,9 +113,11 @@ export interface ControllerProcessOptions {
   readonly bundle?: string;
   /** `NODE_OPTIONS` of the controller, e.g. the heap flags its Deployment sets. @default none */
   readonly nodeOptions?: string;
+  /** The controller of `platform-controllers` to run. @default 'config-aggregator' */
+  readonly controller?: string;
 }
 
-/** `platform-controllers config-aggregator` as a child process; its logs are kept in `logs`. */
+/** `platform-controllers config-aggregator` (or another controller) as a child process; its logs are kept in `logs`. */
 export class ControllerProcess {
   readonly logs: any[] = [];
   port = 0;
@@ -157,7 +159,7 @@ export class ControllerProcess {
     delete env.KUBECONFIG;
     const args = [
       ...(o.bundle ? [o.bundle] : ['--import', 'tsx', join(REPO_ROOT, 'runtime/main.ts')]),
-      'config-aggregator',
+      o.controller ?? 'config-aggregator',
       `--kubeconfig=${o.kubeconfig}`,
       `--namespace=${o.namespace}`,
       '--metrics-port=0',
