@@ -145,7 +145,8 @@ export class MongoDb extends Construct implements IModule {
           },
         ],
         sharding: { enabled: false },
-        backup: { enabled: false },
+        // The CRD requires an image even when backups are off (ArmoniK.Infra's value).
+        backup: { enabled: false, image: 'percona/percona-backup-mongodb:2.12.0' },
         replsets: [
           {
             name: 'rs0',

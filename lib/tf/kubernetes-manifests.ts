@@ -1,7 +1,7 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { App as Cdk8sApp, Chart as Cdk8sChart } from 'cdk8s';
-import type { ITerraformDependable } from 'cdktf';
+import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { TerraformModuleOutputs } from './terraform-module-outputs.js';
 
@@ -12,6 +12,16 @@ const CLUSTER_SCOPED = new Set([
   'ValidatingAdmissionPolicyBinding', 'APIService', 'Node', 'CSIDriver', 'CSINode', 'RuntimeClass', 'IngressClass',
   'VolumeAttachment', 'FlowSchema', 'PriorityLevelConfiguration',
 ]);
+
+/**
+ * Fields the API server fills in on create, which `kubernetes_manifest` must treat as computed or
+ * it fails with "Provider produced inconsistent result after apply" (the provider's default is
+ * `metadata.labels` and `metadata.annotations`): a Job gets its selector and the
+ * `batch.kubernetes.io/controller-uid` / `job-name` labels on its pod template.
+ */
+const COMPUTED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Job: ['metadata.labels', 'metadata.annotations', 'spec.selector', 'spec.template.metadata.labels'],
+};
 
 /** Objects other objects may need at plan time: they are created first. */
 const FOUNDATION = new Set(['CustomResourceDefinition', 'Namespace']);
@@ -102,11 +112,12 @@ export class KubernetesManifests extends Construct {
       const bound = bindings.length > 0 ? withTerraformModules(manifest, bindings, `${this.node.path}: ${object.kind} "${name}"`) : undefined;
       bindings.forEach((b) => used.add(b));
       const resource = new Manifest(this, rid, {
-        manifest: bound?.manifest ?? manifest,
+        manifest: terraformLiteral(bound?.manifest ?? manifest) as Record<string, unknown>,
         ...(bound && bound.preconditions.length > 0
           ? { lifecycle: { precondition: bound.preconditions.map((p) => ({ condition: `\${${p.condition}}`, errorMessage: p.errorMessage })) } }
           : {}),
         fieldManager,
+        ...(COMPUTED_FIELDS[object.kind] ? { computedFields: [...COMPUTED_FIELDS[object.kind]] } : {}),
         ...(props.provider ? { provider: props.provider } : {}),
         dependsOn: [...(props.dependsOn ?? []), ...(isFoundation ? [] : foundation)],
       });
@@ -155,10 +166,32 @@ function hclString(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, () => '$${').replace(/%\{/g, '%%{').replace(/\n/g, '\\n')}"`;
 }
 
+/** A Terraform expression put into a manifest: written as is, where everything else is escaped. */
+class TerraformExpression {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * The manifest as Terraform must read it: Terraform takes `${` and `%{` in any string of a
+ * configuration (keys included) as a template, so a ConfigMap holding `${activemq.home}` would
+ * be an unknown reference; they are escaped (`$${`, `%%{`), except in the expressions this bridge
+ * writes itself and in cdktf tokens (references to other Terraform resources) a user put there.
+ */
+function terraformLiteral(value: unknown): unknown {
+  if (value instanceof TerraformExpression) return value.text;
+  if (typeof value === 'string' && Token.isUnresolved(value)) return value;
+  if (typeof value === 'string') return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  if (Array.isArray(value)) return value.map(terraformLiteral);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [terraformLiteral(k) as string, terraformLiteral(v)]));
+  }
+  return value;
+}
+
 /** `${concat(<static list>, <module lists>...)}`: one Terraform expression for a container list field. */
-function concatList(staticItems: unknown[] | undefined, parts: string[]): string {
+function concatList(staticItems: unknown[] | undefined, parts: string[]): TerraformExpression {
   const head = staticItems && staticItems.length > 0 ? [`jsondecode(${hclString(JSON.stringify(staticItems))})`] : [];
-  return `\${concat(${[...head, ...parts].join(', ')})}`;
+  return new TerraformExpression(`\${concat(${[...head, ...parts].join(', ')})}`);
 }
 
 function withTerraformModules(

@@ -1,15 +1,15 @@
 /**
  * The ArmoniK constructs on the real API server and controller manager:
- * - the RabbitMQ flavour of the stack, with module env in ConfigMaps and a KEDA-free HPA, applies
+ * - the RabbitMQ flavour of the stack, with module env in ConfigMaps and an HPA instead of KEDA, applies
  *   server-side under PodSecurity `restricted`, its pods are admitted, a second apply is a no-op;
  * - with `ModuleEnv.CONFIG_MAP`, changing a module's env changes the ConfigMap and the pod
  *   template's hash annotation, and the Deployment controller rolls out a new ReplicaSet.
  */
 import { App, Chart } from 'cdk8s';
-import { ArmoniK, ControlPlane, MODULE_ENV_HASH_ANNOTATION, ModuleEnv, PartitionScaling } from '../../constructs/armonik/index.js';
+import { ARMONIK_CORE_SETTINGS, ArmoniK, ControlPlane, MODULE_ENV_HASH_ANNOTATION, ModuleEnv, PartitionScaling } from '../../constructs/armonik/index.js';
 import { MinIo, MongoDb, NfsStorage, RabbitMq } from '../../constructs/modules/index.js';
 import { ModuleOutputs } from '../../lib/contract/index.js';
-import { appObjects, connectToTestCluster, objectRef, proveApply } from '../cluster/index.js';
+import { appObjects, connectToTestCluster, objectRef, proveApply, thirdPartyCrds } from '../cluster/index.js';
 
 const cluster = connectToTestCluster();
 
@@ -23,19 +23,20 @@ test('the RabbitMQ flavour, module env in ConfigMaps, applies under PodSecurity 
   const shared = new NfsStorage(chart, 'nfs', { storageClass: 'nfs-client' });
   new ArmoniK(chart, 'armonik', {
     controlPlane: { conf: [queue, objects, db], moduleEnv: ModuleEnv.CONFIG_MAP },
-    computePlane: { moduleEnv: ModuleEnv.CONFIG_MAP, partitions: { default: {}, gpu: { scaling: PartitionScaling.fixed(1) } } },
+    computePlane: { moduleEnv: ModuleEnv.CONFIG_MAP, partitions: { default: { scaling: PartitionScaling.hpa() }, gpu: { scaling: PartitionScaling.fixed(1) } } },
     pollingAgent: { conf: [queue, objects, db] },
     worker: { conf: [shared] },
     metricsExporter: { conf: [db], moduleEnv: ModuleEnv.CONFIG_MAP },
   });
   const manifests = appObjects(app);
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
   const report = await proveApply(cluster, manifests, { fieldManager: 'platform-constructs-armonik', namespacePrefix: 'armonik' });
   const applied = report.applied.map((o) => `${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`);
   for (const name of ['control-plane-control-plane-env', 'compute-plane-default-polling-agent-env', 'compute-plane-default-worker-env', 'metrics-exporter-metrics-exporter-env']) {
     expect(applied).toContain(`ConfigMap ${namespace}/${name}`);
   }
   expect(applied).toContain(`HorizontalPodAutoscaler ${namespace}/compute-plane-default`);
-  const deployments = report.applied.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+  const deployments = report.applied.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
   expect(report.workloads.map((w) => w.ref).sort()).toEqual(deployments.map(objectRef).sort());
   for (const w of report.workloads) expect(w.pods).toBeGreaterThan(0);
   // A PersistentVolumeClaim is the one exception: this API server bumps its resourceVersion on a
@@ -69,7 +70,7 @@ test('a changed module env rolls the pods (ConfigMap style): new ConfigMap data,
   const second = await cluster.applyObjects(build('queue-b.svc'), opts);
   const deployment = second.find((o) => o.kind === 'Deployment')! as any;
   expect(deployment.spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION]).not.toBe(hashA);
-  expect(second.find((o) => o.kind === 'ConfigMap')!.data).toEqual({ Amqp__Host: 'queue-b.svc', Amqp__Port: '5672' });
+  expect(second.find((o) => o.kind === 'ConfigMap')!.data).toEqual({ ...ARMONIK_CORE_SETTINGS, Amqp__Host: 'queue-b.svc', Amqp__Port: '5672' });
   const sets = await cluster.waitFor('a second ReplicaSet', async () => {
     const rs = await replicaSets();
     return rs.length === 2 ? rs : undefined;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExampleApp } from '../../examples/cdk8s/app.js';
-import { appObjects, objectRef, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
+import { appObjects, objectRef, startCluster, thirdPartyCrds, type Cluster, type KubeObject } from '../cluster/index.js';
 import { cdktf, ensureTerraformTools, terraformEnv, tofu, type TerraformTools } from '../cluster/terraform.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,6 +81,8 @@ async function stored(objects: readonly KubeObject[]): Promise<Map<string, KubeO
 beforeAll(async () => {
   tools = await ensureTerraformTools();
   cluster = await startCluster({ controllerManager: true });
+  // The operators the stack expects (KEDA, Percona) are installed: their CRDs, not the stack's.
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
   work = mkdtempSync(join(tmpdir(), 'cdktf-e2e-'));
   env = terraformEnv(tools, { KUBECONFIG: cluster.kubeconfigPath, PLATFORM_CONSTRUCTS_TF_STATE_DIR: join(work, 'state') });
 }, 1_800_000);

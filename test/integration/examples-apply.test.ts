@@ -5,13 +5,15 @@
  */
 import { ApiObject, App, Chart } from 'cdk8s';
 import { buildExampleApp } from '../../examples/cdk8s/app.js';
-import { appObjects, connectToTestCluster, objectRef, proveApply } from '../cluster/index.js';
+import { appObjects, connectToTestCluster, objectRef, proveApply, thirdPartyCrds } from '../cluster/index.js';
 
 const cluster = connectToTestCluster();
 
 test('every example manifest applies under RBAC and PodSecurity restricted; re-applying is a no-op', async () => {
   const objects = appObjects(buildExampleApp());
   expect(objects.length).toBeGreaterThan(0);
+  // The operators the stack expects (KEDA, Percona) are installed: their CRDs define ScaledObject and PerconaServerMongoDB.
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
 
   const report = await proveApply(cluster, objects, { fieldManager: 'platform-constructs-examples', namespacePrefix: 'examples' });
 

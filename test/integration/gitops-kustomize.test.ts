@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { buildExampleApp } from '../../examples/cdk8s/app.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
-import { appObjects, objectRef, proveApply, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
+import { appObjects, objectRef, proveApply, startCluster, thirdPartyCrds, type Cluster, type KubeObject } from '../cluster/index.js';
 import { ensureTerraformTools, kustomizeBuild, type TerraformTools } from '../cluster/terraform.js';
 
 const run = promisify(execFile);
@@ -39,6 +39,8 @@ function filesUnder(dir: string): Map<string, string> {
 beforeAll(async () => {
   tools = await ensureTerraformTools();
   cluster = await startCluster({ controllerManager: true });
+  // The operators the stack expects (KEDA, Percona) are installed: their CRDs, not the stack's.
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
   work = mkdtempSync(join(tmpdir(), 'gitops-'));
 }, 1_800_000);
 

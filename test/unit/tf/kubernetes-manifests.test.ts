@@ -1,5 +1,5 @@
-import { ApiObject, Chart, Testing as Cdk8sTesting } from 'cdk8s';
-import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
+import { ApiObject, App as Cdk8sApp, Chart, Chart as Cdk8sChart, Testing as Cdk8sTesting } from 'cdk8s';
+import { App as TfApp, TerraformStack, TerraformVariable, Testing as TfTesting } from 'cdktf';
 import { isCustomResourceDefinition, KubernetesManifests } from '../../../lib/tf/index.js';
 
 function chartWith(objects: Array<Record<string, any>>): Chart {
@@ -82,5 +82,42 @@ describe('KubernetesManifests', () => {
     // The Widget is still known to be cluster-scoped: no namespace added.
     expect(others.k8s_widget_w.manifest.metadata.namespace).toBeUndefined();
     expect(others.k8s_widget_w.depends_on ?? []).toEqual([]);
+  });
+});
+
+describe('Terraform templates in manifest strings', () => {
+  it('escapes ${ and %{ in values and keys, so a ConfigMap holding them reaches the cluster as written', () => {
+    const app = new Cdk8sApp();
+    const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
+    new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'activemq.xml': '<value>${activemq.home}/x %{ if } $${kept}</value>', '${key}': 'v' } });
+    const stack = new TerraformStack(TfTesting.app(), 's');
+    new KubernetesManifests(stack, 'm', { source: app });
+    const resource = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest['m_configmap_ns_cfg'];
+    expect(resource.manifest.data).toEqual({ 'activemq.xml': '<value>$${activemq.home}/x %%{ if } $$${kept}</value>', '$${key}': 'v' });
+  });
+
+  it('leaves cdktf tokens (references to other resources) as references', () => {
+    const app = new Cdk8sApp();
+    const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
+    const stack = new TerraformStack(TfTesting.app(), 's');
+    const version = new TerraformVariable(stack, 'version', { type: 'string' });
+    new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { version: version.stringValue } });
+    new KubernetesManifests(stack, 'm', { source: app });
+    const resource = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest['m_configmap_ns_cfg'];
+    expect(resource.manifest.data).toEqual({ version: '${var.version}' });
+  });
+});
+
+describe('fields the API server fills in', () => {
+  it('makes a Job\'s selector and pod template labels computed, as the API server sets them on create', () => {
+    const app = new Cdk8sApp();
+    const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
+    new ApiObject(chart, 'job', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'init' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } });
+    new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
+    const stack = new TerraformStack(TfTesting.app(), 's');
+    new KubernetesManifests(stack, 'm', { source: app });
+    const resources = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest;
+    expect(resources['m_job_ns_init'].computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.selector', 'spec.template.metadata.labels']);
+    expect(resources['m_configmap_ns_cfg'].computed_fields).toBeUndefined();
   });
 });
