@@ -158,8 +158,8 @@ export function fillSecret(input: FillInput): FillResult {
         if (lost.length) {
           throw new ExistingDataError(
             lost[0],
-            `cannot be derived: "${kept[0]}" holds a certificate whose private key is not in this Secret ` +
-              `(map keys to certificate "cert" and "key", or "certAndKey"); delete ${kept.map((k) => `"${k}"`).join(', ')} to issue a new certificate`,
+            `cannot be derived: "${kept[0]}" holds a certificate whose private key is no longer in this Secret; ` +
+              `delete ${kept.map((k) => `"${k}"`).join(', ')} too, to issue a new certificate`,
           );
         }
       } else if (!cert.issuer || getIssuer()) {
