@@ -54,11 +54,15 @@ export interface SecretGeneratorProps {
  * Lease; Service for metrics; PodDisruptionBudget.
  */
 export class SecretGenerator extends Construct {
+  /** Namespace of the controller. */
   readonly namespace: string;
+  /** Name of its Deployment, ServiceAccount, Service and Lease. */
   readonly name: string;
+  /** Its ServiceAccount. */
   readonly serviceAccountName: string;
   /** Watched namespaces, sorted; `['*']` for all. */
   readonly watchNamespaces: readonly string[];
+  /** The controller's Deployment. */
   readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: SecretGeneratorProps = {}) {

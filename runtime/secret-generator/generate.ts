@@ -113,12 +113,21 @@ export function fillSecret(input: FillInput): FillResult {
   const have = new Map<string, Buffer>();
   for (const [k, v] of Object.entries(input.data)) if (present(input.data, k, type)) have.set(k, v);
   const missing = new Set(spec.order.filter((k) => !have.has(k)));
-  const result = { added: {} as Record<string, Buffer>, waiting: new Map<string, string>(), waitingOn: new Set<string>(), kinds: {} as Record<string, Generator['kind']>, issued: false };
-  if (missing.size === 0) return { ...result, waitingOn: [] };
+  const result = {
+    added: {} as Record<string, Buffer>,
+    waitingOn: new Set<string>(),
+    kinds: {} as Record<string, Generator['kind']>,
+    issued: false,
+  };
+  if (missing.size === 0) return { ...result, waiting: new Map(), waitingOn: [] };
 
   const cert = spec.certificate;
   const selfSigned = !cert?.issuer;
-  const partKeys = (part: CertificatePart) => spec.order.filter((k) => { const g = spec.keys.get(k)!; return g.kind === 'certificate' && g.part === part; });
+  const partKeys = (part: CertificatePart) =>
+    spec.order.filter((k) => {
+      const g = spec.keys.get(k)!;
+      return g.kind === 'certificate' && g.part === part;
+    });
   const needsCert = [...missing].some((k) => ['certificate', 'pkcs12'].includes(spec.keys.get(k)!.kind));
 
   // The issuer, when a missing key needs it (a new pair, the CA, the chain, a keystore's chain).
@@ -158,8 +167,8 @@ export function fillSecret(input: FillInput): FillResult {
         if (lost.length) {
           throw new ExistingDataError(
             lost[0],
-            `cannot be derived: "${kept[0]}" holds a certificate whose private key is not in this Secret ` +
-              `(map keys to certificate "cert" and "key", or "certAndKey"); delete ${kept.map((k) => `"${k}"`).join(', ')} to issue a new certificate`,
+            `cannot be derived: "${kept[0]}" holds a certificate whose private key is no longer in this Secret; ` +
+              `delete ${kept.map((k) => `"${k}"`).join(', ')} too, to issue a new certificate`,
           );
         }
       } else if (!cert.issuer || getIssuer()) {

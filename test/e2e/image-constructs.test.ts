@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Chart, Testing } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { ConfigAggregator } from '../../constructs/config-aggregator/index.js';
+import { SecretGenerator } from '../../constructs/secret-generator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/index.js';
 import { IMAGE_NAME } from '../../runtime/image/build.js';
 
@@ -14,6 +15,7 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', im
 
 const CONTROLLERS: Record<string, (scope: Construct, image?: ControllerImageProps) => void> = {
   ConfigAggregator: (scope, image) => new ConfigAggregator(scope, 'c', { configmapName: 'agg', ...(image ? { image } : {}) }),
+  SecretGenerator: (scope, image) => new SecretGenerator(scope, 'c', { ...(image ? { image } : {}) }),
 };
 
 function imagesOf(make: (scope: Construct, image?: ControllerImageProps) => void, image?: ControllerImageProps): string[] {

@@ -59,19 +59,27 @@ export type GeneratorSpec =
 
 /** The `certificate` block of the spec. */
 export interface CertificateSpec {
+  /** Subject common name (1 to 64 characters); also a SAN when it is a DNS name or an IP address. */
   readonly commonName: string;
+  /** More DNS SANs. @default none */
   readonly dnsNames?: readonly string[];
+  /** IP address SANs. @default none */
   readonly ipAddresses?: readonly string[];
+  /** A CA certificate. @default false */
   readonly isCA?: boolean;
-  /** Secret in the same namespace holding `tls.crt` and `tls.key` of a CA; absent = self-signed. */
+  /** Secret in the same namespace holding `tls.crt` and `tls.key` of a CA. @default self-signed */
   readonly issuer?: string;
+  /** Validity in days. @default 3650 */
   readonly validityDays?: number;
+  /** RSA key size. @default 2048 */
   readonly keySize?: KeySize;
 }
 
 /** The JSON of the `platform-constructs.io/generate-spec` annotation. */
 export interface GenerateSpec {
+  /** Data keys and the generator of each. */
   readonly keys: Readonly<Record<string, GeneratorSpec>>;
+  /** The Secret's key pair and certificate, read by `certificate` and `pkcs12` generators. @default none */
   readonly certificate?: CertificateSpec;
 }
 
