@@ -15,6 +15,7 @@ import {
   asConsumerFile, copyExampleInputs, installedVersion, npmInstall, packedPackage, quietEnv, readJson, readmeExample, REPO, run, scaffold,
   tempProject, writeJson,
 } from './support.js';
+import { unresolvedInObjects } from '../fixtures/references.js';
 
 const TEMPLATE = join(REPO, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app');
 
@@ -101,10 +102,12 @@ describe('a cdk8s init typescript-app project', () => {
     await run('npx', ['ts-node', 'readme.ts'], { cwd: dir, env: quietEnv({ CDK8S_OUTDIR: outdir }), timeoutMs: 300_000 });
     const objects = parseAllDocuments(readFileSync(join(outdir, 'armonik.k8s.yaml'), 'utf8')).map((d) => d.toJSON());
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining([
-      'StatefulSet/activemq', 'StatefulSet/minio', 'Deployment/control-plane', 'Deployment/compute-plane-default',
+      'StatefulSet/activemq', 'StatefulSet/minio', 'PerconaServerMongoDB/mongodb-db-ps', 'Deployment/control-plane', 'Deployment/compute-plane-default', 'Deployment/secret-generator',
     ]));
     const agent = objects.find((o) => o.metadata.name === 'compute-plane-default').spec.template.spec.containers[0];
     expect(agent.env).toContainEqual({ name: 'Amqp__Host', value: 'activemq.armonik.svc.cluster.local' });
+    // Self-contained as written: every Secret and ConfigMap a pod reads is in the output.
+    expect(unresolvedInObjects(objects)).toEqual([]);
   }, 300_000);
 
   it("runs the template's Jest (ts-jest, CommonJS) against the package", async () => {

@@ -89,7 +89,7 @@ describe('a cdktf init --template=typescript project', () => {
     const stack = readJson(join(outdir, 'stacks', 'armonik', 'cdk.tf.json'));
     const manifests = Object.values(stack.resource.kubernetes_manifest as Record<string, { manifest: any }>).map((r) => r.manifest);
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(expect.arrayContaining([
-      'StatefulSet/activemq', 'StatefulSet/minio', 'StatefulSet/mongodb-armonik', 'Deployment/control-plane',
+      'StatefulSet/activemq', 'StatefulSet/minio', 'PerconaServerMongoDB/mongodb-db-ps', 'Deployment/control-plane',
     ]));
   }, 300_000);
 });
