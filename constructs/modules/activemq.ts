@@ -4,7 +4,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
-import { moduleCa, serviceDnsNames, userCredentials } from './credentials.js';
+import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link ActiveMq}. */
@@ -69,30 +69,22 @@ export class ActiveMq extends Construct implements IModule {
       const root = moduleCa(this, name, namespace);
       const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
       const admin = userCredentials(this, 'admin', `${name}-admin`, namespace, { user: 'username', password: 'password' });
-      const broker = new GeneratedSecret(this, 'server', {
-        name: server,
-        namespace,
-        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
-        data: {
-          'cert.pem': SecretValue.certificate('cert'),
-          'key.pem': SecretValue.certificate('key'),
-          'ca.pem': SecretValue.certificate('ca'),
-          'keystore-password': SecretValue.random({ length: 16 }),
-          'certificate.pfx': SecretValue.pkcs12('keystore-password'),
-          'credentials.properties': SecretValue.template([
-            `activemq.username={{secret:${admin.name}/username}}`,
-            `activemq.password={{secret:${admin.name}/password}}`,
-            `guest.username={{secret:${users.name}/Amqp__User}}`,
-            `guest.password={{secret:${users.name}/Amqp__Password}}`,
-            'keystore.password={{key:keystore-password}}',
-            '',
-          ].join('\n')),
-          'jetty-realm.properties': SecretValue.template([
-            `{{secret:${admin.name}/username}}: {{secret:${admin.name}/password}}, admin`,
-            `{{secret:${users.name}/Amqp__User}}: {{secret:${users.name}/Amqp__Password}}, user`,
-            '',
-          ].join('\n')),
-        },
+      const broker = serverCertificate(this, server, { name, namespace, host: this.host }, root, {
+        'keystore-password': SecretValue.random({ length: 16 }),
+        'certificate.pfx': SecretValue.pkcs12('keystore-password'),
+        'credentials.properties': SecretValue.template([
+          `activemq.username={{secret:${admin.name}/username}}`,
+          `activemq.password={{secret:${admin.name}/password}}`,
+          `guest.username={{secret:${users.name}/Amqp__User}}`,
+          `guest.password={{secret:${users.name}/Amqp__Password}}`,
+          'keystore.password={{key:keystore-password}}',
+          '',
+        ].join('\n')),
+        'jetty-realm.properties': SecretValue.template([
+          `{{secret:${admin.name}/username}}: {{secret:${admin.name}/password}}, admin`,
+          `{{secret:${users.name}/Amqp__User}}: {{secret:${users.name}/Amqp__Password}}, user`,
+          '',
+        ].join('\n')),
       });
       const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'ca.pem': SecretValue.fromSecret(root, 'tls.crt') } });
       this.secrets = [root, users, admin, broker, client];

@@ -39,3 +39,28 @@ export function userCredentials(scope: Construct, id: string, name: string, name
     },
   });
 }
+
+/**
+ * A service's certificate issued by the module's CA, for its Service names, as PEM files
+ * `cert.pem`, `key.pem` and `ca.pem` (the layout ArmoniK.Infra's server Secrets use), plus the
+ * service's own keys (`extra`: its configuration, a keystore).
+ */
+export function serverCertificate(
+  scope: Construct,
+  secretName: string,
+  service: { readonly name: string; readonly namespace: string; readonly host: string },
+  issuer: GeneratedSecret,
+  extra: Readonly<Record<string, SecretValue>> = {},
+): GeneratedSecret {
+  return new GeneratedSecret(scope, 'server', {
+    name: secretName,
+    namespace: service.namespace,
+    certificate: { commonName: service.host, dnsNames: serviceDnsNames(service.name, service.namespace), issuer },
+    data: {
+      'cert.pem': SecretValue.certificate('cert'),
+      'key.pem': SecretValue.certificate('key'),
+      'ca.pem': SecretValue.certificate('ca'),
+      ...extra,
+    },
+  });
+}

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
-import { moduleCa, serviceDnsNames, userCredentials } from './credentials.js';
+import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link RabbitMq}. */
@@ -58,30 +58,22 @@ export class RabbitMq extends Construct implements IModule {
     if (props.generateSecrets ?? true) {
       const root = moduleCa(this, name, namespace);
       const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
-      const broker = new GeneratedSecret(this, 'server', {
-        name: server,
-        namespace,
-        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
-        data: {
-          'cert.pem': SecretValue.certificate('cert'),
-          'key.pem': SecretValue.certificate('key'),
-          'ca.pem': SecretValue.certificate('ca'),
-          // https://www.rabbitmq.com/docs/ssl: a TLS listener only; clients are not asked for certificates.
-          'rabbitmq.conf': SecretValue.template([
-            'listeners.tcp = none',
-            `listeners.ssl.default = ${this.port}`,
-            'ssl_options.cacertfile = /credentials/ca.pem',
-            'ssl_options.certfile = /credentials/cert.pem',
-            'ssl_options.keyfile = /credentials/key.pem',
-            'ssl_options.verify = verify_none',
-            'ssl_options.fail_if_no_peer_cert = false',
-            `default_user = {{secret:${users.name}/Amqp__User}}`,
-            `default_pass = {{secret:${users.name}/Amqp__Password}}`,
-            'loopback_users = none',
-            'management.tcp.port = 15672',
-            '',
-          ].join('\n')),
-        },
+      const broker = serverCertificate(this, server, { name, namespace, host: this.host }, root, {
+        // https://www.rabbitmq.com/docs/ssl: a TLS listener only; clients are not asked for certificates.
+        'rabbitmq.conf': SecretValue.template([
+          'listeners.tcp = none',
+          `listeners.ssl.default = ${this.port}`,
+          'ssl_options.cacertfile = /credentials/ca.pem',
+          'ssl_options.certfile = /credentials/cert.pem',
+          'ssl_options.keyfile = /credentials/key.pem',
+          'ssl_options.verify = verify_none',
+          'ssl_options.fail_if_no_peer_cert = false',
+          `default_user = {{secret:${users.name}/Amqp__User}}`,
+          `default_pass = {{secret:${users.name}/Amqp__Password}}`,
+          'loopback_users = none',
+          'management.tcp.port = 15672',
+          '',
+        ].join('\n')),
       });
       const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'ca.pem': SecretValue.fromSecret(root, 'tls.crt') } });
       this.secrets = [root, users, broker, client];

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
-import { moduleCa, serviceDnsNames } from './credentials.js';
+import { moduleCa, serverCertificate } from './credentials.js';
 import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link Redis}. */
@@ -59,12 +59,7 @@ export class Redis extends Construct implements IModule {
     if (props.generateSecrets ?? true) {
       const root = moduleCa(this, name, namespace);
       const users = new GeneratedSecret(this, 'credentials', { name: credentials, namespace, data: { Redis__Password: SecretValue.random({ length: 24 }) } });
-      const tls = new GeneratedSecret(this, 'server', {
-        name: server,
-        namespace,
-        certificate: { commonName: this.host, dnsNames: serviceDnsNames(name, namespace), issuer: root },
-        data: { 'cert.pem': SecretValue.certificate('cert'), 'key.pem': SecretValue.certificate('key'), 'ca.pem': SecretValue.certificate('ca') },
-      });
+      const tls = serverCertificate(this, server, { name, namespace, host: this.host }, root);
       const client = new GeneratedSecret(this, 'client', { name: ca, namespace, data: { 'chain.pem': SecretValue.fromSecret(root, 'tls.crt') } });
       this.secrets = [root, users, tls, client];
     } else {
