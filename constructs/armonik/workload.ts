@@ -7,7 +7,9 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
-import { appLabels, isDns1123Label, selectorLabels, shortHash, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import {
+  appLabels, isDns1123Label, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels, shortHash, type ResourceRequirementsProps,
+} from '../../lib/k8s/index.js';
 import { CoreSettings } from './core-settings.js';
 import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
 import { ARMONIK_VERSIONS, CoreVersion } from './versions.js';
@@ -142,14 +144,6 @@ export interface Workload {
   readonly claims: readonly ApiObject[];
 }
 
-const RESTRICTED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-
 /** A component's pod template and the objects its modules need (env ConfigMaps, claims). */
 export interface PodTemplate {
   /** `{ metadata, spec }` of a pod template. */
@@ -239,7 +233,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
       ...(c.env && Object.keys(c.env).length ? { env: Object.keys(c.env).sort().map((name) => ({ name, value: c.env![name] })) } : {}),
       ...probes(c.probes),
       resources: c.resources,
-      securityContext: RESTRICTED_CONTAINER,
+      securityContext: restrictedContainerSecurityContext(),
       ...(c.volumeMounts?.length ? { volumeMounts: [...c.volumeMounts] } : {}),
     };
     const applied = applyToPodSpec({ containers: [own as { name: string }] }, { ...parts, volumes: [] });
@@ -256,13 +250,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
       ...(spec.restartPolicy ? { restartPolicy: spec.restartPolicy } : {}),
       ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
       ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: spec.uid,
-        runAsGroup: spec.uid,
-        fsGroup: spec.uid,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: restrictedPodSecurityContext(spec.uid),
       containers,
       ...(volumes.length ? { volumes } : {}),
     },

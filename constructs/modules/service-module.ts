@@ -11,6 +11,7 @@ import {
   isDns1123Subdomain,
   resourceRequirements,
   restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
   selectorLabels,
   type ResourceRequirementsProps,
 } from '../../lib/k8s/index.js';
@@ -158,13 +159,7 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: spec.uid,
-            runAsGroup: spec.uid,
-            fsGroup: spec.uid,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: restrictedPodSecurityContext(spec.uid),
           containers: [
             {
               name: spec.component,

@@ -8,12 +8,13 @@ import { k8s } from 'cdk8s-plus-28';
 /** Non-root uid/gid used by distroless images (`nonroot`). */
 export const NONROOT_ID = 65532;
 
-export function restrictedPodSecurityContext(): Record<string, unknown> {
+/** The pod's: non-root `uid` as user, group and fsGroup (so its emptyDirs and claims are writable), RuntimeDefault seccomp. */
+export function restrictedPodSecurityContext(uid: number = NONROOT_ID): Record<string, unknown> {
   return {
     runAsNonRoot: true,
-    runAsUser: NONROOT_ID,
-    runAsGroup: NONROOT_ID,
-    fsGroup: NONROOT_ID,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
