@@ -161,9 +161,14 @@ function podSpecOf(manifest: any): any | undefined {
   return manifest.spec?.template?.spec;
 }
 
+/** `text` with Terraform's template sequences escaped (`${` as `$${`, `%{` as `%%{`): read back as written. */
+function escapeTemplates(text: string): string {
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+}
+
 /** HCL string literal of `text` (for `jsondecode`). */
 function hclString(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, () => '$${').replace(/%\{/g, '%%{').replace(/\n/g, '\\n')}"`;
+  return `"${escapeTemplates(text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')).replace(/\n/g, '\\n')}"`;
 }
 
 /** A Terraform expression put into a manifest: written as is, where everything else is escaped. */
@@ -180,7 +185,7 @@ class TerraformExpression {
 function terraformLiteral(value: unknown): unknown {
   if (value instanceof TerraformExpression) return value.text;
   if (typeof value === 'string' && Token.isUnresolved(value)) return value;
-  if (typeof value === 'string') return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  if (typeof value === 'string') return escapeTemplates(value);
   if (Array.isArray(value)) return value.map(terraformLiteral);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [terraformLiteral(k) as string, terraformLiteral(v)]));
