@@ -6,7 +6,7 @@ import { ModuleEnv } from './module-env.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
 import {
-  armonikPodLabels, buildWorkload, checkImage, coreConf, coreVersionOf, mergeConf, plainResources, resolveNamespace,
+  armonikPodLabels, buildWorkload, checkImage, coreConf, coreVersionOf, intOption, mergeConf, plainResources, resolveNamespace,
   type CoreSettingsSource, type ModuleList, type Workload,
 } from './workload.js';
 
@@ -266,10 +266,7 @@ export class ComputePlane extends Construct {
 
 /** The partition's row, checked; defaults are ArmoniK's (`armonik.tf`, `partition_data`). */
 function partitionDocument(where: string, id: string, p: PartitionProps, all: readonly string[]): PartitionDocument {
-  const int = (field: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${where}: ${field}: ${String(v)} is not an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
-    return v;
-  };
+  const int = (field: string, v: number, min: number, max?: number) => intOption(where, field, v, min, max);
   const podReserved = int('podReserved', p.podReserved ?? 1, 0);
   const podMax = int('podMax', p.podMax ?? 100, 0);
   if (podMax < podReserved) throw new Error(`${where}: podMax (${podMax}) is below podReserved (${podReserved})`);

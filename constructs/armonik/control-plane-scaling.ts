@@ -1,6 +1,7 @@
 import type { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { intOption, resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
+import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
+import { intOption } from './workload.js';
 
 /** Options of {@link ControlPlaneScaling.keda}. */
 export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {

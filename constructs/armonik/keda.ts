@@ -6,6 +6,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { intOption } from './workload.js';
 
 /** A trigger of a ScaledObject, as KEDA spells it. */
 export interface KedaTrigger {
@@ -38,14 +39,6 @@ export interface ScaledObjectSpec {
   readonly restoreToOriginalReplicaCount: boolean;
   readonly scaleDown: Required<ScaleDownBehavior>;
   readonly triggers: readonly KedaTrigger[];
-}
-
-/** Checks an integer option; the error names `where` and the field. */
-export function intOption(where: string, field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${where}: ${field}: ${String(value)} is not an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
-  }
-  return value;
 }
 
 /** The scale-down behaviour with ArmoniK's defaults, checked. */

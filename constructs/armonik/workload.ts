@@ -37,6 +37,14 @@ export function coreConf(where: string, field: string, core: CoreSettingsSource 
   };
 }
 
+/** Checks an integer option; the error names `where` and the field. */
+export function intOption(where: string, field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${where}: ${field}: ${String(value)} is not an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
+  }
+  return value;
+}
+
 /** Merges a consumer's modules; a conflict is an error that names the consumer too. */
 export function mergeConf(where: string, field: string, conf: ModuleList): ModuleOutputs {
   if (conf.length === 0) return ModuleOutputs.empty();
