@@ -4,3 +4,4 @@ export * from './security.js';
 export * from './image.js';
 export * from './quantity.js';
 export * from './version.js';
+export * from './validation.js';

@@ -1,25 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from './client.js';
-import type { FlagSpec, FlagValues } from './flags.js';
+import type { FlagValues } from './flags.js';
+export { MANAGER_FLAGS } from '../../lib/api/manager.js';
 import { LeaderElector, apiLeaseClient } from './leader.js';
 import { createLogger, type Logger } from './log.js';
 import { KitMetrics } from './metrics.js';
 import { HealthServer } from './server.js';
 import { shutdownSignal } from './shutdown.js';
 
-/** Flags every controller accepts (the controller-runtime manager's, in Go flag syntax). */
-export const MANAGER_FLAGS: readonly FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', env: 'KUBECONFIG', description: 'Path to a kubeconfig; in-cluster config when absent.' },
-  { name: 'namespace', type: 'string', env: 'NAMESPACE', description: 'Namespace the controller runs in (its Lease and outputs).', required: true },
-  { name: 'pod-name', type: 'string', env: 'POD_NAME', description: 'This replica\'s identity for leader election.' },
-  { name: 'metrics-port', type: 'int', default: '8080', description: 'Port of /healthz, /readyz and /metrics.' },
-  { name: 'leader-elect', type: 'bool', default: 'true', description: 'Run leader election; only the leader writes.' },
-  { name: 'leader-election-id', type: 'string', description: 'Name of the Lease (default: the controller name).' },
-  { name: 'lease-duration', type: 'duration', default: '15s', description: 'How long others wait before taking over a lease that is not renewed.' },
-  { name: 'renew-deadline', type: 'duration', default: '10s', description: 'The leader stops writing when it could not renew for this long.' },
-  { name: 'retry-period', type: 'duration', default: '2s', description: 'Time between lease acquire/renew attempts.' },
-  { name: 'watch-timeout', type: 'duration', default: '5m', description: 'Server-side timeout of each watch (randomized up to twice that); the watch then resumes from its resourceVersion.' },
-];
 
 /** What a controller's setup gets from the manager. */
 export interface ManagerContext {
