@@ -1,29 +1,134 @@
 #!/usr/bin/env node
 /**
- * `platform-controllers <controller> [flags]`: the entry point of the controllers image.
+ * The entry point of the controllers image:
+ *
+ *   platform-controllers <controller> [flags]
+ *   platform-controllers run [process flags] <controller> [its flags] [<controller> [its flags]]...
+ *
  * A controller is one line in CONTROLLERS.
  */
 import { fileURLToPath } from 'node:url';
-import { FlagError, flagsUsage, parseFlags, type FlagSpec, type FlagValues } from './kit/index.js';
+import {
+  ELECTION_FLAG_NAMES,
+  FlagError,
+  MANAGER_FLAGS,
+  PROCESS_FLAGS,
+  PROCESS_FLAG_NAMES,
+  flagsUsage,
+  parseFlags,
+  runControllers,
+  selectFlags,
+  type ControllerCommand,
+  type FlagSpec,
+  type FlagValues,
+  type HostedController,
+} from './kit/index.js';
 import { configAggregatorCommand } from './config-aggregator/index.js';
 import { secretGeneratorCommand } from './secret-generator/index.js';
 
-export interface ControllerCommand {
-  readonly description: string;
-  readonly flags: readonly FlagSpec[];
-  run(flags: FlagValues): Promise<void>;
-}
+export type { ControllerCommand };
 
 export const CONTROLLERS: Record<string, ControllerCommand> = {
   'config-aggregator': configAggregatorCommand,
   'secret-generator': secretGeneratorCommand,
 };
 
+const ELECTION_FLAGS = MANAGER_FLAGS.filter((f) => (ELECTION_FLAG_NAMES as readonly string[]).includes(f.name));
+
 export function usage(): string {
   const list = Object.entries(CONTROLLERS)
     .map(([name, c]) => `  ${name.padEnd(20)} ${c.description}`)
     .join('\n');
-  return `Usage: platform-controllers <controller> [flags]\n\nControllers:\n${list}\n\nRun 'platform-controllers <controller> --help' for its flags.\n`;
+  return (
+    `Usage: platform-controllers <controller> [flags]\n` +
+    `       platform-controllers run [process flags] <controller> [flags] [<controller> [flags]]...\n\n` +
+    `Controllers:\n${list}\n\n` +
+    `Run 'platform-controllers <controller> --help' for its flags, 'platform-controllers run --help' for several controllers in one process.\n`
+  );
+}
+
+/** A controller's flags in `run`: its own and its leader election, without the process flags. */
+export function runFlagsOf(command: ControllerCommand): FlagSpec[] {
+  return command.flags.filter((f) => !(PROCESS_FLAG_NAMES as readonly string[]).includes(f.name));
+}
+
+export function runUsage(): string {
+  const sections = Object.entries(CONTROLLERS)
+    .map(([name, c]) => `  ${name}\n${flagsUsage(runFlagsOf(c)).replace(/^/gm, '  ')}`)
+    .join('\n\n');
+  return (
+    `Usage: platform-controllers run [process flags] <controller> [flags] [<controller> [flags]]...\n\n` +
+    `Runs several controllers in one process: one Node runtime, one API connection pool, one shared\n` +
+    `informer cache (a resource watched by two controllers with the same selectors is watched once),\n` +
+    `one /healthz, /readyz and /metrics port. Each controller keeps its own flags and its own leader\n` +
+    `election: its own Lease (--leader-election-id, default the controller name) and timing, so each\n` +
+    `one's leader may be a different replica. A controller's flags follow its name.\n\n` +
+    `Example:\n  platform-controllers run --namespace=platform --metrics-port=8080 \\\n` +
+    `    config-aggregator --configmap-name=numalogic-config --lease-duration=30s \\\n` +
+    `    secret-generator --namespaces=team-a,team-b\n\n` +
+    `Process flags (once, before the first controller):\n${flagsUsage(PROCESS_FLAGS)}\n\n` +
+    `Controller flags (after the controller's name; leader election flags are per controller):\n\n${sections}\n`
+  );
+}
+
+interface Section {
+  readonly name?: string;
+  readonly args: string[];
+}
+
+/** Splits `run`'s arguments at controller names (a value of a flag is never taken for a name). */
+function splitRunArgs(argv: readonly string[]): Section[] {
+  const sections: Section[] = [{ args: [] }];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i];
+    const section = sections[sections.length - 1];
+    if (tok.startsWith('-') && tok !== '-' && tok !== '--') {
+      section.args.push(tok);
+      const body = tok.replace(/^--?/, '');
+      const specs: readonly FlagSpec[] = section.name ? runFlagsOf(CONTROLLERS[section.name]) : PROCESS_FLAGS;
+      const spec = specs.find((s) => s.name === body);
+      if (!body.includes('=') && spec && spec.type !== 'bool' && i + 1 < argv.length) section.args.push(argv[++i]);
+      continue;
+    }
+    if (!CONTROLLERS[tok]) throw new FlagError(tok, `unexpected argument "${tok}": not a controller (${Object.keys(CONTROLLERS).join(', ')})`);
+    if (sections.some((s) => s.name === tok)) throw new FlagError(tok, `controller "${tok}" given twice`);
+    sections.push({ name: tok, args: [] });
+  }
+  return sections;
+}
+
+async function runSeveral(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
+  let processValues: FlagValues;
+  const hosted: HostedController[] = [];
+  try {
+    const [head, ...controllers] = splitRunArgs(argv);
+    const proc = parseFlags(PROCESS_FLAGS, head.args, env);
+    if (proc.help || controllers.some((c) => c.args.includes('--help') || c.args.includes('-h'))) {
+      process.stdout.write(runUsage());
+      return 0;
+    }
+    if (!controllers.length) throw new FlagError('run', 'names no controller');
+    processValues = proc.values;
+    for (const c of controllers) {
+      const command = CONTROLLERS[c.name!];
+      let values: FlagValues;
+      try {
+        values = { ...processValues, ...parseFlags(runFlagsOf(command), c.args, {}).values };
+      } catch (err) {
+        if (err instanceof FlagError) throw new FlagError(err.flag, `${c.name}: ${err.message.replace(/^--\S+: /, '')}`);
+        throw err;
+      }
+      hosted.push({ name: c.name!, flags: selectFlags(ELECTION_FLAGS, values), setup: (ctx) => command.setup(ctx, values) });
+    }
+  } catch (err) {
+    if (err instanceof FlagError) {
+      process.stderr.write(`run: ${err.message}\n\nRun 'platform-controllers run --help' for the flags.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  await runControllers('platform-controllers', selectFlags(PROCESS_FLAGS, processValues), hosted);
+  return 0;
 }
 
 /** Returns the exit code. */
@@ -33,6 +138,7 @@ export async function main(argv: readonly string[], env = process.env): Promise<
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
+  if (name === 'run') return runSeveral(rest, env);
   const command = CONTROLLERS[name];
   if (!command) {
     process.stderr.write(`unknown controller "${name}"\n\n${usage()}`);
@@ -52,7 +158,10 @@ export async function main(argv: readonly string[], env = process.env): Promise<
     process.stdout.write(`Usage: platform-controllers ${name} [flags]\n\n${command.description}\n\nFlags:\n${flagsUsage(command.flags)}\n`);
     return 0;
   }
-  await command.run(parsed.values);
+  const values = parsed.values;
+  await runControllers(name, selectFlags(PROCESS_FLAGS, values), [
+    { name, flags: selectFlags(ELECTION_FLAGS, values), setup: (ctx) => command.setup(ctx, values) },
+  ]);
   return 0;
 }
 

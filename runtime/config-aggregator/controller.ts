@@ -1,19 +1,22 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
 import {
   Backoff,
   Controller,
   EventRecorder,
-  Informer,
-  apiEventSink,
-  apiListerWatcher,
-  rawRequest,
-  resourcePath,
+  InformerCache,
+  NotLeaderError,
+  clientEventSink,
+  guardWrites,
   silentLogger,
+  type ControllerContext,
   type EventSink,
+  type InvolvedObject,
   type KitMetrics,
+  type KubeClient,
   type ListerWatcher,
   type Logger,
+  type Runnable,
+  type SharedInformer,
 } from '../kit/index.js';
 import {
   Aggregator,
@@ -34,30 +37,23 @@ export interface AggregateWriter {
   apply(configMap: ConfigMap): Promise<ConfigMap>;
 }
 
-export function apiAggregateWriter(kc: KubeConfig, fieldManager: string, metrics?: KitMetrics): AggregateWriter {
-  return {
-    apply(cm) {
-      metrics?.apiRequests.inc({ verb: 'patch', resource: 'configmaps' });
-      const ref = { apiVersion: 'v1', resource: 'configmaps', namespace: cm.metadata!.namespace };
-      return rawRequest<ConfigMap>(kc, resourcePath(ref, cm.metadata!.name), {
-        method: 'PATCH',
-        query: { fieldManager, force: true },
-        body: cm,
-        contentType: 'application/apply-patch+yaml',
-        timeoutMs: 20_000,
-      });
-    },
-  };
+const CONFIGMAPS = { apiVersion: 'v1', resource: 'configmaps' } as const;
+
+/** Server-side apply of the aggregate through the typed client (its field manager, force: the aggregate is ours). */
+export function apiAggregateWriter(client: KubeClient): AggregateWriter {
+  return { apply: (cm) => client.apply(CONFIGMAPS, cm, { force: true }) };
 }
 
 export interface ConfigAggregatorDeps {
   readonly options: ConfigAggregatorOptions;
   readonly metrics: KitMetrics;
   readonly logger?: Logger;
-  /** May this replica write now? */
+  /** May this replica write now? Gates the worker and every write. */
   readonly isLeader: () => boolean;
-  /** ListerWatchers of the three watched sets (tests inject fakes). */
-  readonly sources: {
+  /** The informers come from this shared cache, which its owner (the manager) starts. @default a private cache */
+  readonly cache?: InformerCache;
+  /** ListerWatchers of the three watched sets, instead of the API server (tests inject fakes). */
+  readonly sources?: {
     readonly apps: ListerWatcher<ConfigMap>;
     readonly schema: ListerWatcher<ConfigMap>;
     readonly aggregate: ListerWatcher<ConfigMap>;
@@ -66,30 +62,23 @@ export interface ConfigAggregatorDeps {
   readonly events: EventSink;
   /** `reportingInstance` of Events. */
   readonly identity: string;
-  /** Backoff of the informers after a failed list or watch. @default 800 ms doubling to 30 s */
+  /** Backoff of the informers of a private cache after a failed list or watch. @default 800 ms doubling to 30 s */
   readonly backoff?: () => Backoff;
-  /** Server-side watch timeout of the informers. @default 300 */
+  /** Server-side watch timeout of the informers of a private cache. @default 300 */
   readonly watchTimeoutSeconds?: number;
 }
 
-/** Wires the API server into the deps (production). */
-export function apiDeps(
-  kc: KubeConfig,
-  options: ConfigAggregatorOptions,
-  rest: Pick<ConfigAggregatorDeps, 'metrics' | 'logger' | 'isLeader' | 'identity' | 'watchTimeoutSeconds'>,
-): ConfigAggregatorDeps {
-  const cms = { apiVersion: 'v1', resource: 'configmaps' };
-  const own = { ...cms, namespace: options.namespace };
+/** Wires the manager's cache and client into the deps (production). */
+export function apiDeps(ctx: ControllerContext, options: ConfigAggregatorOptions): ConfigAggregatorDeps {
   return {
-    ...rest,
     options,
-    sources: {
-      apps: apiListerWatcher(kc, cms, { labelSelector: options.labelSelector }, rest.metrics),
-      schema: apiListerWatcher(kc, own, { fieldSelector: `metadata.name=${options.schemaConfigMap}` }, rest.metrics),
-      aggregate: apiListerWatcher(kc, own, { fieldSelector: `metadata.name=${options.configmapName}` }, rest.metrics),
-    },
-    writer: apiAggregateWriter(kc, options.fieldManager ?? 'config-aggregator', rest.metrics),
-    events: apiEventSink(kc, rest.metrics),
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    isLeader: () => ctx.isLeader(),
+    identity: ctx.identity,
+    cache: ctx.cache,
+    writer: apiAggregateWriter(ctx.client),
+    events: clientEventSink(ctx.client),
   };
 }
 
@@ -101,10 +90,14 @@ const KEY = 'aggregate';
  * caches and applies it only when its content differs from what the cluster holds.
  */
 export class ConfigAggregatorController {
-  readonly apps: Informer<ConfigMap>;
-  readonly schemaInformer: Informer<ConfigMap>;
-  readonly aggregateInformer: Informer<ConfigMap>;
+  readonly apps: SharedInformer<ConfigMap>;
+  readonly schemaInformer: SharedInformer<ConfigMap>;
+  readonly aggregateInformer: SharedInformer<ConfigMap>;
   readonly controller: Controller<string>;
+  /** The cache the informers come from; started and stopped here only when it is private. */
+  private readonly cache: InformerCache;
+  private readonly ownsCache: boolean;
+  private readonly writer: AggregateWriter;
   private readonly aggregator = new Aggregator();
   private readonly recorder: EventRecorder;
   private readonly log: Logger;
@@ -148,12 +141,16 @@ export class ConfigAggregatorController {
       bytes: new Gauge({ name: 'config_aggregator_aggregate_bytes', help: 'Size of the last computed aggregate.', registers }),
       lastWrite: new Gauge({ name: 'config_aggregator_last_write_timestamp_seconds', help: 'When the aggregate was last written.', registers }),
     };
-    const common = { logger: deps.logger, metrics, watchTimeoutSeconds: deps.watchTimeoutSeconds };
-    const backoff = () => deps.backoff?.();
-    this.apps = new Informer({ name: 'app-configs', listerWatcher: deps.sources.apps, backoff: backoff(), ...common });
-    this.schemaInformer = new Informer({ name: 'schema', listerWatcher: deps.sources.schema, backoff: backoff(), ...common });
-    this.aggregateInformer = new Informer({ name: 'aggregate', listerWatcher: deps.sources.aggregate, backoff: backoff(), ...common });
-    this.controller = new Controller({ name: 'config-aggregator', reconciler: this, logger: deps.logger, metrics });
+    this.ownsCache = !deps.cache;
+    this.cache =
+      deps.cache ?? new InformerCache({ logger: deps.logger, metrics, backoff: deps.backoff, watchTimeoutSeconds: deps.watchTimeoutSeconds });
+    const o = deps.options;
+    const own = { ...CONFIGMAPS, namespace: o.namespace };
+    this.apps = this.cache.informer<ConfigMap>(CONFIGMAPS, { labelSelector: o.labelSelector }, { name: 'app-configs', listerWatcher: deps.sources?.apps });
+    this.schemaInformer = this.cache.informer<ConfigMap>(own, { fieldSelector: `metadata.name=${o.schemaConfigMap}` }, { name: 'schema', listerWatcher: deps.sources?.schema });
+    this.aggregateInformer = this.cache.informer<ConfigMap>(own, { fieldSelector: `metadata.name=${o.configmapName}` }, { name: 'aggregate', listerWatcher: deps.sources?.aggregate });
+    this.controller = new Controller({ name: 'config-aggregator', reconciler: this, logger: deps.logger, metrics, isLeader: deps.isLeader });
+    this.writer = guardWrites(deps.writer, deps.isLeader, ['apply']);
     this.recorder = new EventRecorder({ sink: deps.events, component: 'config-aggregator', instance: deps.identity, logger: deps.logger });
     const enqueue = () => this.controller.queue.addAfter(KEY, deps.options.debounceMs);
     for (const inf of [this.apps, this.schemaInformer, this.aggregateInformer]) {
@@ -165,22 +162,48 @@ export class ConfigAggregatorController {
     this.aggregateInformer.addHandler({ onAdd: caughtUp, onUpdate: caughtUp, onDelete: caughtUp, onSync: caughtUp });
   }
 
-  /** Starts caches and the worker; writes happen only while `isLeader()`. */
+  /**
+   * For the manager: the worker (and the resync) run only on the leader; the informers are in
+   * the manager's cache, warm on every replica.
+   */
+  runnables(): Runnable[] {
+    return [
+      {
+        name: 'config-aggregator',
+        needLeaderElection: true,
+        start: () => {
+          this.startWorker();
+          this.onStartedLeading();
+        },
+        stop: () => this.stopWorker(),
+      },
+    ];
+  }
+
+  /** Standalone (tests): starts a private cache and the worker; writes happen only while `isLeader()`. */
   start(): void {
-    this.apps.start();
-    this.schemaInformer.start();
-    this.aggregateInformer.start();
+    if (this.ownsCache) this.cache.start();
+    this.startWorker();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorker();
+    if (this.ownsCache) await this.cache.stop();
+  }
+
+  private startWorker(): void {
     this.controller.start();
+    clearInterval(this.resyncTimer);
     if (this.deps.options.resyncIntervalMs > 0) {
       this.resyncTimer = setInterval(() => this.controller.queue.add(KEY), this.deps.options.resyncIntervalMs);
       this.resyncTimer.unref();
     }
   }
 
-  async stop(): Promise<void> {
+  private async stopWorker(): Promise<void> {
     clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     await this.controller.stop();
-    await Promise.all([this.apps.stop(), this.schemaInformer.stop(), this.aggregateInformer.stop()]);
   }
 
   /** Becoming leader: recompute at once. */
@@ -196,7 +219,6 @@ export class ConfigAggregatorController {
   }
 
   async reconcile(): Promise<void> {
-    if (!this.deps.isLeader()) return;
     if (this.notReadyReason()) return this.skip('not_synced');
     const o = this.deps.options;
     const schema = await this.currentSchema();
@@ -227,14 +249,18 @@ export class ConfigAggregatorController {
     } else if (this.lastWrite?.text === agg.text && this.lastWrite.rvBefore === current?.metadata?.resourceVersion) {
       this.skip('own_write_in_flight');
     } else {
-      if (!this.deps.isLeader()) return this.skip('lost_lease');
       const rvBefore = current?.metadata?.resourceVersion;
-      await this.deps.writer.apply({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: o.configmapName, namespace: o.namespace, labels: { 'app.kubernetes.io/managed-by': 'config-aggregator' } },
-        data: { [o.configmapKey]: agg.text },
-      });
+      try {
+        await this.writer.apply({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: o.configmapName, namespace: o.namespace, labels: { 'app.kubernetes.io/managed-by': 'config-aggregator' } },
+          data: { [o.configmapKey]: agg.text },
+        });
+      } catch (err) {
+        if (err instanceof NotLeaderError) return this.skip('lost_lease');
+        throw err;
+      }
       this.lastWrite = { text: agg.text, rvBefore };
       this.m.writes.inc();
       this.m.lastWrite.setToCurrentTime();
@@ -299,6 +325,6 @@ export class ConfigAggregatorController {
   }
 }
 
-function withKind(cm: ConfigMap): ConfigMap {
+function withKind(cm: ConfigMap): ConfigMap & InvolvedObject {
   return { ...cm, apiVersion: 'v1', kind: 'ConfigMap' };
 }

@@ -1,4 +1,26 @@
-/** Exponential backoff with jitter (client-go's reflector uses 800ms doubling up to 30s). */
+/**
+ * The one exponential backoff of the kit: `initial * 2^attempt`, capped, optionally jittered.
+ * Used by the informers (after a failed list or watch: client-go's reflector uses 800 ms doubling
+ * to 30 s), the work queue (per-key retry: 100 ms doubling to 60 s) and controllers that requeue
+ * a key while it waits for something (`Result.requeueAfterMs`).
+ */
+export interface BackoffOptions {
+  /** First delay in ms. */
+  readonly initialMs: number;
+  /** Largest delay in ms (before jitter). */
+  readonly maxMs: number;
+  /** Up to this fraction is added at random. @default 0 */
+  readonly jitter?: number;
+}
+
+/** The delay before retry number `attempt` (0-based): `min(max, initial * 2^attempt)`, plus jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const base = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, attempt));
+  const jitter = options.jitter ?? 0;
+  return jitter > 0 ? Math.round(base * (1 + jitter * random())) : base;
+}
+
+/** A stateful `backoffDelay`: each `next()` is the following attempt until `reset()`. */
 export class Backoff {
   private attempt = 0;
   constructor(
@@ -9,9 +31,7 @@ export class Backoff {
 
   /** The next delay; grows with every call until `reset`. */
   next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
-    this.attempt++;
-    return Math.round(base * (1 + this.jitter * Math.random()));
+    return backoffDelay(this.attempt++, { initialMs: this.initialMs, maxMs: this.maxMs, jitter: this.jitter });
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { rawRequest, resourcePath } from './client.js';
+import { rawRequest, resourcePath, type KubeClient } from './client.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import type { KitMetrics } from './metrics.js';
@@ -20,6 +20,16 @@ export function apiEventSink(kc: KubeConfig, metrics?: KitMetrics): EventSink {
     },
   };
 }
+
+/** Events through a typed client (its write guard applies: a replica that lost the lease records nothing). */
+export function clientEventSink(client: KubeClient): EventSink {
+  return {
+    create: (namespace, event) => client.create({ apiVersion: 'v1', resource: 'events', namespace }, event),
+  };
+}
+
+/** The object an Event is about: its kind and apiVersion are required (they name it in `kubectl describe`). */
+export type InvolvedObject = KubernetesObject & { readonly apiVersion: string; readonly kind: string };
 
 export interface EventRecorderOptions {
   readonly sink: EventSink;
@@ -46,7 +56,7 @@ export class EventRecorder {
   }
 
   async record(
-    obj: KubernetesObject,
+    obj: InvolvedObject,
     type: 'Normal' | 'Warning',
     reason: string,
     message: string,
@@ -62,8 +72,8 @@ export class EventRecorder {
       kind: 'Event',
       metadata: { generateName: `${obj.metadata?.name ?? 'object'}.`, namespace },
       involvedObject: {
-        apiVersion: obj.apiVersion ?? 'v1',
-        kind: obj.kind ?? 'ConfigMap',
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
         name: obj.metadata?.name,
         namespace,
         uid: obj.metadata?.uid,

@@ -12,3 +12,4 @@ export * from './server.js';
 export * from './shutdown.js';
 export * from './workqueue.js';
 export * from './manager.js';
+export * from './cache.js';

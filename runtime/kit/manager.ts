@@ -1,101 +1,217 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from './client.js';
-import type { FlagValues } from './flags.js';
-export { MANAGER_FLAGS } from '../../lib/api/manager.js';
+import { InformerCache } from './cache.js';
+import { KubeClient, loadKubeConfig } from './client.js';
+import type { FlagSpec, FlagValues, FlagValuesOf } from './flags.js';
+import { MANAGER_FLAGS } from '../../lib/api/manager.js';
 import { LeaderElector, apiLeaseClient } from './leader.js';
 import { createLogger, type Logger } from './log.js';
 import { KitMetrics } from './metrics.js';
-import { HealthServer } from './server.js';
+import { HealthServer, type Check } from './server.js';
 import { shutdownSignal } from './shutdown.js';
 
+export { MANAGER_FLAGS };
+
+/** The manager's flags that belong to the process: given once, shared by every controller it hosts. */
+export const PROCESS_FLAG_NAMES = ['kubeconfig', 'namespace', 'pod-name', 'metrics-port', 'watch-timeout'] as const;
+/** The manager's flags that belong to each controller: its own leader election and Lease. */
+export const ELECTION_FLAG_NAMES = ['leader-elect', 'leader-election-id', 'lease-duration', 'renew-deadline', 'retry-period'] as const;
+
+type ManagerFlag = (typeof MANAGER_FLAGS)[number];
+export const PROCESS_FLAGS = MANAGER_FLAGS.filter((f) => (PROCESS_FLAG_NAMES as readonly string[]).includes(f.name)) as Extract<
+  ManagerFlag,
+  { name: (typeof PROCESS_FLAG_NAMES)[number] }
+>[];
+export type ManagerFlagValues = FlagValuesOf<typeof MANAGER_FLAGS>;
+export type ProcessFlagValues = Pick<ManagerFlagValues, (typeof PROCESS_FLAG_NAMES)[number]>;
+export type ElectionFlagValues = Pick<ManagerFlagValues, (typeof ELECTION_FLAG_NAMES)[number]>;
+
+/**
+ * Something the manager starts and stops, like controller-runtime's `Runnable` +
+ * `LeaderElectionRunnable`. A reconciler needs leadership: it is started each time its
+ * controller's replica acquires the lease and stopped the moment it is lost. Caches, webhook
+ * servers and per-node collectors do not: they run on every replica for the life of the process.
+ */
+export interface Runnable {
+  readonly name: string;
+  readonly needLeaderElection: boolean;
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** What a controller's setup gets from the manager. */
-export interface ManagerContext {
+export interface ControllerContext {
+  /** The controller's name (`config-aggregator`): field manager, Lease name by default, log field. */
+  readonly name: string;
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
+  /** The process's metrics (one registry, one port for every controller). */
   readonly metrics: KitMetrics;
-  readonly health: HealthServer;
+  /** The process's shared informers: the same (resource, namespace, selectors) is watched once. */
+  readonly cache: InformerCache;
+  /** A typed client whose writes are refused (NotLeaderError, nothing sent) while this controller is not the leader. */
+  readonly client: KubeClient;
   readonly namespace: string;
   readonly identity: string;
-  /** True while this replica may write (holds the lease, or leader election is off). */
+  /** True while this controller may write (holds its lease, or leader election is off). */
   isLeader(): boolean;
   /** Aborted on SIGTERM/SIGINT. */
   readonly signal: AbortSignal;
   /** `--watch-timeout` in seconds, for informers. */
   readonly watchTimeoutSeconds: number;
+  /** Registers a runnable (see `Runnable.needLeaderElection`). */
+  add(runnable: Runnable): void;
+  /** A readiness check on the process's `/readyz` (prefixed with the controller name when the process hosts several). */
+  addReadinessCheck(name: string, check: Check): void;
 }
 
-/** A started controller. */
-export interface Runnable {
-  /** Called whenever this replica becomes the leader (start writing, e.g. enqueue everything). */
-  onStartedLeading?(): void;
-  /** Called at once when the lease is lost: writes must stop. */
-  onStoppedLeading?(): void;
-  stop(): Promise<void>;
+/** One controller to host: its name, its own flag values (election flags included) and its setup. */
+export interface HostedController {
+  readonly name: string;
+  readonly flags: ElectionFlagValues;
+  setup(ctx: ControllerContext): void | Promise<void>;
+}
+
+/** Starts and stops a group of runnables in order, one transition at a time. */
+class RunnableGroup {
+  readonly runnables: Runnable[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private running = false;
+  constructor(private readonly log: Logger) {}
+
+  start(): Promise<unknown> {
+    return (this.chain = this.chain.then(async () => {
+      if (this.running) return;
+      this.running = true;
+      for (const r of this.runnables) {
+        this.log.debug({ runnable: r.name }, 'starting runnable');
+        await r.start();
+      }
+    }));
+  }
+
+  stop(): Promise<unknown> {
+    return (this.chain = this.chain.then(async () => {
+      if (!this.running) return;
+      this.running = false;
+      await Promise.all(
+        [...this.runnables].reverse().map((r) => r.stop().catch((err) => this.log.error({ err, runnable: r.name }, 'runnable stop failed'))),
+      );
+    }));
+  }
 }
 
 /**
- * Runs one controller the way controller-runtime's manager does: logger, metrics and the health
- * port first, then the controller's caches (every replica keeps them warm), then leader election;
- * on SIGTERM the lease is released before the caches stop.
+ * Runs one or several controllers in one process, the way controller-runtime's manager does:
+ * logger, metrics and one health port first; then each controller's setup registers its
+ * runnables; the shared cache and every runnable that does not need leadership start on every
+ * replica; each controller campaigns for its own Lease, and its leader-only runnables run only
+ * while it holds it. A lost lease stops them, and the controller's client refuses writes from
+ * the same instant (the elector's `isLeader()` turns false at the renew deadline, even while a
+ * renew hangs). On SIGTERM every lease is released, then the runnables and caches stop.
  */
-export async function runManager(
-  controllerName: string,
-  flags: FlagValues,
-  setup: (ctx: ManagerContext) => Promise<Runnable>,
-): Promise<void> {
-  const logger = createLogger(controllerName);
+export async function runControllers(processName: string, flags: ProcessFlagValues, controllers: readonly HostedController[]): Promise<void> {
+  const logger = createLogger(processName);
   const { signal, dispose } = shutdownSignal(logger);
-  const kubeConfig = loadKubeConfig(flags['kubeconfig'] as string | undefined);
+  const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const metrics = new KitMetrics({ withDefaults: true });
-  const health = new HealthServer({ registry: metrics.registry, port: flags['metrics-port'] as number });
+  const health = new HealthServer({ registry: metrics.registry, port: flags['metrics-port'] });
   health.addLivenessCheck('ping', () => undefined);
   health.addReadinessCheck('shutdown', () => (signal.aborted ? 'shutting down' : undefined));
   const port = await health.start();
-  const namespace = flags['namespace'] as string;
-  const identity = (flags['pod-name'] as string | undefined) || `${controllerName}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  logger.info({ port, namespace, identity }, 'starting');
+  const namespace = flags.namespace;
+  const identity = flags['pod-name'] || `${processName}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const watchTimeoutSeconds = Math.max(1, Math.round((flags['watch-timeout'] ?? 300_000) / 1000));
+  logger.info({ port, namespace, identity, controllers: controllers.map((c) => c.name) }, 'starting');
 
-  let elector: LeaderElector | undefined;
-  let runnable: Runnable | undefined;
-  const leaderElect = flags['leader-elect'] !== false;
-  if (leaderElect) {
-    const leaseName = (flags['leader-election-id'] as string | undefined) || controllerName;
-    elector = new LeaderElector({
-      client: apiLeaseClient(kubeConfig, namespace, leaseName, metrics),
-      name: leaseName,
+  const cache = new InformerCache({ kubeConfig, logger, metrics, watchTimeoutSeconds });
+  const everyReplica = new RunnableGroup(logger);
+  const several = controllers.length > 1;
+  const elections: Array<{ name: string; elector?: LeaderElector; group: RunnableGroup }> = [];
+
+  for (const c of controllers) {
+    const log = several ? logger.child({ controller: c.name }) : logger;
+    const group = new RunnableGroup(log);
+    let elector: LeaderElector | undefined;
+    if (c.flags['leader-elect'] !== false) {
+      const leaseName = c.flags['leader-election-id'] || c.name;
+      elector = new LeaderElector({
+        client: apiLeaseClient(kubeConfig, namespace, leaseName, metrics),
+        name: leaseName,
+        namespace,
+        identity,
+        leaseDurationMs: c.flags['lease-duration'],
+        renewDeadlineMs: c.flags['renew-deadline'],
+        retryPeriodMs: c.flags['retry-period'],
+        logger: log,
+        metrics,
+        onStartedLeading: () => void group.start(),
+        onStoppedLeading: () => void group.stop(),
+      });
+    }
+    const isLeader = elector ? () => elector.isLeader() : () => !signal.aborted;
+    await c.setup({
+      name: c.name,
+      kubeConfig,
+      logger: log,
+      metrics,
+      cache,
+      client: new KubeClient(kubeConfig, { fieldManager: c.name, metrics, writeGuard: isLeader }),
       namespace,
       identity,
-      leaseDurationMs: flags['lease-duration'] as number,
-      renewDeadlineMs: flags['renew-deadline'] as number,
-      retryPeriodMs: flags['retry-period'] as number,
-      logger,
-      metrics,
-      onStartedLeading: () => runnable?.onStartedLeading?.(),
-      onStoppedLeading: () => runnable?.onStoppedLeading?.(),
+      isLeader,
+      signal,
+      watchTimeoutSeconds,
+      add: (r) => (r.needLeaderElection ? group : everyReplica).runnables.push(r),
+      addReadinessCheck: (name, check) => health.addReadinessCheck(several ? `${c.name}/${name}` : name, check),
     });
+    elections.push({ name: c.name, elector, group });
   }
-  const ctx: ManagerContext = {
-    kubeConfig,
-    logger,
-    metrics,
-    health,
-    namespace,
-    identity,
-    isLeader: () => (elector ? elector.isLeader() : !signal.aborted),
-    signal,
-    watchTimeoutSeconds: Math.max(1, Math.round(((flags['watch-timeout'] as number | undefined) ?? 300_000) / 1000)),
-  };
-  runnable = await setup(ctx);
-  if (elector) {
-    await elector.run(signal); // returns after SIGTERM, with the lease released
-  } else {
-    runnable.onStartedLeading?.();
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    runnable.onStoppedLeading?.();
-  }
-  await runnable.stop();
+
+  // Every replica: caches warm, webhooks and collectors serving.
+  cache.start();
+  await everyReplica.start();
+  await Promise.all(
+    elections.map(async ({ elector, group }) => {
+      if (elector) {
+        await elector.run(signal); // returns after SIGTERM, with the lease released (which stops the group)
+      } else {
+        await group.start();
+        await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      }
+      await group.stop();
+    }),
+  );
+  await everyReplica.stop();
+  await cache.stop();
   await health.stop();
   logger.info('stopped');
   dispose();
+}
+
+/** A controller of the `platform-controllers` image: `platform-controllers <name> [flags]`, or one of `run`. */
+export interface ControllerCommand {
+  /** One line for `--help`. */
+  readonly description: string;
+  /** Its flags, followed by MANAGER_FLAGS. */
+  readonly flags: readonly FlagSpec[];
+  /** Builds the controller from its flag values and registers its runnables and checks on `ctx`. */
+  setup(ctx: ControllerContext, flags: FlagValues): void | Promise<void>;
+}
+
+/**
+ * The values of `specs` out of values parsed with a larger spec (e.g. a controller's flags, which
+ * end with MANAGER_FLAGS), typed from `specs` and checked at run time: each value has its flag's type.
+ */
+export function selectFlags<const S extends readonly FlagSpec[]>(specs: S, values: FlagValues): FlagValuesOf<S> {
+  const out: Record<string, FlagValues[string]> = {};
+  for (const spec of specs) {
+    const v = values[spec.name];
+    const expected = spec.type === 'string' ? 'string' : spec.type === 'bool' ? 'boolean' : 'number';
+    const always = spec.required || spec.default !== undefined;
+    if (v === undefined ? always : typeof v !== expected) {
+      throw new Error(`--${spec.name}: expected a ${spec.type}${always ? '' : ' or nothing'}, got ${JSON.stringify(v)}`);
+    }
+    out[spec.name] = v;
+  }
+  return out as FlagValuesOf<S>;
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from './backoff.js';
+
 /**
  * A deduplicating work queue with delayed adds and per-key exponential retry backoff,
  * with the semantics of client-go's `workqueue`:
@@ -68,7 +70,7 @@ export class WorkQueue<K = string> {
   addRateLimited(key: K): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.min(this.maxDelay, this.baseDelay * 2 ** n);
+    const delay = backoffDelay(n, { initialMs: this.baseDelay, maxMs: this.maxDelay });
     this.addAfter(key, delay);
     return delay;
   }

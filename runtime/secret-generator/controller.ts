@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
 import {
   GENERATED_AT_ANNOTATION,
@@ -17,17 +16,22 @@ import {
   Backoff,
   Controller,
   EventRecorder,
-  Informer,
-  apiEventSink,
-  apiListerWatcher,
-  rawRequest,
-  resourcePath,
+  InformerCache,
+  backoffDelay,
+  clientEventSink,
+  guardWrites,
+  keyOf as objectKeyOf,
   silentLogger,
   statusCodeOf,
+  type ControllerContext,
   type EventSink,
+  type InvolvedObject,
   type KitMetrics,
+  type KubeClient,
   type ListerWatcher,
   type Logger,
+  type Runnable,
+  type SharedInformer,
 } from '../kit/index.js';
 import type { SecretGeneratorOptions } from './flags.js';
 import { ExistingDataError, fillSecret, missingKeys, type OtherSecret } from './generate.js';
@@ -57,28 +61,13 @@ export interface SecretClient {
   apply(secret: Secret, force: boolean): Promise<Secret>;
 }
 
-export function apiSecretClient(kc: KubeConfig, metrics?: KitMetrics): SecretClient {
+const SECRETS = { apiVersion: 'v1', resource: 'secrets' } as const;
+
+/** Reads and server-side applies through the typed client (field manager of the generator). */
+export function apiSecretClient(client: KubeClient): SecretClient {
   return {
-    async get(namespace, name) {
-      metrics?.apiRequests.inc({ verb: 'get', resource: 'secrets' });
-      try {
-        return await rawRequest<Secret>(kc, resourcePath({ apiVersion: 'v1', resource: 'secrets', namespace }, name), { timeoutMs: 20_000 });
-      } catch (err) {
-        if (statusCodeOf(err) === 404) return undefined;
-        throw err;
-      }
-    },
-    apply(secret, force) {
-      metrics?.apiRequests.inc({ verb: 'patch', resource: 'secrets' });
-      const ref = { apiVersion: 'v1', resource: 'secrets', namespace: secret.metadata!.namespace };
-      return rawRequest<Secret>(kc, resourcePath(ref, secret.metadata!.name), {
-        method: 'PATCH',
-        query: { fieldManager: SECRET_GENERATOR_FIELD_MANAGER, force: force || undefined },
-        body: secret,
-        contentType: 'application/apply-patch+yaml',
-        timeoutMs: 20_000,
-      });
-    },
+    get: (namespace, name) => client.get<Secret>({ ...SECRETS, namespace }, name),
+    apply: (secret, force) => client.apply(SECRETS, secret, { force, fieldManager: SECRET_GENERATOR_FIELD_MANAGER }),
   };
 }
 
@@ -86,10 +75,12 @@ export interface SecretGeneratorDeps {
   readonly options: SecretGeneratorOptions;
   readonly metrics: KitMetrics;
   readonly logger?: Logger;
-  /** May this replica write now? */
+  /** May this replica write now? Gates the workers and every write. */
   readonly isLeader: () => boolean;
-  /** The labelled Secrets of one namespace, or of all when `namespace` is undefined (tests inject fakes). */
-  readonly source: (namespace: string | undefined) => ListerWatcher<Secret>;
+  /** The informers come from this shared cache, which its owner (the manager) starts. @default a private cache */
+  readonly cache?: InformerCache;
+  /** The labelled Secrets of one namespace, or of all when `namespace` is undefined, instead of the API server (tests inject fakes). */
+  readonly source?: (namespace: string | undefined) => ListerWatcher<Secret>;
   readonly client: SecretClient;
   readonly events: EventSink;
   /** `reportingInstance` of Events. */
@@ -100,19 +91,17 @@ export interface SecretGeneratorDeps {
   readonly now?: () => Date;
 }
 
-/** Wires the API server into the deps (production). */
-export function apiDeps(
-  kc: KubeConfig,
-  options: SecretGeneratorOptions,
-  rest: Pick<SecretGeneratorDeps, 'metrics' | 'logger' | 'isLeader' | 'identity' | 'watchTimeoutSeconds'>,
-): SecretGeneratorDeps {
+/** Wires the manager's cache and client into the deps (production). */
+export function apiDeps(ctx: ControllerContext, options: SecretGeneratorOptions): SecretGeneratorDeps {
   return {
-    ...rest,
     options,
-    source: (namespace) =>
-      apiListerWatcher<Secret>(kc, { apiVersion: 'v1', resource: 'secrets', namespace }, { labelSelector: `${GENERATE_LABEL}=${GENERATE_LABEL_VALUE}` }, rest.metrics),
-    client: apiSecretClient(kc, rest.metrics),
-    events: apiEventSink(kc, rest.metrics),
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    isLeader: () => ctx.isLeader(),
+    identity: ctx.identity,
+    cache: ctx.cache,
+    client: apiSecretClient(ctx.client),
+    events: clientEventSink(ctx.client),
   };
 }
 
@@ -125,8 +114,11 @@ type State = 'complete' | 'waiting' | 'invalid';
  * when that other Secret is a labelled one that changes.
  */
 export class SecretGeneratorController {
-  readonly informers: ReadonlyMap<string, Informer<Secret>>;
+  readonly informers: ReadonlyMap<string, SharedInformer<Secret>>;
   readonly controller: Controller<string>;
+  private readonly cache: InformerCache;
+  private readonly ownsCache: boolean;
+  private readonly client: SecretClient;
   private readonly recorder: EventRecorder;
   private readonly log: Logger;
   private readonly specs = new Map<string, { text: string; spec?: ParsedSpec; error?: GenerateSpecError }>();
@@ -161,45 +153,79 @@ export class SecretGeneratorController {
       conflicts: new Counter({ name: 'secret_generator_write_conflicts_total', help: 'Writes refused because the Secret changed since it was read (retried).', registers }),
     };
     for (const s of ['complete', 'waiting', 'invalid']) this.m.secrets.set({ state: s }, 0);
+    this.ownsCache = !deps.cache;
+    this.cache =
+      deps.cache ?? new InformerCache({ logger: deps.logger, metrics, backoff: deps.backoff, watchTimeoutSeconds: deps.watchTimeoutSeconds });
     const watched = deps.options.namespaces.length ? deps.options.namespaces : [undefined];
-    const informers = new Map<string, Informer<Secret>>();
+    const informers = new Map<string, SharedInformer<Secret>>();
     for (const ns of watched) {
       informers.set(
         ns ?? '',
-        new Informer<Secret>({
-          name: ns ? `secrets/${ns}` : 'secrets',
-          listerWatcher: deps.source(ns),
-          backoff: deps.backoff?.(),
-          logger: deps.logger,
-          metrics,
-          watchTimeoutSeconds: deps.watchTimeoutSeconds,
-        }),
+        this.cache.informer<Secret>(
+          { ...SECRETS, namespace: ns },
+          { labelSelector: `${GENERATE_LABEL}=${GENERATE_LABEL_VALUE}` },
+          { name: ns ? `secrets/${ns}` : 'secrets', listerWatcher: deps.source?.(ns) },
+        ),
       );
     }
     this.informers = informers;
-    this.controller = new Controller({ name: 'secret-generator', reconciler: this, logger: deps.logger, metrics, workers: deps.options.workers });
+    this.controller = new Controller({
+      name: 'secret-generator',
+      reconciler: this,
+      logger: deps.logger,
+      metrics,
+      workers: deps.options.workers,
+      isLeader: deps.isLeader,
+    });
+    this.client = guardWrites(deps.client, deps.isLeader, ['apply']);
     this.recorder = new EventRecorder({ sink: deps.events, component: 'secret-generator', instance: deps.identity, logger: deps.logger });
-    const changed = (s: Secret) => {
-      const key = keyOf(s);
-      this.controller.queue.add(key);
-      for (const d of this.dependents.get(key) ?? []) this.controller.queue.add(d);
+    // A change of a Secret enqueues it and the Secrets waiting on it.
+    const withDependents = (s: Secret) => {
+      const key = objectKeyOf(s);
+      return [key, ...(this.dependents.get(key) ?? [])];
     };
-    for (const inf of informers.values()) inf.addHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    for (const inf of informers.values()) this.controller.watches(inf, withDependents);
   }
 
+  /** For the manager: the workers (and the resync) run only on the leader; the informers are in the manager's cache. */
+  runnables(): Runnable[] {
+    return [
+      {
+        name: 'secret-generator',
+        needLeaderElection: true,
+        start: () => {
+          this.startWorkers();
+          this.onStartedLeading();
+        },
+        stop: () => this.stopWorkers(),
+      },
+    ];
+  }
+
+  /** Standalone (tests): starts a private cache and the workers; writes happen only while `isLeader()`. */
   start(): void {
-    for (const i of this.informers.values()) i.start();
+    if (this.ownsCache) this.cache.start();
+    this.startWorkers();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorkers();
+    if (this.ownsCache) await this.cache.stop();
+  }
+
+  private startWorkers(): void {
     this.controller.start();
+    clearInterval(this.resyncTimer);
     if (this.deps.options.resyncIntervalMs > 0) {
       this.resyncTimer = setInterval(() => this.enqueueAll(), this.deps.options.resyncIntervalMs);
       this.resyncTimer.unref();
     }
   }
 
-  async stop(): Promise<void> {
+  private async stopWorkers(): Promise<void> {
     clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     await this.controller.stop();
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 
   /** Becoming leader: look at every labelled Secret. */
@@ -217,12 +243,11 @@ export class SecretGeneratorController {
     for (const inf of this.informers.values()) for (const s of inf.list()) this.controller.queue.add(keyOf(s));
   }
 
-  private informerFor(namespace: string): Informer<Secret> | undefined {
+  private informerFor(namespace: string): SharedInformer<Secret> | undefined {
     return this.informers.get(namespace) ?? this.informers.get('');
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs: number } | void> {
-    if (!this.deps.isLeader()) return;
     const [namespace, name] = key.split('/') as [string, string];
     const secret = this.informerFor(namespace)?.get(namespace, name);
     if (!secret || secret.metadata?.labels?.[GENERATE_LABEL] !== GENERATE_LABEL_VALUE) return this.forget(key);
@@ -245,7 +270,7 @@ export class SecretGeneratorController {
       let other = this.informerFor(namespace)?.get(namespace, n);
       if (!other) {
         try {
-          other = await this.deps.client.get(namespace, n);
+          other = await this.client.get(namespace, n);
         } catch (err) {
           // Forbidden: RBAC does not reach it (report and wait); anything else is retried as an error.
           if (statusCodeOf(err) !== 403) throw err;
@@ -269,7 +294,6 @@ export class SecretGeneratorController {
     for (const dep of names) this.dependents.get(`${namespace}/${dep}`)?.delete(key);
     const added = Object.keys(result.added).sort();
     if (added.length) {
-      if (!this.deps.isLeader()) return;
       await this.write(secret, result.added);
       this.m.writes.inc();
       for (const k of added) this.m.keys.inc({ generator: result.kinds[k] });
@@ -293,7 +317,7 @@ export class SecretGeneratorController {
     await this.recorder.record(withKind(secret), 'Warning', 'WaitingForDependency', message, `wait/${secret.metadata.uid}/${message}`);
     const n = this.retries.get(key) ?? 0;
     this.retries.set(key, n + 1);
-    return { requeueAfterMs: Math.min(this.deps.options.maxRetryDelayMs, 1000 * 2 ** n) };
+    return { requeueAfterMs: backoffDelay(n, { initialMs: 1000, maxMs: this.deps.options.maxRetryDelayMs }) };
   }
 
   private now(): Date {
@@ -331,7 +355,7 @@ export class SecretGeneratorController {
       data: Object.fromEntries(keys.map((k) => [k, owned[k]])),
     };
     try {
-      await this.deps.client.apply(body, force);
+      await this.client.apply(body, force);
       this.written.set(keyOf(secret), meta.resourceVersion ?? '');
     } catch (err) {
       if (statusCodeOf(err) === 409) {
@@ -404,6 +428,6 @@ function decode(data: Record<string, string> | undefined): Record<string, Buffer
   return out;
 }
 
-function withKind(s: Secret): Secret {
+function withKind(s: Secret): Secret & InvolvedObject {
   return { ...s, apiVersion: 'v1', kind: 'Secret' };
 }

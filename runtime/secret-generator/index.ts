@@ -1,4 +1,4 @@
-import { runManager, type FlagValues } from '../kit/index.js';
+import type { ControllerCommand } from '../kit/index.js';
 import { SecretGeneratorController, apiDeps } from './controller.js';
 import { SECRET_GENERATOR_FLAGS, optionsFromFlags } from './flags.js';
 
@@ -7,31 +7,15 @@ export * from './flags.js';
 export * from './generate.js';
 export * from './pki.js';
 
-/** `platform-controllers secret-generator [flags]` */
-export async function runSecretGenerator(flags: FlagValues): Promise<void> {
-  const options = optionsFromFlags(flags);
-  await runManager('secret-generator', flags, async (ctx) => {
-    const controller = new SecretGeneratorController(
-      apiDeps(ctx.kubeConfig, options, {
-        metrics: ctx.metrics,
-        logger: ctx.logger,
-        isLeader: ctx.isLeader,
-        identity: ctx.identity,
-        watchTimeoutSeconds: ctx.watchTimeoutSeconds,
-      }),
-    );
-    ctx.health.addReadinessCheck('informers-synced', () => controller.notReadyReason());
-    ctx.logger.info({ ...options }, 'secret-generator configured');
-    controller.start();
-    return {
-      onStartedLeading: () => controller.onStartedLeading(),
-      stop: () => controller.stop(),
-    };
-  });
-}
-
-export const secretGeneratorCommand = {
+/** `platform-controllers secret-generator [flags]`, or `platform-controllers run secret-generator [flags] ...` */
+export const secretGeneratorCommand: ControllerCommand = {
   description: 'Fills labelled Secrets from their generate-spec annotation: random values, certificates, keystores, templates (never overwrites).',
   flags: SECRET_GENERATOR_FLAGS,
-  run: runSecretGenerator,
+  setup(ctx, flags) {
+    const options = optionsFromFlags(flags);
+    const controller = new SecretGeneratorController(apiDeps(ctx, options));
+    ctx.addReadinessCheck('informers-synced', () => controller.notReadyReason());
+    ctx.logger.info({ ...options }, 'secret-generator configured');
+    for (const r of controller.runnables()) ctx.add(r);
+  },
 };
