@@ -13,3 +13,4 @@ export * from './shutdown.js';
 export * from './workqueue.js';
 export * from './manager.js';
 export * from './cache.js';
+export * from './webhook.js';

@@ -18,6 +18,10 @@ export class KitMetrics {
   readonly reconcileSeconds: Histogram<'controller'>;
   readonly leader: Gauge<'lease'>;
   readonly leaderTransitions: Counter<'lease' | 'event'>;
+  readonly webhookRequests: Counter<'webhook' | 'result'>;
+  readonly webhookSeconds: Histogram<'webhook'>;
+  readonly webhookCertReloads: Counter<'result'>;
+  readonly webhookCertExpiry: Gauge;
 
   constructor(options: { registry?: Registry; withDefaults?: boolean } = {}) {
     const registers = [(this.registry = options.registry ?? new Registry())];
@@ -87,6 +91,30 @@ export class KitMetrics {
       name: 'kit_leader_transitions_total',
       help: 'Lease acquired / lost by this replica.',
       labelNames: ['lease', 'event'],
+      registers,
+    });
+    this.webhookRequests = new Counter({
+      name: 'kit_webhook_requests_total',
+      help: 'Admission requests by webhook path and result (allowed, patched, denied, error, timeout, bad_request, too_large).',
+      labelNames: ['webhook', 'result'],
+      registers,
+    });
+    this.webhookSeconds = new Histogram({
+      name: 'kit_webhook_request_duration_seconds',
+      help: 'Time to answer an admission request.',
+      labelNames: ['webhook'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.webhookCertReloads = new Counter({
+      name: 'kit_webhook_certificate_reloads_total',
+      help: 'Serving certificate reloads after its files changed, by result (ok, invalid).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.webhookCertExpiry = new Gauge({
+      name: 'kit_webhook_certificate_expiry_timestamp_seconds',
+      help: 'When the serving certificate in use expires.',
       registers,
     });
   }
