@@ -97,29 +97,35 @@ function splitRunArgs(argv: readonly string[]): Section[] {
   return sections;
 }
 
+/** `run`'s arguments parsed: the process flags once, then each controller's own values (process flags merged in). */
+export interface RunArgs {
+  readonly help: boolean;
+  readonly process: FlagValues;
+  readonly controllers: ReadonlyArray<{ readonly name: string; readonly values: FlagValues }>;
+}
+
+/** Parses `run`'s arguments; a FlagError names the controller whose flag is wrong. */
+export function parseRunArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): RunArgs {
+  const [head, ...sections] = splitRunArgs(argv);
+  const help = head.args.some((a) => a === '--help' || a === '-h') || sections.some((c) => c.args.includes('--help') || c.args.includes('-h'));
+  if (help) return { help, process: {}, controllers: [] };
+  const proc = parseFlags(PROCESS_FLAGS, head.args, env);
+  if (!sections.length) throw new FlagError('run', 'names no controller');
+  const controllers = sections.map((c) => {
+    try {
+      return { name: c.name!, values: { ...proc.values, ...parseFlags(runFlagsOf(CONTROLLERS[c.name!]), c.args, {}).values } };
+    } catch (err) {
+      if (err instanceof FlagError) throw new FlagError(err.flag, `${c.name}: ${err.message.replace(/^--\S+: /, '')}`);
+      throw err;
+    }
+  });
+  return { help, process: proc.values, controllers };
+}
+
 async function runSeveral(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
-  let processValues: FlagValues;
-  const hosted: HostedController[] = [];
+  let args: RunArgs;
   try {
-    const [head, ...controllers] = splitRunArgs(argv);
-    const proc = parseFlags(PROCESS_FLAGS, head.args, env);
-    if (proc.help || controllers.some((c) => c.args.includes('--help') || c.args.includes('-h'))) {
-      process.stdout.write(runUsage());
-      return 0;
-    }
-    if (!controllers.length) throw new FlagError('run', 'names no controller');
-    processValues = proc.values;
-    for (const c of controllers) {
-      const command = CONTROLLERS[c.name!];
-      let values: FlagValues;
-      try {
-        values = { ...processValues, ...parseFlags(runFlagsOf(command), c.args, {}).values };
-      } catch (err) {
-        if (err instanceof FlagError) throw new FlagError(err.flag, `${c.name}: ${err.message.replace(/^--\S+: /, '')}`);
-        throw err;
-      }
-      hosted.push({ name: c.name!, flags: selectFlags(ELECTION_FLAGS, values), setup: (ctx) => command.setup(ctx, values) });
-    }
+    args = parseRunArgs(argv, env);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`run: ${err.message}\n\nRun 'platform-controllers run --help' for the flags.\n`);
@@ -127,7 +133,16 @@ async function runSeveral(argv: readonly string[], env: Record<string, string | 
     }
     throw err;
   }
-  await runControllers('platform-controllers', selectFlags(PROCESS_FLAGS, processValues), hosted);
+  if (args.help) {
+    process.stdout.write(runUsage());
+    return 0;
+  }
+  const hosted: HostedController[] = args.controllers.map(({ name, values }) => ({
+    name,
+    flags: selectFlags(ELECTION_FLAGS, values),
+    setup: (ctx) => CONTROLLERS[name].setup(ctx, values),
+  }));
+  await runControllers('platform-controllers', selectFlags(PROCESS_FLAGS, args.process), hosted);
   return 0;
 }
 

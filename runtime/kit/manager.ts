@@ -3,7 +3,7 @@ import { InformerCache } from './cache.js';
 import { KubeClient, loadKubeConfig } from './client.js';
 import type { FlagSpec, FlagValues, FlagValuesOf } from './flags.js';
 import { MANAGER_FLAGS } from '../../lib/api/manager.js';
-import { LeaderElector, apiLeaseClient } from './leader.js';
+import { LeaderElector, apiLeaseClient, type LeaseClient } from './leader.js';
 import { createLogger, type Logger } from './log.js';
 import { KitMetrics } from './metrics.js';
 import { HealthServer, type Check } from './server.js';
@@ -71,6 +71,17 @@ export interface HostedController {
   setup(ctx: ControllerContext): void | Promise<void>;
 }
 
+/** What tests replace in `runControllers`. */
+export interface RunOverrides {
+  /** Stops the process instead of SIGTERM/SIGINT. */
+  readonly signal?: AbortSignal;
+  readonly kubeConfig?: KubeConfig;
+  readonly leaseClient?: (namespace: string, name: string) => LeaseClient;
+  readonly logger?: Logger;
+  /** Called once the health port listens. */
+  readonly onListening?: (port: number, metrics: KitMetrics) => void;
+}
+
 /** Starts and stops a group of runnables in order, one transition at a time. */
 class RunnableGroup {
   readonly runnables: Runnable[] = [];
@@ -109,10 +120,15 @@ class RunnableGroup {
  * the same instant (the elector's `isLeader()` turns false at the renew deadline, even while a
  * renew hangs). On SIGTERM every lease is released, then the runnables and caches stop.
  */
-export async function runControllers(processName: string, flags: ProcessFlagValues, controllers: readonly HostedController[]): Promise<void> {
-  const logger = createLogger(processName);
-  const { signal, dispose } = shutdownSignal(logger);
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
+export async function runControllers(
+  processName: string,
+  flags: ProcessFlagValues,
+  controllers: readonly HostedController[],
+  overrides: RunOverrides = {},
+): Promise<void> {
+  const logger = overrides.logger ?? createLogger(processName);
+  const { signal, dispose } = overrides.signal ? { signal: overrides.signal, dispose: () => undefined } : shutdownSignal(logger);
+  const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(flags.kubeconfig);
   const metrics = new KitMetrics({ withDefaults: true });
   const health = new HealthServer({ registry: metrics.registry, port: flags['metrics-port'] });
   health.addLivenessCheck('ping', () => undefined);
@@ -122,6 +138,7 @@ export async function runControllers(processName: string, flags: ProcessFlagValu
   const identity = flags['pod-name'] || `${processName}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const watchTimeoutSeconds = Math.max(1, Math.round((flags['watch-timeout'] ?? 300_000) / 1000));
   logger.info({ port, namespace, identity, controllers: controllers.map((c) => c.name) }, 'starting');
+  overrides.onListening?.(port, metrics);
 
   const cache = new InformerCache({ kubeConfig, logger, metrics, watchTimeoutSeconds });
   const everyReplica = new RunnableGroup(logger);
@@ -135,7 +152,7 @@ export async function runControllers(processName: string, flags: ProcessFlagValu
     if (c.flags['leader-elect'] !== false) {
       const leaseName = c.flags['leader-election-id'] || c.name;
       elector = new LeaderElector({
-        client: apiLeaseClient(kubeConfig, namespace, leaseName, metrics),
+        client: overrides.leaseClient?.(namespace, leaseName) ?? apiLeaseClient(kubeConfig, namespace, leaseName, metrics),
         name: leaseName,
         namespace,
         identity,

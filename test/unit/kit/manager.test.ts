@@ -1,0 +1,154 @@
+import { jest } from '@jest/globals';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  NotLeaderError,
+  runControllers,
+  silentLogger,
+  type ControllerContext,
+  type Lease,
+  type LeaseClient,
+  type Runnable,
+} from '../../../runtime/kit/index.js';
+import { until } from './fake-lister-watcher.js';
+
+/** Leases by name; a lease's requests can be made to hang (a partition) until healed, then fail like a timeout. */
+class Leases {
+  readonly leases = new Map<string, Lease>();
+  private readonly hanging = new Map<string, Array<() => void>>();
+  private rv = 0;
+  hang(name: string): void {
+    this.hanging.set(name, []);
+  }
+  heal(name: string): void {
+    const waiting = this.hanging.get(name) ?? [];
+    this.hanging.delete(name);
+    waiting.forEach((fail) => fail());
+  }
+  client(name: string): LeaseClient {
+    const gate = () => {
+      const waiting = this.hanging.get(name);
+      return waiting ? new Promise<never>((_, reject) => waiting.push(() => reject(new Error('request timed out')))) : Promise.resolve();
+    };
+    return {
+      get: async () => {
+        await gate();
+        return this.leases.has(name) ? structuredClone(this.leases.get(name)) : undefined;
+      },
+      create: async (l) => {
+        await gate();
+        const stored = { ...structuredClone(l), metadata: { ...l.metadata, resourceVersion: String(++this.rv) } };
+        this.leases.set(name, stored);
+        return structuredClone(stored);
+      },
+      replace: async (l) => {
+        await gate();
+        const stored = { ...structuredClone(l), metadata: { ...l.metadata, resourceVersion: String(++this.rv) } };
+        this.leases.set(name, stored);
+        return structuredClone(stored);
+      },
+    };
+  }
+}
+
+jest.setTimeout(30_000);
+
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+  users: [{ name: 'u' }],
+  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+  currentContext: 'x',
+});
+
+const election = { 'leader-elect': true, 'leader-election-id': undefined, 'lease-duration': 1500, 'renew-deadline': 1000, 'retry-period': 200 };
+
+function recording(log: string[], name: string, needLeaderElection: boolean): Runnable {
+  return {
+    name,
+    needLeaderElection,
+    start: () => void log.push(`start ${name}`),
+    stop: async () => void log.push(`stop ${name}`),
+  };
+}
+
+describe('manager: several controllers in one process', () => {
+  it('runs every-replica runnables at once and leader-only ones per controller lease; a hung renew stops one controller only, and its writes at once', async () => {
+    const leases = new Leases();
+    const log: string[] = [];
+    const ctxs = new Map<string, ControllerContext>();
+    const stop = new AbortController();
+    let port = 0;
+    const done = runControllers(
+      'platform-controllers',
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': 'pod-0', 'metrics-port': 0, 'watch-timeout': 300_000 },
+      ['alpha', 'beta'].map((name) => ({
+        name,
+        flags: election,
+        setup: (ctx: ControllerContext) => {
+          ctxs.set(name, ctx);
+          ctx.add(recording(log, `${name}-worker`, true));
+          ctx.add(recording(log, `${name}-collector`, false));
+          ctx.addReadinessCheck('ready', () => undefined);
+        },
+      })),
+      { signal: stop.signal, kubeConfig: kc, leaseClient: (_ns, name) => leases.client(name), logger: silentLogger(), onListening: (p) => (port = p) },
+    );
+    await until(() => log.includes('start alpha-worker') && log.includes('start beta-worker'), 5000, 'both lead');
+    // Collectors start before any election is won.
+    expect(log.indexOf('start alpha-collector')).toBeLessThan(log.indexOf('start alpha-worker'));
+    expect(log.indexOf('start beta-collector')).toBeLessThan(log.indexOf('start beta-worker'));
+    // Each controller has its own Lease.
+    expect([...leases.leases.keys()].sort()).toEqual(['alpha', 'beta']);
+    expect(leases.leases.get('alpha')!.spec!.holderIdentity).toBe('pod-0');
+    const alpha = ctxs.get('alpha')!;
+    const beta = ctxs.get('beta')!;
+    expect(alpha.isLeader() && beta.isLeader()).toBe(true);
+    // One port for the process; checks named per controller.
+    const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).text();
+    expect(ready).toContain('[+]alpha/ready ok');
+    expect(ready).toContain('[+]beta/ready ok');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/kit_leader\{lease="alpha"\} 1/);
+    expect(metrics).toMatch(/kit_leader\{lease="beta"\} 1/);
+
+    // alpha's renewals hang: at its renew deadline its client refuses writes and its worker stops.
+    leases.hang('alpha');
+    await until(() => !alpha.isLeader(), 5000, 'alpha steps down');
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ops' } };
+    await expect(alpha.client.apply({ apiVersion: 'v1', resource: 'configmaps' }, cm)).rejects.toBeInstanceOf(NotLeaderError);
+    await until(() => log.includes('stop alpha-worker'), 5000, 'alpha worker stopped');
+    expect(log).not.toContain('stop alpha-collector');
+    expect(log).not.toContain('stop beta-worker');
+    expect(beta.isLeader()).toBe(true);
+
+    // Back online, alpha leads again: its worker is started again.
+    leases.heal('alpha');
+    await until(() => log.filter((l) => l === 'start alpha-worker').length === 2, 10_000, 'alpha leads again');
+
+    // Shutdown: leases released, every runnable stopped.
+    stop.abort();
+    await done;
+    for (const r of ['alpha-worker', 'beta-worker', 'alpha-collector', 'beta-collector']) expect(log).toContain(`stop ${r}`);
+    expect(leases.leases.get('alpha')!.spec!.holderIdentity).toBe('');
+    expect(leases.leases.get('beta')!.spec!.holderIdentity).toBe('');
+  });
+
+  it('without leader election, leader-only runnables run until shutdown and writes are allowed', async () => {
+    const log: string[] = [];
+    const stop = new AbortController();
+    let ctx: ControllerContext | undefined;
+    const done = runControllers(
+      'solo',
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000 },
+      [{ name: 'solo', flags: { ...election, 'leader-elect': false }, setup: (c) => { ctx = c; c.add(recording(log, 'worker', true)); } }],
+      { signal: stop.signal, kubeConfig: kc, logger: silentLogger() },
+    );
+    await until(() => log.includes('start worker'));
+    expect(ctx!.isLeader()).toBe(true);
+    expect(ctx!.watchTimeoutSeconds).toBe(300);
+    stop.abort();
+    await done;
+    expect(log).toEqual(['start worker', 'stop worker']);
+    expect(ctx!.isLeader()).toBe(false);
+  });
+});
