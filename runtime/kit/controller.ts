@@ -138,8 +138,9 @@ export class Controller<K = string> {
           this.options.metrics?.reconciles.inc({ controller: name, result: 'success' });
         }
       } catch (err) {
-        this.options.metrics?.reconciles.inc({ controller: name, result: 'error' });
-        if (err instanceof NotLeaderError) {
+        const notLeader = err instanceof NotLeaderError;
+        this.options.metrics?.reconciles.inc({ controller: name, result: notLeader ? 'not_leader' : 'error' });
+        if (notLeader) {
           // The lease was lost during the reconcile: the write was not sent; the next leader converges.
           this.queue.forget(key);
           this.log.info({ key: show(key) }, 'lease lost during reconcile; write not sent');

@@ -70,7 +70,7 @@ export class KitMetrics {
     });
     this.reconciles = new Counter({
       name: 'kit_reconcile_total',
-      help: 'Reconciles by result (success, error, requeue).',
+      help: 'Reconciles by result (success, error, requeue, not_leader: a write refused after the lease was lost).',
       labelNames: ['controller', 'result'],
       registers,
     });
