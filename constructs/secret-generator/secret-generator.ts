@@ -1,18 +1,14 @@
-import { Chart, Duration } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import {
-  appLabels,
-  controllerImage,
-  isDns1123Label,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  selectorLabels,
-  type ControllerImageProps,
-  type ResourceRequirementsProps,
-} from '../../lib/k8s/index.js';
+import { controllerImage, type ControllerImageProps } from '../../lib/k8s/image.js';
+import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
+import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label, checkInteger, checkPort, checkPositiveInteger, FIRST_UNPRIVILEGED_PORT } from '../../lib/k8s/validators.js';
 
 /** Watch Secrets in every namespace (a ClusterRole); see {@link SecretGeneratorProps.watchNamespaces}. */
 export const ALL_NAMESPACES = '*';
@@ -68,27 +64,21 @@ export class SecretGenerator extends Construct {
   constructor(scope: Construct, id: string, props: SecretGeneratorProps = {}) {
     super(scope, id);
     const where = this.node.path;
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace) throw new Error(`${where}: namespace: not given and the chart has no namespace`);
-    if (!isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace}" is not a DNS-1123 label`);
-    const name = props.name ?? 'secret-generator';
-    if (!isDns1123Label(name)) throw new Error(`${where}: name: "${name}" is not a DNS-1123 label`);
+    const namespace = resolveNamespace(this, where, props.namespace);
+    const name = checkDns1123Label(where, 'name', props.name ?? 'secret-generator');
     const watch = [...new Set(props.watchNamespaces ?? [namespace])].sort();
-    if (watch.length === 0) throw new Error(`${where}: watchNamespaces: empty; give namespaces, or ['${ALL_NAMESPACES}'] for all`);
+    if (watch.length === 0) throw new ValidationError(where, 'watchNamespaces', `empty; give namespaces, or ['${ALL_NAMESPACES}'] for all`, props.watchNamespaces);
     const all = watch.includes(ALL_NAMESPACES);
-    if (all && watch.length > 1) throw new Error(`${where}: watchNamespaces: '${ALL_NAMESPACES}' (all namespaces) cannot be combined with names`);
-    for (const ns of watch) if (!all && !isDns1123Label(ns)) throw new Error(`${where}: watchNamespaces: "${ns}" is not a DNS-1123 label`);
-    const replicas = props.replicas ?? 2;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: replicas: must be a positive integer`);
-    const workers = props.workers ?? 2;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`${where}: workers: must be an integer from 1 to 64`);
+    if (all && watch.length > 1) throw new ValidationError(where, 'watchNamespaces', `'${ALL_NAMESPACES}' (all namespaces) cannot be combined with names`);
+    if (!all) for (const ns of watch) checkDns1123Label(where, 'watchNamespaces', ns);
+    const replicas = checkPositiveInteger(where, 'replicas', props.replicas ?? 2);
+    const workers = checkInteger(where, 'workers', props.workers ?? 2, 1, 64);
     const resyncSeconds = (props.resyncInterval ?? Duration.minutes(10)).toSeconds();
-    if (resyncSeconds < 10) throw new Error(`${where}: resyncInterval: must be at least 10 seconds`);
+    if (resyncSeconds < 10) throw new ValidationError(where, 'resyncInterval', 'must be at least 10 seconds', resyncSeconds);
     const leaseSeconds = (props.leaseDuration ?? Duration.seconds(15)).toSeconds();
-    if (leaseSeconds < 3) throw new Error(`${where}: leaseDuration: must be at least 3 seconds`);
-    const port = props.metricsPort ?? 8080;
-    if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new Error(`${where}: metricsPort: must be 1024-65535 (non-root)`);
-    const image = controllerImage(props.image ?? {}, `${where}: image`);
+    if (leaseSeconds < 3) throw new ValidationError(where, 'leaseDuration', 'must be at least 3 seconds', leaseSeconds);
+    const port = checkPort(where, 'metricsPort', props.metricsPort ?? 8080, FIRST_UNPRIVILEGED_PORT);
+    const image = controllerImage(props.image ?? {}, where, 'image');
     // Node sizes its heap from the machine, not the container: cap the old generation at half
     // the memory limit, as the config aggregator does.
     const limitMiB = memoryQuantityToMiB(props.resources?.memoryLimit ?? '256Mi');

@@ -9,6 +9,7 @@
  *
  * Pure TypeScript (no cdk8s): constructs, `lib/api` and the runtime all import this file.
  */
+import { isIP } from 'node:net';
 import { isLabelValue, isQualifiedName } from './labels.js';
 import { DNS1123_LABEL_MAX, isDns1123Label, isDns1123Subdomain } from './names.js';
 import { ValidationError } from './validation.js';
@@ -148,6 +149,27 @@ export function imageReferenceReason(s: string): string | undefined {
 
 export function checkImage(source: string, field: string, value: string): string {
   return ensure(source, field, value, imageReferenceReason(value));
+}
+
+// ---- hosts and URLs ----------------------------------------------------------------------------
+
+/** A host name (letters, digits, '.', '-') or an IP address. */
+export function isHostName(s: string): boolean {
+  return typeof s === 'string' && (/^[A-Za-z0-9.-]+$/.test(s) || isIP(s) !== 0);
+}
+
+export function hostNameReason(s: string): string | undefined {
+  return isHostName(s) ? undefined : `"${s}" is not a host name or IP address`;
+}
+
+/** An `http://` or `https://` URL with a host and no white space. */
+export function isHttpUrl(s: string): boolean {
+  return typeof s === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(s);
+}
+
+/** True when a URL carries `user[:password]@`, which would end up in manifests. */
+export function urlHasCredentials(s: string): boolean {
+  return typeof s === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*@/i.test(s);
 }
 
 // ---- numbers -----------------------------------------------------------------------------------
