@@ -278,7 +278,7 @@ function partitionDocument(where: string, id: string, p: PartitionProps, all: re
   }
   const podConfiguration = p.podConfiguration;
   if (podConfiguration !== undefined) {
-    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new Error(`${where}: podConfiguration.${k}: must be a string`);
+    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new ValidationError(where, `podConfiguration.${k}`, 'must be a string', v);
   }
   return {
     PartitionId: id,
