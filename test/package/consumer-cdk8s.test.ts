@@ -120,6 +120,6 @@ describe('a cdk8s init typescript-app project', () => {
   it("runs the template's Jest (ts-jest, CommonJS) against the package", async () => {
     const out = await run('npx', ['jest', '--ci', '--json'], { cwd: dir, env: quietEnv({ CI: 'true' }), timeoutMs: 300_000 });
     const result = JSON.parse(out) as { numPassedTests: number; numTotalTests: number };
-    expect(result).toMatchObject({ numPassedTests: 2, numTotalTests: 2 });
+    expect(result).toMatchObject({ numPassedTests: 3, numTotalTests: 3 });
   }, 300_000);
 });
