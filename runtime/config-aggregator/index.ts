@@ -1,6 +1,6 @@
 import { runManager, type FlagValues } from '../kit/index.js';
 import { ConfigAggregatorController, apiDeps } from './controller.js';
-import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from './flags.js';
+import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags, type ConfigAggregatorFlags } from './flags.js';
 
 export * from './aggregate.js';
 export * from './controller.js';
@@ -8,7 +8,7 @@ export * from './flags.js';
 
 /** `platform-controllers config-aggregator [flags]` */
 export async function runConfigAggregator(flags: FlagValues): Promise<void> {
-  const options = optionsFromFlags(flags);
+  const options = optionsFromFlags(flags as ConfigAggregatorFlags);
   await runManager('config-aggregator', flags, async (ctx) => {
     const controller = new ConfigAggregatorController(
       apiDeps(ctx.kubeConfig, options, {

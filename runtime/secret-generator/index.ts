@@ -1,6 +1,6 @@
 import { runManager, type FlagValues } from '../kit/index.js';
 import { SecretGeneratorController, apiDeps } from './controller.js';
-import { SECRET_GENERATOR_FLAGS, optionsFromFlags } from './flags.js';
+import { SECRET_GENERATOR_FLAGS, optionsFromFlags, type SecretGeneratorFlags } from './flags.js';
 
 export * from './controller.js';
 export * from './flags.js';
@@ -9,7 +9,7 @@ export * from './pki.js';
 
 /** `platform-controllers secret-generator [flags]` */
 export async function runSecretGenerator(flags: FlagValues): Promise<void> {
-  const options = optionsFromFlags(flags);
+  const options = optionsFromFlags(flags as SecretGeneratorFlags);
   await runManager('secret-generator', flags, async (ctx) => {
     const controller = new SecretGeneratorController(
       apiDeps(ctx.kubeConfig, options, {
