@@ -5,6 +5,7 @@
  * rejects at the same field, status is a subresource of its own, both versions are served and the
  * scale subresource reads the declared paths.
  */
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { App, Chart } from 'cdk8s';
 import { CustomResource } from '../../constructs/controller/custom-resource.js';
 import { CustomResourceDefinition } from '../../constructs/controller/custom-resource-definition.js';
@@ -33,6 +34,25 @@ async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
   );
   if (!(e instanceof KubeApiError)) throw new Error(`expected the API server to refuse, got ${e === undefined ? 'success' : String(e)}`);
   return e;
+}
+
+/** GET as a meta.k8s.io Table: what `kubectl get` prints, columns from the CRD. */
+async function table(path: string): Promise<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }> {
+  const opts: RequestOptions = { method: 'GET', headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } };
+  await cluster.kubeConfig.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(new URL(path, cluster.server), opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`GET ${path} -> ${res.statusCode}: ${text}`));
+        else resolve(JSON.parse(text));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 beforeAll(async () => {
@@ -146,6 +166,11 @@ test('status is a subresource of its own', async () => {
   expect(afterMain.spec.maxReplicas).toBe(4);
   expect(afterMain.status).toMatchObject({ phase: 'Ready', replicas: 2 });
   expect(afterMain.metadata.generation).toBe(created.metadata.generation + 1);
+
+  // The printer columns read the declared paths.
+  const t = await table(`${base()}/status`);
+  expect(t.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Min', 'Max', 'Phase', 'Age']);
+  expect(t.rows[0].cells.slice(0, 4)).toEqual(['status', 1, 4, 'Ready']);
 
   // The scale subresource reads the declared paths.
   const scale = (await cluster.request('GET', `${base()}/status/scale`)).body;
