@@ -12,6 +12,7 @@ import { CustomResourceDefinition } from '../../constructs/controller/custom-res
 import type { SpecOf, StatusOf } from '../../lib/api/crd/definition.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { appObjects, connectToTestCluster, KubeApiError, randomSuffix, type KubeObject } from '../cluster/index.js';
+import { consumerDeclaration, nodeConfigDeclarations } from '../fixtures/next-crds.js';
 import { widgetDeclaration } from '../fixtures/widget-crd.js';
 
 const cluster = connectToTestCluster();
@@ -187,4 +188,89 @@ test('both versions are served: the same object through v1alpha1 and v1', async 
   expect(v1alpha1.spec).toEqual(v1.spec);
   expect(v1.spec).toMatchObject({ replicas: 1, mode: 'Fast' });
   expect(v1alpha1.metadata.uid).toBe(v1.metadata.uid);
+});
+
+describe('the shapes of the next controllers (test/fixtures/next-crds.ts) on the API server', () => {
+  const suffix = randomSuffix();
+  const { NodeConfig, NodeConfigTemplate } = nodeConfigDeclarations(`wao-${suffix}.platform-constructs.io`);
+  const Consumer = consumerDeclaration(`konsumerator-${suffix}.platform-constructs.io`);
+  const declarations = [NodeConfig, NodeConfigTemplate, Consumer];
+  const path = (d: (typeof declarations)[number]) => `/apis/${d.group}/${d.storageVersion}/namespaces/${namespace}/${d.plural}`;
+  const post = (d: (typeof declarations)[number], name: string, spec: unknown) =>
+    cluster.request('POST', path(d), { apiVersion: d.apiVersion(), kind: d.kind, metadata: { name }, spec });
+
+  beforeAll(async () => {
+    const app = new App({ outdir: '/tmp/unused' });
+    const chart = new Chart(app, 'next');
+    declarations.forEach((d) => new CustomResourceDefinition(chart, d.kind.toLowerCase(), { definition: d }));
+    await cluster.applyObjects(appObjects(app), { fieldManager: 'custom-resources-test' });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const d of declarations) await cluster.delete({ ...crdRef, metadata: { name: d.name } });
+  });
+
+  test('their CRDs are structural and Established', async () => {
+    for (const d of declarations) {
+      const crd = await cluster.get({ ...crdRef, metadata: { name: d.name } });
+      const conditions = (crd!.status as { conditions: { type: string; status: string }[] }).conditions;
+      expect([d.kind, conditions.find((c) => c.type === 'Established')?.status]).toEqual([d.kind, 'True']);
+      expect(conditions.find((c) => c.type === 'NonStructuralSchema')).toBeUndefined();
+    }
+  });
+
+  test('NodeConfig: nested defaults, the nested CEL rule, a field selector on spec.nodeName', async () => {
+    const fake = { type: 'Fake' };
+    const created = (await post(NodeConfig, 'n1', { nodeName: 'worker-1', metricsCollector: { inletTemp: fake, deltaP: fake } })).body;
+    expect(created.spec.metricsCollector.deltaP).toEqual({ type: 'Fake', fetchInterval: '15s', insecureSkipVerify: false });
+    await post(NodeConfig, 'n2', { nodeName: 'worker-2', metricsCollector: { inletTemp: fake, deltaP: fake } });
+    const selected = (await cluster.request('GET', `${path(NodeConfig)}?fieldSelector=spec.nodeName%3Dworker-2`)).body;
+    expect(selected.items.map((i: KubeObject) => i.metadata!.name)).toEqual(['n2']);
+
+    const e = await rejection(post(NodeConfig, 'n3', { nodeName: 'w', metricsCollector: { inletTemp: fake, deltaP: { type: 'Redfish' } } }));
+    expect(e.body.details.causes).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value: endpoint is required unless type is Fake', field: 'spec.metricsCollector.deltaP.endpoint' },
+    ]);
+    const bad = await rejection(post(NodeConfig, 'n4', { nodeName: 'w', metricsCollector: { inletTemp: { type: 'Snmp' }, deltaP: fake } }));
+    expect(bad.body.details.causes[0].field).toBe('spec.metricsCollector.inletTemp.type');
+  });
+
+  test('NodeConfigTemplate: the template without nodeName, defaults inside it', async () => {
+    const created = (
+      await post(NodeConfigTemplate, 't1', {
+        nodeSelector: { matchLabels: { role: 'worker' } },
+        template: { metricsCollector: { inletTemp: { type: 'Redfish', endpoint: 'https://10.0.100.{{.IPv4.Octet4}}' }, deltaP: { type: 'Fake', fetchInterval: '30s' } } },
+      })
+    ).body;
+    expect(created.spec.template.metricsCollector.inletTemp.fetchInterval).toBe('15s');
+    expect(created.spec.template.metricsCollector.deltaP.fetchInterval).toBe('30s');
+  });
+
+  test('Consumer: the unstructured Deployment spec is kept whole; CEL rules on quantities and partitions', async () => {
+    const deploymentTemplate = { template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'main', image: 'busybox', args: ['x'] }] } } };
+    const created = (
+      await post(Consumer, 'c1', {
+        numPartitions: 10,
+        name: 'c1',
+        deploymentTemplate,
+        resourcePolicy: { containerPolicies: [{ containerName: 'main', minAllowed: { cpu: '100m' }, maxAllowed: { cpu: '2' } }] },
+      })
+    ).body;
+    expect(created.spec.deploymentTemplate).toEqual(deploymentTemplate);
+    expect(created.spec).toMatchObject({ numPartitionsPerInstance: 1, partitionEnvKey: 'KONSUMERATOR_PARTITION' });
+
+    const inverted = await rejection(
+      post(Consumer, 'c2', {
+        numPartitions: 10,
+        name: 'c2',
+        deploymentTemplate,
+        resourcePolicy: { containerPolicies: [{ containerName: 'main', minAllowed: { cpu: '3' }, maxAllowed: { cpu: '2500m' } }] },
+      }),
+    );
+    expect(inverted.body.details.causes).toEqual([
+      { reason: 'FieldValueInvalid', message: 'Invalid value: "object": minAllowed.cpu must not exceed maxAllowed.cpu', field: 'spec.resourcePolicy.containerPolicies[0].minAllowed' },
+    ]);
+    const partitions = await rejection(post(Consumer, 'c3', { numPartitions: 2, numPartitionsPerInstance: 3, name: 'c3', deploymentTemplate }));
+    expect(partitions.body.details.causes[0]).toMatchObject({ field: 'spec.numPartitionsPerInstance', message: expect.stringContaining('must not exceed numPartitions') });
+  });
 });

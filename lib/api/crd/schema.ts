@@ -99,6 +99,11 @@ type KeysWith<P extends Properties, M extends Modifier> = {
   [K in keyof P]: P[K] extends TSchema<any, any, infer X> ? ([X] extends [M] ? K : never) : never;
 }[keyof P];
 
+/** An object node, which keeps its property nodes so that other objects can be built from it. */
+export interface TObject<P extends Properties, T = ObjectStatic<P>, I = ObjectInput<P>, M extends Modifier = Modifier> extends TSchema<T, I, M> {
+  readonly properties: P;
+}
+
 /** The stored type of an object: only `optional` properties may be absent. */
 export type ObjectStatic<P extends Properties> = Simplify<
   { [K in Exclude<keyof P, KeysWith<P, 'optional'>>]: Static<P[K]> } & { [K in KeysWith<P, 'optional'>]?: Static<P[K]> }
@@ -340,6 +345,17 @@ export const Schema = {
     );
   },
 
+  /**
+   * A resource quantity written as a string only (`"500m"`, `"2"`), with Kubernetes' quantity
+   * pattern and a `maxLength` (default 64). Use it where CEL rules read the value (e.g.
+   * `quantity(self.min).compareTo(quantity(self.max)) <= 0`): the API server estimates the
+   * cost of a rule from the declared bounds, and an int-or-string has none, so a rule over
+   * `quantity()` nodes is refused as too expensive.
+   */
+  quantityString<const O extends StringOptions>(o?: O): Node<O, string> {
+    return scalar('string', o, { pattern: QUANTITY_PATTERN, maxLength: 64 });
+  },
+
   /** A list of `items`. */
   array<const I extends AnySchema, const O extends ArrayOptions<StaticInput<I>>>(
     items: I,
@@ -374,7 +390,7 @@ export const Schema = {
   object<const P extends Properties, const O extends ObjectOptions<ObjectInput<P>>>(
     properties: P,
     o?: O,
-  ): TSchema<NullOf<O, ObjectStatic<P>>, NullOf<O, ObjectInput<P>>, ModOf<O>> {
+  ): TObject<P, NullOf<O, ObjectStatic<P>>, NullOf<O, ObjectInput<P>>, ModOf<O>> {
     const props: Record<string, JSONSchemaProps> = {};
     const required: string[] = [];
     for (const [k, v] of Object.entries(properties)) {
@@ -382,7 +398,7 @@ export const Schema = {
       if (v.modifier === 'required') required.push(k);
     }
     const s = strip(o, ['preserveUnknownFields', 'mapType']);
-    return node(
+    const n = node<AnySchema>(
       {
         type: 'object',
         properties: props,
@@ -393,6 +409,31 @@ export const Schema = {
       },
       modifierOf(o),
     );
+    return { ...n, properties } as never;
+  },
+
+  /**
+   * A new object with the properties of `base` but `keys`, e.g. a template of a spec without the
+   * field the controller fills in. The options (description, CEL rules, default) are not carried
+   * over, since they may name the removed fields: give them again in `o`.
+   */
+  omit<const P extends Properties, const K extends keyof P & string, const O extends ObjectOptions<ObjectInput<Omit<P, K>>>>(
+    base: TObject<P, any, any, any>,
+    keys: readonly K[],
+    o?: O,
+  ): TObject<Omit<P, K>, NullOf<O, ObjectStatic<Omit<P, K>>>, NullOf<O, ObjectInput<Omit<P, K>>>, ModOf<O>> {
+    const rest: Record<string, AnySchema> = {};
+    for (const [k, v] of Object.entries(base.properties)) if (!(keys as readonly string[]).includes(k)) rest[k] = v;
+    return Schema.object(rest, o as ObjectOptions<any> | undefined) as never;
+  },
+
+  /** A new object with the properties of `base` and `more` (which win on a clash). Options as in `omit`. */
+  extend<const P extends Properties, const Q extends Properties, const O extends ObjectOptions<ObjectInput<Omit<P, keyof Q> & Q>>>(
+    base: TObject<P, any, any, any>,
+    more: Q,
+    o?: O,
+  ): TObject<Omit<P, keyof Q> & Q, NullOf<O, ObjectStatic<Omit<P, keyof Q> & Q>>, NullOf<O, ObjectInput<Omit<P, keyof Q> & Q>>, ModOf<O>> {
+    return Schema.object({ ...base.properties, ...more } as Properties, o as ObjectOptions<any> | undefined) as never;
   },
 
   /**

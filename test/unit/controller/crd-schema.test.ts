@@ -1,6 +1,7 @@
 import { crdVersion, defineCustomResource, pluralOf, type SpecInputOf, type SpecOf, type StatusOf } from '../../../lib/api/crd/definition.js';
 import { Schema, type Static, type StaticInput } from '../../../lib/api/crd/schema.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
+import { consumerDeclaration, nodeConfigDeclarations, NodeConfigTemplateSpec, type DeploymentSpecLike } from '../../fixtures/next-crds.js';
 import { Widget, WidgetSpec } from '../../fixtures/widget-crd.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -295,5 +296,53 @@ describe('the declaration is checked when it is made', () => {
   test('the sample declaration itself is valid and its spec schema is reused across versions', () => {
     expect(WidgetSpec.schema.type).toBe('object');
     expect((Widget.manifest().spec as any).versions[0].schema).toEqual((Widget.manifest().spec as any).versions[1].schema);
+  });
+});
+
+describe('shapes the next controllers need (sketches in test/fixtures/next-crds.ts)', () => {
+  const { NodeConfig, NodeConfigTemplate } = nodeConfigDeclarations();
+  const Consumer = consumerDeclaration();
+
+  test('a template reuses a spec without the field the controller fills in', () => {
+    type Template = StaticInput<typeof NodeConfigTemplateSpec>['template'];
+    const t: Template = { metricsCollector: { inletTemp: { type: 'Fake' }, deltaP: { type: 'Redfish', endpoint: 'https://{{.IPv4.Address}}' } } };
+    // @ts-expect-error nodeName is not part of the template
+    const bad: Template = { nodeName: 'n', metricsCollector: t.metricsCollector };
+    expect(bad).toBeDefined();
+    expect(NodeConfigTemplateSpec.schema.properties!.template.required).toEqual(['metricsCollector']);
+    expect(NodeConfigTemplateSpec.schema.properties!.template.properties!.nodeName).toBeUndefined();
+    expect(NodeConfigTemplate.validate({ nodeSelector: { matchLabels: { a: 'b' } }, template: t }).template.metricsCollector.inletTemp).toEqual({
+      type: 'Fake',
+      fetchInterval: '15s',
+      insecureSkipVerify: false,
+    });
+  });
+
+  test('a NodeConfig: nested CEL rules, selectable nodeName, durations', () => {
+    const v = (NodeConfig.manifest().spec as any).versions[0];
+    expect(v.selectableFields).toEqual([{ jsonPath: '.spec.nodeName' }]);
+    expect(v.schema.openAPIV3Schema.properties.spec.properties.metricsCollector.properties.deltaP['x-kubernetes-validations'][0].fieldPath).toBe('.endpoint');
+    expect(errorOf(() => NodeConfig.validate({ nodeName: 'n', metricsCollector: { inletTemp: { type: 'Fake' }, deltaP: { type: 'Fake', fetchInterval: '1 min' } } })).field).toBe(
+      '/spec/metricsCollector/deltaP/fetchInterval',
+    );
+  });
+
+  test('a Consumer: an unstructured deployment spec, quantities in maps, lists keyed by container name', () => {
+    type Spec = SpecOf<typeof Consumer>;
+    assertType<Equal<Spec['deploymentTemplate'], DeploymentSpecLike>>(true);
+    assertType<Equal<NonNullable<Spec['resourcePolicy']>['containerPolicies'][number]['minAllowed'], { cpu?: string; memory?: string } | undefined>>(true);
+    const spec = Consumer.validate({
+      numPartitions: 10,
+      name: 'c',
+      deploymentTemplate: { template: { spec: { containers: [{ name: 'main', image: 'busybox' }] } } },
+      resourcePolicy: { containerPolicies: [{ containerName: 'main', minAllowed: { cpu: '100m', memory: '128Mi' }, maxAllowed: { cpu: '2' } }] },
+    });
+    expect(spec.numPartitionsPerInstance).toBe(1);
+    expect(spec.partitionEnvKey).toBe('KONSUMERATOR_PARTITION');
+    expect(
+      errorOf(() =>
+        Consumer.validate({ numPartitions: 1, name: 'c', deploymentTemplate: {}, resourcePolicy: { containerPolicies: [{ containerName: 'main', maxAllowed: { cpu: 'two' } }] } }),
+      ).field,
+    ).toBe('/spec/resourcePolicy/containerPolicies/0/maxAllowed/cpu');
   });
 });
