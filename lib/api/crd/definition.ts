@@ -127,6 +127,36 @@ export type SpecOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = Static
 export type SpecInputOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = StaticInput<VersionNamed<D, N>['spec']>;
 /** The status of version `N` (default: the storage version). */
 export type StatusOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = Static<NonNullable<VersionNamed<D, N>['status']>>;
+/** The status of version `N` as written (defaulted fields may be left out). */
+export type StatusInputOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = StaticInput<NonNullable<VersionNamed<D, N>['status']>>;
+
+/** Object metadata as the API server returns it (the fields controllers read). */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  [key: string]: unknown;
+}
+
+/** An object to create or apply, spec as written. */
+export type InstanceOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = ManifestObject & { spec: SpecInputOf<D, N> };
+
+/** A whole object of version `N` as read from the API server (what a controller's cache holds). */
+export interface ObjectOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: SpecOf<D, N>;
+  status?: StatusOf<D, N>;
+}
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -209,6 +239,24 @@ export class CustomResourceDeclaration<V extends readonly CustomResourceVersion[
   ): SpecOf<this, N> {
     const v = this.versionNamed(opts.version ?? this.storageVersion);
     return checkValue(v.spec.schema, spec, { source: opts.source ?? `${this.kind} (${this.group}/${v.name})`, base: '/spec' });
+  }
+
+  /**
+   * A whole object to create or apply (e.g. by a controller that makes custom resources from a
+   * template): the spec is checked as by `validate` and written as given, the API server defaults it.
+   */
+  instance<N extends VersionNameOf<this> = StorageVersionOf<this>>(
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown },
+    spec: SpecInputOf<this, N>,
+    opts: { readonly source?: string; readonly version?: N } = {},
+  ): InstanceOf<this, N> {
+    const version = opts.version ?? (this.storageVersion as N);
+    const source = opts.source ?? `${this.kind} ${metadata.namespace ? `${metadata.namespace}/` : ''}${metadata.name}`;
+    if (this.scope === 'Cluster' && metadata.namespace !== undefined) {
+      throw new ValidationError(source, '/metadata/namespace', `${this.kind} is cluster-scoped and takes no namespace`, metadata.namespace);
+    }
+    this.validate(spec, { source, version });
+    return JSON.parse(JSON.stringify({ apiVersion: this.apiVersion(version), kind: this.kind, metadata, spec })) as InstanceOf<this, N>;
   }
 
   /** Like `validate`, for a status (e.g. in a controller before it writes `/status`). */

@@ -1,4 +1,4 @@
-import { crdVersion, defineCustomResource, pluralOf, type SpecInputOf, type SpecOf, type StatusOf } from '../../../lib/api/crd/definition.js';
+import { crdVersion, defineCustomResource, pluralOf, type ObjectOf, type SpecInputOf, type SpecOf, type StatusInputOf, type StatusOf } from '../../../lib/api/crd/definition.js';
 import { Schema, type Static, type StaticInput } from '../../../lib/api/crd/schema.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
 import { consumerDeclaration, nodeConfigDeclarations, NodeConfigTemplateSpec, type DeploymentSpecLike } from '../../fixtures/next-crds.js';
@@ -344,5 +344,32 @@ describe('shapes the next controllers need (sketches in test/fixtures/next-crds.
         Consumer.validate({ numPartitions: 1, name: 'c', deploymentTemplate: {}, resourcePolicy: { containerPolicies: [{ containerName: 'main', maxAllowed: { cpu: 'two' } }] } }),
       ).field,
     ).toBe('/spec/resourcePolicy/containerPolicies/0/maxAllowed/cpu');
+  });
+});
+
+describe('objects for the runtime', () => {
+  test('instance(): a typed, checked object to create (e.g. from a template)', () => {
+    const o = Widget.instance({ name: 'w', namespace: 'apps' }, { minReplicas: 1, maxReplicas: 2 });
+    expect(o).toEqual({ apiVersion: 'examples.platform-constructs.io/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'apps' }, spec: { minReplicas: 1, maxReplicas: 2 } });
+    expect(Widget.instance({ name: 'w' }, { minReplicas: 1, maxReplicas: 2 }, { version: 'v1alpha1' }).apiVersion).toBe('examples.platform-constructs.io/v1alpha1');
+    const e = errorOf(() => Widget.instance({ name: 'w', namespace: 'apps' }, { minReplicas: 1, maxReplicas: 0 }));
+    expect(e.message).toBe('Widget apps/w: /spec/maxReplicas: must be >= 1, got 0');
+    // @ts-expect-error the spec is typed
+    expect(() => Widget.instance({ name: 'w' }, { minReplicas: 1 })).toThrow('/spec/maxReplicas: is required');
+  });
+
+  test('ObjectOf: what a controller reads, defaults present', () => {
+    const read: ObjectOf<typeof Widget> = {
+      apiVersion: Widget.apiVersion(),
+      kind: 'Widget',
+      metadata: { name: 'w', generation: 2 },
+      spec: { minReplicas: 1, maxReplicas: 2, replicas: 1, mode: 'Fast', interval: '15s' },
+      status: { conditions: [] },
+    };
+    assertType<Equal<typeof read.spec.interval, string>>(true);
+    // @ts-expect-error a stored spec has its defaulted fields
+    const partial: ObjectOf<typeof Widget> = { ...read, spec: { minReplicas: 1, maxReplicas: 2 } };
+    const status: StatusInputOf<typeof Widget> = { phase: 'Ready' };
+    expect([partial, status]).toHaveLength(2);
   });
 });
