@@ -142,6 +142,13 @@ test.each([
   expect((jsError as ValidationError).field).toBe(`/${field.replace(/\./g, '/')}`);
 });
 
+test('a duplicate key of a map list: refused by the API server and by validate() at the same entry', async () => {
+  const spec = { minReplicas: 1, maxReplicas: 3, endpoints: [{ name: 'a', url: 'x' }, { name: 'a', url: 'y' }] };
+  const e = await rejection(cluster.request('POST', base(), { apiVersion: Widget.apiVersion(), kind: 'Widget', metadata: { name: 'dup' }, spec }));
+  expect(e.body.details.causes).toEqual([expect.objectContaining({ reason: 'FieldValueDuplicate', field: 'spec.endpoints[1]' })]);
+  expect(() => Widget.validate(spec)).toThrow('/spec/endpoints/1: duplicate entry (name="a"), same as /spec/endpoints/0');
+});
+
 test('status is a subresource of its own', async () => {
   const body = { apiVersion: Widget.apiVersion(), kind: 'Widget', metadata: { name: 'status' }, spec: { minReplicas: 1, maxReplicas: 2 } };
   const created = (await cluster.request<Stored>('POST', base(), { ...body, status: { phase: 'Ready' } })).body;

@@ -138,6 +138,40 @@ function toError(e: ErrorObject, value: unknown, source: string, base: string): 
   return new ValidationError(source, base + pointer || '/', `${reason}, got ${describe(bad)}`, bad);
 }
 
+/** Duplicate entries of `set` and `map` lists, which JSON Schema cannot express: the first one found. */
+function duplicate(s: JSONSchemaProps, v: unknown, pointer: string): { pointer: string; reason: string; value: unknown } | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    const listType = s['x-kubernetes-list-type'];
+    if (listType === 'set' || listType === 'map') {
+      const keys = s['x-kubernetes-list-map-keys'] ?? [];
+      const seen = new Map<string, number>();
+      for (let i = 0; i < v.length; i++) {
+        const id = listType === 'set' ? JSON.stringify(v[i]) : JSON.stringify(keys.map((k) => (v[i] as Record<string, unknown>)?.[k]));
+        const first = seen.get(id);
+        if (first !== undefined) {
+          const what = listType === 'set' ? describe(v[i]) : keys.map((k) => `${k}=${describe((v[i] as Record<string, unknown>)[k])}`).join(', ');
+          return { pointer: `${pointer}/${i}`, reason: `duplicate entry (${what}), same as ${pointer}/${first}`, value: v[i] };
+        }
+        seen.set(id, i);
+      }
+    }
+    if (s.items) {
+      for (let i = 0; i < v.length; i++) {
+        const d = duplicate(s.items, v[i], `${pointer}/${i}`);
+        if (d) return d;
+      }
+    }
+    return undefined;
+  }
+  for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+    const cs = s.properties?.[k] ?? s.additionalProperties;
+    const d = cs ? duplicate(cs, child, `${pointer}/${escapeSegment(k)}`) : undefined;
+    if (d) return d;
+  }
+  return undefined;
+}
+
 export interface CheckOptions {
   /** Where the value came from (construct path, object). */
   readonly source: string;
@@ -154,5 +188,7 @@ export function checkValue<T>(schema: JSONSchemaProps, value: unknown, opts: Che
   const copy = value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
   const fn = compile(schema);
   if (!fn(copy)) throw toError(fn.errors![0], copy, opts.source, opts.base ?? '');
+  const dup = duplicate(schema, copy, opts.base ?? '');
+  if (dup) throw new ValidationError(opts.source, dup.pointer || '/', dup.reason, dup.value);
   return copy as T;
 }

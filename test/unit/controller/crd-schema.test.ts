@@ -182,6 +182,16 @@ describe('validate(spec): the JSON-Schema part, at synth time', () => {
     expect(e.message).toBe(`Chart/widget: ${field}: ${e.reason}`);
   });
 
+  test('duplicate keys of a map list are refused (as the API server does)', () => {
+    const e = errorOf(() => Widget.validate({ minReplicas: 1, maxReplicas: 3, endpoints: [{ name: 'a', url: 'x' }, { name: 'b', url: 'y' }, { name: 'a', url: 'z' }] }));
+    expect(e.field).toBe('/spec/endpoints/2');
+    expect(e.reason).toBe('duplicate entry (name="a"), same as /spec/endpoints/0');
+    const Tags = Schema.object({ tags: Schema.array(Schema.string(), { listType: 'set' }) });
+    const d = defineCustomResource({ group: 'a.example.com', kind: 'Tagged', scope: 'Cluster', versions: [crdVersion('v1', { storage: true, spec: Tags })] });
+    expect(errorOf(() => d.validate({ tags: ['x', 'y', 'x'] })).field).toBe('/spec/tags/2');
+    expect(d.validate({ tags: ['x', 'y'] })).toEqual({ tags: ['x', 'y'] });
+  });
+
   test('unknown fields are kept where declared (unstructured, embedded)', () => {
     const spec = { minReplicas: 0, maxReplicas: 1, template: { spec: { containers: [{ name: 'c' }] } }, sidecar: { apiVersion: 'v1', kind: 'Pod', spec: { x: 1 } } };
     expect(Widget.validate(spec)).toMatchObject(spec);
