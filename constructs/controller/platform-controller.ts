@@ -16,7 +16,9 @@ import {
   type ResourceRequirementsProps,
 } from '../../lib/k8s/security.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
+import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
 import { AdmissionWebhooks } from './admission-webhooks.js';
+import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { ControllerRbac } from './controller-rbac.js';
 import { ControllerWorkload } from './controller-workload.js';
 import type { WebhookCertificate } from './webhook-certificate.js';
@@ -66,6 +68,8 @@ export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonl
   readonly webhooks?: ControllerWebhooksProps;
   /** Extra environment of the container, e.g. a token from a Secret. @default none */
   readonly env?: readonly k8s.EnvVar[];
+  /** Custom resources the controller owns, from its `lib/api` folder: their CRDs are emitted with it. @default none */
+  readonly customResources?: readonly CustomResourceDeclaration<any>[];
 }
 
 /**
@@ -75,7 +79,8 @@ export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonl
  * Deployment of leader-elected replicas or a per-node DaemonSet with args rendered from the typed
  * flags (so construct and runtime cannot drift), restricted security contexts, probes, a heap
  * sized from the memory limit; a PodDisruptionBudget; the metrics Service (and a ServiceMonitor
- * when asked); optionally admission webhooks with their Service, certificate and configurations.
+ * when asked); the CRDs of the custom resources it owns; optionally admission webhooks with their
+ * Service, certificate and configurations.
  *
  * Controller constructs (`ConfigAggregator`, `SecretGenerator`, ...) are thin layers on it.
  */
@@ -93,6 +98,8 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
   readonly leaseName?: string;
   /** Pod selector labels. */
   readonly selector: Record<string, string>;
+  /** The CRDs it owns, by `<plural>.<group>`. */
+  readonly customResourceDefinitions: ReadonlyMap<string, CustomResourceDefinition>;
   /** The `app.kubernetes.io/*` labels of its objects. */
   readonly labels: Record<string, string>;
 
@@ -170,6 +177,13 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     this.selector = selector;
     this.labels = labels;
     const meta = (n: string) => ({ name: n, namespace, labels });
+
+    const crds = new Map<string, CustomResourceDefinition>();
+    for (const declaration of props.customResources ?? []) {
+      if (crds.has(declaration.name)) throw new ValidationError(where, 'customResources', `${declaration.name} is given twice`, declaration.name);
+      crds.set(declaration.name, new CustomResourceDefinition(this, `crd-${declaration.name}`, { definition: declaration, labels }));
+    }
+    this.customResourceDefinitions = crds;
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name), automountServiceAccountToken: true });
     new ControllerRbac(this, 'rbac', { rules: this.rules, name, namespace, labels });

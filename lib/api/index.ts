@@ -6,3 +6,4 @@ export * from './flags.js';
 export * from './manager.js';
 export * from './rbac.js';
 export * from './webhook.js';
+export * from './crd/index.js';

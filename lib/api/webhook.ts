@@ -2,6 +2,7 @@
  * Admission webhooks a controller serves, declared in its `lib/api/<controller>/` folder: the
  * runtime serves `path`, the construct registers a Mutating/ValidatingWebhookConfiguration.
  */
+import type { LabelSelector } from './crd/schema.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT' | '*';
 
@@ -13,12 +14,6 @@ export interface AdmissionRule {
   readonly resources: readonly string[];
   /** @default '*' */
   readonly scope?: 'Cluster' | 'Namespaced' | '*';
-}
-
-/** A label selector in Kubernetes JSON. */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: readonly string[] }[];
 }
 
 export interface AdmissionWebhookSpec {

@@ -13,6 +13,7 @@ import type { FlagSpec } from '../../lib/api/flags.js';
 import { MANAGER_FLAGS } from '../../lib/api/manager.js';
 import { connectToTestCluster, proveApply, randomSuffix, type KubeObject } from '../cluster/index.js';
 import { createPki } from '../cluster/pki.js';
+import { Widget } from '../fixtures/widget-crd.js';
 
 import { jest } from '@jest/globals';
 
@@ -55,6 +56,7 @@ it('a webhook-serving Deployment and a per-node DaemonSet are accepted and admit
       args: { target: 'nodes' },
       rules: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
       workload: ControllerWorkload.daemonSet(),
+      customResources: [Widget],
     });
     const tlsSecret: KubeObject = {
       apiVersion: 'v1',
@@ -68,7 +70,7 @@ it('a webhook-serving Deployment and a per-node DaemonSet are accepted and admit
     expect(report.changedBySecondApply).toEqual([]);
     expect(report.workloads).toEqual([{ ref: `Deployment ${namespace}/hooks (apps/v1)`, pods: 2 }]);
     const kinds = report.applied.map((o) => o.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['MutatingWebhookConfiguration', 'DaemonSet', 'ClusterRole', 'Role', 'PodDisruptionBudget']));
+    expect(kinds).toEqual(expect.arrayContaining(['MutatingWebhookConfiguration', 'DaemonSet', 'ClusterRole', 'Role', 'PodDisruptionBudget', 'CustomResourceDefinition']));
     const mwc = await cluster.request('GET', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${namespace}-hooks`);
     expect(Buffer.from(mwc.body.webhooks[0].clientConfig.caBundle, 'base64').toString()).toContain('BEGIN CERTIFICATE');
     await cluster.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${namespace}-hooks`);

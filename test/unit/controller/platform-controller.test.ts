@@ -15,6 +15,7 @@ import type { AdmissionWebhookSpec } from '../../../lib/api/webhook.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
 import { checkEntry, compileSchema } from '../../../runtime/config-aggregator/aggregate.js';
 import { NUMALOGIC_APP_CONFIG_SCHEMA } from '../../../constructs/config-aggregator/index.js';
+import { Widget } from '../../fixtures/widget-crd.js';
 
 const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'platform' });
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
@@ -167,6 +168,17 @@ describe('PlatformController', () => {
     expect(vwc.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': 'platform/sample-webhook' });
     expect(vwc.webhooks[0].clientConfig.caBundle).toBeUndefined();
     expect(vwc.webhooks[0].reinvocationPolicy).toBeUndefined();
+  });
+
+  it('emits the CRDs of the custom resources it owns, cluster-scoped, with its labels', () => {
+    const { ctl, objects } = sample({ customResources: [Widget] });
+    const [crd] = byKind(objects, 'CustomResourceDefinition');
+    expect(crd.metadata.name).toBe(Widget.name);
+    expect(crd.metadata.namespace).toBeUndefined();
+    expect(crd.metadata.labels['app.kubernetes.io/instance']).toBe('sample');
+    expect(crd.spec).toEqual(Widget.manifest().spec);
+    expect([...ctl.customResourceDefinitions.keys()]).toEqual([Widget.name]);
+    expect(() => sample({ customResources: [Widget, Widget] })).toThrow(/customResources: widgets\.examples\.platform-constructs\.io is given twice/);
   });
 
   it('a ServiceMonitor when asked', () => {
