@@ -3,7 +3,7 @@ import type { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MAX_WORKERS, SECRET_GENERATOR, SECRET_GENERATOR_FLAGS, secretGeneratorRules } from '../../lib/api/secret-generator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/image.js';
-import type { ResourceRequirementsProps } from '../../lib/k8s/security.js';
+import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkInteger } from '../../lib/k8s/validators.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
