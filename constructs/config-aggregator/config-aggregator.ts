@@ -13,9 +13,9 @@ import {
   type AppConfigLabel,
 } from '../../lib/api/config-aggregator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/image.js';
-import { isDns1123Subdomain } from '../../lib/k8s/names.js';
-import type { ResourceRequirementsProps } from '../../lib/k8s/security.js';
+import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkConfigKey, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
 import { AppConfigSchema } from './app-config-schema.js';
 
@@ -67,13 +67,8 @@ export class ConfigAggregator extends PlatformController<typeof CONFIG_AGGREGATO
 
   constructor(scope: Construct, id: string, props: ConfigAggregatorProps) {
     const where = constructPath(scope, id);
-    if (!isDns1123Subdomain(props.configmapName)) {
-      throw new ValidationError(where, 'configmapName', `"${props.configmapName}" is not a valid ConfigMap name`, props.configmapName);
-    }
-    const configmapKey = props.configmapKey ?? DEFAULT_CONFIGMAP_KEY;
-    if (!/^[-._a-zA-Z0-9]+$/.test(configmapKey) || configmapKey.length > 253) {
-      throw new ValidationError(where, 'configmapKey', `"${configmapKey}" is not a valid ConfigMap key`, configmapKey);
-    }
+    checkDns1123Subdomain(where, 'configmapName', props.configmapName, 'ConfigMap');
+    const configmapKey = checkConfigKey(where, 'configmapKey', props.configmapKey ?? DEFAULT_CONFIGMAP_KEY);
     if (props.configmapName === APP_CONFIG_SCHEMA_CONFIGMAP) {
       throw new ValidationError(where, 'configmapName', `"${APP_CONFIG_SCHEMA_CONFIGMAP}" is the schema ConfigMap`, props.configmapName);
     }

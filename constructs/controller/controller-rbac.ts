@@ -1,8 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ruleProblems, type ControllerRule, type PolicyRule } from '../../lib/api/rbac.js';
-import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label } from '../../lib/k8s/validators.js';
 
 export interface ControllerRbacProps {
   /** The rules, from the controller's `lib/api` folder. */
@@ -39,7 +39,7 @@ export class ControllerRbac extends Construct {
         return;
       }
       for (const ns of rule.namespaces?.length ? rule.namespaces : [props.namespace]) {
-        if (!isDns1123Label(ns)) throw new ValidationError(where, `rules[${i}].namespaces`, `"${ns}" is not a DNS-1123 label`, ns);
+        checkDns1123Label(where, `rules[${i}].namespaces`, ns);
         roles.set(ns, [...(roles.get(ns) ?? []), policy]);
       }
     });

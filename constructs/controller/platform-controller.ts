@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FlagError, renderFlags, type FlagInputOf, type FlagSpec } from '../../lib/api/flags.js';
@@ -7,15 +7,12 @@ import { leaseRules, type ControllerRule } from '../../lib/api/rbac.js';
 import type { AdmissionWebhookSpec } from '../../lib/api/webhook.js';
 import { controllerImage, type ControllerImageProps } from '../../lib/k8s/image.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
-import { isDns1123Label } from '../../lib/k8s/names.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
-import {
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  type ResourceRequirementsProps,
-} from '../../lib/k8s/security.js';
+import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
+import { FIRST_UNPRIVILEGED_PORT, checkDns1123Label, checkPort, checkPositiveInteger } from '../../lib/k8s/validators.js';
 import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
 import { AdmissionWebhooks } from './admission-webhooks.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
@@ -106,23 +103,18 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
   constructor(scope: Construct, id: string, props: PlatformControllerProps<S>) {
     super(scope, id);
     const where = this.node.path;
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace) throw new ValidationError(where, 'namespace', 'not given and the chart has no namespace');
-    if (!isDns1123Label(namespace)) throw new ValidationError(where, 'namespace', `"${namespace}" is not a DNS-1123 label`, namespace);
-    const name = props.name ?? props.controller;
-    if (!isDns1123Label(name)) throw new ValidationError(where, 'name', `"${name}" is not a DNS-1123 label`, name);
+    const namespace = resolveNamespace(this, where, props.namespace);
+    const name = checkDns1123Label(where, 'name', props.name ?? props.controller);
     const workload = props.workload ?? ControllerWorkload.deployment();
     const replicas = workload.replicas;
-    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
-      throw new ValidationError(where, 'replicas', 'must be a positive integer', replicas);
-    }
+    if (replicas !== undefined) checkPositiveInteger(where, 'replicas', replicas);
     const leaseSeconds = workload.leaseDuration?.toSeconds();
     if (leaseSeconds !== undefined && leaseSeconds < 3) throw new ValidationError(where, 'leaseDuration', 'must be at least 3 seconds', leaseSeconds);
     const port = props.metricsPort ?? 8080;
-    checkPort(where, 'metricsPort', port);
+    checkPort(where, 'metricsPort', port, FIRST_UNPRIVILEGED_PORT);
     const webhookPort = props.webhooks?.port ?? 9443;
     if (props.webhooks) {
-      checkPort(where, 'webhooks.port', webhookPort);
+      checkPort(where, 'webhooks.port', webhookPort, FIRST_UNPRIVILEGED_PORT);
       if (webhookPort === port) throw new ValidationError(where, 'webhooks.port', `${webhookPort} is the metrics port`, webhookPort);
     }
     const image = controllerImage(props.image ?? {}, `${where}: image`);
@@ -299,8 +291,4 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
 /** The path a construct `id` under `scope` will have: for checks before `super()`. */
 export function constructPath(scope: Construct, id: string): string {
   return scope.node.path ? `${scope.node.path}/${id}` : id;
-}
-
-function checkPort(where: string, field: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new ValidationError(where, field, `must be 1024-65535 (non-root), got ${port}`, port);
 }

@@ -38,9 +38,3 @@ export function restrictedContainerSecurityContext(options: ContainerSecurityOpt
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
-
-/**
- * Container requests and limits moved to `./resources.js` (which needs cdk8s-plus); re-exported
- * here for the importers not yet switched. Import them from `./resources.js`.
- */
-export { resourceRequirements, type ResourceRequirementsProps } from './resources.js';

@@ -5,6 +5,7 @@
  * (`x-kubernetes-validations`) are not run: there is no CEL interpreter here.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { pointerSegment, valueAtPointer } from '../../k8s/json-pointer.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../k8s/validation.js';
 import type { JSONSchemaProps } from './schema.js';
@@ -101,19 +102,6 @@ function compile(s: JSONSchemaProps): ValidateFunction {
   return fn;
 }
 
-function escapeSegment(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let v: unknown = root;
-  for (const seg of pointer.split('/').slice(1)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return v;
-}
-
 function describe(v: unknown): string {
   const text = JSON.stringify(v);
   return text === undefined ? String(v) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -123,14 +111,14 @@ function describe(v: unknown): string {
 function toError(e: ErrorObject, value: unknown, source: string, base: string): ValidationError {
   let pointer = e.instancePath;
   let reason = e.message ?? 'is invalid';
-  const bad = valueAt(value, pointer);
+  const bad = valueAtPointer(value, pointer);
   if (e.keyword === 'required') {
-    pointer += `/${escapeSegment(String(e.params.missingProperty))}`;
+    pointer += `/${pointerSegment(String(e.params.missingProperty))}`;
     return new ValidationError(source, base + pointer, 'is required');
   }
   if (e.keyword === 'additionalProperties') {
-    pointer += `/${escapeSegment(String(e.params.additionalProperty))}`;
-    return new ValidationError(source, base + pointer, 'is not a field of the schema', valueAt(value, pointer));
+    pointer += `/${pointerSegment(String(e.params.additionalProperty))}`;
+    return new ValidationError(source, base + pointer, 'is not a field of the schema', valueAtPointer(value, pointer));
   }
   if (e.keyword === 'enum') reason = `must be one of ${(e.params.allowedValues as unknown[]).map(describe).join(', ')}`;
   if (e.keyword === 'type') reason = `must be of type ${[e.params.type].flat().join(' or ')}`;
@@ -166,7 +154,7 @@ function duplicate(s: JSONSchemaProps, v: unknown, pointer: string): { pointer: 
   }
   for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
     const cs = s.properties?.[k] ?? s.additionalProperties;
-    const d = cs ? duplicate(cs, child, `${pointer}/${escapeSegment(k)}`) : undefined;
+    const d = cs ? duplicate(cs, child, `${pointer}/${pointerSegment(k)}`) : undefined;
     if (d) return d;
   }
   return undefined;

@@ -199,7 +199,7 @@ describe('PlatformController', () => {
     ['a webhook timeout of 60 s', { webhooks: { webhooks: [{ ...MUTATE_PODS, timeoutSeconds: 60 }], certificate: WebhookCertificate.fromSecret('s', CA) } }, /webhooks\[0\]\.timeoutSeconds: 60 must be an integer from 1 to 30/],
     ['a CA bundle that is not PEM', { webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', 'abc') } }, /webhookCertificate\.caBundle: must be the PEM/],
     ['the webhook port on the metrics port', { metricsPort: 9443, webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', CA) } }, /webhooks\.port: 9443 is the metrics port/],
-    ['a privileged metrics port', { metricsPort: 80 }, /metricsPort: must be 1024-65535 \(non-root\), got 80/],
+    ['a privileged metrics port', { metricsPort: 80 }, /metricsPort: 80 is not a port from 1024 to 65535/],
   ])('rejects %s, naming the field', (_what, props, message) => {
     expect(() => sample(props)).toThrow(ValidationError);
     expect(() => sample(props)).toThrow(message);

@@ -221,8 +221,8 @@ describe('SecretGenerator', () => {
     ['empty watch list', { watchNamespaces: [] }, /^stack\/gen: watchNamespaces: empty/],
     ['all and names', { watchNamespaces: ['*', 'a'] }, /^stack\/gen: watchNamespaces: '\*' \(all namespaces\) cannot be combined with names/],
     ['bad namespace', { watchNamespaces: ['A'] }, /^stack\/gen: watchNamespaces: "A" is not a DNS-1123 label/],
-    ['replicas', { replicas: 0 }, /^stack\/gen: replicas: must be a positive integer/],
-    ['port', { metricsPort: 80 }, /^stack\/gen: metricsPort: must be 1024-65535/],
+    ['replicas', { replicas: 0 }, /^stack\/gen: replicas: 0 is not a positive integer$/],
+    ['port', { metricsPort: 80 }, /^stack\/gen: metricsPort: 80 is not a port from 1024 to 65535 \(the container runs as non-root\)$/],
     ['workers', { workers: 0 }, /^stack\/gen: workers: 0 is not an integer from 1 to 64$/],
     ['digest', { image: { digest: 'sha256:x' } }, /^stack\/gen: image\.digest: "sha256:x" is not a sha256 digest/],
   ])('rejects %s, naming the construct and the prop', (_n, props, message) => {
