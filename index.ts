@@ -5,7 +5,9 @@
  */
 export * from './lib/contract/index.js';
 export * from './lib/k8s/index.js';
+export * from './lib/api/index.js';
 export * from './lib/gitops/index.js';
+export * from './constructs/controller/index.js';
 export * from './constructs/modules/index.js';
 export * from './constructs/armonik/index.js';
 export * from './constructs/config-aggregator/index.js';

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ValidationError } from '../../lib/k8s/validation.js';
 import { ComputePlane, type ComputeContainerProps, type InitOptions, type PartitionProps } from './compute-plane.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
@@ -52,7 +53,7 @@ export class ArmoniK extends Construct {
     const partitions = Object.keys(props.computePlane?.partitions ?? {}).sort();
     const defaultPartition = props.controlPlane.defaultPartition ?? props.controlPlane.env?.Submitter__DefaultPartition ?? (partitions.includes('default') ? 'default' : partitions[0]);
     if (defaultPartition !== undefined && !partitions.includes(defaultPartition)) {
-      throw new Error(`${where}: controlPlane.defaultPartition: "${defaultPartition}" is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`);
+      throw new ValidationError(where, 'controlPlane.defaultPartition', `"${defaultPartition}" is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`);
     }
     this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings });
     const core = this.coreSettings;

@@ -1,14 +1,15 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDns1123Label, isDns1123Subdomain, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { isDns1123Label } from '../../lib/k8s/names.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain, checkImage, checkInteger } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import { ModuleEnv } from './module-env.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
-import {
-  armonikPodLabels, buildWorkload, checkImage, coreConf, coreVersionOf, intOption, mergeConf, plainResources, resolveNamespace,
-  type CoreSettingsSource, type ModuleList, type Workload,
-} from './workload.js';
+import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** A container of the compute plane, as AEP 5's `polling_agent` / `worker`. */
 export interface ComputeContainerProps {
@@ -127,20 +128,20 @@ export class ComputePlane extends Construct {
     super(scope, id);
     const where = `ComputePlane ${this.node.path}`;
     this.namespace = resolveNamespace(this, where, props.namespace);
-    if (!props.partitions || typeof props.partitions !== 'object') throw new Error(`${where}: partitions: give the partitions by name`);
+    if (!props.partitions || typeof props.partitions !== 'object') throw new ValidationError(where, 'partitions', `give the partitions by name`);
     const names = Object.keys(props.partitions).sort();
-    if (names.length === 0) throw new Error(`${where}: partitions: give at least one partition`);
+    if (names.length === 0) throw new ValidationError(where, 'partitions', `give at least one partition`);
     const core = coreVersionOf(where, props.coreVersion);
     const uid = props.uid ?? 5000;
-    if (!Number.isInteger(uid) || uid < 1) throw new Error(`${where}: uid: ${uid} is not a non-root uid`);
+    if (!Number.isInteger(uid) || uid < 1) throw new ValidationError(where, 'uid', `${uid} is not a non-root uid`);
     const base = coreConf(where, 'conf, pollingAgent.conf', props.core, [...(props.conf ?? []), ...(props.pollingAgent?.conf ?? [])]);
 
     const partitions = new Map<string, PartitionResources>();
     for (const partition of names) {
       const p = props.partitions[partition] ?? {};
       const pwhere = `${where}: partitions.${partition}`;
-      if (!isDns1123Label(partition) || partition.length > 49) throw new Error(`${pwhere}: "${partition}" is not a DNS-1123 label of at most 49 characters`);
-      if (p.priorityClassName !== undefined && !isDns1123Subdomain(p.priorityClassName)) throw new Error(`${pwhere}: priorityClassName: "${p.priorityClassName}" is not a valid name`);
+      if (!isDns1123Label(partition) || partition.length > 49) throw new ValidationError(where, `partitions.${partition}`, `"${partition}" is not a DNS-1123 label of at most 49 characters`, partition);
+      if (p.priorityClassName !== undefined) checkDns1123Subdomain(pwhere, 'priorityClassName', p.priorityClassName, 'PriorityClass');
       const document = partitionDocument(pwhere, partition, p, names);
       const scaling = p.scaling ?? PartitionScaling.keda();
       const name = `compute-plane-${partition}`;
@@ -154,7 +155,7 @@ export class ComputePlane extends Construct {
       const pollingImage = p.pollingAgent?.image ?? props.pollingAgent?.image ?? `${ARMONIK_IMAGES.pollingAgent}:${core.version}`;
       const workerImage = p.worker?.image ?? props.worker?.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
       const socketType = p.socketType ?? 'unixdomainsocket';
-      if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') throw new Error(`${pwhere}: socketType: "${String(socketType)}" is not 'unixdomainsocket' or 'tcp'`);
+      if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') throw new ValidationError(pwhere, 'socketType', `"${String(socketType)}" is not 'unixdomainsocket' or 'tcp'`);
       // ArmoniK.Infra `armonik/compute-plane.tf` (`compute_aggregation`): sockets in the shared cache, or localhost ports.
       const channelEnv = {
         ComputePlane__WorkerChannel__Address: socketType === 'tcp' ? 'http://localhost:10667' : `${SHARED_CACHE}/armonik_worker.sock`,
@@ -266,18 +267,18 @@ export class ComputePlane extends Construct {
 
 /** The partition's row, checked; defaults are ArmoniK's (`armonik.tf`, `partition_data`). */
 function partitionDocument(where: string, id: string, p: PartitionProps, all: readonly string[]): PartitionDocument {
-  const int = (field: string, v: number, min: number, max?: number) => intOption(where, field, v, min, max);
+  const int = (field: string, v: number, min: number, max?: number) => checkInteger(where, field, v, min, max);
   const podReserved = int('podReserved', p.podReserved ?? 1, 0);
   const podMax = int('podMax', p.podMax ?? 100, 0);
   if (podMax < podReserved) throw new Error(`${where}: podMax (${podMax}) is below podReserved (${podReserved})`);
   const parents = [...(p.parentPartitionIds ?? [])];
   for (const parent of parents) {
-    if (parent === id) throw new Error(`${where}: parentPartitionIds: a partition cannot be its own parent`);
-    if (!all.includes(parent)) throw new Error(`${where}: parentPartitionIds: "${parent}" is not a partition of this compute plane (${all.join(', ')})`);
+    if (parent === id) throw new ValidationError(where, 'parentPartitionIds', `a partition cannot be its own parent`);
+    if (!all.includes(parent)) throw new ValidationError(where, 'parentPartitionIds', `"${parent}" is not a partition of this compute plane (${all.join(', ')})`);
   }
   const podConfiguration = p.podConfiguration;
   if (podConfiguration !== undefined) {
-    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new Error(`${where}: podConfiguration.${k}: must be a string`);
+    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new ValidationError(where, `podConfiguration.${k}`, 'must be a string', v);
   }
   return {
     PartitionId: id,

@@ -1,7 +1,8 @@
 import type { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { checkInteger } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
-import { intOption } from './workload.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
 
 /** Options of {@link ControlPlaneScaling.keda}. */
 export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {
@@ -34,17 +35,17 @@ export class ControlPlaneScaling {
     const o = this.options ?? {};
     const w = `${where}: scaling`;
     const triggers = resourceTriggers(w, o);
-    if (triggers.length === 0) throw new Error(`${w}: give cpuUtilization and/or memoryUtilization (the control plane has no queue metric)`);
-    const min = intOption(w, 'minReplicas', o.minReplicas ?? 1, 1);
-    const max = intOption(w, 'maxReplicas', o.maxReplicas ?? 3, 1);
-    if (max < min) throw new Error(`${w}: maxReplicas (${max}) is below minReplicas (${min})`);
+    if (triggers.length === 0) throw new ValidationError(where, 'scaling', `give cpuUtilization and/or memoryUtilization (the control plane has no queue metric)`);
+    const min = checkInteger(w, 'minReplicas', o.minReplicas ?? 1, 1);
+    const max = checkInteger(w, 'maxReplicas', o.maxReplicas ?? 3, 1);
+    if (max < min) throw new ValidationError(where, 'scaling', `maxReplicas (${max}) is below minReplicas (${min})`);
     return scaledObject(scope, 'scaled-object', {
       name: target.name,
       namespace: target.namespace,
       labels: target.labels,
       deployment: target.name,
-      pollingInterval: intOption(w, 'pollingInterval', o.pollingInterval ?? 30, 1),
-      cooldownPeriod: intOption(w, 'cooldownPeriod', o.cooldownPeriod ?? 300, 0),
+      pollingInterval: checkInteger(w, 'pollingInterval', o.pollingInterval ?? 30, 1),
+      cooldownPeriod: checkInteger(w, 'cooldownPeriod', o.cooldownPeriod ?? 300, 0),
       minReplicas: min,
       maxReplicas: max,
       restoreToOriginalReplicaCount: true,

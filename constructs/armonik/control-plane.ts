@@ -1,14 +1,15 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDns1123Label, type ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { isDns1123Label } from '../../lib/k8s/names.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label, checkImage } from '../../lib/k8s/validators.js';
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
 import { ModuleEnv } from './module-env.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
-import {
-  armonikPodLabels, buildService, buildWorkload, checkImage, coreConf, coreVersionOf, plainResources, resolveNamespace,
-  type CoreSettingsSource, type ModuleList, type Workload,
-} from './workload.js';
+import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link ControlPlane}. */
 export interface ControlPlaneProps {
@@ -68,18 +69,17 @@ export class ControlPlane extends Construct {
     super(scope, id);
     const where = `ControlPlane ${this.node.path}`;
     this.namespace = resolveNamespace(this, where, props.namespace);
-    this.name = props.name ?? 'control-plane';
-    if (!isDns1123Label(this.name)) throw new Error(`${where}: name: "${this.name}" is not a DNS-1123 label`);
+    this.name = checkDns1123Label(where, 'name', props.name ?? 'control-plane');
     const core = coreVersionOf(where, props.coreVersion);
     const image = checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.controlPlane}:${core.version}`);
     const servicePort = props.servicePort ?? 5001;
     if (props.defaultPartition !== undefined && !isDns1123Label(props.defaultPartition)) {
-      throw new Error(`${where}: defaultPartition: "${props.defaultPartition}" is not a partition name`);
+      throw new ValidationError(where, 'defaultPartition', `"${props.defaultPartition}" is not a partition name`);
     }
     if (props.defaultPartition !== undefined && props.env?.Submitter__DefaultPartition !== undefined) {
-      throw new Error(`${where}: env: Submitter__DefaultPartition is set by defaultPartition; give one of them`);
+      throw new ValidationError(where, 'env', `Submitter__DefaultPartition is set by defaultPartition; give one of them`);
     }
-    if (props.replicas !== undefined && props.scaling !== undefined) throw new Error(`${where}: replicas: the scaling owns the replica count; give one of them`);
+    if (props.replicas !== undefined && props.scaling !== undefined) throw new ValidationError(where, 'replicas', `the scaling owns the replica count; give one of them`);
     this.defaultPartition = props.defaultPartition ?? props.env?.Submitter__DefaultPartition;
     const { conf, hashInputs } = coreConf(where, 'conf', props.core, props.conf ?? []);
     // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; no readiness before Core 0.40.1.

@@ -1,7 +1,8 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/index.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 
 /**
  * The site-wide settings every ArmoniK Core component loads (control plane, polling agents,
@@ -69,11 +70,8 @@ export class CoreSettings extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: CoreSettingsProps = {}) {
     super(scope, id);
     const where = `CoreSettings ${this.node.path}`;
-    this.name = props.name ?? 'core-configmap';
-    if (!isDns1123Subdomain(this.name)) throw new Error(`${where}: name: "${this.name}" is not a valid ConfigMap name`);
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace || !isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace ?? ''}" is not a DNS-1123 label (give one, or a chart namespace)`);
-    this.namespace = namespace;
+    this.name = checkDns1123Subdomain(where, 'name', props.name ?? 'core-configmap', 'ConfigMap');
+    this.namespace = resolveNamespace(this, where, props.namespace);
     // Validated as a module: names and values get the contract's checks and messages.
     const merged = CoreSettings.defaults(props.env).literalEnv();
     this.env = Object.freeze(merged);
@@ -82,7 +80,7 @@ export class CoreSettings extends Construct implements IModule {
       kind: 'ConfigMap',
       metadata: {
         name: this.name,
-        namespace,
+        namespace: this.namespace,
         labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs', app: 'armonik' },
       },
       data: merged,

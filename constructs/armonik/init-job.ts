@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ModuleOutputs } from '../../lib/contract/index.js';
 import { shortHash } from '../../lib/k8s/index.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
 import { ModuleEnv } from './module-env.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
@@ -75,7 +76,7 @@ export class InitJob extends Construct {
     const name = props.name ?? 'init';
     const schedule = props.schedule === undefined ? '* * * * *' : props.schedule;
     if (schedule !== null && !/^((\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly))$/.test(String(schedule).trim())) {
-      throw new Error(`${props.where}: init.schedule: "${schedule}" is not a cron schedule (five fields, or @hourly, @daily, ...)`);
+      throw new ValidationError(props.where, 'init.schedule', `"${schedule}" is not a cron schedule (five fields, or @hourly, @daily, ...)`);
     }
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),

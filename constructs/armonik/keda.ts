@@ -6,7 +6,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { intOption } from './workload.js';
+import { checkInteger } from '../../lib/k8s/validators.js';
 
 /** A trigger of a ScaledObject, as KEDA spells it. */
 export interface KedaTrigger {
@@ -44,9 +44,9 @@ export interface ScaledObjectSpec {
 /** The scale-down behaviour with ArmoniK's defaults, checked. */
 export function scaleDownBehavior(where: string, field: string, b: ScaleDownBehavior = {}): Required<ScaleDownBehavior> {
   return {
-    stabilizationWindowSeconds: intOption(where, `${field}.stabilizationWindowSeconds`, b.stabilizationWindowSeconds ?? 300, 0, 3600),
-    percent: intOption(where, `${field}.percent`, b.percent ?? 100, 1, 100),
-    periodSeconds: intOption(where, `${field}.periodSeconds`, b.periodSeconds ?? 15, 1, 1800),
+    stabilizationWindowSeconds: checkInteger(where, `${field}.stabilizationWindowSeconds`, b.stabilizationWindowSeconds ?? 300, 0, 3600),
+    percent: checkInteger(where, `${field}.percent`, b.percent ?? 100, 1, 100),
+    periodSeconds: checkInteger(where, `${field}.periodSeconds`, b.periodSeconds ?? 15, 1, 1800),
   };
 }
 
@@ -92,6 +92,6 @@ export interface ResourceTriggerOptions {
 
 export function resourceTriggers(where: string, o: ResourceTriggerOptions): KedaTrigger[] {
   const trigger = (type: 'cpu' | 'memory', v: number | undefined): KedaTrigger[] =>
-    v === undefined ? [] : [{ type, metricType: 'Utilization', metadata: { value: String(intOption(where, `${type}Utilization`, v, 1, 1000)) } }];
+    v === undefined ? [] : [{ type, metricType: 'Utilization', metadata: { value: String(checkInteger(where, `${type}Utilization`, v, 1, 1000)) } }];
   return [...trigger('cpu', o.cpuUtilization), ...trigger('memory', o.memoryUtilization)];
 }

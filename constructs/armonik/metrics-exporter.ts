@@ -1,12 +1,11 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { ResourceRequirementsProps } from '../../lib/k8s/index.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { checkImage } from '../../lib/k8s/validators.js';
 import { ModuleEnv } from './module-env.js';
 import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
-import {
-  armonikPodLabels, buildService, buildWorkload, checkImage, coreConf, coreVersionOf, plainResources, resolveNamespace,
-  type CoreSettingsSource, type ModuleList, type Workload,
-} from './workload.js';
+import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link MetricsExporter}. */
 export interface MetricsExporterProps {

@@ -1,8 +1,11 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkImage } from '../../lib/k8s/validators.js';
 import { MetricsExporter, exporterWorkload, type MetricsExporterProps } from './metrics-exporter.js';
 import { ARMONIK_IMAGES } from './versions.js';
-import { buildService, checkImage, coreVersionOf, resolveNamespace, type Workload } from './workload.js';
+import { buildService, coreVersionOf, type Workload } from './workload.js';
 
 /** Props of {@link PartitionMetricsExporter}. */
 export interface PartitionMetricsExporterProps extends MetricsExporterProps {
@@ -35,7 +38,7 @@ export class PartitionMetricsExporter extends Construct {
     const source = props.metricsExporter;
     const core = coreVersionOf(where, props.coreVersion);
     if (core.atLeast('0.37.1') && props.image === undefined) {
-      throw new Error(`${where}: coreVersion: ArmoniK Core ${core.version} has no partition metrics exporter (removed in 0.37.1); drop it, or give coreVersion 0.37.0 or older, or an image`);
+      throw new ValidationError(where, 'coreVersion', `ArmoniK Core ${core.version} has no partition metrics exporter (removed in 0.37.1); drop it, or give coreVersion 0.37.0 or older, or an image`);
     }
     this.workload = exporterWorkload(this, where, {
       name: this.name,

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { checkInteger, isHttpUrl, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
-import { intOption } from './workload.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
 
 /** Options of {@link PartitionScaling.keda}, with ArmoniK's defaults (its localhost `parameters.tfvars`, `hpa`). */
 export interface KedaScalingOptions extends ResourceTriggerOptions {
@@ -92,17 +93,17 @@ export class PartitionScaling {
     const s = this.spec;
     const w = `${where}: scaling`;
     if (s.kind === 'fixed') {
-      intOption(w, 'replicas', s.replicas, 0);
+      checkInteger(w, 'replicas', s.replicas, 0);
       return undefined;
     }
     const o = s.options ?? {};
-    const min = intOption(w, 'minReplicas', o.minReplicas ?? (s.kind === 'hpa' ? 1 : 0), s.kind === 'hpa' ? 1 : 0);
-    const max = intOption(w, 'maxReplicas', o.maxReplicas ?? 5, 1);
-    if (max < min) throw new Error(`${w}: maxReplicas (${max}) is below minReplicas (${min})`);
-    const perPod = intOption(w, 'tasksPerPod', o.tasksPerPod ?? 2, 1);
+    const min = checkInteger(w, 'minReplicas', o.minReplicas ?? (s.kind === 'hpa' ? 1 : 0), s.kind === 'hpa' ? 1 : 0);
+    const max = checkInteger(w, 'maxReplicas', o.maxReplicas ?? 5, 1);
+    if (max < min) throw new ValidationError(where, 'scaling', `maxReplicas (${max}) is below minReplicas (${min})`);
+    const perPod = checkInteger(w, 'tasksPerPod', o.tasksPerPod ?? 2, 1);
     if (s.kind === 'hpa') {
       const metricName = (s.options.metricName ?? 'armonik_{partition}_tasks_queued').replace(/\{partition\}/g, target.partition.toLowerCase().replace(/-/g, '_'));
-      if (!/^[^/%\s]+$/.test(metricName)) throw new Error(`${w}.metricName: "${metricName}" is not a metric name`);
+      if (!/^[^/%\s]+$/.test(metricName)) throw new ValidationError(where, 'scaling.metricName', `"${metricName}" is not a metric name`);
       return new ApiObject(scope, 'hpa', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
@@ -117,11 +118,11 @@ export class PartitionScaling {
     }
     const k = s.options;
     const address = k.prometheusAddress ?? `http://prometheus.${target.namespace}.svc.cluster.local:9090`;
-    if (!/^https?:\/\/[^\s/@]+(:\d+)?(\/\S*)?$/.test(address)) {
-      throw new Error(`${w}.prometheusAddress: "${address}" is not an http(s) URL without credentials (give credentials through KEDA's TriggerAuthentication)`);
+    if (!isHttpUrl(address) || urlHasCredentials(address)) {
+      throw new ValidationError(where, 'scaling.prometheusAddress', `"${address}" is not an http(s) URL without credentials (give credentials through KEDA's TriggerAuthentication)`);
     }
     const job = k.metricsJob ?? 'metrics-exporter';
-    if (!/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) throw new Error(`${w}.metricsJob: "${job}" is not a Prometheus job name`);
+    if (!/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) throw new ValidationError(where, 'scaling.metricsJob', `"${job}" is not a Prometheus job name`);
     const metric = queuedTasksMetric(target.partition);
     return scaledObject(scope, 'scaled-object', {
       name: `${target.partition}-compute-plane`,
@@ -129,8 +130,8 @@ export class PartitionScaling {
       labels: target.labels,
       deployment: target.name,
       envSourceContainerName: 'polling-agent',
-      pollingInterval: intOption(w, 'pollingInterval', k.pollingInterval ?? 15, 1),
-      cooldownPeriod: intOption(w, 'cooldownPeriod', k.cooldownPeriod ?? 300, 0),
+      pollingInterval: checkInteger(w, 'pollingInterval', k.pollingInterval ?? 15, 1),
+      cooldownPeriod: checkInteger(w, 'cooldownPeriod', k.cooldownPeriod ?? 300, 0),
       minReplicas: min,
       maxReplicas: max,
       restoreToOriginalReplicaCount: k.restoreToOriginalReplicaCount ?? true,

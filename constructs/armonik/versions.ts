@@ -7,6 +7,7 @@
  * `utils/default-images/outputs.tf`, `image_tags`): Core images the Core version, the C#
  * dynamic worker the `extcsharp` version.
  */
+import { ValidationError } from '../../lib/k8s/validation.js';
 
 /** The versions ArmoniK 2.23.0 deploys together. */
 export const ARMONIK_VERSIONS = {
@@ -45,10 +46,10 @@ export class CoreVersion {
   /** Parses and checks a Core version; the error names `where` and the field. */
   public static parse(version: string, where: string, field = 'coreVersion'): CoreVersion {
     const m = /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/.exec(typeof version === 'string' ? version : '');
-    if (!m) throw new Error(`${where}: ${field}: "${String(version)}" is not an ArmoniK Core release (major.minor.patch, such as "${ARMONIK_VERSIONS.core}")`);
+    if (!m) throw new ValidationError(where, field, `"${String(version)}" is not an ArmoniK Core release (major.minor.patch, such as "${ARMONIK_VERSIONS.core}")`, version);
     const parsed = new CoreVersion(version, [Number(m[1]), Number(m[2]), Number(m[3])]);
     if (!parsed.atLeast(OLDEST_SUPPORTED_CORE)) {
-      throw new Error(`${where}: ${field}: Core ${version} is older than ${OLDEST_SUPPORTED_CORE}, the oldest these constructs configure (its polling agent does not read Pollster__PartitionId)`);
+      throw new ValidationError(where, field, `Core ${version} is older than ${OLDEST_SUPPORTED_CORE}, the oldest these constructs configure (its polling agent does not read Pollster__PartitionId)`, version);
     }
     return parsed;
   }

@@ -4,12 +4,13 @@
  * and labels of an ArmoniK Deployment. Objects are raw `ApiObject`s of plain Kubernetes JSON: the
  * contract renders plain JSON, which the L1 classes would partly drop (quantities, ports).
  */
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
-import {
-  appLabels, isDns1123Label, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels, shortHash, type ResourceRequirementsProps,
-} from '../../lib/k8s/index.js';
+import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
+import { shortHash } from '../../lib/k8s/names.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
+import { by } from '../../lib/k8s/sort.js';
 import { CoreSettings } from './core-settings.js';
 import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
 import { ARMONIK_VERSIONS, CoreVersion } from './versions.js';
@@ -37,14 +38,6 @@ export function coreConf(where: string, field: string, core: CoreSettingsSource 
   };
 }
 
-/** Checks an integer option; the error names `where` and the field. */
-export function intOption(where: string, field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${where}: ${field}: ${String(value)} is not an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
-  }
-  return value;
-}
-
 /** Merges a consumer's modules; a conflict is an error that names the consumer too. */
 export function mergeConf(where: string, field: string, conf: ModuleList): ModuleOutputs {
   if (conf.length === 0) return ModuleOutputs.empty();
@@ -63,23 +56,6 @@ function reasonOf(err: ModuleOutputsError): string {
   const who = err.conflictsWith === undefined ? `module "${err.module}"` : `modules "${err.conflictsWith}" and "${err.module}"`;
   const prefix = `${who}: ${err.path || '/'}: `;
   return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-}
-
-export function resolveNamespace(scope: Construct, where: string, namespace?: string): string {
-  const ns = namespace ?? Chart.of(scope).namespace;
-  if (!ns || !isDns1123Label(ns)) throw new Error(`${where}: namespace: "${ns ?? ''}" is not a DNS-1123 label (give one, or a chart namespace)`);
-  return ns;
-}
-
-export function checkImage(where: string, field: string, image: string): string {
-  if (!image || /\s/.test(image)) throw new Error(`${where}: ${field}: "${image}" is not an image reference`);
-  return image;
-}
-
-/** Plain-JSON requests and limits (raw objects keep strings as they are). */
-export function plainResources(props: ResourceRequirementsProps = {}, defaults: Required<ResourceRequirementsProps>): Record<string, unknown> {
-  const r = { ...defaults, ...props };
-  return { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
 }
 
 /** One container of a component. */
@@ -249,7 +225,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
   });
 
   const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
-  const volumes = [...podVolumes.values()].map((v) => v.volume).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const volumes = [...podVolumes.values()].map((v) => v.volume).sort(by('name'));
   const template = {
     metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: {

@@ -1,7 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { AppConfigError, compileAppConfigSchema, schemaProblem, type JsonSchema } from '../../lib/api/config-aggregator/schema.js';
 
-/** A JSON Schema document (draft-07, what the original's `schema.json` is). */
-export type JsonSchema = { readonly [key: string]: unknown } | boolean;
+export { AppConfigError, type JsonSchema } from '../../lib/api/config-aggregator/schema.js';
 
 /** One metric an application wants Numalogic to watch (an item of `metric_configs`). */
 export interface MetricConfig {
@@ -83,18 +83,6 @@ export const NUMALOGIC_APP_CONFIG_SCHEMA = {
   required: ['metric_configs', 'unified_configs'],
 } as const satisfies JsonSchema;
 
-/** Thrown when a config or schema is invalid; `path` is a JSON pointer into the config. */
-export class AppConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${source}: ${path || '(root)'} ${reason}`);
-    this.name = 'AppConfigError';
-  }
-}
-
 /**
  * A JSON Schema that application configs must satisfy, compiled once. Use `numalogic()` for the
  * seed's format or `of(schema)` for your own.
@@ -114,55 +102,35 @@ export class AppConfigSchema {
 
   private constructor(readonly schema: JsonSchema) {}
 
-  /** The compiled validator; throws an AppConfigError when the schema itself is invalid. */
-  private compiled(): ValidateFunction {
+  /** The compiled validator; throws an AppConfigError naming `source` when the schema itself is invalid. */
+  private compiled(source: string): ValidateFunction {
     if (!this.validateFn) {
       try {
-        this.validateFn = new Ajv({ allErrors: true, strict: false }).compile(this.schema as object);
+        this.validateFn = compileAppConfigSchema(this.schema);
       } catch (err) {
-        throw new AppConfigError('schema', '', `is not a valid JSON Schema: ${(err as Error).message}`);
+        throw new AppConfigError(source, 'schema', { pointer: '', reason: `is not a valid JSON Schema: ${(err as Error).message}` });
       }
     }
     return this.validateFn;
   }
 
-  /** Throws an AppConfigError unless the schema compiles. */
-  check(source = 'schema'): void {
-    try {
-      this.compiled();
-    } catch (err) {
-      if (err instanceof AppConfigError) throw new AppConfigError(source, '', err.reason);
-      throw err;
-    }
+  /** Throws an AppConfigError naming `source` unless the schema compiles. */
+  check(source = 'config-aggregator'): void {
+    this.compiled(source);
   }
 
-  /** Validates a config; throws an AppConfigError naming `source` and the JSON pointer of the field. */
-  validate(config: unknown, source = 'config'): void {
-    const validate = this.compiled();
+  /**
+   * Validates a config; throws an AppConfigError naming `source`, `field` and the JSON pointer of
+   * the bad value, in the words of the controller's Event for the same config.
+   */
+  validate(config: unknown, source = 'app-config', field = 'config'): void {
+    const validate = this.compiled(source);
     if (validate(config)) return;
-    const { path, reason } = firstError(validate.errors);
-    throw new AppConfigError(source, path, reason);
+    throw new AppConfigError(source, field, schemaProblem(validate.errors));
   }
 
   /** `schema.json` as the aggregator reads it. */
   toJson(): string {
     return `${JSON.stringify(this.schema, null, 2)}\n`;
   }
-}
-
-function escape(p: string): string {
-  return p.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function firstError(errors: readonly ErrorObject[] | null | undefined): { path: string; reason: string } {
-  const e = errors?.[0];
-  if (!e) return { path: '', reason: 'does not match the schema' };
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required' && typeof p.missingProperty === 'string') {
-    return { path: `${e.instancePath}/${escape(p.missingProperty)}`, reason: 'is required' };
-  }
-  if (e.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string') {
-    return { path: `${e.instancePath}/${escape(p.additionalProperty)}`, reason: 'is not allowed' };
-  }
-  return { path: e.instancePath, reason: e.message ?? 'is invalid' };
 }

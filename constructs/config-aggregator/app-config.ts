@@ -2,10 +2,11 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
-import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/index.js';
-import { AppConfigError, AppConfigSchema, type NumalogicAppConfig } from './app-config-schema.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkConfigKey, checkDns1123Label, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { DEFAULT_APP_CONFIG_LABEL, parseAppConfigLabel } from '../../lib/api/config-aggregator/index.js';
+import { AppConfigSchema, type NumalogicAppConfig } from './app-config-schema.js';
 import type { ConfigAggregator } from './config-aggregator.js';
-import { DEFAULT_APP_CONFIG_LABEL, parseAppConfigLabel } from './labels.js';
 
 export interface AppConfigProps<T = NumalogicAppConfig> {
   /** The configuration; validated against the schema at synth time. */
@@ -40,21 +41,16 @@ export class AppConfig<T = NumalogicAppConfig> extends Construct {
     super(scope, id);
     const where = this.node.path;
     if (props.aggregator && (props.schema || props.label)) {
-      throw new Error(`${where}: give either aggregator or schema/label, not both`);
+      throw new ValidationError(where, 'aggregator', 'give either aggregator or schema/label, not both');
     }
     const schema = props.aggregator?.schema ?? props.schema ?? AppConfigSchema.numalogic();
-    const label = props.aggregator?.appConfigLabel ?? parseAppConfigLabel(props.label ?? DEFAULT_APP_CONFIG_LABEL, `${where}: label`);
-    const key = props.key ?? 'config';
-    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`${where}: key: "${key}" is not a valid ConfigMap key`);
-    if (props.name !== undefined && !isDns1123Subdomain(props.name)) throw new Error(`${where}: name: "${props.name}" is not a valid ConfigMap name`);
+    const label = props.aggregator?.appConfigLabel ?? parseAppConfigLabel(props.label ?? DEFAULT_APP_CONFIG_LABEL, where, 'label');
+    const key = checkConfigKey(where, 'key', props.key ?? 'config');
+    if (props.name !== undefined) checkDns1123Subdomain(where, 'name', props.name, 'ConfigMap');
+    // An AppConfig may leave the namespace to the chart, or to `kubectl apply -n`.
     const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (namespace !== undefined && !isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace}" is not a DNS-1123 label`);
-    try {
-      schema.validate(props.config, 'config');
-    } catch (err) {
-      if (err instanceof AppConfigError) throw new AppConfigError(`${where}: config`, err.path, err.reason);
-      throw err;
-    }
+    if (namespace !== undefined) checkDns1123Label(where, 'namespace', namespace);
+    schema.validate(props.config, where, 'config');
     this.key = key;
     this.configMap = new k8s.KubeConfigMap(this, 'config-map', {
       metadata: {

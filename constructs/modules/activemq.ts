@@ -1,11 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
-import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link ActiveMq}. */
 export interface ActiveMqProps extends ServiceModuleProps {
@@ -58,11 +59,11 @@ export class ActiveMq extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'ActiveMq', props, 'activemq');
     const { name, namespace, where } = ident;
-    const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
-    const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const configMapName = checkObjectName(where, 'configMap', props.configMap ?? `${name}-configs`);
-    const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/amqp');
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const configMapName = checkDns1123Subdomain(where, 'configMap', props.configMap ?? `${name}-configs`);
+    const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
     if (props.generateSecrets ?? true) {

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Subdomain } from '../../lib/k8s/index.js';
+import { checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link AmazonMq}. */
@@ -26,10 +26,10 @@ export class AmazonMq extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: AmazonMqProps) {
     super(scope, id);
     const where = `AmazonMq ${this.node.path}`;
-    if (!/^[A-Za-z0-9.-]+$/.test(props.host)) throw new Error(`${where}: host: "${props.host}" is not a host name`);
+    ensure(where, 'host', props.host, hostNameReason(props.host));
     const port = props.port ?? 5671;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: port: ${port} is not a TCP port`);
-    if (!isDns1123Subdomain(props.credentialsSecret)) throw new Error(`${where}: credentialsSecret: "${props.credentialsSecret}" is not a valid Secret name`);
+    checkPort(where, 'port', port);
+    checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__QueueStorage: props.queueStorageAdapter ?? ARMONIK_ADAPTERS.amqp.queueStorage,

@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Subdomain } from '../../lib/k8s/index.js';
+import { isDns1123Subdomain } from '../../lib/k8s/names.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain, checkPort, ensure, hostNameReason, isConfigKey } from '../../lib/k8s/validators.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
 
 /** Props of {@link ExternalMongoDb}. */
@@ -47,14 +49,14 @@ export class ExternalMongoDb extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalMongoDbProps) {
     super(scope, id);
     const where = `ExternalMongoDb ${this.node.path}`;
-    if (!/^[A-Za-z0-9.-]+$/.test(props.host)) throw new Error(`${where}: host: "${props.host}" is not a host name`);
+    ensure(where, 'host', props.host, hostNameReason(props.host));
     const port = props.port ?? 27017;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: port: ${port} is not a TCP port`);
-    if (!isDns1123Subdomain(props.credentialsSecret)) throw new Error(`${where}: credentialsSecret: "${props.credentialsSecret}" is not a valid Secret name`);
-    if (props.caSecret !== undefined && !isDns1123Subdomain(props.caSecret)) throw new Error(`${where}: caSecret: "${props.caSecret}" is not a valid Secret name`);
+    checkPort(where, 'port', port);
+    checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
+    if (props.caSecret !== undefined) checkDns1123Subdomain(where, 'caSecret', props.caSecret, 'Secret');
     const cs = props.connectionString;
-    if (cs !== undefined && (!isDns1123Subdomain(String(cs.secret)) || (cs.key !== undefined && !/^[-._a-zA-Z0-9]{1,253}$/.test(cs.key)))) {
-      throw new Error(`${where}: connectionString: { secret: "${cs.secret}", key: "${cs.key ?? 'uri'}" } is not a Secret name and key`);
+    if (cs !== undefined && (!isDns1123Subdomain(String(cs.secret)) || (cs.key !== undefined && !isConfigKey(cs.key)))) {
+      throw new ValidationError(where, 'connectionString', `{ secret: "${cs.secret}", key: "${cs.key ?? 'uri'}" } is not a Secret name and key`, cs);
     }
     const database = props.databaseName ?? 'database';
     this.outputs = ModuleOutputs.of(this.node.id, {

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Subdomain } from '../../lib/k8s/index.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain, isHttpUrl, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
+import { checkBucketName } from './service-module.js';
 
 /** Props of {@link ExternalS3}. */
 export interface ExternalS3Props {
@@ -39,7 +41,7 @@ export class ExternalS3 extends Construct implements IModule {
   /** An AWS S3 bucket as ArmoniK.Infra's `storage/aws/s3` publishes it (endpoint `https://s3.<region>.amazonaws.com`). */
   public static aws(scope: Construct, id: string, props: AwsS3Props): ExternalS3 {
     if (!props || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(String(props.region))) {
-      throw new Error(`ExternalS3 ${scope.node.path}/${id}: region: "${String(props?.region)}" is not an AWS region (such as eu-west-3)`);
+      throw new ValidationError(`ExternalS3 ${scope.node.path}/${id}`, 'region', `"${String(props?.region)}" is not an AWS region (such as eu-west-3)`, props?.region);
     }
     return new ExternalS3(scope, id, { ...props, endpointUrl: `https://s3.${props.region}.amazonaws.com` });
   }
@@ -49,12 +51,10 @@ export class ExternalS3 extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalS3Props) {
     super(scope, id);
     const where = `ExternalS3 ${this.node.path}`;
-    if (!/^https?:\/\/[^\s/]+/.test(String(props.endpointUrl))) throw new Error(`${where}: endpointUrl: "${props.endpointUrl}" is not an http(s) URL`);
-    if (/^https?:\/\/[^/]*@/.test(props.endpointUrl)) throw new Error(`${where}: endpointUrl: credentials in the URL would be written into manifests; give them as credentialsSecret`);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(String(props.bucketName))) throw new Error(`${where}: bucketName: "${props.bucketName}" is not a valid S3 bucket name`);
-    if (props.credentialsSecret !== undefined && !isDns1123Subdomain(props.credentialsSecret)) {
-      throw new Error(`${where}: credentialsSecret: "${props.credentialsSecret}" is not a valid Secret name`);
-    }
+    if (!isHttpUrl(props.endpointUrl)) throw new ValidationError(where, 'endpointUrl', `"${props.endpointUrl}" is not an http(s) URL`, props.endpointUrl);
+    if (urlHasCredentials(props.endpointUrl)) throw new ValidationError(where, 'endpointUrl', 'credentials in the URL would be written into manifests; give them as credentialsSecret');
+    checkBucketName(where, 'bucketName', props.bucketName);
+    if (props.credentialsSecret !== undefined) checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.s3),

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { isHttpUrl } from '../../lib/k8s/validators.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link ExternalSqs}. */
@@ -21,9 +23,9 @@ export class ExternalSqs extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalSqsProps) {
     super(scope, id);
     const where = `ExternalSqs ${this.node.path}`;
-    if (!/^https?:\/\/[^\s/]+/.test(props.serviceUrl)) throw new Error(`${where}: serviceUrl: "${props.serviceUrl}" is not an http(s) URL`);
+    if (!isHttpUrl(props.serviceUrl)) throw new ValidationError(where, 'serviceUrl', `"${props.serviceUrl}" is not an http(s) URL`, props.serviceUrl);
     const prefix = props.prefix ?? 'armonik';
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new Error(`${where}: prefix: "${prefix}" is not a valid SQS queue name prefix`);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new ValidationError(where, 'prefix', `"${prefix}" is not a valid SQS queue name prefix`, prefix);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.sqs),

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { userCredentials } from './credentials.js';
-import { checkObjectName, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { checkBucketName, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link MinIo}. */
 export interface MinIoProps extends ServiceModuleProps {
@@ -43,10 +44,10 @@ export class MinIo extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'MinIo', props, 'minio');
     const { name, namespace, where } = ident;
-    const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
     this.secrets = (props.generateSecrets ?? true) ? [userCredentials(this, 'credentials', credentials, namespace, { user: 'S3__Login', password: 'S3__Password' })] : [];
     const bucket = props.bucketName ?? 'minio-bucket';
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`${where}: bucketName: "${bucket}" is not a valid S3 bucket name`);
+    checkBucketName(where, 'bucketName', bucket);
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
     this.workload = deployStatefulService(this, {

@@ -2,6 +2,10 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/index.js';
+import { plainResources } from '../../lib/k8s/resources.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkPositiveInteger } from '../../lib/k8s/validators.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
 import { moduleCa } from './credentials.js';
@@ -58,11 +62,11 @@ export class MongoDb extends Construct implements IModule {
     const ident = resolveIdentity(this, 'MongoDb', props, 'mongodb');
     const { name, namespace, where } = ident;
     const release = `${name}-db-ps`;
-    if (!isDns1123Label(`${release}-rs0`)) throw new Error(`${where}: name: "${name}" is too long for the cluster's Service names (${release}-rs0)`);
+    if (!isDns1123Label(`${release}-rs0`)) throw new ValidationError(where, 'name', `"${name}" is too long for the cluster's Service names (${release}-rs0)`, name);
     const database = props.databaseName ?? 'database';
-    if (!/^[^/\\. "$]{1,63}$/.test(database)) throw new Error(`${where}: databaseName: "${database}" is not a MongoDB database name`);
+    if (!/^[^/\\. "$]{1,63}$/.test(database)) throw new ValidationError(where, 'databaseName', `"${database}" is not a MongoDB database name`, database);
     const replicas = props.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: replicas: ${props.replicas} is not a positive integer`);
+    checkPositiveInteger(where, 'replicas', replicas);
     const rsService = `${release}-rs0`;
     this.host = `${rsService}.${namespace}.svc.cluster.local`;
     const names = {
@@ -112,14 +116,9 @@ export class MongoDb extends Construct implements IModule {
       this.secrets = [];
     }
 
-    const restricted = {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      runAsNonRoot: true,
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
+    // mongod and the operator's init containers write outside their volumes.
+    const restricted = restrictedContainerSecurityContext({ writableRootFilesystem: true });
     const storage = props.storageSize ?? '8Gi';
-    const r = { cpuRequest: '300m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '2Gi', ...props.resources };
     // percona-server-mongodb-operator `deploy/cr.yaml` (v1.22.0) and ArmoniK.Infra `mongodb-percona/main.tf`.
     this.cluster = new ApiObject(this, 'cluster', {
       apiVersion: 'psmdb.percona.com/v1',
@@ -152,9 +151,9 @@ export class MongoDb extends Construct implements IModule {
             name: 'rs0',
             size: replicas,
             affinity: { antiAffinityTopologyKey: 'none' },
-            podSecurityContext: { runAsNonRoot: true, runAsUser: PSMDB_UID, runAsGroup: PSMDB_UID, fsGroup: PSMDB_UID, seccompProfile: { type: 'RuntimeDefault' } },
+            podSecurityContext: restrictedPodSecurityContext(PSMDB_UID),
             containerSecurityContext: restricted,
-            resources: { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } },
+            resources: plainResources(props.resources, { cpuRequest: '300m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '2Gi' }),
             volumeSpec: {
               persistentVolumeClaim: {
                 ...(props.storageClass ? { storageClassName: props.storageClass } : {}),

@@ -1,10 +1,10 @@
-import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule, type NfsProps } from '../../lib/contract/index.js';
-import { appLabels, isDns1123Label } from '../../lib/k8s/index.js';
+import { appLabels } from '../../lib/k8s/labels.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { checkAbsolutePath, checkDns1123Subdomain, ensure, hostNameReason } from '../../lib/k8s/validators.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
-import { checkObjectName, checkPath } from './service-module.js';
 
 /** Props of {@link NfsStorage}. */
 export interface NfsStorageProps {
@@ -43,15 +43,14 @@ export class NfsStorage extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: NfsStorageProps) {
     super(scope, id);
     const where = `NfsStorage ${this.node.path}`;
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace || !isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace ?? ''}" is not a DNS-1123 label (give one, or a chart namespace)`);
-    const claimName = checkObjectName(where, 'claimName', props.claimName ?? 'nfsvolume');
-    const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/local_storage');
+    const namespace = resolveNamespace(this, where, props.namespace);
+    const claimName = checkDns1123Subdomain(where, 'claimName', props.claimName ?? 'nfsvolume');
+    const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/local_storage');
     if (!!props.nfs === !!props.storageClass) throw new Error(`${where}: give exactly one of nfs (an existing export) or storageClass (a provisioner)`);
-    if (props.storageClass) checkObjectName(where, 'storageClass', props.storageClass);
+    if (props.storageClass) checkDns1123Subdomain(where, 'storageClass', props.storageClass);
     if (props.nfs) {
-      if (!/^[A-Za-z0-9.:-]+$/.test(props.nfs.server)) throw new Error(`${where}: nfs.server: "${props.nfs.server}" is not a host name or IP`);
-      checkPath(where, 'nfs.path', props.nfs.path);
+      ensure(where, 'nfs.server', props.nfs.server, hostNameReason(props.nfs.server));
+      checkAbsolutePath(where, 'nfs.path', props.nfs.path);
     }
     const size = props.size ?? '10Gi';
     const labels = appLabels({ name: 'nfs', instance: claimName, component: 'storage', partOf: 'armonik' });

@@ -1,10 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
-import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link RabbitMq}. */
 export interface RabbitMqProps extends ServiceModuleProps {
@@ -48,11 +50,11 @@ export class RabbitMq extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'RabbitMq', props, 'rabbitmq');
     const { name, namespace, where } = ident;
-    if ((props.replicas ?? 1) > 1) throw new Error(`${where}: replicas: ${props.replicas}: this module runs one node (no RabbitMQ clustering is configured)`);
-    const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
-    const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/amqp');
+    if ((props.replicas ?? 1) > 1) throw new ValidationError(where, 'replicas', `${props.replicas}: this module runs one node (no RabbitMQ clustering is configured)`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
     if (props.generateSecrets ?? true) {

@@ -1,9 +1,11 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate } from './credentials.js';
-import { checkObjectName, checkPath, deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link Redis}. */
 export interface RedisProps extends ServiceModuleProps {
@@ -50,11 +52,11 @@ export class Redis extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'Redis', props, 'redis');
     const { name, namespace, where } = ident;
-    const credentials = checkObjectName(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkObjectName(where, 'caSecret', props.caSecret ?? name);
-    const server = checkObjectName(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const mountPath = checkPath(where, 'mountPath', props.mountPath ?? '/redis');
-    if (props.maxMemory !== undefined && !/^\d+(b|kb|mb|gb)?$/i.test(props.maxMemory)) throw new Error(`${where}: maxMemory: "${props.maxMemory}" is not a Redis memory size (e.g. 12000mb)`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/redis');
+    if (props.maxMemory !== undefined && !/^\d+(b|kb|mb|gb)?$/i.test(props.maxMemory)) throw new ValidationError(where, 'maxMemory', `"${props.maxMemory}" is not a Redis memory size (e.g. 12000mb)`);
     this.host = `${name}.${namespace}.svc.cluster.local`;
     if (props.generateSecrets ?? true) {
       const root = moduleCa(this, name, namespace);

@@ -2,19 +2,13 @@
  * What the in-cluster module constructs share: their common props and the StatefulSet + Services
  * that run a storage or queue service under the restricted Pod Security profile.
  */
-import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import {
-  appLabels,
-  isDns1123Label,
-  isDns1123Subdomain,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  selectorLabels,
-  type ResourceRequirementsProps,
-} from '../../lib/k8s/index.js';
+import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
+import { checkDns1123Label, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 
 /** Props every in-cluster module accepts. */
 export interface ServiceModuleProps {
@@ -44,28 +38,17 @@ export interface ModuleIdentity {
 
 export function resolveIdentity(scope: Construct, kind: string, props: ServiceModuleProps, defaultName: string): ModuleIdentity {
   const where = `${kind} ${scope.node.path}`;
-  const name = props.name ?? defaultName;
-  if (!isDns1123Label(name)) throw new Error(`${where}: name: "${name}" is not a DNS-1123 label`);
-  const namespace = props.namespace ?? Chart.of(scope).namespace;
-  if (!namespace) throw new Error(`${where}: namespace: not given and the chart has no namespace`);
-  if (!isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace}" is not a DNS-1123 label`);
-  if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
-    throw new Error(`${where}: replicas: ${props.replicas} is not a non-negative integer`);
-  }
-  if (props.image !== undefined && (!props.image || /\s/.test(props.image))) throw new Error(`${where}: image: "${props.image}" is not an image reference`);
+  const name = checkDns1123Label(where, 'name', props.name ?? defaultName);
+  const namespace = resolveNamespace(scope, where, props.namespace);
+  if (props.replicas !== undefined) checkInteger(where, 'replicas', props.replicas, 0);
+  if (props.image !== undefined) checkImage(where, 'image', props.image);
   return { name, namespace, where };
 }
 
-/** Checks a Secret or ConfigMap name given in props. */
-export function checkObjectName(where: string, field: string, value: string): string {
-  if (!isDns1123Subdomain(value)) throw new Error(`${where}: ${field}: "${value}" is not a valid Kubernetes object name`);
-  return value;
-}
-
-/** Checks an absolute mount path given in props. */
-export function checkPath(where: string, field: string, value: string): string {
-  if (!/^\/[^:]*$/.test(value) || value.split('/').includes('..')) throw new Error(`${where}: ${field}: "${value}" is not an absolute path`);
-  return value;
+/** Checks an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-'). */
+export function checkBucketName(where: string, field: string, value: string): string {
+  const ok = typeof value === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value);
+  return ensure(where, field, value, ok ? undefined : `"${value}" is not a valid S3 bucket name`);
 }
 
 /** One port of the service. */

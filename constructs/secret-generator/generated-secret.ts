@@ -1,4 +1,3 @@
-import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
@@ -19,7 +18,10 @@ import {
   type GeneratorSpec,
   type KeySize,
 } from '../../lib/api/secret-generator/index.js';
-import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from '../../lib/k8s/index.js';
+import { isDns1123Subdomain } from '../../lib/k8s/names.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
 import type { SecretValue } from './secret-value.js';
 
 /** The key pair and X.509 certificate of a {@link GeneratedSecret}. */
@@ -95,15 +97,13 @@ export class GeneratedSecret extends Construct {
     super(scope, id);
     const where = this.node.path;
     const fail = (prop: string, why: string): never => {
-      throw new Error(`${where}: ${prop}: ${why}`);
+      throw new ValidationError(where, prop, why);
     };
     const name = props.name ?? id;
     if (!isDns1123Subdomain(name)) {
       fail('name', props.name === undefined ? `not given, and the construct id "${id}" is not a DNS-1123 subdomain: give a name` : `"${name}" is not a DNS-1123 subdomain`);
     }
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace) fail('namespace', 'not given and the chart has no namespace');
-    if (!isDns1123Label(namespace!)) fail('namespace', `"${namespace}" is not a DNS-1123 label`);
+    const namespace = resolveNamespace(this, where, props.namespace);
     const type = props.type ?? 'Opaque';
     if (!type || /\s/.test(type)) fail('type', `"${type}" is not a Secret type`);
     if (UNSUPPORTED_TYPES.includes(type)) {
@@ -119,12 +119,15 @@ export class GeneratedSecret extends Construct {
       fail('data', `type "${type}" requires at least one of the keys ${placeholders.keys.map((k) => `"${k}"`).join(', ')}`);
     }
     for (const [k, v] of Object.entries(props.labels ?? {})) {
-      if (!isQualifiedName(k)) fail('labels', `"${k}" is not a valid label key`);
-      if (!isLabelValue(v)) fail('labels', `"${v}" (of "${k}") is not a valid label value`);
+      const badKey = labelKeyReason(k);
+      if (badKey) fail('labels', badKey);
+      const badValue = labelValueReason(v);
+      if (badValue) fail('labels', `${badValue} (of "${k}")`);
       if (k === GENERATE_LABEL) fail('labels', `"${k}" is set by GeneratedSecret`);
     }
     for (const k of Object.keys(props.annotations ?? {})) {
-      if (!isQualifiedName(k)) fail('annotations', `"${k}" is not a valid annotation key`);
+      const bad = labelKeyReason(k, 'annotation');
+      if (bad) fail('annotations', bad);
       if (RESERVED_ANNOTATIONS.includes(k)) fail('annotations', `"${k}" belongs to the secret generator`);
     }
 

@@ -1,18 +1,12 @@
 import { Chart, Duration } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
-import {
-  appLabels,
-  controllerImage,
-  isDns1123Label,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  selectorLabels,
-  type ControllerImageProps,
-  type ResourceRequirementsProps,
-} from '../../lib/k8s/index.js';
-import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
+import type { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { MAX_WORKERS, SECRET_GENERATOR, SECRET_GENERATOR_FLAGS, secretGeneratorRules } from '../../lib/api/secret-generator/index.js';
+import type { ControllerImageProps } from '../../lib/k8s/image.js';
+import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label, checkInteger } from '../../lib/k8s/validators.js';
+import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
 
 /** Watch Secrets in every namespace (a ClusterRole); see {@link SecretGeneratorProps.watchNamespaces}. */
 export const ALL_NAMESPACES = '*';
@@ -48,181 +42,52 @@ export interface SecretGeneratorProps {
  * Deploys the secret generator: it fills the Secrets labelled `platform-constructs.io/generate`
  * (see {@link GeneratedSecret}) in `watchNamespaces`.
  *
- * Objects: Deployment (leader-elected replicas, restricted PodSecurity), ServiceAccount, a Role
- * and RoleBinding per watched namespace (or one ClusterRole and ClusterRoleBinding for all):
- * get/list/watch/update/patch Secrets, create/patch Events; a Role in its own namespace for its
- * Lease; Service for metrics; PodDisruptionBudget.
+ * A {@link PlatformController} with the generator's flags and RBAC (`lib/api/secret-generator`):
+ * a Role per watched namespace (or one ClusterRole for all) to get/list/watch/update/patch Secrets
+ * and create/patch Events; its Lease in its own namespace.
  */
-export class SecretGenerator extends Construct {
-  /** Namespace of the controller. */
-  readonly namespace: string;
-  /** Name of its Deployment, ServiceAccount, Service and Lease. */
-  readonly name: string;
-  /** Its ServiceAccount. */
-  readonly serviceAccountName: string;
+export class SecretGenerator extends PlatformController<typeof SECRET_GENERATOR_FLAGS> {
   /** Watched namespaces, sorted; `['*']` for all. */
   readonly watchNamespaces: readonly string[];
   /** The controller's Deployment. */
   readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: SecretGeneratorProps = {}) {
-    super(scope, id);
-    const where = this.node.path;
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (!namespace) throw new Error(`${where}: namespace: not given and the chart has no namespace`);
-    if (!isDns1123Label(namespace)) throw new Error(`${where}: namespace: "${namespace}" is not a DNS-1123 label`);
-    const name = props.name ?? 'secret-generator';
-    if (!isDns1123Label(name)) throw new Error(`${where}: name: "${name}" is not a DNS-1123 label`);
-    const watch = [...new Set(props.watchNamespaces ?? [namespace])].sort();
-    if (watch.length === 0) throw new Error(`${where}: watchNamespaces: empty; give namespaces, or ['${ALL_NAMESPACES}'] for all`);
-    const all = watch.includes(ALL_NAMESPACES);
-    if (all && watch.length > 1) throw new Error(`${where}: watchNamespaces: '${ALL_NAMESPACES}' (all namespaces) cannot be combined with names`);
-    for (const ns of watch) if (!all && !isDns1123Label(ns)) throw new Error(`${where}: watchNamespaces: "${ns}" is not a DNS-1123 label`);
-    const replicas = props.replicas ?? 2;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: replicas: must be a positive integer`);
-    const workers = props.workers ?? 2;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`${where}: workers: must be an integer from 1 to 64`);
-    const resyncSeconds = (props.resyncInterval ?? Duration.minutes(10)).toSeconds();
-    if (resyncSeconds < 10) throw new Error(`${where}: resyncInterval: must be at least 10 seconds`);
-    const leaseSeconds = (props.leaseDuration ?? Duration.seconds(15)).toSeconds();
-    if (leaseSeconds < 3) throw new Error(`${where}: leaseDuration: must be at least 3 seconds`);
-    const port = props.metricsPort ?? 8080;
-    if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new Error(`${where}: metricsPort: must be 1024-65535 (non-root)`);
-    const image = controllerImage(props.image ?? {}, `${where}: image`);
-    // Node sizes its heap from the machine, not the container: cap the old generation at half
-    // the memory limit, as the config aggregator does.
-    const limitMiB = memoryQuantityToMiB(props.resources?.memoryLimit ?? '256Mi');
-    const heapMiB = limitMiB ? Math.max(32, Math.floor(limitMiB / 2)) : undefined;
-
-    this.namespace = namespace;
-    this.name = name;
-    this.serviceAccountName = name;
-    this.watchNamespaces = watch;
-
-    const ids = { name: 'secret-generator', instance: name, component: 'controller', partOf: 'platform-controllers' };
-    const labels = appLabels(ids);
-    const selector = selectorLabels(ids);
-    const meta = (n: string, ns: string | undefined = namespace) => ({ name: n, ...(ns ? { namespace: ns } : {}), labels });
-    const subjects = [{ kind: 'ServiceAccount', name, namespace }];
-    const leaseName = name;
-    const renewSeconds = Math.max(2, Math.floor((leaseSeconds * 2) / 3));
-    const retrySeconds = Math.max(1, Math.floor(leaseSeconds / 7.5));
-
-    new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name), automountServiceAccountToken: true });
-
-    const secretRules = [
-      // List/watch cannot be limited by label in RBAC: the watch itself filters on the label.
-      // update and patch: the writes are server-side applies (patch) of generated keys.
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-    ];
-    if (all) {
-      const clusterName = `${namespace}-${name}`;
-      new k8s.KubeClusterRole(this, 'cluster-role', { metadata: meta(clusterName, undefined), rules: secretRules });
-      new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-        metadata: meta(clusterName, undefined),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
-        subjects,
-      });
-    } else {
-      for (const ns of watch) {
-        new k8s.KubeRole(this, `secrets-role-${ns}`, { metadata: meta(`${name}-secrets`, ns), rules: secretRules });
-        new k8s.KubeRoleBinding(this, `secrets-role-binding-${ns}`, {
-          metadata: meta(`${name}-secrets`, ns),
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-secrets` },
-          subjects,
-        });
-      }
+    const where = constructPath(scope, id);
+    const requested = props.watchNamespaces;
+    if (requested !== undefined && requested.length === 0) {
+      throw new ValidationError(where, 'watchNamespaces', `empty; give namespaces, or ['${ALL_NAMESPACES}'] for all`);
     }
-    new k8s.KubeRole(this, 'lease-role', {
-      metadata: meta(`${name}-lease`),
-      rules: [
-        // RBAC cannot limit `create` by name: the first election creates the Lease.
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update', 'patch'] },
-      ],
-    });
-    new k8s.KubeRoleBinding(this, 'lease-role-binding', {
-      metadata: meta(`${name}-lease`),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-lease` },
-      subjects,
-    });
-
-    const args = [
-      'secret-generator',
-      ...(all ? [] : [`--namespaces=${watch.join(',')}`]),
-      `--workers=${workers}`,
-      `--resync=${resyncSeconds}s`,
-      `--metrics-port=${port}`,
-      `--leader-election-id=${leaseName}`,
-      `--lease-duration=${leaseSeconds}s`,
-      `--renew-deadline=${renewSeconds}s`,
-      `--retry-period=${retrySeconds}s`,
-    ];
-    const probe = (path: string, extra: Partial<k8s.Probe> = {}): k8s.Probe => ({
-      httpGet: { path, port: k8s.IntOrString.fromString('metrics') },
-      periodSeconds: 10,
-      timeoutSeconds: 2,
-      ...extra,
-    });
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: meta(name),
-      spec: {
-        replicas,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: 30,
-            securityContext: restrictedPodSecurityContext() as k8s.PodSecurityContext,
-            affinity: {
-              podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
-                ],
-              },
-            },
-            containers: [
-              {
-                name: 'controller',
-                image,
-                args,
-                env: [
-                  { name: 'NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
-                  ...(heapMiB ? [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB}` }] : []),
-                ],
-                ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
-                securityContext: restrictedContainerSecurityContext() as k8s.SecurityContext,
-                resources: resourceRequirements(props.resources),
-                startupProbe: probe('/healthz', { periodSeconds: 2, failureThreshold: 30 }),
-                livenessProbe: probe('/healthz', { failureThreshold: 3 }),
-                readinessProbe: probe('/readyz', { periodSeconds: 5, failureThreshold: 2 }),
-              },
-            ],
-          },
-        },
+    const watch = requested ? [...new Set(requested)].sort() : undefined;
+    const all = watch?.includes(ALL_NAMESPACES) ?? false;
+    if (all && watch!.length > 1) {
+      throw new ValidationError(where, 'watchNamespaces', `'${ALL_NAMESPACES}' (all namespaces) cannot be combined with names`, requested);
+    }
+    for (const ns of all ? [] : watch ?? []) checkDns1123Label(where, 'watchNamespaces', ns);
+    const workers = checkInteger(where, 'workers', props.workers ?? 2, 1, MAX_WORKERS);
+    const resync = props.resyncInterval ?? Duration.minutes(10);
+    if (resync.toSeconds() < 10) throw new ValidationError(where, 'resyncInterval', 'must be at least 10 seconds', resync.toSeconds());
+    // The watched namespaces default to the controller's own.
+    const ownNamespace = props.namespace ?? Chart.of(scope).namespace;
+    const watched = all ? [ALL_NAMESPACES] : watch ?? (ownNamespace ? [ownNamespace] : []);
+    super(scope, id, {
+      controller: SECRET_GENERATOR,
+      flags: SECRET_GENERATOR_FLAGS,
+      args: {
+        ...(all ? {} : { namespaces: watched.join(',') }),
+        workers,
+        resync: resync.toMilliseconds(),
       },
+      rules: secretGeneratorRules(all ? [] : watched),
+      namespace: ownNamespace,
+      name: props.name ?? SECRET_GENERATOR,
+      workload: ControllerWorkload.deployment({ replicas: props.replicas, leaseDuration: props.leaseDuration }),
+      image: props.image,
+      resources: props.resources,
+      metricsPort: props.metricsPort,
     });
-
-    new k8s.KubeService(this, 'service', {
-      metadata: meta(name),
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
-      },
-    });
-
-    new k8s.KubePodDisruptionBudget(this, 'pdb', {
-      metadata: meta(name),
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-    });
+    this.deployment = this.workload as k8s.KubeDeployment;
+    this.watchNamespaces = watched;
   }
 
   /** True when it watches every namespace. */

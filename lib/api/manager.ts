@@ -1,5 +1,8 @@
 import type { FlagSpec } from './flags.js';
 
+/** Where the serving certificate of admission webhooks is mounted (controller-runtime's default). */
+export const WEBHOOK_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
+
 /** Flags every controller accepts (the controller-runtime manager's, in Go flag syntax). */
 export const MANAGER_FLAGS = [
   { name: 'kubeconfig', type: 'string', env: 'KUBECONFIG', description: 'Path to a kubeconfig; in-cluster config when absent.' },
@@ -16,6 +19,13 @@ export const MANAGER_FLAGS = [
     type: 'duration',
     default: '5m',
     description: 'Server-side timeout of each watch (randomized up to twice that); the watch then resumes from its resourceVersion.',
+  },
+  { name: 'webhook-port', type: 'int', default: '9443', description: 'HTTPS port of the admission webhooks (when the controller serves any).' },
+  {
+    name: 'webhook-cert-dir',
+    type: 'string',
+    default: WEBHOOK_CERT_DIR,
+    description: 'Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.',
   },
 ] as const satisfies readonly FlagSpec[];
 

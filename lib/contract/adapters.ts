@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
 import * as plus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { ValidationError } from '../k8s/validation.js';
 import { ModuleOutputsError } from './errors.js';
 import type { ModuleOutputs } from './module-outputs.js';
 import type { PodSpecParts } from './types.js';
@@ -27,12 +28,12 @@ export function applyToPodSpec<T extends RawPodSpec>(spec: T, parts: PodSpecPart
   const wanted = options.containers;
   const names = podSpec.containers.map((c) => c.name);
   for (const name of wanted ?? []) {
-    if (!names.includes(name)) throw new Error(`applyToPodSpec: containers: no container named "${name}" (have ${names.join(', ')})`);
+    if (!names.includes(name)) throw new ValidationError('applyToPodSpec', 'containers', `no container named "${name}" (have ${names.join(', ')})`, name);
   }
   const volumes = [...(podSpec.volumes ?? [])];
   const volumeNames = new Set(volumes.map((v) => v.name));
   for (const v of parts.volumes) {
-    if (volumeNames.has(v.name)) throw new Error(`applyToPodSpec: volumes: the pod already has a volume named "${v.name}"`);
+    if (volumeNames.has(v.name)) throw new ValidationError('applyToPodSpec', 'volumes', `the pod already has a volume named "${v.name}"`, v.name);
     volumes.push(v);
   }
   const containers = podSpec.containers.map((c) => {

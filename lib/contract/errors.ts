@@ -22,13 +22,3 @@ export class ModuleOutputsError extends ValidationError {
     this.conflictsWith = conflictsWith;
   }
 }
-
-/** Escapes one JSON pointer segment (RFC 6901). */
-export function pointerSegment(segment: string | number): string {
-  return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Builds a JSON pointer from segments. */
-export function pointer(...segments: Array<string | number>): string {
-  return segments.map((s) => `/${pointerSegment(s)}`).join('');
-}

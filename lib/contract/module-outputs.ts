@@ -1,3 +1,4 @@
+import { by } from '../k8s/sort.js';
 import { ModuleOutputsError } from './errors.js';
 import { K8S_RULES } from './rules.js';
 import { mergeParsed, type MergeOptions } from './merge.js';
@@ -91,7 +92,7 @@ export class ModuleOutputs {
   /** The literal env values, sorted by name. */
   public literalEnv(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const e of [...this.parsed.env].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of [...this.parsed.env].sort(by('name'))) {
       if (e.source.kind === 'value') out[e.name] = e.source.value;
     }
     return out;

@@ -1,4 +1,7 @@
-import { ModuleOutputsError, pointer } from './errors.js';
+import { pointer } from '../k8s/json-pointer.js';
+import { compareStrings } from '../k8s/sort.js';
+import { normalizeAbsolutePath } from '../k8s/validators.js';
+import { ModuleOutputsError } from './errors.js';
 import { mergeParsed } from './merge.js';
 import { parseFileMode } from './rules.js';
 import { describeValue, validateModuleOutputs } from './schema.js';
@@ -95,7 +98,7 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
         kind: kind === 'configmap' ? 'configMap' : 'secret',
         name: kind === 'configmap' ? m.configmap! : m.secret!,
         ...(m.mode === undefined ? {} : { defaultMode: parseFileMode(m.mode) }),
-        ...(items === undefined ? {} : { items: items.sort((a, b) => cmp(a.path, b.path)) }),
+        ...(items === undefined ? {} : { items: items.sort((a, b) => compareStrings(a.path, b.path)) }),
       };
       mounts.push(mount(module, output, key, m, source, true));
     }
@@ -133,13 +136,7 @@ function mount(module: string, output: OutputName, key: string, m: SnakeMount, s
     throw new ModuleOutputsError(module, `${path}/sub_path`, 'sets both "subpath" and "sub_path": keep one');
   }
   const subPath = m.subpath ?? m.sub_path;
-  return { key, output, mountPath: normalizeMountPath(m.path), readOnly, source, module, path, ...defined({ subPath }) };
-}
-
-/** `/a//b/` and `/a/b` are the same mount point. */
-export function normalizeMountPath(path: string): string {
-  const normalized = path.replace(/\/+/g, '/').replace(/\/$/, '');
-  return normalized === '' ? '/' : normalized;
+  return { key, output, mountPath: normalizeAbsolutePath(m.path), readOnly, source, module, path, ...defined({ subPath }) };
 }
 
 /** Converts TypeScript props (camelCase) to the snake_case form, refusing unknown fields. */
@@ -176,10 +173,6 @@ const mapValues = (o: Record<string, unknown>, f: (v: unknown) => unknown) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 const mapKeys = (o: Record<string, unknown>, f: (k: string) => string) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [f(k), v]));
-
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** Drops undefined fields, so rendered JSON never carries `key: undefined`. */
 export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {

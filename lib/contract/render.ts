@@ -1,6 +1,7 @@
 import { shortHash, toDns1123Label } from '../k8s/names.js';
 import { volumeIdentity } from './merge.js';
-import { cmp, defined, type ParsedModule } from './parse.js';
+import { by } from '../k8s/sort.js';
+import { defined, type ParsedModule } from './parse.js';
 import type { EnvFromSource, EnvVar, MountEntry, PersistentVolumeClaimSpec, PodSpecParts, Volume, VolumeMount } from './types.js';
 
 /** Options of {@link ModuleOutputs.toPodSpecParts}. */
@@ -23,14 +24,14 @@ export function renderPodSpecParts(merged: ParsedModule, options: RenderOptions 
     else if (s.kind === 'configMapKey') refs.push({ name: e.name, valueFrom: { configMapKeyRef: { name: s.name, key: s.key } } });
     else refs.push({ name: e.name, valueFrom: { secretKeyRef: { name: s.name, key: s.key } } });
   }
-  const byName = (a: { name: string }, b: { name: string }) => cmp(a.name, b.name);
+  const byName = by('name');
   const env = [...literals.sort(byName), ...refs.sort(byName)];
 
   const envFrom: EnvFromSource[] = merged.envFrom.map((e) =>
     e.kind === 'configMap' ? { configMapRef: { name: e.name } } : { secretRef: { name: e.name } },
   );
 
-  const mounts = [...merged.mounts].sort((a, b) => cmp(a.mountPath, b.mountPath));
+  const mounts = [...merged.mounts].sort(by('mountPath'));
   const volumeNames = nameVolumes(mounts);
   const volumes: Volume[] = [];
   const claims: PersistentVolumeClaimSpec[] = [];

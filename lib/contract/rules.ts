@@ -1,4 +1,7 @@
-import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, isDns1123Subdomain } from '../k8s/names.js';
+import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../k8s/names.js';
+import {
+  absolutePathReason, CONFIG_KEY_MAX, CONFIG_KEY_PATTERN, configKeyReason, dns1123SubdomainReason, ENV_NAME_PATTERN, envNameReason, hasDotDotSegment,
+} from '../k8s/validators.js';
 
 /** No `..` path segment, anywhere in the string. */
 const NO_DOT_DOT = '(?!.*(^|/)\\.\\.(/|$))';
@@ -11,26 +14,14 @@ const QUANTITY_RE = new RegExp(QUANTITY);
  */
 export const K8S_RULES = {
   /** Env var names: the C_IDENTIFIER-like rule every supported Kubernetes accepts. */
-  envName: (s: string) =>
-    /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(s)
-      ? undefined
-      : `"${s}" is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`,
+  envName: (s: string) => envNameReason(s),
   /** ConfigMap, Secret and claim names. */
-  dnsSubdomain: (s: string) =>
-    isDns1123Subdomain(s)
-      ? undefined
-      : `"${s}" is not a valid Kubernetes object name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`,
+  dnsSubdomain: (s: string) => dns1123SubdomainReason(s),
   /** Keys inside a ConfigMap or Secret. */
-  configKey: (s: string) =>
-    s.length > 0 && s.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(s)
-      ? undefined
-      : `"${s}" is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`,
-  absolutePath: (s: string) =>
-    s.startsWith('/') && !s.includes(':') && !hasDotDot(s)
-      ? undefined
-      : `"${s}" is not an absolute path without ':' or '..'`,
+  configKey: (s: string) => configKeyReason(s),
+  absolutePath: (s: string) => absolutePathReason(s),
   relativePath: (s: string) =>
-    s.length > 0 && !s.startsWith('/') && !hasDotDot(s) ? undefined : `"${s}" is not a relative path without '..'`,
+    s.length > 0 && !s.startsWith('/') && !hasDotDotSegment(s) ? undefined : `"${s}" is not a relative path without '..'`,
   fileMode: (v: string | number) => (parseFileMode(v) === undefined ? invalidMode(v) : undefined),
   quantity: (s: string) =>
     QUANTITY_RE.test(s)
@@ -48,19 +39,15 @@ export type K8sRule = keyof typeof K8S_RULES;
  * A unit test holds each equal to its function above.
  */
 export const K8S_RULE_SCHEMAS: { readonly [R in K8sRule]: Readonly<Record<string, unknown>> } = {
-  envName: { pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$' },
+  envName: { pattern: ENV_NAME_PATTERN },
   dnsSubdomain: { maxLength: DNS1123_SUBDOMAIN_MAX, pattern: DNS1123_SUBDOMAIN.source },
-  configKey: { minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' },
+  configKey: { minLength: 1, maxLength: CONFIG_KEY_MAX, pattern: CONFIG_KEY_PATTERN },
   absolutePath: { pattern: `^${NO_DOT_DOT}/[^:]*$` },
   relativePath: { minLength: 1, pattern: `^(?!/)${NO_DOT_DOT}` },
   fileMode: { anyOf: [{ type: 'string', pattern: '^0?[0-7]{1,3}$' }, { type: 'integer', minimum: 0, maximum: 0o777 }] },
   quantity: { pattern: QUANTITY },
   nonEmpty: { pattern: '\\S' },
 };
-
-function hasDotDot(path: string): boolean {
-  return path.split('/').includes('..');
-}
 
 function invalidMode(v: string | number): string {
   return `${JSON.stringify(v)} is not a valid file mode (an octal string such as "0644" or "600", or an integer from 0 to 511)`;

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { ModuleOutputsError, pointerSegment } from './errors.js';
+import { pointerSegment, valueAtPointer } from '../k8s/json-pointer.js';
+import { ModuleOutputsError } from './errors.js';
 import { K8S_RULES, type K8sRule } from './rules.js';
 
 /** A string checked by one of the Kubernetes rules. */
@@ -154,7 +155,7 @@ function describe(e: ErrorObject, root: unknown): [string, string] {
     case 'propertyNames':
       return [`${e.instancePath}/${pointerSegment(String(params.propertyName))}`, e.message ?? 'invalid name'];
     case 'type':
-      return [e.instancePath, `must be ${typeWords(String(params.type))}, not ${describeValue(at(root, e.instancePath))}`];
+      return [e.instancePath, `must be ${typeWords(String(params.type))}, not ${describeValue(valueAtPointer(root, e.instancePath))}`];
     case 'enum':
       return [e.instancePath, `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`];
     default:
@@ -174,11 +175,3 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function at(root: unknown, path: string): unknown {
-  let node: unknown = root;
-  for (const raw of path.split('/').slice(1)) {
-    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    node = (node as Record<string, unknown> | undefined)?.[seg];
-  }
-  return node;
-}

@@ -1,3 +1,5 @@
+import { ValidationError } from './validation.js';
+import { checkImage, ensure, IMAGE_TAG, imageReferenceReason } from './validators.js';
 import { PACKAGE_VERSION } from './version.js';
 
 export const CONTROLLERS_IMAGE_NAME = 'platform-controllers';
@@ -16,23 +18,26 @@ export interface ControllerImageProps {
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** Resolves the image reference of the controllers; errors name the bad field. */
-export function controllerImage(props: ControllerImageProps = {}, source = 'image'): string {
-  if (props.reference !== undefined) {
-    if (!props.reference || /\s/.test(props.reference)) {
-      throw new Error(`${source}.reference: "${props.reference}" is not an image reference`);
-    }
-    return props.reference;
+/**
+ * Resolves the image reference of the controllers. Errors are {@link ValidationError}s of `source`
+ * (the construct path) naming the bad field under `field` (`image.digest`). The two-argument form
+ * takes `'<source>: <field>'` in one string.
+ */
+export function controllerImage(props: ControllerImageProps = {}, source = 'image', field?: string): string {
+  if (field === undefined) {
+    const cut = source.lastIndexOf(': ');
+    [source, field] = cut < 0 ? ['controllerImage', source] : [source.slice(0, cut), source.slice(cut + 2)];
   }
+  if (props.reference !== undefined) return ensure(source, `${field}.reference`, props.reference, imageReferenceReason(props.reference));
   const name = props.registry ? `${props.registry.replace(/\/+$/, '')}/${CONTROLLERS_IMAGE_NAME}` : CONTROLLERS_IMAGE_NAME;
   if (props.digest !== undefined) {
     const digest = props.digest.startsWith('@') ? props.digest.slice(1) : props.digest;
     if (!DIGEST.test(digest)) {
-      throw new Error(`${source}.digest: "${props.digest}" is not a sha256 digest (sha256:<64 lowercase hex>)`);
+      throw new ValidationError(source, `${field}.digest`, `"${props.digest}" is not a sha256 digest (sha256:<64 lowercase hex>)`, props.digest);
     }
-    return `${name}@${digest}`;
+    return checkImage(source, `${field}.registry`, `${name}@${digest}`);
   }
   const tag = props.tag ?? PACKAGE_VERSION;
-  if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw new Error(`${source}.tag: "${tag}" is not a valid image tag`);
-  return `${name}:${tag}`;
+  if (!IMAGE_TAG.test(tag)) throw new ValidationError(source, `${field}.tag`, `"${tag}" is not a valid image tag`, tag);
+  return checkImage(source, `${field}.registry`, `${name}:${tag}`);
 }

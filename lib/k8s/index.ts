@@ -1,7 +1,13 @@
 export * from './labels.js';
 export * from './names.js';
 export * from './security.js';
+export * from './resources.js';
 export * from './image.js';
 export * from './quantity.js';
 export * from './version.js';
 export * from './validation.js';
+export * from './validators.js';
+export * from './namespace.js';
+export * from './json-pointer.js';
+export * from './sort.js';
+export type * from './object.js';

@@ -3,7 +3,10 @@ import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider
 import { App as Cdk8sApp, Chart as Cdk8sChart } from 'cdk8s';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { KubernetesObject } from '../k8s/object.js';
 import type { TerraformModuleOutputs } from './terraform-module-outputs.js';
+
+export type { KubernetesObject } from '../k8s/object.js';
 
 /** Kinds that live outside namespaces (the built-in ones; CRDs in the input add theirs). */
 const CLUSTER_SCOPED = new Set([
@@ -72,8 +75,6 @@ export function isCustomResourceDefinition(object: KubernetesObject): boolean {
   return object.kind === 'CustomResourceDefinition' && object.apiVersion.startsWith('apiextensions.k8s.io/');
 }
 
-/** A Kubernetes object as cdk8s synthesizes it. */
-export type KubernetesObject = { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown };
 
 /**
  * Turns cdk8s charts into `kubernetes_manifest` resources, so one description of the objects

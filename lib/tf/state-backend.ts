@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LocalBackend, TerraformBackend, type TerraformRemoteState, type TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { ValidationError } from '../k8s/validation.js';
 
 /** Options of {@link StateBackend.kubernetes}. */
 export interface KubernetesStateBackendOptions {
@@ -31,7 +32,7 @@ export abstract class StateBackend {
   /** A Secret `tfstate-default-<secretPrefix><stack>` in `namespace` of the cluster the kubeconfig points at. */
   public static kubernetes(options: KubernetesStateBackendOptions): StateBackend {
     if (!options || typeof options.namespace !== 'string' || !options.namespace) {
-      throw new Error('StateBackend.kubernetes: namespace: give the namespace of the state Secrets');
+      throw new ValidationError('StateBackend.kubernetes', 'namespace', 'give the namespace of the state Secrets', options?.namespace);
     }
     return new (class extends StateBackend {
       public bind(stack: TerraformStack, name: string, kubeconfig: string): void {

@@ -1,4 +1,7 @@
 import type { TerraformRemoteState } from 'cdktf';
+import { isDns1123Label } from '../k8s/names.js';
+import { ValidationError } from '../k8s/validation.js';
+import { CONFIG_KEY_PATTERN, ENV_NAME_PATTERN } from '../k8s/validators.js';
 
 /** Options of {@link TerraformModuleOutputs.fromRemoteState}. */
 export interface RemoteModuleOptions {
@@ -19,9 +22,9 @@ export interface ModulePrecondition {
 }
 
 /** HCL regular expressions of the contract's rules (RE2, as Terraform's `regex` reads them). */
-const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+const ENV_NAME = ENV_NAME_PATTERN;
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
+const CONFIG_KEY = CONFIG_KEY_PATTERN;
 const ABSOLUTE_PATH = '^/[^:]*$';
 
 /**
@@ -43,8 +46,8 @@ const ABSOLUTE_PATH = '^/[^:]*$';
 export class TerraformModuleOutputs {
   /** The module's outputs in the state `state` reads (any backend). */
   public static fromRemoteState(name: string, state: TerraformRemoteState, options: RemoteModuleOptions = {}): TerraformModuleOutputs {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 40) {
-      throw new Error(`TerraformModuleOutputs: module name "${name}" must be a DNS-1123 label of at most 40 characters (it names volumes)`);
+    if (typeof name !== 'string' || !isDns1123Label(name) || name.length > 40) {
+      throw new ValidationError('TerraformModuleOutputs', 'name', `module name "${name}" must be a DNS-1123 label of at most 40 characters (it names volumes)`, name);
     }
     const base = `data.${TERRAFORM_REMOTE_STATE}.${state.friendlyUniqueId}.outputs${options.output ? `.${options.output}` : ''}`;
     return new TerraformModuleOutputs(name, base);

@@ -3,7 +3,8 @@
  * aggregate in the original's format, check the ConfigMap size limit. No I/O here.
  */
 import { createHash } from 'node:crypto';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { compileAppConfigSchema, schemaProblem, type JsonSchema } from '../../lib/api/config-aggregator/schema.js';
 import { parseAllDocuments, stringify as toYaml } from 'yaml';
 
 /** Kubernetes rejects a ConfigMap whose data (keys + values) exceeds 1 MiB. */
@@ -17,16 +18,7 @@ export interface SourceConfigMap {
   data?: Record<string, string>;
 }
 
-/**
- * Normalizes the `--app-config-label` flag to a label selector. The original documents the
- * label as `key: value`; `key=value`, `key` (exists) and full selectors pass through.
- */
-export function toLabelSelector(flag: string): string {
-  const s = flag.trim();
-  if (!s) throw new Error('app config label is empty');
-  const m = /^([^\s:=,!()]+)\s*:\s*(\S*)$/.exec(s);
-  return m ? `${m[1]}=${m[2]}` : s;
-}
+export { toLabelSelector } from '../../lib/api/config-aggregator/label.js';
 
 export interface CompiledSchema {
   readonly validate: ValidateFunction;
@@ -49,8 +41,7 @@ export function compileSchema(text: string | undefined): SchemaResult {
     if (typeof parsed !== 'boolean') return { ok: false, reason: 'schema must be a JSON object' };
   }
   try {
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    const validate = ajv.compile(parsed as object);
+    const validate = compileAppConfigSchema(parsed as JsonSchema);
     return { ok: true, schema: { validate, hash: sha(text) } };
   } catch (err) {
     return { ok: false, reason: `schema is not a valid JSON Schema: ${(err as Error).message}` };
@@ -76,25 +67,8 @@ export type EntryCheck =
   | { ok: true; config: Record<string, unknown> }
   | { ok: false; pointer: string; reason: string };
 
-/** The first schema error as a JSON pointer to the offending field and a readable reason. */
-export function describeSchemaError(errors: readonly ErrorObject[] | null | undefined): { pointer: string; reason: string } {
-  const e = errors?.[0];
-  if (!e) return { pointer: '', reason: 'does not match the schema' };
-  let pointer = e.instancePath;
-  let reason = e.message ?? 'is invalid';
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required' && typeof p.missingProperty === 'string') {
-    pointer = `${pointer}/${String(p.missingProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    reason = 'is required';
-  } else if (e.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string') {
-    pointer = `${pointer}/${String(p.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    reason = 'is not allowed';
-  } else if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) {
-    reason = `${reason}: ${p.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  const more = (errors?.length ?? 0) > 1 ? ` (and ${errors!.length - 1} more)` : '';
-  return { pointer, reason: `${reason}${more}` };
-}
+/** The first schema error as a JSON pointer to the offending field and a readable reason (shared with the construct). */
+export const describeSchemaError = schemaProblem;
 
 /** Parses one data value as YAML and validates it: never throws. */
 export function checkEntry(text: string, schema: CompiledSchema): EntryCheck {

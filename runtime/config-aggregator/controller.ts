@@ -1,3 +1,4 @@
+import { describeAppConfigProblem } from '../../lib/api/config-aggregator/schema.js';
 import { Counter, Gauge } from 'prom-client';
 import {
   Backoff,
@@ -304,8 +305,8 @@ export class ConfigAggregatorController {
     const work: Array<() => Promise<unknown>> = [];
     for (const e of invalid) {
       const dedup = `${e.uid}/${e.resourceVersion}/${e.key}/${schema.hash}`;
-      const where = e.pointer ? `at ${e.pointer}` : '';
-      const message = `data key "${e.key}" ${where ? `${where}: ` : ''}${e.reason}; entry left out of the aggregate ${this.deps.options.namespace}/${this.deps.options.configmapName}`;
+      // The same words as the construct's synth-time error for the same config.
+      const message = `data key "${e.key}" ${describeAppConfigProblem(e)}; entry left out of the aggregate ${this.deps.options.namespace}/${this.deps.options.configmapName}`;
       const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: e.name, namespace: e.namespace, uid: e.uid, resourceVersion: e.resourceVersion } };
       work.push(async () => {
         const recorded = await this.recorder.record(obj, 'Warning', 'InvalidConfig', message, dedup);

@@ -1,4 +1,4 @@
-import type { ControllerCommand } from '../kit/index.js';
+import { defineController } from '../kit/index.js';
 import { ConfigAggregatorController, apiDeps } from './controller.js';
 import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from './flags.js';
 
@@ -7,7 +7,7 @@ export * from './controller.js';
 export * from './flags.js';
 
 /** `platform-controllers config-aggregator [flags]`, or `platform-controllers run config-aggregator [flags] ...` */
-export const configAggregatorCommand: ControllerCommand = {
+export const configAggregatorCommand = defineController({
   description: 'Aggregates labelled application ConfigMaps from all namespaces into one ConfigMap (event-driven, validated).',
   flags: CONFIG_AGGREGATOR_FLAGS,
   setup(ctx, flags) {
@@ -17,4 +17,4 @@ export const configAggregatorCommand: ControllerCommand = {
     ctx.logger.info({ ...options }, 'config-aggregator configured');
     for (const r of controller.runnables()) ctx.add(r);
   },
-};
+});

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compareStrings } from '../../lib/k8s/sort.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -101,7 +102,7 @@ export async function bundleControllers(opts: BundleOptions = {}): Promise<Bundl
   const names = new Set(packages.map((p) => p.name));
   const sorted = packages
     .map((p) => ({ ...p, dependencies: p.dependencies.filter((d) => names.has(d)).sort() }))
-    .sort((a, b) => (a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1));
+    .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.version, b.version));
   return { code: Buffer.from(code, 'utf8'), packages: sorted, projectBytes };
 }
 

@@ -3,6 +3,7 @@
  * entries sorted by path, one fixed mtime, numeric ownership, no user or group names, so the
  * same entries always give the same bytes.
  */
+import { by } from '../../lib/k8s/sort.js';
 
 export type TarEntry =
   | { readonly type: 'dir'; readonly path: string; readonly mode?: number; readonly uid?: number; readonly gid?: number }
@@ -78,7 +79,7 @@ function fits(s: string, len: number): boolean {
  */
 export function writeTar(entries: readonly TarEntry[], mtime: number): Buffer {
   const named = entries.map((e) => ({ e, name: tarName(e) }));
-  named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  named.sort(by('name'));
   const out: Buffer[] = [];
   for (let i = 0; i < named.length; i++) {
     const { e, name } = named[i];

@@ -205,14 +205,22 @@ export async function runControllers(
   dispose();
 }
 
-/** A controller of the `platform-controllers` image: `platform-controllers <name> [flags]`, or one of `run`. */
-export interface ControllerCommand {
+/**
+ * A controller of the `platform-controllers` image: `platform-controllers <name> [flags]`, or one
+ * of `run`. Declare it with `defineController` so that `setup` gets values typed from `flags`.
+ */
+export interface ControllerCommand<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** One line for `--help`. */
   readonly description: string;
-  /** Its flags, followed by MANAGER_FLAGS. */
-  readonly flags: readonly FlagSpec[];
-  /** Builds the controller from its flag values and registers its runnables and checks on `ctx`. */
-  setup(ctx: ControllerContext, flags: FlagValues): void | Promise<void>;
+  /** Its flags (from `lib/api/<controller>`), followed by MANAGER_FLAGS. */
+  readonly flags: S;
+  /** Builds the controller from its flag values (parsed with `flags`) and registers its runnables and checks on `ctx`. */
+  setup(ctx: ControllerContext, flags: FlagValuesOf<S>): void | Promise<void>;
+}
+
+/** A ControllerCommand whose `setup` sees the values `parseFlags(command.flags, ...)` returns, typed from the spec. */
+export function defineController<const S extends readonly FlagSpec[]>(command: ControllerCommand<S>): ControllerCommand<S> {
+  return command;
 }
 
 /**

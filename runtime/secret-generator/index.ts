@@ -1,4 +1,4 @@
-import type { ControllerCommand } from '../kit/index.js';
+import { defineController } from '../kit/index.js';
 import { SecretGeneratorController, apiDeps } from './controller.js';
 import { SECRET_GENERATOR_FLAGS, optionsFromFlags } from './flags.js';
 
@@ -8,7 +8,7 @@ export * from './generate.js';
 export * from './pki.js';
 
 /** `platform-controllers secret-generator [flags]`, or `platform-controllers run secret-generator [flags] ...` */
-export const secretGeneratorCommand: ControllerCommand = {
+export const secretGeneratorCommand = defineController({
   description: 'Fills labelled Secrets from their generate-spec annotation: random values, certificates, keystores, templates (never overwrites).',
   flags: SECRET_GENERATOR_FLAGS,
   setup(ctx, flags) {
@@ -18,4 +18,4 @@ export const secretGeneratorCommand: ControllerCommand = {
     ctx.logger.info({ ...options }, 'secret-generator configured');
     for (const r of controller.runnables()) ctx.add(r);
   },
-};
+});

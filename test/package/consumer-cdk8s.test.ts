@@ -45,8 +45,8 @@ beforeAll(async () => {
   writeJson(join(dir, 'expected.json'), buildExampleApp().charts.map((c) => c.toJson()));
   writeFileSync(
     join(dir, 'main.test.ts'),
-    `import { Testing } from 'cdk8s';
-import { ModuleOutputs, ModuleOutputsError } from 'platform-constructs';
+    `import { Chart, Testing } from 'cdk8s';
+import { MANAGER_FLAGS, ModuleOutputs, ModuleOutputsError, PlatformController, ValidationError } from 'platform-constructs';
 import { buildExampleApp } from './example';
 
 const expected: unknown[][] = require('./expected.json');
@@ -59,6 +59,13 @@ describe('platform-constructs under Jest', () => {
     const bad = () => ModuleOutputs.of('s3', { env: { 'not a name': 'x' } });
     expect(bad).toThrow(ModuleOutputsError);
     expect(bad).toThrow('module "s3": /env/not a name');
+  });
+  test('a controller of your own on PlatformController, args typed from its flag spec', () => {
+    const flags = [{ name: 'target', type: 'string', required: true, description: 'What to watch.' }, ...MANAGER_FLAGS] as const;
+    const chart = new Chart(Testing.app(), 'ops', { namespace: 'ops' });
+    const mine = new PlatformController(chart, 'mine', { controller: 'mine', flags, args: { target: 'nodes' }, rules: [] });
+    expect(mine.args).toContain('--target=nodes');
+    expect(() => new PlatformController(chart, 'bad', { controller: 'mine', flags, args: {}, rules: [] })).toThrow(ValidationError);
   });
 });
 `,
@@ -113,6 +120,6 @@ describe('a cdk8s init typescript-app project', () => {
   it("runs the template's Jest (ts-jest, CommonJS) against the package", async () => {
     const out = await run('npx', ['jest', '--ci', '--json'], { cwd: dir, env: quietEnv({ CI: 'true' }), timeoutMs: 300_000 });
     const result = JSON.parse(out) as { numPassedTests: number; numTotalTests: number };
-    expect(result).toMatchObject({ numPassedTests: 2, numTotalTests: 2 });
+    expect(result).toMatchObject({ numPassedTests: 3, numTotalTests: 3 });
   }, 300_000);
 });

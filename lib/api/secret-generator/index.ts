@@ -1,3 +1,5 @@
-/** What the secret generator's constructs and controller share: the wire format and its validation. */
+/** What the secret generator's constructs and controller share: the wire format, its validation, flags and RBAC. */
 export * from './wire.js';
 export * from './spec.js';
+export * from './flags.js';
+export * from './rbac.js';

@@ -3,8 +3,9 @@
  * controller (on every change of a Secret): one set of rules, one set of messages.
  */
 import { isIP } from 'node:net';
-import { K8S_RULES } from '../../contract/rules.js';
 import { isDns1123Subdomain } from '../../k8s/names.js';
+import { ValidationError } from '../../k8s/validation.js';
+import { configKeyReason, integerReason, isConfigKey } from '../../k8s/validators.js';
 import {
   CERTIFICATE_PARTS,
   CHARSETS,
@@ -28,14 +29,15 @@ import {
  * problem is elsewhere (`field` then says where: `certificate.keySize`, `keys`, the JSON).
  * The message names the annotation, the key (or field) and the reason.
  */
-export class GenerateSpecError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly key?: string,
-    readonly field?: string,
-  ) {
-    super(`annotation ${SPEC_ANNOTATION}: ${key !== undefined ? `key "${key}"` : (field ?? 'spec')}: ${reason}`);
+export class GenerateSpecError extends ValidationError {
+  /** The data key whose generator is wrong; undefined for the spec's other fields. */
+  readonly key?: string;
+
+  /** `field` names the spec field when no `key` is given (`certificate.keySize`); `spec` by default. */
+  constructor(reason: string, key?: string, field?: string) {
+    super(`annotation ${SPEC_ANNOTATION}`, key !== undefined ? `key "${key}"` : (field ?? 'spec'), reason);
     this.name = 'GenerateSpecError';
+    this.key = key;
   }
 }
 
@@ -104,7 +106,7 @@ export function validateGenerateSpec(json: unknown, options: ValidateOptions = {
   if (names.length === 0) throw new GenerateSpecError('names no key', undefined, 'keys');
   const keys = new Map<string, Generator>();
   for (const key of names) {
-    const bad = K8S_RULES.configKey(key);
+    const bad = configKeyReason(key);
     if (bad) throw new GenerateSpecError(bad, key);
     keys.set(key, parseGenerator(rawKeys[key], key, options));
   }
@@ -184,9 +186,8 @@ function parseGenerator(raw: unknown, key: string, options: ValidateOptions): Ge
       if (!isObject(v)) throw new GenerateSpecError('random must be an object such as {"length": 16, "charset": "alphanumeric"}', key);
       unknownFields(v, ['length', 'charset'], key, 'random');
       const length = v.length ?? DEFAULT_RANDOM_LENGTH;
-      if (typeof length !== 'number' || !Number.isInteger(length) || length < 1 || length > MAX_RANDOM_LENGTH) {
-        throw new GenerateSpecError(`random.length: ${JSON.stringify(length)} is not an integer from 1 to ${MAX_RANDOM_LENGTH}`, key);
-      }
+      const badLength = integerReason(length, 1, MAX_RANDOM_LENGTH);
+      if (badLength) throw new GenerateSpecError(`random.length: ${badLength}`, key);
       const charset = v.charset ?? DEFAULT_CHARSET;
       if (typeof charset !== 'string' || !Object.hasOwn(CHARSETS, charset)) {
         throw new GenerateSpecError(`random.charset: ${JSON.stringify(charset)} is not one of ${Object.keys(CHARSETS).map((c) => `"${c}"`).join(', ')}`, key);
@@ -256,7 +257,7 @@ export function parseTemplate(template: string, key = '', options: ValidateOptio
     } else {
       fail('is not a placeholder');
     }
-    if (K8S_RULES.configKey(ref!)) fail(`names "${ref}", which is not a valid Secret key`);
+    if (!isConfigKey(ref!)) fail(`names "${ref}", which is not a valid Secret key`);
     if (text) parts.push({ text });
     text = '';
     parts.push(part!);
@@ -291,9 +292,8 @@ function parseCertificate(raw: unknown): Certificate {
     fail('issuer', `${JSON.stringify(issuer)} is not a Secret name (DNS-1123 subdomain)`);
   }
   const validityDays = raw.validityDays ?? DEFAULT_VALIDITY_DAYS;
-  if (typeof validityDays !== 'number' || !Number.isInteger(validityDays) || validityDays < 1 || validityDays > MAX_VALIDITY_DAYS) {
-    fail('validityDays', `${JSON.stringify(validityDays)} is not an integer from 1 to ${MAX_VALIDITY_DAYS}`);
-  }
+  const badValidity = integerReason(validityDays, 1, MAX_VALIDITY_DAYS);
+  if (badValidity) fail('validityDays', badValidity);
   const keySize = raw.keySize ?? DEFAULT_KEY_SIZE;
   if (!(KEY_SIZES as readonly unknown[]).includes(keySize)) fail('keySize', `${JSON.stringify(keySize)} is not one of ${KEY_SIZES.join(', ')} (RSA bits)`);
   return {

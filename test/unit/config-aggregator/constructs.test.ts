@@ -50,7 +50,7 @@ describe('ConfigAggregator construct', () => {
       '--configmap-name=numalogic-argorollouts-config',
       '--configmap-key=config.yaml',
       '--app-config-label=numaprom.numaproj.io/component=argo-rollouts',
-      '--interval=180s',
+      '--interval=3m0s',
       '--schema-configmap=application-config-schema',
       '--metrics-port=8080',
       '--leader-election-id=config-aggregator',
@@ -147,14 +147,14 @@ describe('AppConfig construct', () => {
     const chart = Testing.chart();
     const bad = { ...SEED_CONFIG, metric_configs: [{ metric: 'x', composite_keys: ['a'], static_threshold: 'high' }] };
     expect(() => new AppConfig(chart, 'app', { config: bad as never })).toThrow(AppConfigError);
-    expect(() => new AppConfig(chart, 'app2', { config: bad as never })).toThrow(/app2: config: \/metric_configs\/0\/static_threshold must be number/);
-    expect(() => new AppConfig(chart, 'app3', { config: { metric_configs: [] } as never })).toThrow(/\/unified_configs is required/);
+    expect(() => new AppConfig(chart, 'app2', { config: bad as never })).toThrow(/app2: config: at \/metric_configs\/0\/static_threshold: must be number/);
+    expect(() => new AppConfig(chart, 'app3', { config: { metric_configs: [] } as never })).toThrow(/at \/unified_configs: is required/);
   });
 
   it('validates against a custom schema', () => {
     const schema = AppConfigSchema.of({ type: 'object', required: ['owner'], properties: { owner: { type: 'string' } } });
     const chart = Testing.chart();
     new AppConfig<{ owner: string }>(chart, 'ok', { config: { owner: 'me' }, schema });
-    expect(() => new AppConfig(chart, 'bad', { config: {}, schema })).toThrow(/\/owner is required/);
+    expect(() => new AppConfig(chart, 'bad', { config: {}, schema })).toThrow(/bad: config: at \/owner: is required/);
   });
 });

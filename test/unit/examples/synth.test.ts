@@ -28,9 +28,10 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
     ]);
     expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'Service/metrics-exporter']);
     expect(names['config-aggregator']).toEqual([
-      'ServiceAccount/config-aggregator', 'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
-      'Role/config-aggregator', 'RoleBinding/config-aggregator', 'ConfigMap/application-config-schema',
+      'ServiceAccount/config-aggregator', 'Role/config-aggregator', 'RoleBinding/config-aggregator',
+      'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
       'Deployment/config-aggregator', 'Service/config-aggregator', 'PodDisruptionBudget/config-aggregator',
+      'ConfigMap/application-config-schema',
       'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
     ]);
     const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);

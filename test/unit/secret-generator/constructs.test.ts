@@ -148,22 +148,21 @@ describe('SecretGenerator', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/armonik/secret-generator',
       'PodDisruptionBudget/armonik/secret-generator',
-      'Role/armonik/secret-generator-lease',
-      'Role/armonik/secret-generator-secrets',
-      'RoleBinding/armonik/secret-generator-lease',
-      'RoleBinding/armonik/secret-generator-secrets',
+      'Role/armonik/secret-generator',
+      'RoleBinding/armonik/secret-generator',
       'Service/armonik/secret-generator',
       'ServiceAccount/armonik/secret-generator',
     ]);
     expect(gen.watchNamespaces).toEqual(['armonik']);
     const roles = byKind(objects, 'Role');
-    expect(roles.find((r) => r.metadata.name === 'secret-generator-secrets').rules).toEqual([
+    // One Role in its own namespace: the watched Secrets and Events, then its Lease.
+    expect(roles.map((r) => r.metadata.name)).toEqual(['secret-generator']);
+    expect(roles[0].rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['secret-generator'], verbs: ['get', 'update', 'patch'] },
     ]);
-    expect(roles.find((r) => r.metadata.name === 'secret-generator-lease').rules[1]).toEqual({
-      apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['secret-generator'], verbs: ['get', 'update', 'patch'],
-    });
     const [dep] = byKind(objects, 'Deployment');
     expect(dep.spec.replicas).toBe(2);
     const pod = dep.spec.template.spec;
@@ -179,7 +178,7 @@ describe('SecretGenerator', () => {
       'secret-generator',
       '--namespaces=armonik',
       '--workers=2',
-      '--resync=600s',
+      '--resync=10m0s',
       '--metrics-port=8080',
       '--leader-election-id=secret-generator',
       '--lease-duration=15s',
@@ -192,13 +191,18 @@ describe('SecretGenerator', () => {
 
   it('a Role per watched namespace, or a ClusterRole only when all namespaces are asked for explicitly', () => {
     const some = synth({ watchNamespaces: ['team-b', 'team-a'] }).objects;
-    expect(byKind(some, 'Role').filter((r) => r.metadata.name.endsWith('-secrets')).map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    // A Role for Secrets in each watched namespace; the Lease's in its own (which it does not watch).
+    const roles = byKind(some, 'Role');
+    expect(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual(['armonik/secret-generator', 'team-a/secret-generator', 'team-b/secret-generator']);
+    expect(roles.find((r) => r.metadata.namespace === 'team-a').rules.map((r: any) => r.resources[0])).toEqual(['secrets', 'events']);
+    expect(roles.find((r) => r.metadata.namespace === 'armonik').rules.map((r: any) => r.resources[0])).toEqual(['leases', 'leases']);
     expect(byKind(some, 'RoleBinding').find((b) => b.metadata.namespace === 'team-a').subjects).toEqual([{ kind: 'ServiceAccount', name: 'secret-generator', namespace: 'armonik' }]);
     expect(byKind(some, 'Deployment')[0].spec.template.spec.containers[0].args[1]).toBe('--namespaces=team-a,team-b');
     const all = synth({ watchNamespaces: ['*'] });
     expect(all.gen.watchesAllNamespaces).toBe(true);
     expect(byKind(all.objects, 'ClusterRole').map((r) => r.metadata.name)).toEqual(['armonik-secret-generator']);
-    expect(byKind(all.objects, 'Role').map((r) => r.metadata.name)).toEqual(['secret-generator-lease']);
+    expect(byKind(all.objects, 'Role').map((r) => r.metadata.name)).toEqual(['secret-generator']);
+    expect(byKind(all.objects, 'Role')[0].rules.every((r: any) => r.resources[0] === 'leases')).toBe(true);
     expect(byKind(all.objects, 'Deployment')[0].spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--namespaces'))).toBe(false);
   });
 
@@ -217,9 +221,9 @@ describe('SecretGenerator', () => {
     ['empty watch list', { watchNamespaces: [] }, /^stack\/gen: watchNamespaces: empty/],
     ['all and names', { watchNamespaces: ['*', 'a'] }, /^stack\/gen: watchNamespaces: '\*' \(all namespaces\) cannot be combined with names/],
     ['bad namespace', { watchNamespaces: ['A'] }, /^stack\/gen: watchNamespaces: "A" is not a DNS-1123 label/],
-    ['replicas', { replicas: 0 }, /^stack\/gen: replicas: must be a positive integer/],
-    ['port', { metricsPort: 80 }, /^stack\/gen: metricsPort: must be 1024-65535/],
-    ['workers', { workers: 0 }, /^stack\/gen: workers: must be an integer from 1 to 64/],
+    ['replicas', { replicas: 0 }, /^stack\/gen: replicas: 0 is not a positive integer$/],
+    ['port', { metricsPort: 80 }, /^stack\/gen: metricsPort: 80 is not a port from 1024 to 65535 \(the container runs as non-root\)$/],
+    ['workers', { workers: 0 }, /^stack\/gen: workers: 0 is not an integer from 1 to 64$/],
     ['digest', { image: { digest: 'sha256:x' } }, /^stack\/gen: image\.digest: "sha256:x" is not a sha256 digest/],
   ])('rejects %s, naming the construct and the prop', (_n, props, message) => {
     expect(() => synth(props)).toThrow(message);

@@ -1,0 +1,294 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { FlagError, renderFlags, type FlagInputOf, type FlagSpec } from '../../lib/api/flags.js';
+import { WEBHOOK_CERT_DIR, leaseTiming } from '../../lib/api/manager.js';
+import { leaseRules, type ControllerRule } from '../../lib/api/rbac.js';
+import type { AdmissionWebhookSpec } from '../../lib/api/webhook.js';
+import { controllerImage, type ControllerImageProps } from '../../lib/k8s/image.js';
+import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
+import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
+import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
+import { FIRST_UNPRIVILEGED_PORT, checkDns1123Label, checkPort, checkPositiveInteger } from '../../lib/k8s/validators.js';
+import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
+import { AdmissionWebhooks } from './admission-webhooks.js';
+import { CustomResourceDefinition } from './custom-resource-definition.js';
+import { ControllerRbac } from './controller-rbac.js';
+import { ControllerWorkload } from './controller-workload.js';
+import type { WebhookCertificate } from './webhook-certificate.js';
+
+/** A Prometheus-operator `ServiceMonitor` for the metrics Service. */
+export interface ServiceMonitorProps {
+  /** Scrape interval. @default Duration.seconds(30) */
+  readonly interval?: Duration;
+  /** Extra labels, e.g. the ones your Prometheus selects ServiceMonitors by. @default none */
+  readonly labels?: Record<string, string>;
+}
+
+/** Admission webhooks the controller serves. */
+export interface ControllerWebhooksProps {
+  /** The webhooks, from the controller's `lib/api` folder. */
+  readonly webhooks: readonly AdmissionWebhookSpec[];
+  /** The serving certificate the API server trusts. */
+  readonly certificate: WebhookCertificate;
+  /** Container port of the HTTPS server (`--webhook-port`). @default 9443 */
+  readonly port?: number;
+}
+
+export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
+  /** The controller in the platform-controllers image, its first argument (e.g. `config-aggregator`). */
+  readonly controller: string;
+  /** The controller's flag spec, from its `lib/api` folder (including the manager's flags). */
+  readonly flags: S;
+  /** Values of the controller's own flags; the manager's (port, leader election) are set here. */
+  readonly args: FlagInputOf<S>;
+  /** RBAC the controller needs, from its `lib/api` folder; the Lease rules are added when leader-elected. */
+  readonly rules: readonly ControllerRule[];
+  /** Namespace of the controller. @default the chart's namespace */
+  readonly namespace?: string;
+  /** Name of its Deployment/DaemonSet, ServiceAccount, Roles, Service, Lease. @default `controller` */
+  readonly name?: string;
+  /** Leader-elected Deployment or per-node DaemonSet. @default ControllerWorkload.deployment() (2 replicas, 15 s lease) */
+  readonly workload?: ControllerWorkload;
+  /** The platform-controllers image. @default `platform-controllers:<package version>` */
+  readonly image?: ControllerImageProps;
+  /** Container requests and limits. @default 100m/128Mi requests, 500m/256Mi limits */
+  readonly resources?: ResourceRequirementsProps;
+  /** Port of /healthz, /readyz and /metrics (`--metrics-port`). @default 8080 */
+  readonly metricsPort?: number;
+  /** A ServiceMonitor for the metrics Service (needs the Prometheus operator's CRDs). @default none */
+  readonly serviceMonitor?: ServiceMonitorProps;
+  /** Admission webhooks it serves. @default none */
+  readonly webhooks?: ControllerWebhooksProps;
+  /** Extra environment of the container, e.g. a token from a Secret. @default none */
+  readonly env?: readonly k8s.EnvVar[];
+  /** Custom resources the controller owns, from its `lib/api` folder: their CRDs are emitted with it. @default none */
+  readonly customResources?: readonly CustomResourceDeclaration<any>[];
+}
+
+/**
+ * One controller of the platform-controllers image, deployed the way every controller of this
+ * library is: ServiceAccount; the least RBAC from the rules of its `lib/api` folder (Roles
+ * wherever a rule allows, a ClusterRole only for the rest, its Lease when leader-elected); a
+ * Deployment of leader-elected replicas or a per-node DaemonSet with args rendered from the typed
+ * flags (so construct and runtime cannot drift), restricted security contexts, probes, a heap
+ * sized from the memory limit; a PodDisruptionBudget; the metrics Service (and a ServiceMonitor
+ * when asked); the CRDs of the custom resources it owns; optionally admission webhooks with their
+ * Service, certificate and configurations.
+ *
+ * Controller constructs (`ConfigAggregator`, `SecretGenerator`, ...) are thin layers on it.
+ */
+export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpec[]> extends Construct {
+  readonly namespace: string;
+  readonly name: string;
+  readonly serviceAccountName: string;
+  /** The container's args: the controller, then its flags. */
+  readonly args: readonly string[];
+  /** Every RBAC rule granted, the Lease's included. */
+  readonly rules: readonly ControllerRule[];
+  /** The Deployment or DaemonSet. */
+  readonly workload: ApiObject;
+  /** Name of the Lease when leader-elected. */
+  readonly leaseName?: string;
+  /** Pod selector labels. */
+  readonly selector: Record<string, string>;
+  /** The CRDs it owns, by `<plural>.<group>`. */
+  readonly customResourceDefinitions: ReadonlyMap<string, CustomResourceDefinition>;
+  /** The `app.kubernetes.io/*` labels of its objects. */
+  readonly labels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: PlatformControllerProps<S>) {
+    super(scope, id);
+    const where = this.node.path;
+    const namespace = resolveNamespace(this, where, props.namespace);
+    const name = checkDns1123Label(where, 'name', props.name ?? props.controller);
+    const workload = props.workload ?? ControllerWorkload.deployment();
+    const replicas = workload.replicas;
+    if (replicas !== undefined) checkPositiveInteger(where, 'replicas', replicas);
+    const leaseSeconds = workload.leaseDuration?.toSeconds();
+    if (leaseSeconds !== undefined && leaseSeconds < 3) throw new ValidationError(where, 'leaseDuration', 'must be at least 3 seconds', leaseSeconds);
+    const port = props.metricsPort ?? 8080;
+    checkPort(where, 'metricsPort', port, FIRST_UNPRIVILEGED_PORT);
+    const webhookPort = props.webhooks?.port ?? 9443;
+    if (props.webhooks) {
+      checkPort(where, 'webhooks.port', webhookPort, FIRST_UNPRIVILEGED_PORT);
+      if (webhookPort === port) throw new ValidationError(where, 'webhooks.port', `${webhookPort} is the metrics port`, webhookPort);
+    }
+    const image = controllerImage(props.image ?? {}, `${where}: image`);
+    // Node sizes its heap from the machine, not the container: cap the old generation at half
+    // the memory limit, so that garbage is collected long before the limit (measured with the
+    // config aggregator: RSS 120 MB instead of 220 MB with 10,000 ConfigMaps and a 256Mi limit).
+    const limitMiB = memoryQuantityToMiB(props.resources?.memoryLimit ?? '256Mi');
+    const heapMiB = limitMiB ? Math.max(32, Math.floor(limitMiB / 2)) : undefined;
+
+    const leaseName = leaseSeconds !== undefined ? name : undefined;
+    const managerArgs: Record<string, string | number | boolean> = { 'metrics-port': port };
+    if (leaseName !== undefined) {
+      const timing = leaseTiming(leaseSeconds! * 1000);
+      Object.assign(managerArgs, {
+        'leader-election-id': leaseName,
+        'lease-duration': timing.leaseDurationMs,
+        'renew-deadline': timing.renewDeadlineMs,
+        'retry-period': timing.retryPeriodMs,
+      });
+    } else {
+      managerArgs['leader-elect'] = false;
+    }
+    if (props.webhooks) Object.assign(managerArgs, { 'webhook-port': webhookPort, 'webhook-cert-dir': WEBHOOK_CERT_DIR });
+    const values = { ...(props.args as Record<string, unknown>) };
+    for (const key of Object.keys(managerArgs)) {
+      if (key in values) throw new ValidationError(where, `args.${key}`, 'is set by PlatformController from its own props');
+    }
+    let flagArgs: string[];
+    try {
+      flagArgs = renderFlags(props.flags, { ...values, ...managerArgs } as FlagInputOf<S>);
+    } catch (err) {
+      if (err instanceof FlagError) throw new ValidationError(where, `args.${err.flag}`, err.message.replace(/^--\S+: /, ''));
+      throw err;
+    }
+    for (const spec of props.flags) {
+      // Required flags with an env fallback (the namespace) come from the pod's env.
+      if (spec.required && !spec.env && spec.default === undefined && values[spec.name] === undefined) {
+        throw new ValidationError(where, `args.${spec.name}`, 'is required by the controller');
+      }
+    }
+
+    this.namespace = namespace;
+    this.name = name;
+    this.serviceAccountName = name;
+    this.leaseName = leaseName;
+    this.args = [props.controller, ...flagArgs];
+    this.rules = [...props.rules, ...(leaseName ? leaseRules(leaseName) : [])];
+
+    const ids = { name: props.controller, instance: name, component: 'controller', partOf: 'platform-controllers' };
+    const labels = appLabels(ids);
+    const selector = selectorLabels(ids);
+    this.selector = selector;
+    this.labels = labels;
+    const meta = (n: string) => ({ name: n, namespace, labels });
+
+    const crds = new Map<string, CustomResourceDefinition>();
+    for (const declaration of props.customResources ?? []) {
+      if (crds.has(declaration.name)) throw new ValidationError(where, 'customResources', `${declaration.name} is given twice`, declaration.name);
+      crds.set(declaration.name, new CustomResourceDefinition(this, `crd-${declaration.name}`, { definition: declaration, labels }));
+    }
+    this.customResourceDefinitions = crds;
+
+    new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name), automountServiceAccountToken: true });
+    new ControllerRbac(this, 'rbac', { rules: this.rules, name, namespace, labels });
+    const webhooks = props.webhooks
+      ? new AdmissionWebhooks(this, 'webhooks', { ...props.webhooks, name, namespace, labels, selector })
+      : undefined;
+
+    const probe = (path: string, extra: Partial<k8s.Probe> = {}): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromString('metrics') },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      ...extra,
+    });
+    const fieldEnv = (envName: string, fieldPath: string): k8s.EnvVar => ({ name: envName, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+    const podSpec: k8s.PodSpec = {
+      serviceAccountName: name,
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 30,
+      securityContext: restrictedPodSecurityContext() as k8s.PodSecurityContext,
+      ...(workload.kind === 'Deployment'
+        ? {
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
+                ],
+              },
+            },
+          }
+        : {}),
+      containers: [
+        {
+          name: 'controller',
+          image,
+          args: [...this.args],
+          env: [
+            fieldEnv('NAMESPACE', 'metadata.namespace'),
+            fieldEnv('POD_NAME', 'metadata.name'),
+            ...(workload.kind === 'DaemonSet' ? [fieldEnv('NODE_NAME', 'spec.nodeName')] : []),
+            ...(heapMiB ? [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB}` }] : []),
+            ...(props.env ?? []),
+          ],
+          ports: [
+            { name: 'metrics', containerPort: port, protocol: 'TCP' },
+            ...(webhooks ? [{ name: 'webhook', containerPort: webhookPort, protocol: 'TCP' }] : []),
+          ],
+          securityContext: restrictedContainerSecurityContext() as k8s.SecurityContext,
+          resources: resourceRequirements(props.resources),
+          startupProbe: probe('/healthz', { periodSeconds: 2, failureThreshold: 30 }),
+          livenessProbe: probe('/healthz', { failureThreshold: 3 }),
+          readinessProbe: probe('/readyz', { periodSeconds: 5, failureThreshold: 2 }),
+          ...(webhooks ? { volumeMounts: [{ name: 'webhook-cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true }] } : {}),
+        },
+      ],
+      ...(webhooks ? { volumes: [{ name: 'webhook-cert', secret: { secretName: webhooks.secretName, defaultMode: 0o440 } }] } : {}),
+    };
+    const template = { metadata: { labels }, spec: podSpec };
+    this.workload =
+      workload.kind === 'Deployment'
+        ? new k8s.KubeDeployment(this, 'deployment', {
+            metadata: meta(name),
+            spec: {
+              replicas,
+              revisionHistoryLimit: 3,
+              selector: { matchLabels: selector },
+              strategy: {
+                type: 'RollingUpdate',
+                rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) },
+              },
+              template,
+            },
+          })
+        : new k8s.KubeDaemonSet(this, 'daemon-set', {
+            metadata: meta(name),
+            spec: {
+              revisionHistoryLimit: 3,
+              selector: { matchLabels: selector },
+              updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
+              template,
+            },
+          });
+
+    new k8s.KubeService(this, 'service', {
+      metadata: meta(name),
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+      },
+    });
+    if (workload.kind === 'Deployment') {
+      new k8s.KubePodDisruptionBudget(this, 'pdb', {
+        metadata: meta(name),
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+      });
+    }
+    if (props.serviceMonitor) {
+      new ApiObject(this, 'service-monitor', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name, namespace, labels: { ...labels, ...(props.serviceMonitor.labels ?? {}) } },
+        spec: {
+          selector: { matchLabels: selector },
+          namespaceSelector: { matchNames: [namespace] },
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: `${(props.serviceMonitor.interval ?? Duration.seconds(30)).toSeconds()}s` }],
+        },
+      });
+    }
+  }
+}
+
+/** The path a construct `id` under `scope` will have: for checks before `super()`. */
+export function constructPath(scope: Construct, id: string): string {
+  return scope.node.path ? `${scope.node.path}/${id}` : id;
+}

@@ -1,0 +1,41 @@
+import { isDns1123Subdomain } from '../../k8s/names.js';
+import { ValidationError } from '../../k8s/validation.js';
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/;
+
+/** One label, as application ConfigMaps carry it. */
+export interface AppConfigLabel {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Parses the app-config label, `key=value` or the original's `key: value`, into one label;
+ * throws a ValidationError naming `source` and `field` when the key or value is not a valid
+ * Kubernetes label.
+ */
+export function parseAppConfigLabel(text: string, source = 'config-aggregator', field = 'appConfigLabel'): AppConfigLabel {
+  const m = /^\s*([^\s:=]+)\s*(?:=|:)\s*(\S*)\s*$/.exec(text);
+  if (!m) throw new ValidationError(source, field, `"${text}" is not key=value`, text);
+  const [, key, value] = m;
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if ((prefix !== undefined && !isDns1123Subdomain(prefix)) || name.length > 63 || !LABEL_NAME.test(name)) {
+    throw new ValidationError(source, field, `"${key}" is not a valid label key`, text);
+  }
+  if (value.length > 63 || !LABEL_VALUE.test(value)) throw new ValidationError(source, field, `"${value}" is not a valid label value`, text);
+  return { key, value };
+}
+
+/**
+ * Normalizes the `--app-config-label` flag to a label selector. The original documents the
+ * label as `key: value`; `key=value`, `key` (exists) and full selectors pass through.
+ */
+export function toLabelSelector(flag: string): string {
+  const s = flag.trim();
+  if (!s) throw new ValidationError('--app-config-label', 'value', 'is empty');
+  const m = /^([^\s:=,!()]+)\s*:\s*(\S*)$/.exec(s);
+  return m ? `${m[1]}=${m[2]}` : s;
+}

@@ -1,0 +1,9 @@
+/**
+ * What any controller's construct and runtime share (pure TypeScript): typed flags, the manager's
+ * flags, RBAC rules, admission webhook specs. Each controller's own API is in `lib/api/<controller>/`.
+ */
+export * from './flags.js';
+export * from './manager.js';
+export * from './rbac.js';
+export * from './webhook.js';
+export * from './crd/index.js';

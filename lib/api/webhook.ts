@@ -1,0 +1,54 @@
+/**
+ * Admission webhooks a controller serves, declared in its `lib/api/<controller>/` folder: the
+ * runtime serves `path`, the construct registers a Mutating/ValidatingWebhookConfiguration.
+ */
+import type { LabelSelector } from './crd/schema.js';
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT' | '*';
+
+/** One `admissionregistration.k8s.io/v1` RuleWithOperations. */
+export interface AdmissionRule {
+  readonly operations: readonly AdmissionOperation[];
+  readonly apiGroups: readonly string[];
+  readonly apiVersions: readonly string[];
+  readonly resources: readonly string[];
+  /** @default '*' */
+  readonly scope?: 'Cluster' | 'Namespaced' | '*';
+}
+
+export interface AdmissionWebhookSpec {
+  /** `mutating` (may patch the object) or `validating` (allows or denies). */
+  readonly type: 'mutating' | 'validating';
+  /** Fully qualified webhook name, at least three DNS labels, e.g. `pods.servo.platform-constructs.io`. */
+  readonly name: string;
+  /** HTTPS path the runtime serves it on, e.g. `/mutate-pods`. */
+  readonly path: string;
+  readonly rules: readonly AdmissionRule[];
+  /** What the API server does when the webhook cannot be called. @default 'Fail' */
+  readonly failurePolicy?: 'Fail' | 'Ignore';
+  /** Seconds the API server waits (1-30). @default 5 */
+  readonly timeoutSeconds?: number;
+  /** Only objects in namespaces matching this. @default all namespaces */
+  readonly namespaceSelector?: LabelSelector;
+  /** Only objects matching this. @default all objects */
+  readonly objectSelector?: LabelSelector;
+  /** Mutating only: call again when a later webhook changed the object. @default 'Never' */
+  readonly reinvocationPolicy?: 'Never' | 'IfNeeded';
+}
+
+/** Problems with a webhook spec, each naming the field (empty when fine). */
+export function webhookProblems(spec: AdmissionWebhookSpec): string[] {
+  const problems: string[] = [];
+  const labels = spec.name.split('.');
+  if (labels.length < 3 || !labels.every((l) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l)) || spec.name.length > 253) {
+    problems.push(`name: "${spec.name}" must be a DNS subdomain of at least three labels`);
+  }
+  if (!/^\/[-A-Za-z0-9._~/]*$/.test(spec.path)) problems.push(`path: "${spec.path}" must be an absolute URL path`);
+  if (spec.rules.length === 0) problems.push('rules: at least one rule is needed');
+  const t = spec.timeoutSeconds ?? 5;
+  if (!Number.isInteger(t) || t < 1 || t > 30) problems.push(`timeoutSeconds: ${t} must be an integer from 1 to 30`);
+  if (spec.type === 'validating' && spec.reinvocationPolicy !== undefined) {
+    problems.push('reinvocationPolicy: only mutating webhooks are reinvoked');
+  }
+  return problems;
+}

@@ -1,0 +1,225 @@
+/**
+ * Kubernetes' rules for the strings and numbers users give: names, label keys and values,
+ * ConfigMap/Secret keys, absolute paths, image references, ports, counts. One place for each.
+ *
+ * Each rule comes three ways: a predicate (`isConfigKey`), a reason (`configKeyReason`: undefined
+ * when the value is fine, else what is wrong with it, the value quoted) for callers that collect
+ * or rephrase errors, and a check (`checkConfigKey(source, field, value)`) that throws the one
+ * error shape, {@link ValidationError}, and returns the value.
+ *
+ * Pure TypeScript (no cdk8s): constructs, `lib/api` and the runtime all import this file.
+ */
+import { isIP } from 'node:net';
+import { isLabelValue, isQualifiedName } from './labels.js';
+import { DNS1123_LABEL_MAX, isDns1123Label, isDns1123Subdomain } from './names.js';
+import { ValidationError } from './validation.js';
+
+/** Throws a {@link ValidationError} when `reason` is given; returns `value` otherwise. */
+export function ensure<T>(source: string, field: string, value: T, reason: string | undefined): T {
+  if (reason !== undefined) throw new ValidationError(source, field, reason, value);
+  return value;
+}
+
+// ---- names -------------------------------------------------------------------------------
+
+/** Why `s` is not a DNS-1123 label (Services, namespaces, containers, volumes), or undefined. */
+export function dns1123LabelReason(s: string): string | undefined {
+  return typeof s === 'string' && isDns1123Label(s)
+    ? undefined
+    : `"${s}" is not a DNS-1123 label (lower-case alphanumerics and '-', at most ${DNS1123_LABEL_MAX} characters)`;
+}
+
+/**
+ * Why `s` is not a DNS-1123 subdomain (the names of ConfigMaps, Secrets, Deployments, ...), or
+ * undefined. `kind` words the message: `"x" is not a valid Secret name (...)`.
+ */
+export function dns1123SubdomainReason(s: string, kind = 'Kubernetes object'): string | undefined {
+  return typeof s === 'string' && isDns1123Subdomain(s)
+    ? undefined
+    : `"${s}" is not a valid ${kind} name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`;
+}
+
+export function checkDns1123Label(source: string, field: string, value: string): string {
+  return ensure(source, field, value, dns1123LabelReason(value));
+}
+
+export function checkDns1123Subdomain(source: string, field: string, value: string, kind?: string): string {
+  return ensure(source, field, value, dns1123SubdomainReason(value, kind));
+}
+
+// ---- labels and annotations ----------------------------------------------------------------
+
+/** Why `key` is not a label or annotation key (`[prefix/]name`), or undefined. */
+export function labelKeyReason(key: string, what = 'label'): string | undefined {
+  return typeof key === 'string' && isQualifiedName(key) ? undefined : `"${key}" is not a valid ${what} key`;
+}
+
+/** Why `value` is not a label value, or undefined. */
+export function labelValueReason(value: string): string | undefined {
+  return typeof value === 'string' && isLabelValue(value) ? undefined : `"${value}" is not a valid label value`;
+}
+
+// ---- ConfigMap and Secret keys ---------------------------------------------------------------
+
+/** A key inside a ConfigMap or Secret: alphanumerics, '-', '_', '.', at most 253 characters. */
+export const CONFIG_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+export const CONFIG_KEY_MAX = 253;
+const CONFIG_KEY = new RegExp(CONFIG_KEY_PATTERN);
+
+export function isConfigKey(s: string): boolean {
+  return typeof s === 'string' && s.length > 0 && s.length <= CONFIG_KEY_MAX && CONFIG_KEY.test(s);
+}
+
+export function configKeyReason(s: string): string | undefined {
+  return isConfigKey(s) ? undefined : `"${s}" is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`;
+}
+
+export function checkConfigKey(source: string, field: string, value: string): string {
+  return ensure(source, field, value, configKeyReason(value));
+}
+
+// ---- environment variable names ----------------------------------------------------------------
+
+/** Env var names: the C_IDENTIFIER-like rule every supported Kubernetes accepts. */
+export const ENV_NAME_PATTERN = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
+
+export function isEnvName(s: string): boolean {
+  return typeof s === 'string' && ENV_NAME.test(s);
+}
+
+export function envNameReason(s: string): string | undefined {
+  return isEnvName(s) ? undefined : `"${s}" is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`;
+}
+
+// ---- paths -----------------------------------------------------------------------------------
+
+/** True when a path has a `..` segment. */
+export function hasDotDotSegment(path: string): boolean {
+  return path.split('/').includes('..');
+}
+
+/** An absolute path as a mount path must be: starts with '/', no ':' and no `..` segment. */
+export function isAbsolutePath(s: string): boolean {
+  return typeof s === 'string' && s.startsWith('/') && !s.includes(':') && !hasDotDotSegment(s);
+}
+
+export function absolutePathReason(s: string): string | undefined {
+  return isAbsolutePath(s) ? undefined : `"${s}" is not an absolute path without ':' or '..'`;
+}
+
+/**
+ * The one normal form of an absolute path: runs of '/' folded into one, no trailing '/' (except
+ * the root itself). `/data//certs/` and `/data/certs` are the same mount.
+ */
+export function normalizeAbsolutePath(path: string): string {
+  const normalized = path.replace(/\/+/g, '/').replace(/\/$/, '');
+  return normalized === '' ? '/' : normalized;
+}
+
+/** Checks an absolute path and returns it normalized ({@link normalizeAbsolutePath}). */
+export function checkAbsolutePath(source: string, field: string, value: string): string {
+  return normalizeAbsolutePath(ensure(source, field, value, absolutePathReason(value)));
+}
+
+// ---- images ------------------------------------------------------------------------------------
+
+// The grammar of github.com/distribution/reference: [domain[:port]/]path[:tag][@digest].
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+/** An image tag: at most 128 word characters, '.' and '-', not starting with either. */
+export const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
+/** An image digest: `algorithm:hex`, such as `sha256:<64 hex>`. */
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const IMAGE_REFERENCE = new RegExp(`^(${NAME})(?::[\\w][\\w.-]{0,127})?(?:@${DIGEST})?$`);
+const IMAGE_NAME_MAX = 255;
+
+/** An image reference as a container's `image` takes it: `[registry[:port]/]path[:tag][@digest]`. */
+export function isImageReference(s: string): boolean {
+  if (typeof s !== 'string') return false;
+  const m = IMAGE_REFERENCE.exec(s);
+  return m !== null && m[1].length <= IMAGE_NAME_MAX;
+}
+
+export function imageReferenceReason(s: string): string | undefined {
+  return isImageReference(s) ? undefined : `"${s}" is not an image reference ([registry/]repository[:tag][@digest])`;
+}
+
+export function checkImage(source: string, field: string, value: string): string {
+  return ensure(source, field, value, imageReferenceReason(value));
+}
+
+// ---- hosts and URLs ----------------------------------------------------------------------------
+
+/** A host name (letters, digits, '.', '-') or an IP address. */
+export function isHostName(s: string): boolean {
+  return typeof s === 'string' && (/^[A-Za-z0-9.-]+$/.test(s) || isIP(s) !== 0);
+}
+
+export function hostNameReason(s: string): string | undefined {
+  return isHostName(s) ? undefined : `"${s}" is not a host name or IP address`;
+}
+
+/** An `http://` or `https://` URL with a host and no white space. */
+export function isHttpUrl(s: string): boolean {
+  return typeof s === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(s);
+}
+
+/** True when a URL carries `user[:password]@`, which would end up in manifests. */
+export function urlHasCredentials(s: string): boolean {
+  return typeof s === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*@/i.test(s);
+}
+
+// ---- numbers -----------------------------------------------------------------------------------
+
+/** A number as messages show it: `5`; anything else as JSON (`"5"`, `null`). */
+function shown(value: unknown): string {
+  return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+}
+
+/** Why `value` is not an integer from `min` to `max` (inclusive; unbounded above by default), or undefined. */
+export function integerReason(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return undefined;
+  if (max !== Number.MAX_SAFE_INTEGER) return `${shown(value)} is not an integer from ${min} to ${max}`;
+  if (min === 0) return `${shown(value)} is not a non-negative integer`;
+  if (min === 1) return `${shown(value)} is not a positive integer`;
+  return `${shown(value)} is not an integer of at least ${min}`;
+}
+
+export function checkInteger(source: string, field: string, value: number, min: number, max?: number): number {
+  return ensure(source, field, value, integerReason(value, min, max));
+}
+
+/** An integer of at least 1 (replicas, workers, ...). */
+export function isPositiveInteger(value: unknown): boolean {
+  return integerReason(value, 1) === undefined;
+}
+
+export function positiveIntegerReason(value: unknown): string | undefined {
+  return integerReason(value, 1);
+}
+
+export function checkPositiveInteger(source: string, field: string, value: number): number {
+  return ensure(source, field, value, positiveIntegerReason(value));
+}
+
+/** The first port a non-root process may bind. */
+export const FIRST_UNPRIVILEGED_PORT = 1024;
+
+/** A TCP/UDP port from `min` (1; {@link FIRST_UNPRIVILEGED_PORT} for a port a non-root container listens on) to 65535. */
+export function isPort(value: unknown, min = 1): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= 65535;
+}
+
+export function portReason(value: unknown, min = 1): string | undefined {
+  if (isPort(value, min)) return undefined;
+  return min >= FIRST_UNPRIVILEGED_PORT
+    ? `${shown(value)} is not a port from ${min} to 65535 (the container runs as non-root)`
+    : `${shown(value)} is not a TCP port`;
+}
+
+export function checkPort(source: string, field: string, value: number, min = 1): number {
+  return ensure(source, field, value, portReason(value, min));
+}
