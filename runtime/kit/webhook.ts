@@ -50,10 +50,8 @@ export const admission = {
   patch: (patch: readonly JsonPatchOperation[], warnings?: readonly string[]): AdmissionResult => ({ allowed: true, patch, warnings }),
 };
 
-/** RFC 6901: `~` -> `~0`, `/` -> `~1`, for a key inside a patch path (e.g. a label with a `/`). */
-export function jsonPointerSegment(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
+/** Patch paths are JSON pointers: build them with the one helper (`pointer('metadata', 'labels', 'a/b')`). */
+export { pointer, pointerSegment } from '../../lib/k8s/json-pointer.js';
 
 export type AdmissionHandler<T = KubeObject> = (request: AdmissionRequest<T>, signal: AbortSignal) => AdmissionResult | Promise<AdmissionResult>;
 

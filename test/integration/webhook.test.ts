@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
-import { KitMetrics, WebhookServer, admission, jsonPointerSegment, type KubeObject } from '../../runtime/kit/index.js';
+import { KitMetrics, WebhookServer, admission, pointerSegment, type KubeObject } from '../../runtime/kit/index.js';
 import { connectToTestCluster, randomSuffix, type KubeObject as ClusterObject } from '../cluster/index.js';
 
 jest.setTimeout(120_000);
@@ -83,7 +83,7 @@ describe('admission webhook server called by the real API server', () => {
         seen.push(`${req.operation} ${req.namespace}/${req.name ?? req.object?.metadata?.name}`);
         const labels = req.object?.metadata?.labels;
         return admission.patch([
-          labels ? { op: 'add', path: `/metadata/labels/${jsonPointerSegment(MUTATED)}`, value: 'true' } : { op: 'add', path: '/metadata/labels', value: { [MUTATED]: 'true' } },
+          labels ? { op: 'add', path: `/metadata/labels/${pointerSegment(MUTATED)}`, value: 'true' } : { op: 'add', path: '/metadata/labels', value: { [MUTATED]: 'true' } },
         ]);
       })
       .validating<KubeObject & { data?: Record<string, string> }>('/validate-configmaps', (req) =>

@@ -2,7 +2,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KitMetrics, WebhookServer, admission, jsonPointerSegment } from '../../../runtime/kit/index.js';
+import { KitMetrics, WebhookServer, admission, pointerSegment } from '../../../runtime/kit/index.js';
 import { issueCertificate } from '../../../runtime/secret-generator/pki.js';
 
 const cert = (cn: string) => issueCertificate({ commonName: cn, dnsNames: [], ipAddresses: ['127.0.0.1'], isCA: false, validityDays: 1, keySize: 2048 });
@@ -42,7 +42,7 @@ describe('WebhookServer', () => {
     writeFileSync(certFile, first.certPem);
     writeFileSync(keyFile, first.keyPem);
     server = new WebhookServer({ port: 0, host: '127.0.0.1', certFile, keyFile, reloadIntervalMs: 3_600_000, timeoutMs: 200, maxBodyBytes: 4096, metrics })
-      .mutating('/mutate', () => admission.patch([{ op: 'add', path: `/metadata/labels/${jsonPointerSegment('a/b~c')}`, value: 'x' }], ['patched']))
+      .mutating('/mutate', () => admission.patch([{ op: 'add', path: `/metadata/labels/${pointerSegment('a/b~c')}`, value: 'x' }], ['patched']))
       .validating('/validate', (req) => ((req.object as any)?.data?.bad ? admission.deny('bad is bad', 422) : admission.allow()))
       .validating('/wrong', () => admission.patch([{ op: 'remove', path: '/data' }]))
       .validating('/slow', (_req, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(admission.allow()))))
