@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
+import { compareStrings } from '../../lib/k8s/sort.js';
 import { compileAppConfigSchema, schemaProblem, type JsonSchema } from '../../lib/api/config-aggregator/schema.js';
 import { parseAllDocuments, stringify as toYaml } from 'yaml';
 
@@ -134,7 +135,7 @@ export class Aggregator {
       const name = cm.metadata?.name ?? '';
       for (const key of Object.keys(cm.data ?? {})) items.push({ ns, name, key, cm });
     }
-    items.sort((a, b) => cmp(a.ns, b.ns) || cmp(a.name, b.name) || cmp(a.key, b.key));
+    items.sort((a, b) => compareStrings(a.ns, b.ns) || compareStrings(a.name, b.name) || compareStrings(a.key, b.key));
     const next = new Map<string, CachedEntry>();
     const fragments: string[] = [];
     const invalid: InvalidEntry[] = [];
@@ -162,10 +163,6 @@ export class Aggregator {
     const text = fragments.length ? `configs:\n${fragments.join('')}` : 'configs: []\n';
     return { text, entries: fragments.length, invalid };
   }
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Size of a ConfigMap's data the way the API server counts it (keys + values, bytes). */

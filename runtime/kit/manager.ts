@@ -2,7 +2,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { InformerCache } from './cache.js';
 import { KubeClient, loadKubeConfig } from './client.js';
 import type { FlagSpec, FlagValues, FlagValuesOf } from './flags.js';
-import { MANAGER_FLAGS } from '../../lib/api/manager.js';
+import { join } from 'node:path';
+import { MANAGER_FLAGS, WEBHOOK_CERT_DIR } from '../../lib/api/manager.js';
+import { WebhookServer } from './webhook.js';
 import { LeaderElector, apiLeaseClient, type LeaseClient } from './leader.js';
 import { createLogger, type Logger } from './log.js';
 import { KitMetrics } from './metrics.js';
@@ -12,7 +14,7 @@ import { shutdownSignal } from './shutdown.js';
 export { MANAGER_FLAGS };
 
 /** The manager's flags that belong to the process: given once, shared by every controller it hosts. */
-export const PROCESS_FLAG_NAMES = ['kubeconfig', 'namespace', 'pod-name', 'metrics-port', 'watch-timeout'] as const;
+export const PROCESS_FLAG_NAMES = ['kubeconfig', 'namespace', 'pod-name', 'metrics-port', 'watch-timeout', 'webhook-port', 'webhook-cert-dir'] as const;
 /** The manager's flags that belong to each controller: its own leader election and Lease. */
 export const ELECTION_FLAG_NAMES = ['leader-elect', 'leader-election-id', 'lease-duration', 'renew-deadline', 'retry-period'] as const;
 
@@ -58,6 +60,12 @@ export interface ControllerContext {
   readonly signal: AbortSignal;
   /** `--watch-timeout` in seconds, for informers. */
   readonly watchTimeoutSeconds: number;
+  /**
+   * The process's admission webhook server (`--webhook-port`, certificate and key `tls.crt` and
+   * `tls.key` in `--webhook-cert-dir`, reloaded when they change), created on first use and run
+   * on every replica; register handlers with `.mutating(path, ...)` / `.validating(path, ...)`.
+   */
+  webhooks(): WebhookServer;
   /** Registers a runnable (see `Runnable.needLeaderElection`). */
   add(runnable: Runnable): void;
   /** A readiness check on the process's `/readyz` (prefixed with the controller name when the process hosts several). */
@@ -142,6 +150,23 @@ export async function runControllers(
 
   const cache = new InformerCache({ kubeConfig, logger, metrics, watchTimeoutSeconds });
   const everyReplica = new RunnableGroup(logger);
+  let webhookServer: WebhookServer | undefined;
+  // One server per process, shared by the controllers it hosts (like controller-runtime's manager).
+  const webhooks = (): WebhookServer => {
+    if (!webhookServer) {
+      const dir = flags['webhook-cert-dir'] ?? WEBHOOK_CERT_DIR;
+      const server = new WebhookServer({
+        port: flags['webhook-port'] ?? 9443,
+        certFile: join(dir, 'tls.crt'),
+        keyFile: join(dir, 'tls.key'),
+        metrics,
+        logger,
+      });
+      webhookServer = server;
+      everyReplica.runnables.push({ name: 'webhook-server', needLeaderElection: false, start: async () => void (await server.start()), stop: () => server.stop() });
+    }
+    return webhookServer;
+  };
   const several = controllers.length > 1;
   const elections: Array<{ name: string; elector?: LeaderElector; group: RunnableGroup }> = [];
 
@@ -178,6 +203,7 @@ export async function runControllers(
       isLeader,
       signal,
       watchTimeoutSeconds,
+      webhooks,
       add: (r) => (r.needLeaderElection ? group : everyReplica).runnables.push(r),
       addReadinessCheck: (name, check) => health.addReadinessCheck(several ? `${c.name}/${name}` : name, check),
     });

@@ -112,6 +112,11 @@ export class WebhookServer {
     return this.register(path, handler, false);
   }
 
+  /** The port it listens on, once started. */
+  get port(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
   /** SHA-256 of the certificate being served (changes on reload). */
   get certificateHash(): string {
     return this.certHash;

@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -80,7 +85,7 @@ describe('manager: several controllers in one process', () => {
     let port = 0;
     const done = runControllers(
       'platform-controllers',
-      { kubeconfig: undefined, namespace: 'ops', 'pod-name': 'pod-0', 'metrics-port': 0, 'watch-timeout': 300_000 },
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': 'pod-0', 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent' },
       ['alpha', 'beta'].map((name) => ({
         name,
         flags: election,
@@ -139,7 +144,7 @@ describe('manager: several controllers in one process', () => {
     let ctx: ControllerContext | undefined;
     const done = runControllers(
       'solo',
-      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000 },
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent' },
       [{ name: 'solo', flags: { ...election, 'leader-elect': false }, setup: (c) => { ctx = c; c.add(recording(log, 'worker', true)); } }],
       { signal: stop.signal, kubeConfig: kc, logger: silentLogger() },
     );
@@ -151,4 +156,56 @@ describe('manager: several controllers in one process', () => {
     expect(log).toEqual(['start worker', 'stop worker']);
     expect(ctx!.isLeader()).toBe(false);
   });
+
+  it('one webhook server per process, from --webhook-port and the certificate in --webhook-cert-dir, serving every controller', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-webhook-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    const stop = new AbortController();
+    const servers: unknown[] = [];
+    const done = runControllers(
+      'hooks',
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': dir },
+      ['alpha', 'beta'].map((name) => ({
+        name,
+        flags: { ...election, 'leader-elect': false },
+        setup: (c: ControllerContext) => {
+          servers.push(c.webhooks());
+          c.webhooks().validating(`/validate-${name}`, () => ({ allowed: false, message: `denied by ${name}` }));
+        },
+      })),
+      { signal: stop.signal, kubeConfig: kc, logger: silentLogger() },
+    );
+    try {
+      let failure: unknown;
+      done.catch((err) => (failure = err));
+      await until(() => servers.length === 2 || failure !== undefined, 5000, 'both controllers set up');
+      expect(failure).toBeUndefined();
+      expect(new Set(servers).size).toBe(1);
+      const server = servers[0] as { port?: number };
+      await until(() => server.port !== undefined, 5000, 'webhook server listening');
+      for (const name of ['alpha', 'beta']) {
+        const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `u-${name}`, operation: 'CREATE', object: {} } };
+        const body = await postInsecure(server.port!, `/validate-${name}`, JSON.stringify(review));
+        expect(JSON.parse(body).response).toMatchObject({ uid: `u-${name}`, allowed: false, status: { message: `denied by ${name}` } });
+      }
+    } finally {
+      stop.abort();
+      await done;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** POST over HTTPS to a server with a self-signed certificate. */
+function postInsecure(port: number, path: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
