@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { ObjectMeta } from '../../lib/k8s/object.js';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
@@ -105,21 +106,11 @@ export function resourcePath(ref: ResourceRef, name?: string): string {
   return `${base}${ns}/${ref.resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-/** Any Kubernetes object as plain JSON. */
+/** Any Kubernetes object as plain JSON (as read: `kind` and `apiVersion` are absent from list items). */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: ReadonlyArray<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
-    [k: string]: unknown;
-  };
+  metadata?: ObjectMeta;
 }
 
 /** A list response as plain JSON. */

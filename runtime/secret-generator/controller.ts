@@ -28,6 +28,7 @@ import {
   type InvolvedObject,
   type KitMetrics,
   type KubeClient,
+  type KubeObject,
   type ListerWatcher,
   type Logger,
   type Runnable,
@@ -37,18 +38,7 @@ import type { SecretGeneratorOptions } from './flags.js';
 import { ExistingDataError, fillSecret, missingKeys, type OtherSecret } from './generate.js';
 
 /** A core/v1 Secret as plain JSON. */
-export interface Secret {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [k: string]: unknown;
-  };
+export interface Secret extends KubeObject {
   type?: string;
   data?: Record<string, string>;
 }

@@ -15,6 +15,8 @@
  *   Widget.validate({ minReplicas: 1 }, { source });   // throws ValidationError('/spec/...')
  */
 import { ValidationError } from '../../k8s/validation.js';
+import { isDns1123Subdomain } from '../../k8s/names.js';
+import type { ObjectMeta } from '../../k8s/object.js';
 import type { JSONSchemaProps, Static, StaticInput, TSchema } from './schema.js';
 import { checkValue } from './validate.js';
 
@@ -130,21 +132,6 @@ export type StatusOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = Stat
 /** The status of version `N` as written (defaulted fields may be left out). */
 export type StatusInputOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = StaticInput<NonNullable<VersionNamed<D, N>['status']>>;
 
-/** Object metadata as the API server returns it (the fields controllers read). */
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-  [key: string]: unknown;
-}
 
 /** An object to create or apply, spec as written. */
 export type InstanceOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = ManifestObject & { spec: SpecInputOf<D, N> };
@@ -153,13 +140,13 @@ export type InstanceOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> = Ma
 export interface ObjectOf<D, N extends VersionNameOf<D> = StorageVersionOf<D>> {
   apiVersion: string;
   kind: string;
-  metadata: ObjectMeta;
+  /** As the API server returns it: a name is always there. */
+  metadata: ObjectMeta & { name: string };
   spec: SpecOf<D, N>;
   status?: StatusOf<D, N>;
 }
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
 const SIMPLE_PATH = /^(\.[A-Za-z_][A-Za-z0-9_-]*)+$/;
 const REASONS = ['FieldValueInvalid', 'FieldValueForbidden', 'FieldValueRequired', 'FieldValueDuplicate'];
@@ -338,7 +325,7 @@ export class CustomResourceDeclaration<V extends readonly CustomResourceVersion[
     const fail = (field: string, reason: string, value?: unknown): never => {
       throw new ValidationError(source, field, reason, value);
     };
-    if (!(this.group.length <= 253 && DNS1123_SUBDOMAIN.test(this.group) && this.group.includes('.'))) {
+    if (!(isDns1123Subdomain(this.group) && this.group.includes('.'))) {
       fail('spec.group', `must be a DNS subdomain with at least one dot, got "${this.group}"`, this.group);
     }
     if (!(this.kind.length <= 63 && KIND.test(this.kind))) fail('spec.names.kind', `must be CamelCase letters and digits starting with an upper-case letter, got "${this.kind}"`, this.kind);

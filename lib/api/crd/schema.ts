@@ -1,3 +1,5 @@
+import type { KubernetesObject } from '../../k8s/object.js';
+
 /**
  * A small typed builder for the structural schemas of CustomResourceDefinitions.
  *
@@ -198,18 +200,7 @@ export interface MapOptions<T> extends ValueOptions<T> {
 }
 
 /** An object that is a whole Kubernetes resource (`x-kubernetes-embedded-resource`). */
-export interface EmbeddedResource {
-  apiVersion: string;
-  kind: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type EmbeddedResource = KubernetesObject;
 
 /** metav1.Condition. */
 export interface Condition {
