@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packedPackage, readJson, REPO, run, type PackedPackage } from './support.js';
 
-/** Budget of the packed tarball; today about 340 kB (ES modules and CommonJS, with source maps). */
-const MAX_TARBALL_BYTES = 400_000;
+/**
+ * Budget of the packed tarball; today about 485 kB (ES modules and CommonJS, with source maps
+ * holding the sources: half of it), up from 340 kB with the controller platform (PlatformController,
+ * lib/api with the CRD builder, the shared validators).
+ */
+const MAX_TARBALL_BYTES = 560_000;
 
 let pkg: PackedPackage;
 let unpacked: string;
