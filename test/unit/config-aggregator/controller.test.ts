@@ -122,6 +122,21 @@ describe('config-aggregator controller', () => {
     await until(() => h.writes.length === 1);
   });
 
+  it('never writes before every cache synced, even while leading', async () => {
+    h = harness({ leader: () => true });
+    h.apps.upsertSilently(app('team-a', 'cfg', { config: GOOD }));
+    h.apps.failLists = Infinity; // the app list keeps failing while the schema and aggregate caches sync
+    h.controller.start();
+    await until(() => h.schema.watching && h.aggregate.watching && h.apps.lists.length >= 3, 5000, 'other caches synced, app lists failing');
+    expect(h.controller.notReadyReason()).toBe('waiting for first sync of app-configs');
+    await h.settle();
+    expect(await h.metric('config_aggregator_writes_skipped_total')).toBeGreaterThan(0); // reconciles ran, and skipped
+    expect(h.writes).toHaveLength(0); // not even an empty `configs: []`
+    h.apps.failLists = 0;
+    await until(() => h.writes.length === 1, 5000, 'write after the app cache synced');
+    expect(h.parsed().map((c) => c.namespace)).toEqual(['team-a']);
+  });
+
   it('reports invalid entries once (Event on the source, metric), excluded from the aggregate', async () => {
     h = harness({ resyncMs: 20 });
     h.apps.upsertSilently(app('team-a', 'good', { config: GOOD }));
