@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from './clock.js';
+
 /** Exponential backoff with jitter (client-go's reflector uses 800ms doubling up to 30s). */
 export class Backoff {
   private attempt = 0;
@@ -19,13 +21,13 @@ export class Backoff {
   }
 }
 
-/** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms` on the clock, or early (without rejecting) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = clock.setTimeout(done, ms);
     function done() {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       resolve();
     }
