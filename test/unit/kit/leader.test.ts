@@ -1,4 +1,7 @@
-import { ApiError, KitMetrics, LeaderElector, type Lease, type LeaseClient } from '../../../runtime/kit/index.js';
+import http from 'node:http';
+import { jest } from '@jest/globals';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, KitMetrics, LeaderElector, apiLeaseClient, microTime, type Lease, type LeaseClient } from '../../../runtime/kit/index.js';
 import { FakeClock, flush } from './fake-clock.js';
 
 /** One Lease with resourceVersion checks, shared by several electors; requests can hang or fail. */
@@ -203,11 +206,173 @@ describe('LeaderElector', () => {
     await ra;
   });
 
+  it('writes the Lease fields of client-go: holder, duration, acquire and renew times, transitions', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    let started = 0;
+    const metrics = new KitMetrics();
+    const a = elector(store, clock, 'a', { onStartedLeading: () => started++, metrics });
+    const ca = new AbortController();
+    const ra = a.run(ca.signal);
+    await flush();
+    const t0 = clock.now();
+    expect(store.lease).toEqual({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'lease', namespace: 'ns', resourceVersion: '1' },
+      spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: microTime(new Date(t0)), renewTime: microTime(new Date(t0)), leaseTransitions: 0 },
+    });
+    expect(started).toBe(1);
+    await clock.advance(timing.retryPeriodMs);
+    // A renewal moves renewTime only.
+    expect(store.lease?.spec).toEqual({
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      acquireTime: microTime(new Date(t0)),
+      renewTime: microTime(new Date(t0 + timing.retryPeriodMs)),
+      leaseTransitions: 0,
+    });
+    expect(store.lease?.metadata.resourceVersion).toBe('2');
+    ca.abort();
+    await ra;
+    // Released: holder cleared and a one-second lease, so that anyone may take it at once.
+    expect(store.lease?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1, acquireTime: microTime(new Date(clock.now())), leaseTransitions: 0 });
+    expect(started).toBe(1);
+    const transitions = (await metrics.leaderTransitions.get()).values.map((v) => [v.labels.event, v.value]);
+    expect(transitions.sort()).toEqual([['acquired', 1], ['lost', 1]]);
+    expect(microTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)))).toBe('2026-01-02T03:04:05.678000Z');
+  });
+
+  it('waits out the lease duration the holder wrote, not its own, and counts the transition', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    store.lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'lease', namespace: 'ns', resourceVersion: '7' },
+      spec: { holderIdentity: 'x', leaseDurationSeconds: 30, acquireTime: 'then', renewTime: 'then', leaseTransitions: 4 },
+    };
+    store.rv = 7;
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      const b = elector(store, clock, 'b');
+      const cb = new AbortController();
+      const rb = b.run(cb.signal);
+      const took = await clock.until(() => b.isLeader(), 3 * 30_000, STEP);
+      // Observed unchanged for 30 s, checked every retry period * 1.1 (jitter with random() = 0.5).
+      expect(took).toBe(Math.ceil(30_000 / 2_200) * 2_200);
+      expect(store.lease?.spec).toMatchObject({ holderIdentity: 'b', leaseDurationSeconds: 15, leaseTransitions: 5, acquireTime: microTime(new Date(clock.now())) });
+      cb.abort();
+      await rb;
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('steps down at the next renewal when another holder took the lease, without waiting for the deadline', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    let lost = 0;
+    const a = elector(store, clock, 'a', { onStoppedLeading: () => lost++ });
+    const ca = new AbortController();
+    const ra = a.run(ca.signal);
+    await flush();
+    expect(a.isLeader()).toBe(true);
+    // Someone overwrote the lease (a forced takeover).
+    store.lease = { ...store.lease!, metadata: { ...store.lease!.metadata, resourceVersion: String(++store.rv) }, spec: { ...store.lease!.spec, holderIdentity: 'x' } };
+    await clock.advance(timing.retryPeriodMs - 1);
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(1);
+    expect(a.isLeader()).toBe(false);
+    expect(lost).toBe(1);
+    ca.abort();
+    await ra;
+    expect(store.lease?.spec?.holderIdentity).toBe('x'); // not ours to release
+  });
+
+  it('sends nothing more once stopped while waiting between renewals', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = elector(store, clock, 'a');
+    const ca = new AbortController();
+    const ra = a.run(ca.signal);
+    await flush();
+    await clock.advance(timing.retryPeriodMs / 2);
+    const sent = store.sent.get('a')!;
+    ca.abort();
+    await ra;
+    expect(store.sent.get('a')).toBe(sent + 1); // the release (one replace), no renewal after the abort
+    expect(store.lease?.spec?.holderIdentity).toBe('');
+  });
+
   it('rejects timings where writes could overlap', () => {
     const store = new FakeLeaseStore();
     const base = { client: store.client(), name: 'l', namespace: 'n', identity: 'a' };
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 10, renewDeadlineMs: 10 })).toThrow(/renew deadline must be shorter/);
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 20, renewDeadlineMs: 10, retryPeriodMs: 10 })).toThrow(/retry period must be shorter/);
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 20, renewDeadlineMs: 10, retryPeriodMs: 9 })).not.toThrow();
+  });
+});
+
+describe('apiLeaseClient', () => {
+  it('gets (404 is no lease), creates and replaces the Lease through the API server, counting requests', async () => {
+    const seen: string[] = [];
+    let stored: any;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', (): void => {
+        seen.push(`${req.method} ${req.url}`);
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'GET' && !stored) {
+          res.statusCode = 404;
+          res.end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' }));
+          return;
+        }
+        if (req.method === 'GET' && stored) {
+          res.end(JSON.stringify(stored));
+          return;
+        }
+        if (req.method === 'PUT' && JSON.parse(body).metadata.resourceVersion !== stored.metadata.resourceVersion) {
+          res.statusCode = 409;
+          res.end(JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict', message: 'conflict' }));
+          return;
+        }
+        stored = { ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, resourceVersion: String(seen.length) } };
+        res.statusCode = req.method === 'POST' ? 201 : 200;
+        res.end(JSON.stringify(stored));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const metrics = new KitMetrics();
+      const client = apiLeaseClient(kc, 'ns', 'my-lease', metrics);
+      expect(await client.get()).toBeUndefined();
+      const created = await client.create({ metadata: { name: 'my-lease', namespace: 'ns' }, spec: { holderIdentity: 'a' } });
+      expect(created.metadata.resourceVersion).toBe('2');
+      expect((await client.get())?.spec?.holderIdentity).toBe('a');
+      const replaced = await client.replace({ ...created, spec: { holderIdentity: 'b' } });
+      expect(replaced.spec?.holderIdentity).toBe('b');
+      await expect(client.replace({ ...created, spec: { holderIdentity: 'c' } })).rejects.toMatchObject({ statusCode: 409 });
+      expect(seen).toEqual([
+        'GET /apis/coordination.k8s.io/v1/namespaces/ns/leases/my-lease',
+        'POST /apis/coordination.k8s.io/v1/namespaces/ns/leases',
+        'GET /apis/coordination.k8s.io/v1/namespaces/ns/leases/my-lease',
+        'PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/my-lease',
+        'PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/my-lease',
+      ]);
+      const counts = Object.fromEntries((await metrics.apiRequests.get()).values.map((v) => [`${v.labels.verb} ${v.labels.resource}`, v.value]));
+      expect(counts).toEqual({ 'get leases': 2, 'create leases': 1, 'update leases': 2 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -107,6 +107,28 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('a key handed to a waiting worker is being processed: added again, it waits for done', async () => {
+    const q = new WorkQueue<string>();
+    const p = q.get();
+    q.add('x');
+    expect(await p).toBe('x');
+    q.add('x');
+    expect(q.length).toBe(0);
+    q.done('x');
+    expect(q.length).toBe(1);
+  });
+
+  it('after shutdown, done does not queue a key that was added while processing', async () => {
+    const q = new WorkQueue<string>();
+    q.add('a');
+    expect(await q.get()).toBe('a');
+    q.add('a');
+    q.shutDown();
+    q.done('a');
+    expect(q.length).toBe(0);
+    expect(await q.get()).toBeUndefined();
+  });
+
   it('shutdown releases waiters with undefined', async () => {
     const q = new WorkQueue<string>();
     const p = q.get();
