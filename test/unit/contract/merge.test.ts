@@ -95,6 +95,44 @@ describe('merge', () => {
     expect(parts.volumes.some((v) => (v.secret as { secretName: string } | undefined)?.secretName === 'mongodb')).toBe(false);
   });
 
+  it('last-wins keeps one volume per path; a conflict names the first module that set the value', () => {
+    const a = ModuleOutputs.of('a', { env: { X: '1', Y: 'y' }, mountSecret: { s: { secret: 's', path: '/s' } }, mountConfigmap: { t: { configmap: 't', path: '/t' } } });
+    const b = ModuleOutputs.of('b', { env: { X: '2' }, mountSecret: { s: { secret: 'other', path: '/s' } } });
+    const parts = ModuleOutputs.merge([a, b], { onConflict: 'last-wins' }).toPodSpecParts();
+    expect(parts.volumeMounts.map((m) => [m.mountPath, m.name])).toEqual([['/s', 's'], ['/t', 't']]);
+    expect(parts.volumes.map((v) => (v.secret as { secretName?: string } | undefined)?.secretName ?? v.name)).toEqual(['s', 't'].map((n) => (n === 's' ? 'other' : 't')));
+    expect(parts.env).toEqual([{ name: 'X', value: '2' }, { name: 'Y', value: 'y' }]);
+    const c = ModuleOutputs.of('c', { env: { Y: 'y' } });
+    const d = ModuleOutputs.of('d', { env: { Y: 'other' } });
+    const e = conflictOf(() => ModuleOutputs.merge([a, c, d]));
+    expect([e.module, e.conflictsWith]).toEqual(['d', 'a']);
+    const m1 = ModuleOutputs.of('m1', { mountSecret: { s: { secret: 's', path: '/s' } } });
+    const m2 = ModuleOutputs.of('m2', { mountSecret: { s: { secret: 's', path: '/s' } } });
+    const m3 = ModuleOutputs.of('m3', { mountSecret: { s: { secret: 'x', path: '/s' } } });
+    expect(conflictOf(() => ModuleOutputs.merge([m1, m2, m3])).conflictsWith).toBe('m1');
+  });
+
+  it('names each kind of volume in a mount conflict', () => {
+    const at = (module: string, props: Parameters<typeof ModuleOutputs.of>[1]) => ModuleOutputs.of(module, props);
+    const kinds: Array<[Parameters<typeof ModuleOutputs.of>[1], string]> = [
+      [{ mountConfigmap: { v: { configmap: 'cm', path: '/v' } } }, 'ConfigMap "cm"'],
+      [{ mountSecret: { v: { secret: 'sec', path: '/v' } } }, 'Secret "sec"'],
+      [{ mountVolume: { v: { path: '/v', claimName: 'pvc' } } }, 'claim "pvc"'],
+      [{ mountVolume: { v: { path: '/v', nfs: { server: 'nfs.local', path: '/export' } } } }, 'NFS nfs.local:/export'],
+      [{ mountVolume: { v: { path: '/v', emptyDir: {} } } }, 'an emptyDir'],
+      [{ mountVolumeClaim: { v: { path: '/v', size: '1Gi' } } }, 'a new claim "v"'],
+    ];
+    for (const [i, [props, name]] of kinds.entries()) {
+      const [otherProps, otherName] = kinds[(i + 1) % kinds.length];
+      const e = conflictOf(() => ModuleOutputs.merge([at('a', props), at('b', otherProps)]));
+      expect(e.message).toContain(`two different volumes are mounted at "/v": ${name} by "a" and ${otherName} by "b"`);
+    }
+    // Claims to create under different keys are two claims, even when they look alike.
+    const claim = (module: string, key: string) => ModuleOutputs.of(module, { mountVolumeClaim: { [key]: { path: '/data', size: '1Gi' } } });
+    expect(conflictOf(() => ModuleOutputs.merge([claim('a', 'one'), claim('b', 'two')])).message).toContain('a new claim "one" by "a" and a new claim "two" by "b"');
+    expect(ModuleOutputs.merge([claim('a', 'one'), claim('b', 'one')]).toPodSpecParts().volumeMounts).toHaveLength(1);
+  });
+
   it('rejects an unknown conflict policy', () => {
     expect(() => ModuleOutputs.merge([mq(), mongo()], { onConflict: 'first-wins' as never })).toThrow(/onConflict: must be 'error' or 'last-wins'/);
   });
