@@ -46,7 +46,9 @@ export function mergeParsed(parts: readonly ParsedModule[], options: MergeOption
           throw conflict(
             existing,
             { module: entry.module, path: `${entry.path}/path` },
-            `two different volumes are mounted at "${entry.mountPath}": ${describeMount(existing)} by "${existing.module}" and ${describeMount(entry)} by "${entry.module}"`,
+            volumeIdentity(existing) === volumeIdentity(entry)
+              ? `${describeMount(existing)} is mounted at "${entry.mountPath}" ${describeMountOptions(existing)} by "${existing.module}" but ${describeMountOptions(entry)} by "${entry.module}"`
+              : `two different volumes are mounted at "${entry.mountPath}": ${describeMount(existing)} by "${existing.module}" and ${describeMount(entry)} by "${entry.module}"`,
           );
         }
         mounts.delete(entry.mountPath);
@@ -91,6 +93,10 @@ function sameMount(a: MountEntry, b: MountEntry): boolean {
  */
 export function volumeIdentity(m: MountEntry): string {
   return m.source.kind === 'newClaim' ? JSON.stringify([m.source, m.key]) : JSON.stringify(m.source);
+}
+
+function describeMountOptions(m: MountEntry): string {
+  return `${m.readOnly ? 'read-only' : 'writable'}, ${m.subPath === undefined ? 'whole' : `subPath "${m.subPath}"`}`;
 }
 
 function describeMount(m: MountEntry): string {

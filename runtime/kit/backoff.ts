@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from './clock.js';
+
 /**
  * The one exponential backoff of the kit: `initial * 2^attempt`, capped, optionally jittered.
  * Used by the informers (after a failed list or watch: client-go's reflector uses 800 ms doubling
@@ -39,13 +41,13 @@ export class Backoff {
   }
 }
 
-/** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms` on the clock, or early (without rejecting) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = clock.setTimeout(done, ms);
     function done() {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       resolve();
     }

@@ -1,6 +1,7 @@
 /** The shared runtime of platform-controllers: what every controller needs, nothing controller-specific. */
 export * from './backoff.js';
 export * from './client.js';
+export * from './clock.js';
 export * from './controller.js';
 export * from './events.js';
 export * from './flags.js';

@@ -1,5 +1,6 @@
 import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { Backoff, sleep } from './backoff.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { rawRequest, resourcePath, statusCodeOf, type ResourceRef } from './client.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -105,6 +106,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly backoff?: Backoff;
   readonly logger?: Logger;
   readonly metrics?: KitMetrics;
+  /** Time and timers of backoff sleeps and the idle timeout (tests inject a fake one). @default the system clock */
+  readonly clock?: Clock;
 }
 
 export function objectKey(obj: KubernetesObject): string {
@@ -139,11 +142,13 @@ export class Informer<T extends KubernetesObject> {
   private readonly log: Logger;
   private readonly transform: (obj: T) => T;
   private readonly backoff: Backoff;
+  private readonly clock: Clock;
 
   constructor(private readonly options: InformerOptions<T>) {
     this.log = (options.logger ?? silentLogger()).child({ informer: options.name });
     this.transform = options.transform ?? stripManagedFields;
     this.backoff = options.backoff ?? new Backoff();
+    this.clock = options.clock ?? systemClock;
   }
 
   get name(): string {
@@ -205,7 +210,7 @@ export class Informer<T extends KubernetesObject> {
         const delay = this.backoff.next();
         this.log.warn({ err: String(err), status: statusCodeOf(err), retryInMs: delay, reason }, 'list failed; cache kept');
         this.options.metrics?.informerWatchErrors.inc({ informer: this.name, reason: 'list_failed' });
-        await sleep(delay, signal);
+        await sleep(delay, signal, this.clock);
         continue;
       }
       this.backoff.reset();
@@ -224,14 +229,14 @@ export class Informer<T extends KubernetesObject> {
         this.log.warn({ err: String(end.err), reason: end.reason, retryInMs: delay }, 'watch lost; relisting after backoff');
         this.options.metrics?.informerWatchErrors.inc({ informer: this.name, reason: end.reason });
         reason = end.reason;
-        await sleep(delay, signal);
+        await sleep(delay, signal, this.clock);
         break;
       }
     }
   }
 
   private async listAndReplace(reason: string, signal: AbortSignal): Promise<void> {
-    const started = Date.now();
+    const started = this.clock.now();
     this.options.metrics?.informerLists.inc({ informer: this.name, reason });
     const items: T[] = [];
     let cont: string | undefined;
@@ -257,7 +262,7 @@ export class Informer<T extends KubernetesObject> {
       cont = meta?.continue || meta?._continue || undefined;
     } while (cont);
     this.replace(items, rv);
-    this.log.info({ objects: items.length, resourceVersion: rv, reason, ms: Date.now() - started }, 'listed');
+    this.log.info({ objects: items.length, resourceVersion: rv, reason, ms: this.clock.now() - started }, 'listed');
   }
 
   private replace(items: T[], rv: string): void {
@@ -291,21 +296,21 @@ export class Informer<T extends KubernetesObject> {
     return new Promise<WatchEnd>((resolve) => {
       let finished = false;
       let abort: (() => void) | undefined;
-      let idle: NodeJS.Timeout | undefined;
+      let idle: ClockTimer | undefined;
       let expired = false;
       let errorEvent: unknown;
       const finish = (end: WatchEnd) => {
         if (finished) return;
         finished = true;
-        clearTimeout(idle);
+        this.clock.clearTimeout(idle);
         signal.removeEventListener('abort', onStop);
         abort?.();
         resolve(end);
       };
       const onStop = () => finish({ kind: 'closed' });
       const armIdle = () => {
-        clearTimeout(idle);
-        idle = setTimeout(
+        this.clock.clearTimeout(idle);
+        idle = this.clock.setTimeout(
           () => finish({ kind: 'error', err: new Error(`no data for ${idleMs} ms`), reason: 'idle' }),
           idleMs,
         );

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { sleep } from './backoff.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { rawRequest, resourcePath, statusCodeOf } from './client.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -73,8 +74,8 @@ export interface LeaderElectorOptions {
   readonly onStoppedLeading?: () => void;
   readonly logger?: Logger;
   readonly metrics?: KitMetrics;
-  /** The clock (tests). @default Date.now */
-  readonly now?: () => number;
+  /** Time and timers (tests inject a fake one). @default the system clock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -95,7 +96,7 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly log: Logger;
   private current?: Lease;
 
@@ -105,13 +106,13 @@ export class LeaderElector {
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
     if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error('renew deadline must be shorter than lease duration');
     if (this.retryPeriodMs >= this.renewDeadlineMs) throw new Error('retry period must be shorter than renew deadline');
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger()).child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
   }
 
   /** True only while the lease is held and was renewed within the renew deadline. */
   isLeader(): boolean {
-    return this.leading && this.now() - this.lastRenewSentAt < this.renewDeadlineMs;
+    return this.leading && this.clock.now() - this.lastRenewSentAt < this.renewDeadlineMs;
   }
 
   /** Campaigns, leads, and campaigns again after a loss, until the signal aborts; then releases. */
@@ -120,14 +121,14 @@ export class LeaderElector {
       // Acquire.
       while (!signal.aborted && !this.leading) {
         if (await this.tryAcquireOrRenew()) this.setLeading(true);
-        else await sleep(this.jitter(this.retryPeriodMs), signal);
+        else await sleep(this.jitter(this.retryPeriodMs), signal, this.clock);
       }
       // Renew.
       while (!signal.aborted && this.leading) {
-        await sleep(this.retryPeriodMs, signal);
+        await sleep(this.retryPeriodMs, signal, this.clock);
         if (signal.aborted) break;
         const ok = await this.withDeadline(this.tryAcquireOrRenew());
-        if (!ok && (this.now() - this.lastRenewSentAt >= this.renewDeadlineMs || this.heldByOther())) {
+        if (!ok && (this.clock.now() - this.lastRenewSentAt >= this.renewDeadlineMs || this.heldByOther())) {
           this.log.warn('lost the lease');
           this.setLeading(false);
         }
@@ -141,7 +142,7 @@ export class LeaderElector {
     const wasLeading = this.leading;
     this.setLeading(false);
     if (!wasLeading || !this.current) return;
-    const t = microTime(new Date(this.now()));
+    const t = microTime(new Date(this.clock.now()));
     try {
       await this.options.client.replace({
         ...this.current,
@@ -173,13 +174,13 @@ export class LeaderElector {
   }
 
   private async withDeadline(p: Promise<boolean>): Promise<boolean> {
-    const left = Math.max(0, this.renewDeadlineMs - (this.now() - this.lastRenewSentAt));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), left)));
+    const left = Math.max(0, this.renewDeadlineMs - (this.clock.now() - this.lastRenewSentAt));
+    let timer: ClockTimer | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = this.clock.setTimeout(() => r(false), left)));
     try {
       return await Promise.race([p, timeout]);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -189,7 +190,7 @@ export class LeaderElector {
 
   /** One attempt; true when this replica holds the lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
-    const sentAt = this.now();
+    const sentAt = this.clock.now();
     const me = this.options.identity;
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
     const t = microTime(new Date(sentAt));
@@ -207,9 +208,9 @@ export class LeaderElector {
       const spec = existing.spec ?? {};
       const holder = spec.holderIdentity ?? '';
       const rv = existing.metadata.resourceVersion;
-      if (!this.observed || this.observed.rv !== rv) this.observed = { rv, holder, at: this.now() };
+      if (!this.observed || this.observed.rv !== rv) this.observed = { rv, holder, at: this.clock.now() };
       if (holder && holder !== me) {
-        const observedFor = this.now() - this.observed.at;
+        const observedFor = this.clock.now() - this.observed.at;
         const validMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
         if (observedFor < validMs) return false;
       }
@@ -235,7 +236,7 @@ export class LeaderElector {
 
   private won(lease: Lease, sentAt: number): boolean {
     this.current = lease;
-    this.observed = { rv: lease.metadata.resourceVersion, holder: this.options.identity, at: this.now() };
+    this.observed = { rv: lease.metadata.resourceVersion, holder: this.options.identity, at: this.clock.now() };
     this.lastRenewSentAt = sentAt;
     return true;
   }

@@ -1,4 +1,5 @@
 import { backoffDelay } from './backoff.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 
 /**
  * A deduplicating work queue with delayed adds and per-key exponential retry backoff,
@@ -16,22 +17,26 @@ export interface WorkQueueOptions {
   readonly maxDelayMs?: number;
   /** Called on every change of the number of queued keys (for a depth gauge). */
   readonly onDepth?: (depth: number) => void;
+  /** Time and timers of delayed adds (tests inject a fake one). @default the system clock */
+  readonly clock?: Clock;
 }
 
 export class WorkQueue<K = string> {
   private readonly queue: K[] = [];
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
-  private readonly timers = new Map<K, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<K, { at: number; timer: ClockTimer }>();
   private readonly failures = new Map<K, number>();
   private waiters: Array<(k: K | undefined) => void> = [];
   private shuttingDown = false;
   private readonly baseDelay: number;
   private readonly maxDelay: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: WorkQueueOptions = {}) {
     this.baseDelay = options.baseDelayMs ?? 100;
     this.maxDelay = options.maxDelayMs ?? 60_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Number of keys waiting to be processed (not counting delayed ones). */
@@ -54,11 +59,11 @@ export class WorkQueue<K = string> {
   addAfter(key: K, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
-    const at = Date.now() + delayMs;
+    const at = this.clock.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending) this.clock.clearTimeout(pending.timer);
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
@@ -99,7 +104,7 @@ export class WorkQueue<K = string> {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     const waiters = this.waiters;
     this.waiters = [];

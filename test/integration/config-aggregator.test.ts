@@ -240,25 +240,35 @@ describe('config aggregator: two replicas and leader election', () => {
   });
 });
 
-/** A TCP proxy to the API server that a test can cut off (a network partition of one replica). */
-class CuttableProxy {
+/**
+ * A TCP proxy to the API server that a test can partition. The partition is a hang, not a refusal:
+ * connections stay open and new ones are accepted, but nothing the replica sends reaches the
+ * API server (requests, lease renewals and writes wait forever, as when packets are dropped),
+ * while what the server already streams still arrives (open watches keep delivering events).
+ * Healing resets the connections that lost bytes, as a real network would.
+ */
+class PartitionProxy {
   private readonly sockets = new Set<net.Socket>();
-  private cut = false;
+  private hung = false;
   private readonly server: net.Server;
+  /** Bytes from the replica dropped during the partition. */
+  dropped = 0;
   port = 0;
   constructor(target: URL) {
     this.server = net.createServer((client) => {
-      if (this.cut) {
-        client.destroy();
-        return;
-      }
       const upstream = net.connect(Number(target.port), target.hostname);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (d) => {
+        if (this.hung) this.dropped += d.length;
+        else upstream.write(d);
+      });
+      upstream.on('data', (d) => client.write(d));
+      client.on('end', () => upstream.end());
+      upstream.on('end', () => client.end());
     });
   }
   async start(): Promise<void> {
@@ -266,30 +276,33 @@ class CuttableProxy {
     this.port = (this.server.address() as net.AddressInfo).port;
   }
   partition(): void {
-    this.cut = true;
-    for (const s of this.sockets) s.destroy();
+    this.hung = true;
   }
   heal(): void {
-    this.cut = false;
+    for (const s of this.sockets) s.destroy();
+    this.hung = false;
   }
   async stop(): Promise<void> {
-    this.partition();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
 
 describe('config aggregator: a partitioned leader', () => {
-  it('stops writing within the renew deadline; the other replica takes over; back online it does not write', async () => {
+  it('sends no write after its renew deadline while its requests hang; the other replica takes over; back online it does not write', async () => {
     const leaseArgs = ['--lease-duration=6s', '--renew-deadline=4s', '--retry-period=1s'];
     const env = await setup({ args: leaseArgs });
     const appNs = await cluster.createNamespace('team');
-    // Replica a reaches the API server through a proxy that the test can cut.
-    const proxy = new CuttableProxy(new URL(cluster.server));
+    // Replica a reaches the API server through a proxy that the test can partition.
+    const proxy = new PartitionProxy(new URL(cluster.server));
     await proxy.start();
     const proxied = `${env.kubeconfig}.proxied`;
     writeFileSync(proxied, readFileSync(env.kubeconfig, 'utf8').replace(new URL(cluster.server).host, `127.0.0.1:${proxy.port}`));
     const a = await ControllerProcess.start({ kubeconfig: proxied, namespace: env.ns, podName: 'replica-a', args: [...env.args, ...leaseArgs] });
     let b: ControllerProcess | undefined;
+    /** Write requests that left replica a (counted before they are sent). */
+    const aPatches = () => a.metric('kit_api_requests_total', { verb: 'patch', resource: 'configmaps' });
+    const aReconciles = () => a.metric('kit_reconcile_total', { controller: 'config-aggregator' });
     try {
       await waitFor('a leads', () => a.isLeader(), 30_000);
       b = await env.start('replica-b');
@@ -297,25 +310,41 @@ describe('config aggregator: a partitioned leader', () => {
       await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG }, env.labels);
       await waitFor('aggregate by a', async () => ((await env.configs()) ?? []).length === 1, 5000);
       const aWrites = await a.metric('config_aggregator_writes_total');
+      expect(await aPatches()).toBe(aWrites);
 
       proxy.partition();
       const cutAt = Date.now();
-      await waitFor('a steps down', async () => !(await a.isLeader()), 10_000, 50);
-      const steppedDown = Date.now() - cutAt;
+      // The renew deadline runs from a's last renewal, sent at most one retry period (+20%) before the cut.
+      await sleep(4000 + 300);
+      const patchesAtDeadline = await aPatches();
+      const reconcilesAtDeadline = await aReconciles();
+      // A change after the deadline: a still sees it (its watch streams on) and reconciles, but must not write.
+      await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG.replace('svc', 'after-deadline') }, env.labels);
+      await waitFor(
+        'a reconciles the change (or sends a write)',
+        async () => (await aReconciles()) > reconcilesAtDeadline || (await aPatches()) > patchesAtDeadline,
+        5000,
+        50,
+      );
+      expect(await aPatches()).toBe(patchesAtDeadline);
       await waitFor('b leads', () => b!.isLeader(), 15_000, 50);
       const tookOver = Date.now() - cutAt;
-      process.stderr.write(`config-aggregator partition: leader stepped down after ${steppedDown} ms, standby took over after ${tookOver} ms\n`);
-      // The write guard turns off at the renew deadline; the gauge follows at the next renew attempt.
-      expect(steppedDown).toBeLessThanOrEqual(4000 + 1200 + 500);
-      expect(steppedDown).toBeLessThan(tookOver);
+      await waitFor('aggregate by b', async () => ((await env.configs()) ?? [])[0]?.service === 'after-deadline', 5000);
+      expect(await aPatches()).toBe(patchesAtDeadline);
+      expect(await a.isLeader()).toBe(false);
+      expect(proxy.dropped).toBeGreaterThan(0); // a kept trying: renewals hung, not refused
+      process.stderr.write(`config-aggregator partition (hang): a sent no write after its renew deadline; standby took over after ${tookOver} ms\n`);
+      expect(tookOver).toBeGreaterThan(4000);
 
       await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG.replace('svc', 'during-partition') }, env.labels);
       await waitFor('aggregate by b', async () => ((await env.configs()) ?? [])[0]?.service === 'during-partition', 3000);
+      expect(await aPatches()).toBe(patchesAtDeadline);
 
       proxy.heal();
       await sleep(4000);
       expect(await a.isLeader()).toBe(false);
       expect(await b.isLeader()).toBe(true);
+      expect(await aPatches()).toBe(patchesAtDeadline);
       expect(await a.metric('config_aggregator_writes_total')).toBe(aWrites);
       expect(((await env.configs()) ?? [])[0]?.service).toBe('during-partition');
     } finally {

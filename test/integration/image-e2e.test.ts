@@ -193,7 +193,10 @@ describe('the platform-controllers image, unpacked and run with unshare + chroot
       ).catch((err) => {
         throw new Error(`${err.message}\nlogs: ${JSON.stringify(logs.slice(-10))}`);
       });
-      expect(ready).toBeLessThan(60_000);
+      // Cold start is about 0.4 s (runtime/README.md, target 1 s); the wait above allows 60 s only to
+      // collect logs on a failure. Ten times the target leaves room for a loaded 2-core machine.
+      process.stderr.write(`image e2e: /readyz answered 200 after ${ready} ms\n`);
+      expect(ready).toBeLessThan(10_000);
 
       // The process: uid 65532, PID 1 of its namespace, root mounted read-only.
       const hostPid = await proc.hostPid();

@@ -28,6 +28,7 @@ function harness(opts: { leader?: () => boolean; schemaText?: string | null; res
   const events: any[] = [];
   const metrics = new KitMetrics();
   let failWrites = 0;
+  let writeAttempts = 0;
   const controller = new ConfigAggregatorController({
     options: {
       namespace: NS,
@@ -46,6 +47,7 @@ function harness(opts: { leader?: () => boolean; schemaText?: string | null; res
     sources: { apps, schema, aggregate },
     writer: {
       async apply(cm) {
+        writeAttempts++;
         if (failWrites > 0) {
           failWrites--;
           throw new Error('etcdserver: request timed out');
@@ -64,13 +66,15 @@ function harness(opts: { leader?: () => boolean; schemaText?: string | null; res
   });
   const output = () => aggregate.objects.get(`${NS}/numalogic-config`)?.data?.['config.yaml'];
   const parsed = () => YAML.parse(output() ?? 'configs: []').configs as any[];
-  const metric = async (name: string) => {
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
     const m = await metrics.registry.getSingleMetric(name)?.get();
-    return m?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+    const matching = m?.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+    return matching?.reduce((a, v) => a + v.value, 0) ?? 0;
   };
   return {
     apps, schema, aggregate, writes, events, controller, output, parsed, metric,
     failNextWrites: (n: number) => (failWrites = n),
+    writeAttempts: () => writeAttempts,
     settle: () => new Promise((r) => setTimeout(r, 80)),
   };
 }
@@ -120,6 +124,21 @@ describe('config-aggregator controller', () => {
     leader = true;
     h.controller.onStartedLeading();
     await until(() => h.writes.length === 1);
+  });
+
+  it('never writes before every cache synced, even while leading', async () => {
+    h = harness({ leader: () => true });
+    h.apps.upsertSilently(app('team-a', 'cfg', { config: GOOD }));
+    h.apps.failLists = Infinity; // the app list keeps failing while the schema and aggregate caches sync
+    h.controller.start();
+    await until(() => h.schema.watching && h.aggregate.watching && h.apps.lists.length >= 3, 5000, 'other caches synced, app lists failing');
+    expect(h.controller.notReadyReason()).toBe('waiting for first sync of app-configs');
+    await h.settle();
+    expect(await h.metric('config_aggregator_writes_skipped_total')).toBeGreaterThan(0); // reconciles ran, and skipped
+    expect(h.writes).toHaveLength(0); // not even an empty `configs: []`
+    h.apps.failLists = 0;
+    await until(() => h.writes.length === 1, 5000, 'write after the app cache synced');
+    expect(h.parsed().map((c) => c.namespace)).toEqual(['team-a']);
   });
 
   it('reports invalid entries once (Event on the source, metric), excluded from the aggregate', async () => {
@@ -220,6 +239,9 @@ describe('config-aggregator controller', () => {
     h.controller.start();
     await until(() => h.writes.length === 1, 3000);
     expect(h.parsed()).toHaveLength(1);
+    // Two attempts failed and were retried; the third one wrote.
+    expect(h.writeAttempts()).toBe(3);
+    expect(await h.metric('kit_reconcile_total', { result: 'error' })).toBe(2);
   });
 
   it('a lost watch and a failing relist never shrink the output', async () => {

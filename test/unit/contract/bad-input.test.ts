@@ -1,4 +1,4 @@
-import { ModuleOutputs, ModuleOutputsError } from '../../../lib/contract/index.js';
+import { ModuleOutputs, ModuleOutputsError, OUTPUT_NAMES } from '../../../lib/contract/index.js';
 import { activemqHcl } from '../../fixtures/modules.js';
 
 interface Case {
@@ -45,8 +45,26 @@ const cases: Case[] = [
 ];
 
 describe('bad module outputs fail with module, path and reason', () => {
-  it('has at least 15 distinct cases', () => {
-    expect(new Set(cases.map((c) => c.what)).size).toBeGreaterThanOrEqual(15);
+  it('covers every output of the contract with at least one rejected input', () => {
+    const outputs = new Set(cases.map((c) => c.path.split('/')[1]).filter(Boolean));
+    for (const output of OUTPUT_NAMES) expect([output, outputs.has(output)]).toEqual([output, true]);
+  });
+
+  it('every case fails somewhere else or for another reason (no duplicate rows)', () => {
+    const seen = new Map<string, string>();
+    for (const c of cases) {
+      const caught = (() => {
+        try {
+          c.build();
+        } catch (e) {
+          return e as Error;
+        }
+        throw new Error(`${c.what}: did not throw`);
+      })();
+      const id = `${c.module}|${c.path}|${caught.message}`;
+      expect([c.what, seen.get(id)]).toEqual([c.what, undefined]);
+      seen.set(id, c.what);
+    }
   });
 
   it.each(cases)('$what', ({ build, module, path, message }) => {

@@ -39,5 +39,22 @@ describe('platform-controllers entry point', () => {
 
   it('no arguments prints usage and exits 2', async () => {
     expect(await main([], {})).toBe(2);
+    expect(out).toBe(usage());
+    expect(err).toBe('');
+  });
+
+  it('-h and help print usage and exit 0; an unknown controller gets usage on stderr', async () => {
+    expect(await main(['-h'], {})).toBe(0);
+    expect(await main(['help'], {})).toBe(0);
+    expect(out).toBe(usage() + usage());
+    expect(await main(['nope'], {})).toBe(2);
+    expect(err).toBe(`unknown controller "nope"\n\n${usage()}`);
+  });
+
+  it('a bad flag prints the controller\'s flags after the message', async () => {
+    expect(await main(['config-aggregator', '--namespace=x'], {})).toBe(2);
+    expect(err.startsWith('config-aggregator: --configmap-name: is required\n\nFlags:\n')).toBe(true);
+    expect(err).toContain('--configmap-key');
+    expect(out).toBe('');
   });
 });
