@@ -318,15 +318,12 @@ describe('config aggregator: a partitioned leader', () => {
       await sleep(4000 + 300);
       const patchesAtDeadline = await aPatches();
       const reconcilesAtDeadline = await aReconciles();
-      // A change after the deadline: a still sees it (its watch streams on) and reconciles, but must not write.
+      // A change after the deadline: a still sees it (its watch streams on), but its worker was
+      // stopped with the lease (or, were it still running, its client refuses the write): nothing leaves.
       await putConfigMap(appNs, 'cfg', { config: GOOD_CONFIG.replace('svc', 'after-deadline') }, env.labels);
-      await waitFor(
-        'a reconciles the change (or sends a write)',
-        async () => (await aReconciles()) > reconcilesAtDeadline || (await aPatches()) > patchesAtDeadline,
-        5000,
-        50,
-      );
+      await waitFor('a steps down (or sends a write)', async () => !(await a.isLeader()) || (await aPatches()) > patchesAtDeadline, 5000, 50);
       expect(await aPatches()).toBe(patchesAtDeadline);
+      expect(await aReconciles()).toBe(reconcilesAtDeadline);
       await waitFor('b leads', () => b!.isLeader(), 15_000, 50);
       const tookOver = Date.now() - cutAt;
       await waitFor('aggregate by b', async () => ((await env.configs()) ?? [])[0]?.service === 'after-deadline', 5000);
