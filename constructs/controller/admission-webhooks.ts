@@ -36,7 +36,8 @@ export class AdmissionWebhooks extends Construct {
     if (props.webhooks.length === 0) throw new ValidationError(where, 'webhooks', 'is empty: give at least one webhook or none at all');
     const seen = new Set<string>();
     props.webhooks.forEach((w, i) => {
-      for (const problem of webhookProblems(w)) throw new ValidationError(where, `webhooks[${i}].${problem.split(':')[0]}`, problem.slice(problem.indexOf(':') + 2), w);
+      const [problem] = webhookProblems(w);
+      if (problem) throw new ValidationError(where, `webhooks[${i}].${problem.field}`, problem.reason, w);
       if (seen.has(w.name)) throw new ValidationError(where, `webhooks[${i}].name`, `"${w.name}" is declared twice`, w.name);
       seen.add(w.name);
     });

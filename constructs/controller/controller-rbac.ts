@@ -32,7 +32,8 @@ export class ControllerRbac extends Construct {
     const roles = new Map<string, PolicyRule[]>();
     const clusterRules: PolicyRule[] = [];
     props.rules.forEach((rule, i) => {
-      for (const problem of ruleProblems(rule)) throw new ValidationError(where, `rules[${i}]`, problem, rule);
+      const [problem] = ruleProblems(rule);
+      if (problem) throw new ValidationError(where, `rules[${i}]`, problem, rule);
       const policy = policyRule(rule);
       if (rule.scope === 'cluster') {
         clusterRules.push(policy);

@@ -36,19 +36,25 @@ export interface AdmissionWebhookSpec {
   readonly reinvocationPolicy?: 'Never' | 'IfNeeded';
 }
 
+/** A problem with a webhook spec: the field and what is wrong with it. */
+export interface WebhookProblem {
+  readonly field: string;
+  readonly reason: string;
+}
+
 /** Problems with a webhook spec, each naming the field (empty when fine). */
-export function webhookProblems(spec: AdmissionWebhookSpec): string[] {
-  const problems: string[] = [];
+export function webhookProblems(spec: AdmissionWebhookSpec): WebhookProblem[] {
+  const problems: WebhookProblem[] = [];
   const labels = spec.name.split('.');
   if (labels.length < 3 || !labels.every((l) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l)) || spec.name.length > 253) {
-    problems.push(`name: "${spec.name}" must be a DNS subdomain of at least three labels`);
+    problems.push({ field: 'name', reason: `"${spec.name}" must be a DNS subdomain of at least three labels` });
   }
-  if (!/^\/[-A-Za-z0-9._~/]*$/.test(spec.path)) problems.push(`path: "${spec.path}" must be an absolute URL path`);
-  if (spec.rules.length === 0) problems.push('rules: at least one rule is needed');
+  if (!/^\/[-A-Za-z0-9._~/]*$/.test(spec.path)) problems.push({ field: 'path', reason: `"${spec.path}" must be an absolute URL path` });
+  if (spec.rules.length === 0) problems.push({ field: 'rules', reason: 'at least one rule is needed' });
   const t = spec.timeoutSeconds ?? 5;
-  if (!Number.isInteger(t) || t < 1 || t > 30) problems.push(`timeoutSeconds: ${t} must be an integer from 1 to 30`);
+  if (!Number.isInteger(t) || t < 1 || t > 30) problems.push({ field: 'timeoutSeconds', reason: `${t} must be an integer from 1 to 30` });
   if (spec.type === 'validating' && spec.reinvocationPolicy !== undefined) {
-    problems.push('reinvocationPolicy: only mutating webhooks are reinvoked');
+    problems.push({ field: 'reinvocationPolicy', reason: 'only mutating webhooks are reinvoked' });
   }
   return problems;
 }

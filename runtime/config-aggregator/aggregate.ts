@@ -68,9 +68,6 @@ export type EntryCheck =
   | { ok: true; config: Record<string, unknown> }
   | { ok: false; pointer: string; reason: string };
 
-/** The first schema error as a JSON pointer to the offending field and a readable reason (shared with the construct). */
-export const describeSchemaError = schemaProblem;
-
 /** Parses one data value as YAML and validates it: never throws. */
 export function checkEntry(text: string, schema: CompiledSchema): EntryCheck {
   let value: unknown;
@@ -91,7 +88,7 @@ export function checkEntry(text: string, schema: CompiledSchema): EntryCheck {
     return { ok: false, pointer: '', reason: `must be a YAML mapping, got ${Array.isArray(value) ? 'a list' : typeof value}` };
   }
   if (!schema.validate(value)) {
-    const { pointer, reason } = describeSchemaError(schema.validate.errors);
+    const { pointer, reason } = schemaProblem(schema.validate.errors);
     return { ok: false, pointer, reason };
   }
   return { ok: true, config: value as Record<string, unknown> };

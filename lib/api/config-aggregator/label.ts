@@ -1,8 +1,5 @@
-import { isDns1123Subdomain } from '../../k8s/names.js';
+import { isLabelValue, isQualifiedName } from '../../k8s/labels.js';
 import { ValidationError } from '../../k8s/validation.js';
-
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
-const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/;
 
 /** One label, as application ConfigMaps carry it. */
 export interface AppConfigLabel {
@@ -19,13 +16,8 @@ export function parseAppConfigLabel(text: string, source = 'config-aggregator', 
   const m = /^\s*([^\s:=]+)\s*(?:=|:)\s*(\S*)\s*$/.exec(text);
   if (!m) throw new ValidationError(source, field, `"${text}" is not key=value`, text);
   const [, key, value] = m;
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if ((prefix !== undefined && !isDns1123Subdomain(prefix)) || name.length > 63 || !LABEL_NAME.test(name)) {
-    throw new ValidationError(source, field, `"${key}" is not a valid label key`, text);
-  }
-  if (value.length > 63 || !LABEL_VALUE.test(value)) throw new ValidationError(source, field, `"${value}" is not a valid label value`, text);
+  if (!isQualifiedName(key)) throw new ValidationError(source, field, `"${key}" is not a valid label key`, text);
+  if (!isLabelValue(value)) throw new ValidationError(source, field, `"${value}" is not a valid label value`, text);
   return { key, value };
 }
 
