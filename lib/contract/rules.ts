@@ -1,12 +1,12 @@
 import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../k8s/names.js';
 import {
   absolutePathReason, CONFIG_KEY_MAX, CONFIG_KEY_PATTERN, configKeyReason, dns1123SubdomainReason, ENV_NAME_PATTERN, envNameReason, hasDotDotSegment,
+  itemPathReason, quantityReason, RESOURCE_QUANTITY_PATTERN,
 } from '../k8s/validators.js';
+import { quote } from '../k8s/validation.js';
 
 /** No `..` path segment, anywhere in the string. */
 const NO_DOT_DOT = '(?!.*(^|/)\\.\\.(/|$))';
-const QUANTITY = '^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$';
-const QUANTITY_RE = new RegExp(QUANTITY);
 
 /**
  * Kubernetes' own rules for the strings of the contract. Each returns a reason when the value
@@ -21,12 +21,13 @@ export const K8S_RULES = {
   configKey: (s: string) => configKeyReason(s),
   absolutePath: (s: string) => absolutePathReason(s),
   relativePath: (s: string) =>
-    s.length > 0 && !s.startsWith('/') && !hasDotDotSegment(s) ? undefined : `"${s}" is not a relative path without '..'`,
+    s.length > 0 && !s.startsWith('/') && !hasDotDotSegment(s) ? undefined : `${quote(s)} is not a relative path without '..'`,
   fileMode: (v: string | number) => (parseFileMode(v) === undefined ? invalidMode(v) : undefined),
-  quantity: (s: string) =>
-    QUANTITY_RE.test(s)
-      ? undefined
-      : `"${s}" is not a Kubernetes quantity such as "10Gi" or "500M"`,
+  quantity: (s: string) => quantityReason(s),
+  /** A claim's size: the API server refuses a claim of zero bytes. */
+  positiveQuantity: (s: string) => quantityReason(s, { positive: true }),
+  /** A file name inside a mounted ConfigMap/Secret. */
+  itemPath: (s: string) => itemPathReason(s),
   nonEmpty: (s: string) => (s.trim().length > 0 ? undefined : 'must not be empty'),
 } as const;
 
@@ -45,7 +46,9 @@ export const K8S_RULE_SCHEMAS: { readonly [R in K8sRule]: Readonly<Record<string
   absolutePath: { pattern: `^${NO_DOT_DOT}/[^:]*$` },
   relativePath: { minLength: 1, pattern: `^(?!/)${NO_DOT_DOT}` },
   fileMode: { anyOf: [{ type: 'string', pattern: '^0?[0-7]{1,3}$' }, { type: 'integer', minimum: 0, maximum: 0o777 }] },
-  quantity: { pattern: QUANTITY },
+  quantity: { maxLength: 64, pattern: RESOURCE_QUANTITY_PATTERN },
+  positiveQuantity: { maxLength: 64, pattern: RESOURCE_QUANTITY_PATTERN, not: { pattern: '^\\+?(0+(\\.0*)?|\\.0+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$' } },
+  itemPath: { minLength: 1, pattern: `^(?!/)(?!\\.\\.)(?!(\\.?/)*\\.?$)${NO_DOT_DOT}` },
   nonEmpty: { pattern: '\\S' },
 };
 

@@ -23,7 +23,7 @@ const objectMount = (refField: 'configmap' | 'secret') => ({
     subpath: str('relativePath'),
     sub_path: str('relativePath'),
     mode: { type: ['string', 'integer'], k8s: 'fileMode' },
-    items: { type: 'object', propertyNames: { k8s: 'relativePath' }, additionalProperties: item },
+    items: { type: 'object', propertyNames: { k8s: 'itemPath' }, additionalProperties: item },
   },
 });
 
@@ -92,7 +92,7 @@ export const MODULE_OUTPUTS_SCHEMA = {
           subpath: str('relativePath'),
           sub_path: str('relativePath'),
           read_only: { type: 'boolean' },
-          size: str('quantity'),
+          size: str('positiveQuantity'),
           storage_class: str('dnsSubdomain'),
           access_modes: {
             type: 'array',

@@ -11,3 +11,4 @@ export * from './namespace.js';
 export * from './json-pointer.js';
 export * from './sort.js';
 export type * from './object.js';
+export * from './unique-objects.js';

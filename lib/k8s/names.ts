@@ -36,3 +36,10 @@ export function toDns1123Label(input: string, max = DNS1123_LABEL_MAX): string {
   const head = cleaned.slice(0, room).replace(/-+$/g, '');
   return head ? `${head}-${hash}` : `v-${hash}`;
 }
+
+/** RFC 1035 label: Service names (a DNS-1123 label that starts with a letter). */
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDns1035Label(s: string): boolean {
+  return s.length <= DNS1123_LABEL_MAX && DNS1035_LABEL.test(s);
+}

@@ -11,8 +11,8 @@
  */
 import { isIP } from 'node:net';
 import { isLabelValue, isQualifiedName } from './labels.js';
-import { DNS1123_LABEL_MAX, isDns1123Label, isDns1123Subdomain } from './names.js';
-import { ValidationError } from './validation.js';
+import { DNS1123_LABEL_MAX, isDns1035Label, isDns1123Label, isDns1123Subdomain } from './names.js';
+import { describeValue, isPlainObject, quote, setOwn, ValidationError } from './validation.js';
 
 /** Throws a {@link ValidationError} when `reason` is given; returns `value` otherwise. */
 export function ensure<T>(source: string, field: string, value: T, reason: string | undefined): T {
@@ -26,7 +26,37 @@ export function ensure<T>(source: string, field: string, value: T, reason: strin
 export function dns1123LabelReason(s: string): string | undefined {
   return typeof s === 'string' && isDns1123Label(s)
     ? undefined
-    : `"${s}" is not a DNS-1123 label (lower-case alphanumerics and '-', at most ${DNS1123_LABEL_MAX} characters)`;
+    : `${shownString(s)} is not a DNS-1123 label (lower-case alphanumerics and '-', at most ${DNS1123_LABEL_MAX} characters)`;
+}
+
+/**
+ * Why `s` is not a DNS-1035 label (a Service name: a DNS-1123 label that starts with a letter),
+ * or undefined.
+ */
+export function dns1035LabelReason(s: string, kind = 'Service'): string | undefined {
+  return typeof s === 'string' && isDns1035Label(s)
+    ? undefined
+    : `${shownString(s)} is not a valid ${kind} name (DNS-1035 label: lower-case alphanumerics and '-', starting with a letter, at most ${DNS1123_LABEL_MAX} characters)`;
+}
+
+export function checkDns1035Label(source: string, field: string, value: string, kind?: string): string {
+  return ensure(source, field, value, dns1035LabelReason(value, kind));
+}
+
+/**
+ * The longest StatefulSet name whose pods can be labelled: the controller labels each pod
+ * `controller-revision-hash: <name>-<10-character hash>`, and a label value has at most 63
+ * characters (kubernetes/kubernetes#64023).
+ */
+export const STATEFUL_SET_NAME_MAX = 52;
+
+/** Why `name` cannot name a StatefulSet whose pods start, or undefined. */
+export function statefulSetNameReason(name: string): string | undefined {
+  const dns = dns1123SubdomainReason(name, 'StatefulSet');
+  if (dns) return dns;
+  return name.length <= STATEFUL_SET_NAME_MAX
+    ? undefined
+    : `${shownString(name)} is too long for a StatefulSet (${name.length} characters; at most ${STATEFUL_SET_NAME_MAX}, so that its pods' controller-revision-hash label fits in 63)`;
 }
 
 /**
@@ -36,7 +66,7 @@ export function dns1123LabelReason(s: string): string | undefined {
 export function dns1123SubdomainReason(s: string, kind = 'Kubernetes object'): string | undefined {
   return typeof s === 'string' && isDns1123Subdomain(s)
     ? undefined
-    : `"${s}" is not a valid ${kind} name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`;
+    : `${shownString(s)} is not a valid ${kind} name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`;
 }
 
 export function checkDns1123Label(source: string, field: string, value: string): string {
@@ -51,18 +81,18 @@ export function checkDns1123Subdomain(source: string, field: string, value: stri
 
 /** Why `key` is not a label or annotation key (`[prefix/]name`), or undefined. */
 export function labelKeyReason(key: string, what = 'label'): string | undefined {
-  return typeof key === 'string' && isQualifiedName(key) ? undefined : `"${key}" is not a valid ${what} key`;
+  return typeof key === 'string' && isQualifiedName(key) ? undefined : `${shownString(key)} is not a valid ${what} key`;
 }
 
 /** Why `value` is not a label value, or undefined. */
 export function labelValueReason(value: string): string | undefined {
-  return typeof value === 'string' && isLabelValue(value) ? undefined : `"${value}" is not a valid label value`;
+  return typeof value === 'string' && isLabelValue(value) ? undefined : `${shownString(value)} is not a valid label value`;
 }
 
 // ---- ConfigMap and Secret keys ---------------------------------------------------------------
 
 /** A key inside a ConfigMap or Secret: alphanumerics, '-', '_', '.', at most 253 characters. */
-export const CONFIG_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+export const CONFIG_KEY_PATTERN = '^(?!\\.$)(?!\\.\\.)[-._a-zA-Z0-9]+$';
 export const CONFIG_KEY_MAX = 253;
 const CONFIG_KEY = new RegExp(CONFIG_KEY_PATTERN);
 
@@ -70,8 +100,19 @@ export function isConfigKey(s: string): boolean {
   return typeof s === 'string' && s.length > 0 && s.length <= CONFIG_KEY_MAX && CONFIG_KEY.test(s);
 }
 
+/**
+ * Kubernetes refuses `.`, `..` and names starting with `..` as keys and env names (apimachinery
+ * `hasChDirPrefix`): a key is a file name in a mounted volume, where `..data` is the kubelet's
+ * own symlink.
+ */
+function startsLikeDirectory(s: string): boolean {
+  return s === '.' || s.startsWith('..');
+}
+
 export function configKeyReason(s: string): string | undefined {
-  return isConfigKey(s) ? undefined : `"${s}" is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`;
+  if (isConfigKey(s)) return undefined;
+  if (typeof s === 'string' && startsLikeDirectory(s)) return `${shownString(s)} is not a valid ConfigMap/Secret key (must not be '.' or start with '..')`;
+  return `${shownString(s)} is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`;
 }
 
 export function checkConfigKey(source: string, field: string, value: string): string {
@@ -81,7 +122,7 @@ export function checkConfigKey(source: string, field: string, value: string): st
 // ---- environment variable names ----------------------------------------------------------------
 
 /** Env var names: the C_IDENTIFIER-like rule every supported Kubernetes accepts. */
-export const ENV_NAME_PATTERN = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+export const ENV_NAME_PATTERN = '^(?!\\.$)(?!\\.\\.)[-._a-zA-Z][-._a-zA-Z0-9]*$';
 const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
 export function isEnvName(s: string): boolean {
@@ -89,10 +130,43 @@ export function isEnvName(s: string): boolean {
 }
 
 export function envNameReason(s: string): string | undefined {
-  return isEnvName(s) ? undefined : `"${s}" is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`;
+  if (isEnvName(s)) return undefined;
+  if (typeof s === 'string' && startsLikeDirectory(s)) {
+    return `${shownString(s)} is not a valid environment variable name (must not be '.' or start with '..': clusters without relaxed env names refuse it)`;
+  }
+  return `${shownString(s)} is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`;
+}
+
+/**
+ * Checks a map of literal environment variables given as a prop: a plain object (not a Map, a
+ * list or null), valid names, string values. Returns a copy (own keys only, `__proto__` kept).
+ */
+export function checkEnvVars(source: string, field: string, env: unknown): Record<string, string> {
+  if (!isPlainObject(env)) throw new ValidationError(source, field, `must be an object of name: value strings, not ${describeValue(env)}`, env);
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    ensure(source, `${field}.${name}`, name, envNameReason(name));
+    if (typeof value !== 'string') throw new ValidationError(source, `${field}.${name}`, `must be a string, not ${describeValue(value)}`, value);
+    setOwn(out, name, value);
+  }
+  return out;
 }
 
 // ---- paths -----------------------------------------------------------------------------------
+
+/**
+ * Why `s` cannot be a file name inside a mounted ConfigMap/Secret (an `items` path), or
+ * undefined: relative, no `..` segment, not starting with `..` (the kubelet's `..data`) and not
+ * the volume's own directory (`.`, `./`), as apimachinery `ValidateLocalNonReservedPath` checks.
+ */
+export function itemPathReason(s: string): string | undefined {
+  if (typeof s !== 'string' || s.length === 0) return `must be a relative file name, not ${describeValue(s)}`;
+  if (s.startsWith('/') || hasDotDotSegment(s)) return `${quote(s)} is not a relative path without '..'`;
+  if (s.startsWith('..')) return `${quote(s)} must not start with '..' (the kubelet keeps its own files there)`;
+  if (normalizeRelativePath(s) === '') return `${quote(s)} names the volume's own directory, not a file`;
+  return undefined;
+}
 
 /** True when a path has a `..` segment. */
 export function hasDotDotSegment(path: string): boolean {
@@ -105,16 +179,25 @@ export function isAbsolutePath(s: string): boolean {
 }
 
 export function absolutePathReason(s: string): string | undefined {
-  return isAbsolutePath(s) ? undefined : `"${s}" is not an absolute path without ':' or '..'`;
+  if (isAbsolutePath(s)) return undefined;
+  if (typeof s !== 'string') return `must be an absolute path, not ${describeValue(s)}`;
+  if (!s.startsWith('/')) return `${shownString(s)} is not an absolute path (it must start with '/')`;
+  return `${shownString(s)} is not an absolute path without ':' or '..'`;
 }
 
 /**
- * The one normal form of an absolute path: runs of '/' folded into one, no trailing '/' (except
- * the root itself). `/data//certs/` and `/data/certs` are the same mount.
+ * The one normal form of an absolute path: runs of '/' folded into one, `.` segments dropped, no
+ * trailing '/' (except the root itself). `/data//certs/`, `/data/./certs` and `/data/certs` are
+ * the same mount; every comparison of mount paths goes through here.
  */
 export function normalizeAbsolutePath(path: string): string {
-  const normalized = path.replace(/\/+/g, '/').replace(/\/$/, '');
-  return normalized === '' ? '/' : normalized;
+  const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+  return `/${segments.join('/')}`;
+}
+
+/** A relative path (`sub_path`, an item's file name) in normal form: `a//b/./c/` is `a/b/c`; `.` alone is ''. */
+export function normalizeRelativePath(path: string): string {
+  return path.split('/').filter((s) => s !== '' && s !== '.').join('/');
 }
 
 /** Checks an absolute path and returns it normalized ({@link normalizeAbsolutePath}). */
@@ -144,7 +227,7 @@ export function isImageReference(s: string): boolean {
 }
 
 export function imageReferenceReason(s: string): string | undefined {
-  return isImageReference(s) ? undefined : `"${s}" is not an image reference ([registry/]repository[:tag][@digest])`;
+  return isImageReference(s) ? undefined : `${shownString(s)} is not an image reference ([registry/]repository[:tag][@digest])`;
 }
 
 export function checkImage(source: string, field: string, value: string): string {
@@ -159,7 +242,7 @@ export function isHostName(s: string): boolean {
 }
 
 export function hostNameReason(s: string): string | undefined {
-  return isHostName(s) ? undefined : `"${s}" is not a host name or IP address`;
+  return isHostName(s) ? undefined : `${shownString(s)} is not a host name or IP address`;
 }
 
 /** An `http://` or `https://` URL with a host and no white space. */
@@ -169,14 +252,29 @@ export function isHttpUrl(s: string): boolean {
 
 /** True when a URL carries `user[:password]@`, which would end up in manifests. */
 export function urlHasCredentials(s: string): boolean {
-  return typeof s === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*@/i.test(s);
+  return typeof s === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]*@/i.test(s);
+}
+
+/**
+ * Why a URL must not go into a manifest as it is (it carries `user:password@`), or undefined.
+ * `where` says where the credentials belong instead (`a Secret given as credentialsSecret`).
+ */
+export function urlCredentialsReason(s: string, where: string): string | undefined {
+  if (!urlHasCredentials(s)) return undefined;
+  const redacted = s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/i, '$1***@');
+  return `${quote(redacted)} carries credentials, which would be written in plain text into manifests; put them in ${where}`;
 }
 
 // ---- numbers -----------------------------------------------------------------------------------
 
 /** A number as messages show it: `5`; anything else as JSON (`"5"`, `null`). */
 function shown(value: unknown): string {
-  return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : describeValue(value);
+}
+
+/** A string value quoted (truncated) for a message; anything else described by what it is. */
+function shownString(value: unknown): string {
+  return typeof value === 'string' ? quote(value) : describeValue(value);
 }
 
 /** Why `value` is not an integer from `min` to `max` (inclusive; unbounded above by default), or undefined. */
@@ -222,4 +320,63 @@ export function portReason(value: unknown, min = 1): string | undefined {
 
 export function checkPort(source: string, field: string, value: number, min = 1): number {
   return ensure(source, field, value, portReason(value, min));
+}
+
+// ---- quantities --------------------------------------------------------------------------------
+
+/**
+ * A Kubernetes resource quantity as users write them (`500m`, `10Gi`, `1.5`, `1e3`): a
+ * non-negative decimal with an optional binary, decimal or exponent suffix (apimachinery
+ * `resource.ParseQuantity`, without the sign a request never takes).
+ */
+export const RESOURCE_QUANTITY_PATTERN = '^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$';
+const QUANTITY = new RegExp(RESOURCE_QUANTITY_PATTERN);
+const QUANTITY_SUFFIX: Record<string, number> = {
+  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+export function isQuantity(s: unknown): s is string {
+  return typeof s === 'string' && s.length <= 64 && QUANTITY.test(s);
+}
+
+/** The value of a quantity in base units (approximate beyond 2^53; enough to compare), or undefined. */
+export function quantityValue(s: string): number | undefined {
+  if (!isQuantity(s)) return undefined;
+  const m = /^\+?([0-9.]+)(.*)$/.exec(s)!;
+  const suffix = m[2];
+  if (/^[eE]/.test(suffix)) return parseFloat(`${m[1]}${suffix}`);
+  return parseFloat(m[1]) * QUANTITY_SUFFIX[suffix];
+}
+
+/** Options of {@link quantityReason}. */
+export interface QuantityRule {
+  /** Refuse zero (a claim's size, a memory limit). @default false */
+  readonly positive?: boolean;
+}
+
+/** Why `s` is not a quantity (or is zero where zero means nothing), or undefined. */
+export function quantityReason(s: unknown, rule: QuantityRule = {}): string | undefined {
+  if (!isQuantity(s)) return `${shownString(s)} is not a Kubernetes quantity such as "500m", "10Gi" or "1.5"`;
+  if (rule.positive && quantityValue(s) === 0) return `${quote(s)} must be greater than zero`;
+  return undefined;
+}
+
+export function checkQuantity(source: string, field: string, value: string, rule?: QuantityRule): string {
+  return ensure(source, field, value, quantityReason(value, rule));
+}
+
+/** A StorageClass name (a DNS-1123 subdomain). */
+export function checkStorageClass(source: string, field: string, value: string): string {
+  return ensure(source, field, value, dns1123SubdomainReason(value, 'StorageClass'));
+}
+
+/** The port a non-root container listens on. */
+export function checkListenPort(source: string, field: string, value: number): number {
+  return ensure(source, field, value, portReason(value, FIRST_UNPRIVILEGED_PORT));
+}
+
+/** A replica count: 0 (scaled to zero) or more. */
+export function checkReplicas(source: string, field: string, value: number): number {
+  return ensure(source, field, value, integerReason(value, 0));
 }

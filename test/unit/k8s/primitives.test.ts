@@ -76,7 +76,11 @@ describe('validators', () => {
 
   it('absolute paths: checked, then normalized one way', () => {
     expect(absolutePathReason('/a/b')).toBeUndefined();
-    for (const p of ['a/b', '/a/../b', '/a:b', '']) expect(absolutePathReason(p)).toBe(`"${p}" is not an absolute path without ':' or '..'`);
+    for (const p of ['/a/../b', '/a:b']) expect(absolutePathReason(p)).toBe(`"${p}" is not an absolute path without ':' or '..'`);
+    for (const p of ['a/b', '']) expect(absolutePathReason(p)).toBe(`"${p}" is not an absolute path (it must start with '/')`);
+    expect(normalizeAbsolutePath('/amqp/.')).toBe('/amqp');
+    expect(normalizeAbsolutePath('/x/./y')).toBe('/x/y');
+    expect(normalizeAbsolutePath('/./')).toBe('/');
     expect(normalizeAbsolutePath('/data//certs/')).toBe('/data/certs');
     expect(normalizeAbsolutePath('//')).toBe('/');
     expect(checkAbsolutePath('s', 'mountPath', '/a//b/')).toBe('/a/b');
@@ -91,7 +95,8 @@ describe('validators', () => {
   });
 
   it.each(['', 'bad image', 'Nginx', 'nginx:', 'nginx:-x', 'a//b', 'x@sha256:abc', `${'a'.repeat(256)}:1`, 'ghcr.io/ACME/x'])('not an image reference: %j', (ref) => {
-    expect(errorOf(() => checkImage('s', 'image', ref)).message).toBe(`s: image: "${ref}" is not an image reference ([registry/]repository[:tag][@digest])`);
+    const shown = ref.length > 80 ? `${JSON.stringify(ref.slice(0, 80))}… (${ref.length} characters)` : JSON.stringify(ref);
+    expect(errorOf(() => checkImage('s', 'image', ref)).message).toBe(`s: image: ${shown} is not an image reference ([registry/]repository[:tag][@digest])`);
   });
 
   it('integers, counts and ports, with the value in the message', () => {
@@ -99,7 +104,9 @@ describe('validators', () => {
     expect(errorOf(() => checkInteger('s', 'n', 11, 1, 10)).reason).toBe('11 is not an integer from 1 to 10');
     expect(errorOf(() => checkInteger('s', 'n', 1.5, 0)).reason).toBe('1.5 is not a non-negative integer');
     expect(errorOf(() => checkInteger('s', 'n', 2, 3)).reason).toBe('2 is not an integer of at least 3');
-    expect(errorOf(() => checkInteger('s', 'n', '5' as unknown as number, 1, 9)).reason).toBe('"5" is not an integer from 1 to 9');
+    expect(errorOf(() => checkInteger('s', 'n', '5' as unknown as number, 1, 9)).reason).toBe('string "5" is not an integer from 1 to 9');
+    expect(errorOf(() => checkInteger('s', 'n', NaN, 1)).reason).toBe('NaN is not a positive integer');
+    expect(errorOf(() => checkInteger('s', 'n', undefined as unknown as number, 1)).reason).toBe('undefined is not a positive integer');
     expect(errorOf(() => checkPositiveInteger('s', 'replicas', 0)).message).toBe('s: replicas: 0 is not a positive integer');
     expect(checkPort('s', 'port', 443)).toBe(443);
     expect(errorOf(() => checkPort('s', 'port', 70000)).reason).toBe('70000 is not a TCP port');

@@ -9,13 +9,15 @@ import { K8S_RULE_SCHEMAS, K8S_RULES, type K8sRule } from '../../../lib/contract
 import { activemqHcl, mongodbHcl, nfsHcl, s3Hcl } from '../../fixtures/modules.js';
 
 const SAMPLES: Record<K8sRule, ReadonlyArray<string | number>> = {
-  envName: ['Amqp__Host', 'MongoDB_ConnectionString', '_x', '.dotted', 'a-b', '1abc', 'has space', '', 'é', 'A=B'],
+  envName: ['Amqp__Host', 'MongoDB_ConnectionString', '_x', '.dotted', 'a-b', '1abc', 'has space', '', 'é', 'A=B', '.', '..', '..x', '__proto__'],
   dnsSubdomain: ['mongodb-user', 'a.b-c', 'a', 'A', '-a', 'a-', 'a..b', 'x'.repeat(253), 'x'.repeat(254), '', 'a_b'],
-  configKey: ['ca.pem', '.hidden', 'a_b-c.d', 'a/b', '', 'x'.repeat(253), 'x'.repeat(254), 'a b'],
+  configKey: ['ca.pem', '.hidden', 'a_b-c.d', 'a/b', '', 'x'.repeat(253), 'x'.repeat(254), 'a b', '.', '..', '..data', '.a.'],
   absolutePath: ['/amqp', '/a/b/', '/a..b', '/a/../b', '/..', '/a/..', 'relative', '/c:d', '/', ''],
   relativePath: ['sub/dir', 'a..b', '..', 'a/..', '../a', 'a/../b', '/abs', '', '.'],
   fileMode: ['600', '0644', '0777', '0999', '1777', '06444', '', 'rw', 0, 420, 511, 512, -1, 4.5],
-  quantity: ['10Gi', '500M', '1.5', '.5', '+1', '1e3', '100m', 'abc', '10GB', '', '1.5.5', '-1'],
+  quantity: ['10Gi', '500M', '1.5', '.5', '+1', '1e3', '100m', 'abc', '10GB', '', '1.5.5', '-1', '0', '1'.repeat(65)],
+  positiveQuantity: ['10Gi', '1', '0.5', '1e3', '0', '0Gi', '0.0', '.0', '0e5', '+0', '00Mi', 'abc', '', '-1'],
+  itemPath: ['ca.pem', 'dir/file', '.hidden', 'a..b', '.', './', './/.', '..data', '..', 'a/../b', '/abs', '', 'a/./b'],
   nonEmpty: ['x', ' x ', '', '   ', '\t'],
 };
 
