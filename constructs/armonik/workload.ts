@@ -4,13 +4,15 @@
  * and labels of an ArmoniK Deployment. Objects are raw `ApiObject`s of plain Kubernetes JSON: the
  * contract renders plain JSON, which the L1 classes would partly drop (quantities, ports).
  */
-import { ApiObject } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
+import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, PodVolumeNames, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { shortHash } from '../../lib/k8s/names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { by } from '../../lib/k8s/sort.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { dns1123SubdomainReason, normalizeAbsolutePath } from '../../lib/k8s/validators.js';
 import { CoreSettings } from './core-settings.js';
 import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
 import { ARMONIK_VERSIONS, CoreVersion } from './versions.js';
@@ -31,6 +33,7 @@ export function coreVersionOf(where: string, version: string | undefined): CoreV
  * then its `conf`. Returns also what rolls the pods when a CoreSettings ConfigMap changes.
  */
 export function coreConf(where: string, field: string, core: CoreSettingsSource | undefined, conf: ModuleList): { conf: ModuleOutputs; hashInputs: string[] } {
+  checkModuleList(where, field.replace(/^core, /, ''), conf);
   const settings = core ?? CoreSettings.defaults();
   return {
     conf: mergeConf(where, `core, ${field}`, [settings, ...conf]),
@@ -38,8 +41,23 @@ export function coreConf(where: string, field: string, core: CoreSettingsSource 
   };
 }
 
+/**
+ * Checks a `conf` prop: a list of modules (constructs with `outputs`) or ModuleOutputs. Call it
+ * on each prop before spreading lists together: a string spread into a list is its characters.
+ */
+export function checkModuleList(where: string, field: string, conf: unknown): ModuleList {
+  if (!Array.isArray(conf)) throw new ValidationError(where, field, `must be a list of modules, not ${describeValue(conf)}`, conf);
+  conf.forEach((m, i) => {
+    if (!(m instanceof ModuleOutputs) && !((m as IModule | null)?.outputs instanceof ModuleOutputs)) {
+      throw new ValidationError(where, `${field}[${i}]`, `must be a module (a construct with outputs) or ModuleOutputs, not ${describeValue(m)}`);
+    }
+  });
+  return conf;
+}
+
 /** Merges a consumer's modules; a conflict is an error that names the consumer too. */
 export function mergeConf(where: string, field: string, conf: ModuleList): ModuleOutputs {
+  checkModuleList(where, field, conf);
   if (conf.length === 0) return ModuleOutputs.empty();
   try {
     return ModuleOutputs.merge(conf);
@@ -56,6 +74,18 @@ function reasonOf(err: ModuleOutputsError): string {
   const who = err.conflictsWith === undefined ? `module "${err.module}"` : `modules "${err.conflictsWith}" and "${err.module}"`;
   const prefix = `${who}: ${err.path || '/'}: `;
   return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+/**
+ * The ConfigMap of a container's literal module env. cdk8s rebuilds objects by assignment when it
+ * synthesizes, which would drop a key named `__proto__` (a valid env name); such data is added
+ * by a JSON patch instead, which keeps every key.
+ */
+function envConfigMap(scope: Construct, id: string, metadata: Record<string, unknown>, data: Record<string, string>): ApiObject {
+  const keepByPatch = Object.prototype.hasOwnProperty.call(data, '__proto__');
+  const cm = new ApiObject(scope, id, { apiVersion: 'v1', kind: 'ConfigMap', metadata, ...(keepByPatch ? {} : { data }) });
+  if (keepByPatch) cm.addJsonPatch(JsonPatch.add('/data', data));
+  return cm;
 }
 
 /** One container of a component. */
@@ -165,8 +195,10 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
   const envConfigMaps: Record<string, ApiObject> = {};
   const claims: ApiObject[] = [];
   const hashInput: string[] = [...(spec.hashInputs ?? [])];
-  const podVolumes = new Map<string, { volume: Volume; from: string }>();
-  for (const v of spec.volumes ?? []) podVolumes.set(v.name, { volume: v, from: 'the component' });
+  const podVolumes = new Map<string, Volume>();
+  for (const v of spec.volumes ?? []) podVolumes.set(v.name, v);
+  // One namer for the whole pod: containers agree on shared sources, and no name is given twice.
+  const volumeNames = new PodVolumeNames(podVolumes.keys());
 
   const containers = spec.containers.map((c) => {
     // The component's own env wins nowhere silently: a module setting it is an error.
@@ -175,23 +207,28 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
         throw new ModuleOutputsError(e.module, e.path, `"${e.name}" is set by ${spec.where} itself (container "${c.name}"); remove it from the module (in ${spec.where}: ${c.confField})`);
       }
     }
+    // A module mounting where the container mounts its own volume (e.g. /tmp): named here, with the module.
+    const ownPaths = new Set((c.volumeMounts ?? []).map((m) => normalizeAbsolutePath(String(m.mountPath))));
+    for (const m of c.conf.mounts) {
+      if (ownPaths.has(m.mountPath)) {
+        throw new ModuleOutputsError(m.module, `${m.path}/path`, `mounts at "${m.mountPath}", where container "${c.name}" of ${spec.where} mounts its own volume; mount it elsewhere (in ${spec.where}: ${c.confField})`);
+      }
+    }
     let outputs = c.conf;
     if (spec.moduleEnv === ModuleEnv.CONFIG_MAP) {
       const literal = c.conf.literalEnv();
       if (Object.keys(literal).length > 0) {
         const cmName = `${spec.name}-${c.name}-env`;
-        envConfigMaps[c.name] = new ApiObject(scope, `${c.name}-env`, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: cmName, namespace: spec.namespace, labels },
-          data: literal,
-        });
+        const reason = dns1123SubdomainReason(cmName, 'ConfigMap');
+        if (reason) throw new ValidationError(spec.where, 'name', `the env ConfigMap of container "${c.name}" would be named ${reason}`, spec.name);
+        envConfigMaps[c.name] = envConfigMap(scope, `${c.name}-env`, { name: cmName, namespace: spec.namespace, labels }, literal);
         hashInput.push(cmName, JSON.stringify(literal));
         outputs = c.conf.withoutLiteralEnv().withEnvFromConfigMap(cmName, spec.name);
       }
     }
-    const parts: PodSpecParts = outputs.toPodSpecParts({ claimNamePrefix: spec.name });
+    const parts: PodSpecParts = outputs.toPodSpecParts({ claimNamePrefix: spec.name, volumeNames });
     for (const claim of parts.persistentVolumeClaims) {
+      // The same claim for two containers (PodVolumeNames refuses two different claims under one name).
       if (claims.some((x) => x.metadata.name === claim.name)) continue;
       claims.push(new ApiObject(scope, `claim-${claim.name}`, {
         apiVersion: 'v1',
@@ -200,16 +237,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
         spec: claim.spec,
       }));
     }
-    for (const v of parts.volumes) {
-      const seen = podVolumes.get(v.name);
-      if (seen && JSON.stringify(seen.volume) !== JSON.stringify(v)) {
-        throw new Error(
-          `${spec.where}: two different volumes are named "${v.name}" in one pod: ${describe(seen.volume)} from ${seen.from} and ${describe(v)} from the modules of container "${c.name}" (${c.confField}); ` +
-            'rename the mount key in one module, or give both containers the same module',
-        );
-      }
-      if (!seen) podVolumes.set(v.name, { volume: v, from: `the modules of container "${c.name}" (${c.confField})` });
-    }
+    for (const v of parts.volumes) podVolumes.set(v.name, v);
     const own: Record<string, unknown> = {
       name: c.name,
       image: c.image,
@@ -225,7 +253,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
   });
 
   const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
-  const volumes = [...podVolumes.values()].map((v) => v.volume).sort(by('name'));
+  const volumes = [...podVolumes.values()].sort(by('name'));
   const template = {
     metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: {
@@ -240,13 +268,6 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     },
   };
   return { template, selector, labels, envConfigMaps, claims };
-}
-
-function describe(v: Volume): string {
-  const [kind, source] = Object.entries(v).find(([k]) => k !== 'name') ?? ['?', {}];
-  const s = source as Record<string, unknown>;
-  const ref = s.secretName ?? s.name ?? s.claimName ?? s.server ?? '';
-  return `${kind}${ref ? ` "${String(ref)}"` : ''}`;
 }
 
 function probes(p: ContainerSpec['probes']): Record<string, unknown> {

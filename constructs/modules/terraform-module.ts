@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { parseJsonText } from '../../lib/contract/parse.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
 
 /**
  * A module deployed by Terraform, read from what `terraform output -json` printed: nothing
@@ -10,13 +12,15 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 export class TerraformModule extends Construct implements IModule {
   /** From a file written by `terraform output -json > file`. */
   public static fromFile(scope: Construct, id: string, path: string | URL): TerraformModule {
+    const where = `TerraformModule ${scope.node.path}/${id}`;
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`TerraformModule ${scope.node.path}/${id}: cannot read ${String(path)}: ${(err as Error).message}`);
+      throw new ValidationError(where, 'path', `cannot read ${String(path)}: ${(err as Error).message}`, String(path));
     }
-    return new TerraformModule(scope, id, text);
+    // Parsed here so that a syntax error or a byte-order mark names the file, not only the module.
+    return new TerraformModule(scope, id, parseJsonText(id, text, `the output of \`terraform output -json\` in ${String(path)}`));
   }
 
   public readonly outputs: ModuleOutputs;

@@ -1,7 +1,8 @@
 import { Size } from 'cdk8s';
 import * as plus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { ValidationError } from '../k8s/validation.js';
+import { describeValue, isPlainObject, ValidationError } from '../k8s/validation.js';
+import { normalizeAbsolutePath } from '../k8s/validators.js';
 import { ModuleOutputsError } from './errors.js';
 import type { ModuleOutputs } from './module-outputs.js';
 import type { PodSpecParts } from './types.js';
@@ -24,16 +25,26 @@ export interface ApplyToPodSpecOptions {
  * volume name or mount path already in use, is an error: nothing is silently overridden.
  */
 export function applyToPodSpec<T extends RawPodSpec>(spec: T, parts: PodSpecParts, options: ApplyToPodSpecOptions = {}): T {
+  const where = 'applyToPodSpec';
+  if (!isPlainObject(spec) || !Array.isArray(spec.containers)) {
+    throw new ValidationError(where, 'podSpec', `must be a PodSpec with a list of containers, not ${describeValue(spec)}${isPlainObject(spec) ? ' without containers' : ''}`);
+  }
+  checkParts(where, parts);
+  if (!isPlainObject(options)) throw new ValidationError(where, 'options', `must be an object ({ containers }), not ${describeValue(options)}`);
   const podSpec = spec as unknown as { containers: Array<Record<string, any> & { name: string }>; volumes?: Array<{ name: string }> };
   const wanted = options.containers;
-  const names = podSpec.containers.map((c) => c.name);
+  if (wanted !== undefined && !Array.isArray(wanted)) throw new ValidationError(where, 'options.containers', `must be a list of container names, not ${describeValue(wanted)}`);
+  const names = podSpec.containers.map((c, i) => {
+    if (!isPlainObject(c) || typeof c.name !== 'string') throw new ValidationError(where, `podSpec.containers[${i}]`, `must be a container with a name, not ${describeValue(c)}`);
+    return c.name;
+  });
   for (const name of wanted ?? []) {
-    if (!names.includes(name)) throw new ValidationError('applyToPodSpec', 'containers', `no container named "${name}" (have ${names.join(', ')})`, name);
+    if (!names.includes(name)) throw new ValidationError(where, 'options.containers', `no container named ${JSON.stringify(name)} (have ${names.join(', ')})`, name);
   }
   const volumes = [...(podSpec.volumes ?? [])];
   const volumeNames = new Set(volumes.map((v) => v.name));
   for (const v of parts.volumes) {
-    if (volumeNames.has(v.name)) throw new ValidationError('applyToPodSpec', 'volumes', `the pod already has a volume named "${v.name}"`, v.name);
+    if (volumeNames.has(v.name)) throw new ValidationError(where, 'podSpec.volumes', `the pod already has a volume named "${v.name}", which the modules need for their own source; reserve the pod's names with PodVolumeNames when rendering`, v.name);
     volumes.push(v);
   }
   const containers = podSpec.containers.map((c) => {
@@ -41,13 +52,16 @@ export function applyToPodSpec<T extends RawPodSpec>(spec: T, parts: PodSpecPart
     const env: Array<{ name: string }> = [...(c.env ?? [])];
     const own = new Set(env.map((e) => e.name));
     for (const e of parts.env) {
-      if (own.has(e.name)) throw new Error(`applyToPodSpec: container "${c.name}" already sets env "${e.name}", which a module sets too`);
+      if (own.has(e.name)) throw new ValidationError(where, `containers.${c.name}.env`, `container "${c.name}" already sets env "${e.name}", which a module sets too`, e.name);
       env.push(e);
     }
     const mounts: Array<{ mountPath: string }> = [...(c.volumeMounts ?? [])];
-    const paths = new Set(mounts.map((m) => m.mountPath));
+    // One normal form for both sides: the container's own `/data/` is the module's `/data`.
+    const paths = new Set(mounts.map((m) => normalizeAbsolutePath(String(m.mountPath))));
     for (const m of parts.volumeMounts) {
-      if (paths.has(m.mountPath)) throw new Error(`applyToPodSpec: container "${c.name}" already mounts "${m.mountPath}", which a module mounts too`);
+      if (paths.has(normalizeAbsolutePath(m.mountPath))) {
+        throw new ValidationError(where, `containers.${c.name}.volumeMounts`, `container "${c.name}" already mounts "${m.mountPath}", which a module mounts too`, m.mountPath);
+      }
       mounts.push(m);
     }
     return {
@@ -58,6 +72,14 @@ export function applyToPodSpec<T extends RawPodSpec>(spec: T, parts: PodSpecPart
     };
   });
   return { ...podSpec, containers, ...(volumes.length ? { volumes } : {}) } as unknown as T;
+}
+
+/** The parts must be what toPodSpecParts returned: five lists. */
+function checkParts(where: string, parts: PodSpecParts): void {
+  if (!isPlainObject(parts)) throw new ValidationError(where, 'parts', `must be what ModuleOutputs.toPodSpecParts() returns, not ${describeValue(parts)}`);
+  for (const field of ['env', 'envFrom', 'volumes', 'volumeMounts', 'persistentVolumeClaims'] as const) {
+    if (!Array.isArray(parts[field])) throw new ValidationError(where, `parts.${field}`, `must be a list (what ModuleOutputs.toPodSpecParts() returns), not ${describeValue(parts[field])}`);
+  }
 }
 
 /**

@@ -23,6 +23,9 @@ export function mergeParsed(parts: readonly ParsedModule[], options: MergeOption
   const env = new Map<string, EnvEntry>();
   const envFrom = new Map<string, EnvFromEntry>();
   const mounts = new Map<string, MountEntry>();
+  // One mount_volume_claim key is one claim (named after the key): two different claims under one
+  // key would share a name, and one of them would silently be dropped.
+  const claims = new Map<string, MountEntry>();
 
   for (const part of parts) {
     for (const entry of part.env) {
@@ -40,6 +43,17 @@ export function mergeParsed(parts: readonly ParsedModule[], options: MergeOption
       if (!envFrom.has(id)) envFrom.set(id, entry);
     }
     for (const entry of part.mounts) {
+      if (entry.source.kind === 'newClaim') {
+        const claim = claims.get(entry.key);
+        if (claim && volumeIdentity(claim) !== volumeIdentity(entry)) {
+          if (!lastWins) {
+            throw conflict(claim, entry, `claim "${entry.key}" is asked for as ${describeSource(claim)} by "${claim.module}" but as ${describeSource(entry)} by "${entry.module}"`);
+          }
+          // As Terraform's merge() of the output maps: the later entry under that key replaces the earlier one.
+          if (mounts.get(claim.mountPath) === claim) mounts.delete(claim.mountPath);
+        }
+        if (!claim || lastWins) claims.set(entry.key, entry);
+      }
       const existing = mounts.get(entry.mountPath);
       if (existing && !sameMount(existing, entry)) {
         if (!lastWins) {
@@ -97,6 +111,13 @@ export function volumeIdentity(m: MountEntry): string {
 
 function describeMountOptions(m: MountEntry): string {
   return `${m.readOnly ? 'read-only' : 'writable'}, ${m.subPath === undefined ? 'whole' : `subPath "${m.subPath}"`}`;
+}
+
+/** A claim to create as messages describe it: `10Gi, ReadWriteOnce, storage class "fast"`. */
+export function describeSource(m: MountEntry): string {
+  const s = m.source;
+  if (s.kind !== 'newClaim') return describeMount(m);
+  return `${s.size}, ${s.accessModes.join('+')}${s.storageClass === undefined ? '' : `, storage class "${s.storageClass}"`}`;
 }
 
 function describeMount(m: MountEntry): string {

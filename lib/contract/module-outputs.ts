@@ -2,7 +2,8 @@ import { by } from '../k8s/sort.js';
 import { ModuleOutputsError } from './errors.js';
 import { K8S_RULES } from './rules.js';
 import { mergeParsed, type MergeOptions } from './merge.js';
-import { checkModuleName, parseHcl, propsToHcl, splitCount, terraformOutputToHcl, type ParsedModule } from './parse.js';
+import { describeValue, isPlainObject, setOwn, ValidationError } from '../k8s/validation.js';
+import { checkJsonData, checkModuleName, parseHcl, propsToHcl, splitCount, terraformOutputToHcl, type ParsedModule } from './parse.js';
 import { renderPodSpecParts, type RenderOptions } from './render.js';
 import type { EnvEntry, EnvFromEntry, ModuleOutputsProps, MountEntry, PodSpecParts } from './types.js';
 
@@ -20,6 +21,7 @@ export class ModuleOutputs {
   /** From TypeScript props (camelCase). */
   public static of(name: string, props: ModuleOutputsProps): ModuleOutputs {
     const module = checkModuleName(name);
+    checkJsonData(module, props);
     return new ModuleOutputs([module], parseHcl(module, propsToHcl(module, props)));
   }
 
@@ -29,6 +31,7 @@ export class ModuleOutputs {
    */
   public static fromObject(name: string, outputs: unknown): ModuleOutputs {
     const module = checkModuleName(name);
+    checkJsonData(module, outputs);
     const parts = splitCount(module, outputs);
     const parsed = parts.map(([n, o]) => parseHcl(n, o));
     return new ModuleOutputs(parts.map(([n]) => n), parts.length === 1 ? parsed[0] : mergeParsed(parsed));
@@ -51,6 +54,8 @@ export class ModuleOutputs {
    * {@link ModuleOutputsError} naming both, unless `onConflict: 'last-wins'`.
    */
   public static merge(modules: ReadonlyArray<ModuleOutputs | IModule>, options: MergeOptions = {}): ModuleOutputs {
+    if (!Array.isArray(modules)) throw new ValidationError('ModuleOutputs.merge', 'modules', `must be a list of modules, not ${describeValue(modules)}`);
+    if (!isPlainObject(options)) throw new ValidationError('ModuleOutputs.merge', 'options', `must be an object ({ onConflict }), not ${describeValue(options)}`);
     const list = modules.map((m, i) => {
       const outputs = m instanceof ModuleOutputs ? m : m?.outputs;
       if (!(outputs instanceof ModuleOutputs)) {
@@ -71,7 +76,8 @@ export class ModuleOutputs {
 
   private constructor(modules: readonly string[], parsed: ParsedModule) {
     this.modules = Object.freeze([...modules]);
-    this.parsed = parsed;
+    // Immutable for real: the entries are shared by every merge that includes this module.
+    this.parsed = deepFreeze(parsed);
   }
 
   /** Every environment variable, literal or referenced, with the module that set it. */
@@ -93,7 +99,7 @@ export class ModuleOutputs {
   public literalEnv(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const e of [...this.parsed.env].sort(by('name'))) {
-      if (e.source.kind === 'value') out[e.name] = e.source.value;
+      if (e.source.kind === 'value') setOwn(out, e.name, e.source.value);
     }
     return out;
   }
@@ -117,4 +123,13 @@ export class ModuleOutputs {
     // less than copying a cached result.
     return renderPodSpecParts(this.parsed, options);
   }
+}
+
+/** Freezes parsed entries and everything in them (they are small and acyclic). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -1,10 +1,11 @@
 import { pointer } from '../k8s/json-pointer.js';
 import { compareStrings } from '../k8s/sort.js';
-import { normalizeAbsolutePath } from '../k8s/validators.js';
+import { describeValue, isPlainObject } from '../k8s/validation.js';
+import { normalizeAbsolutePath, normalizeRelativePath, urlCredentialsReason } from '../k8s/validators.js';
 import { ModuleOutputsError } from './errors.js';
 import { mergeParsed } from './merge.js';
 import { parseFileMode } from './rules.js';
-import { describeValue, validateModuleOutputs } from './schema.js';
+import { validateModuleOutputs } from './schema.js';
 import {
   OUTPUT_NAMES,
   type EnvEntry,
@@ -28,10 +29,42 @@ const MAP_OUTPUTS = new Set<OutputName>(OUTPUT_NAMES.filter((n) => n !== 'env_co
 
 export function checkModuleName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new ModuleOutputsError(String(name), '', 'a module needs a non-empty name (it is used in every error message)');
+    throw new ModuleOutputsError(typeof name === 'string' ? name : describeValue(name), '', 'a module needs a non-empty name (it is used in every error message)');
   }
   return name;
 }
+
+/** Deeper than any module output can be (`mount_secret.k.items.f.mode` is 5): a bound, not a limit users meet. */
+export const MAX_NESTING = 32;
+
+/**
+ * Checks that `value` is JSON data (what Terraform and `JSON.parse` produce): plain objects,
+ * lists, strings, finite numbers, booleans, null. A `Map` or class instance would be read as an
+ * empty object and silently lose its entries; a bigint or a cycle would crash later. Iterative,
+ * and bounded at {@link MAX_NESTING} levels, so hostile input cannot overflow the stack.
+ */
+export function checkJsonData(module: string, value: unknown): void {
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [v, at, depth] = stack.pop()!;
+    if (v === null || typeof v === 'string' || typeof v === 'boolean' || v === undefined) continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new ModuleOutputsError(module, at, `must be a finite number, not ${describeValue(v)}`);
+      continue;
+    }
+    if (typeof v !== 'object' || !(Array.isArray(v) || isPlainObject(v))) {
+      throw new ModuleOutputsError(module, at, `must be JSON data (an object, a list, a string, a number or a boolean), not ${describeValue(v)}`);
+    }
+    if (depth >= MAX_NESTING) throw new ModuleOutputsError(module, at, `is nested deeper than ${MAX_NESTING} levels, which no module output is`);
+    if (seen.has(v)) throw new ModuleOutputsError(module, at, 'refers to itself (a cycle), which JSON cannot hold');
+    seen.add(v);
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${at}/${i}`, depth + 1]));
+    else for (const k of Object.keys(v)) stack.push([(v as Record<string, unknown>)[k], pointer(...splitPointer(at), k), depth + 1]);
+  }
+}
+
+const splitPointer = (at: string): string[] => (at === '' ? [] : at.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
 
 /**
  * Splits a module object into the modules it stands for. A module used with `count` (or an
@@ -59,9 +92,13 @@ export function splitCount(name: string, value: unknown): Array<[string, Record<
   return parts;
 }
 
+/**
+ * A map output given as a list, or a set output given as a list of lists, is a module with
+ * `count`. (A `null` in a list of names is a hole, reported by the schema, not a count list.)
+ */
 function isCountForm(output: OutputName, value: unknown): boolean {
   if (!Array.isArray(value)) return false;
-  return MAP_OUTPUTS.has(output) || value.some((v) => Array.isArray(v) || v === null);
+  return MAP_OUTPUTS.has(output) || value.some((v) => Array.isArray(v));
 }
 
 /** Validates and normalizes one module's snake_case outputs (no `count` lists left). */
@@ -75,7 +112,8 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
   const mounts: MountEntry[] = [];
 
   for (const [name, value] of Object.entries(o.env ?? {})) {
-    env.push({ name, source: { kind: 'value', value: String(value) }, module, path: pointer('env', name) });
+    const path = pointer('env', name);
+    env.push({ name, source: { kind: 'value', value: envText(module, path, value) }, module, path });
   }
   for (const [name, ref] of Object.entries(o.env_from_configmap ?? {})) {
     const source = { kind: 'configMapKey', name: ref.configmap, key: ref.field } as const;
@@ -92,7 +130,8 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
     for (const [key, m] of Object.entries(o[output] ?? {})) {
       const items = m.items === undefined ? undefined : Object.entries(m.items).map(([file, item]): KeyToPath => {
         const mode = item.mode === undefined ? undefined : parseFileMode(item.mode);
-        return mode === undefined ? { key: item.field, path: file } : { key: item.field, path: file, mode };
+        const path = normalizeRelativePath(file);
+        return mode === undefined ? { key: item.field, path } : { key: item.field, path, mode };
       });
       const source: VolumeSource = {
         kind: kind === 'configmap' ? 'configMap' : 'secret',
@@ -118,6 +157,10 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
     mounts.push(mount(module, 'mount_volume', key, m, source, m.read_only ?? false));
   }
   for (const [key, m] of Object.entries(o.mount_volume_claim ?? {})) {
+    const modes = m.access_modes ?? [];
+    if (modes.includes('ReadWriteOncePod') && modes.length > 1) {
+      throw new ModuleOutputsError(module, `${pointer('mount_volume_claim', key)}/access_modes`, 'ReadWriteOncePod cannot be combined with other access modes (the API server refuses it)');
+    }
     const source: VolumeSource = {
       kind: 'newClaim',
       size: m.size,
@@ -135,8 +178,30 @@ function mount(module: string, output: OutputName, key: string, m: SnakeMount, s
   if (m.subpath !== undefined && m.sub_path !== undefined) {
     throw new ModuleOutputsError(module, `${path}/sub_path`, 'sets both "subpath" and "sub_path": keep one');
   }
-  const subPath = m.subpath ?? m.sub_path;
+  const given = m.subpath ?? m.sub_path;
+  // `a/./b/` is `a/b`; a sub path of `.` is the whole volume.
+  const subPath = given === undefined ? undefined : normalizeRelativePath(given) || undefined;
   return { key, output, mountPath: normalizeAbsolutePath(m.path), readOnly, source, module, path, ...defined({ subPath }) };
+}
+
+/**
+ * The text of a literal env value. Terraform numbers arrive as JSON numbers: one that a
+ * JavaScript number cannot hold exactly (`12345678901234567890`) or would print in another form
+ * (`1e21` as `1e+21`) is refused rather than changed; a URL with credentials is refused rather
+ * than written in plain text into a manifest.
+ */
+function envText(module: string, path: string, value: string | number | boolean): string {
+  if (typeof value === 'number') {
+    const text = String(value);
+    if (/e/i.test(text) || (Number.isInteger(value) && !Number.isSafeInteger(value))) {
+      throw new ModuleOutputsError(module, path, `number ${text} cannot be kept exactly (a JavaScript number holds about 16 digits, in this form); write it as a string in the module (e.g. tostring() in Terraform)`);
+    }
+    return text;
+  }
+  const text = String(value);
+  const credentials = urlCredentialsReason(text, 'a Secret published through env_from_secret or env_secret');
+  if (credentials) throw new ModuleOutputsError(module, path, credentials);
+  return text;
 }
 
 /** Converts TypeScript props (camelCase) to the snake_case form, refusing unknown fields. */
@@ -168,7 +233,6 @@ function mountToSnake(mount: unknown): unknown {
 
 const camelToSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const snakeToCamel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const mapValues = (o: Record<string, unknown>, f: (v: unknown) => unknown) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 const mapKeys = (o: Record<string, unknown>, f: (k: string) => string) =>
@@ -186,14 +250,7 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
  * Unknown outputs (`host`, `url`, ...) are ignored; a null value means "not set".
  */
 export function terraformOutputToHcl(module: string, doc: unknown): Record<string, unknown> {
-  let parsed = doc;
-  if (typeof doc === 'string') {
-    try {
-      parsed = JSON.parse(doc);
-    } catch (e) {
-      throw new ModuleOutputsError(module, '', `not valid JSON (expected the output of \`terraform output -json\`): ${(e as Error).message}`);
-    }
-  }
+  const parsed = typeof doc === 'string' ? parseJsonText(module, doc, 'expected the output of `terraform output -json`') : doc;
   if (!isPlainObject(parsed)) {
     throw new ModuleOutputsError(module, '', `\`terraform output -json\` must be an object, not ${describeValue(parsed)}`);
   }
@@ -203,6 +260,9 @@ export function terraformOutputToHcl(module: string, doc: unknown): Record<strin
     if (entry === undefined) continue;
     if (!isPlainObject(entry) || !('value' in entry)) {
       throw new ModuleOutputsError(module, pointer(name), 'is not a `terraform output -json` entry ({ "value": ..., "type": ..., "sensitive": ... })');
+    }
+    if (entry.sensitive !== undefined && typeof entry.sensitive !== 'boolean') {
+      throw new ModuleOutputsError(module, `${pointer(name)}/sensitive`, `must be true or false, not ${describeValue(entry.sensitive)}`);
     }
     if (name === 'env' && entry.sensitive === true) {
       throw new ModuleOutputsError(
@@ -214,6 +274,21 @@ export function terraformOutputToHcl(module: string, doc: unknown): Record<strin
     out[name] = entry.value;
   }
   return out;
+}
+
+/**
+ * Parses a JSON text (a `terraform output -json` document, a file): a byte-order mark or a syntax
+ * error is reported as such, with `what` the text was expected to be (and the file, in `module`).
+ */
+export function parseJsonText(module: string, text: string, what: string): unknown {
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new ModuleOutputsError(module, '', `starts with a byte-order mark (U+FEFF), which JSON does not allow; save it as UTF-8 without BOM (${what})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ModuleOutputsError(module, '', `not valid JSON (${what}): ${(e as Error).message}`);
+  }
 }
 
 // The validated snake_case shapes (the schema guarantees them).

@@ -1,6 +1,6 @@
-import { shortHash, toDns1123Label } from '../k8s/names.js';
-import { volumeIdentity } from './merge.js';
+import { toDns1123Label } from '../k8s/names.js';
 import { by } from '../k8s/sort.js';
+import { PodVolumeNames } from './volume-names.js';
 import { defined, type ParsedModule } from './parse.js';
 import type { EnvFromSource, EnvVar, MountEntry, PersistentVolumeClaimSpec, PodSpecParts, Volume, VolumeMount } from './types.js';
 
@@ -12,6 +12,13 @@ export interface RenderOptions {
    * @default none: the claim is named after its mount key
    */
   readonly claimNamePrefix?: string;
+  /**
+   * The volume names of the whole pod: pass one instance to every container's render (and
+   * reserve the pod's own volume names in it), so containers agree on shared sources and no
+   * name is given twice.
+   * @default names private to this render
+   */
+  readonly volumeNames?: PodVolumeNames;
 }
 
 /** Renders merged outputs as plain Kubernetes JSON, deterministically. */
@@ -32,16 +39,17 @@ export function renderPodSpecParts(merged: ParsedModule, options: RenderOptions 
   );
 
   const mounts = [...merged.mounts].sort(by('mountPath'));
-  const volumeNames = nameVolumes(mounts);
+  const names = options.volumeNames ?? new PodVolumeNames();
   const volumes: Volume[] = [];
   const claims: PersistentVolumeClaimSpec[] = [];
   const volumeMounts: VolumeMount[] = [];
   const emitted = new Set<string>();
   for (const m of mounts) {
-    const name = volumeNames.get(volumeIdentity(m))!;
+    const name = names.nameOf(m);
     if (!emitted.has(name)) {
       emitted.add(name);
       const claimName = m.source.kind === 'newClaim' ? toDns1123Label(options.claimNamePrefix ? `${options.claimNamePrefix}-${m.key}` : m.key) : '';
+      if (m.source.kind === 'newClaim') names.claim(claimName, m);
       volumes.push(renderVolume(name, m, claimName));
       if (m.source.kind === 'newClaim') {
         claims.push({
@@ -59,25 +67,6 @@ export function renderPodSpecParts(merged: ParsedModule, options: RenderOptions 
   volumes.sort(byName);
   claims.sort(byName);
   return { env, envFrom, volumes, volumeMounts, persistentVolumeClaims: claims };
-}
-
-/**
- * Volume names come from the mount key (a valid DNS-1123 label, at most 63 characters).
- * Mounts of one source share one volume; two sources whose keys give the same name are told
- * apart by a short hash of the source, so the names are unique and stable.
- */
-function nameVolumes(mounts: readonly MountEntry[]): Map<string, string> {
-  const names = new Map<string, string>();
-  const taken = new Set<string>();
-  for (const m of mounts) {
-    const id = volumeIdentity(m);
-    if (names.has(id)) continue;
-    let name = toDns1123Label(m.key);
-    if (taken.has(name)) name = `${toDns1123Label(m.key, 54)}-${shortHash(id)}`;
-    taken.add(name);
-    names.set(id, name);
-  }
-  return names;
 }
 
 function renderVolume(name: string, m: MountEntry, claimName: string): Volume {

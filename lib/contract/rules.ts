@@ -53,7 +53,7 @@ export const K8S_RULE_SCHEMAS: { readonly [R in K8sRule]: Readonly<Record<string
 };
 
 function invalidMode(v: string | number): string {
-  return `${JSON.stringify(v)} is not a valid file mode (an octal string such as "0644" or "600", or an integer from 0 to 511)`;
+  return `${typeof v === 'string' ? quote(v) : JSON.stringify(v)} is not a valid file mode (an octal string such as "0644" or "600", or an integer from 0 to 511)`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { pointerSegment, valueAtPointer } from '../k8s/json-pointer.js';
+import { describeValue } from '../k8s/validation.js';
 import { ModuleOutputsError } from './errors.js';
 import { K8S_RULES, type K8sRule } from './rules.js';
 
@@ -167,11 +168,3 @@ function typeWords(types: string): string {
   const words = types.split(',').map((t) => (t === 'object' ? 'an object' : t === 'array' ? 'a list' : `a ${t}`));
   return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : words[0];
 }
-
-export function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-

@@ -416,12 +416,36 @@ describe('conflicts fail at synth with a message naming both modules', () => {
     expect(err.message).toBe('module "sneaky": /env/Pollster__PartitionId: "Pollster__PartitionId" is set by ComputePlane test/cp (partition default) itself (container "polling-agent"); remove it from the module (in ComputePlane test/cp (partition default): pollingAgent)');
   });
 
-  it('two containers of one pod with different volumes of one name', () => {
+  it('two containers of one pod with different volumes under one key: named apart pod-wide, each mount on its own source', () => {
+    const a = ModuleOutputs.of('a', { mountSecret: { cert: { secret: 'a', path: '/a' } } });
+    const b = ModuleOutputs.of('b', { mountSecret: { cert: { secret: 'b', path: '/b' } } });
+    // The polling agent consumes a and b, the worker only b: b's volume is one volume, shared.
+    const plane = new ComputePlane(chart(), 'cp', { partitions: { default: {} }, pollingAgent: { conf: [a, b] }, worker: { conf: [b] } });
+    const pod = (plane.partitions.get('default')!.workload.deployment.toJson() as any).spec.template.spec;
+    const secretOf = (container: string, path: string) => {
+      const mount = pod.containers.find((c: any) => c.name === container).volumeMounts.find((m: any) => m.mountPath === path);
+      return pod.volumes.find((v: any) => v.name === mount.name).secret.secretName;
+    };
+    expect([secretOf('polling-agent', '/a'), secretOf('polling-agent', '/b'), secretOf('worker', '/b')]).toEqual(['a', 'b', 'b']);
+    const names = pod.volumes.map((v: any) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n: string) => n.startsWith('cert'))).toHaveLength(2);
+  });
+
+  it('a module key named like a pod volume (tmp) gets another name; a module mounting at a container\'s own path is an error naming it', () => {
+    const plane = new ComputePlane(chart(), 'cp', {
+      partitions: { default: {} },
+      worker: { conf: [ModuleOutputs.of('m', { mountVolume: { tmp: { claimName: 'data', path: '/data' } } })] },
+    });
+    const pod = (plane.partitions.get('default')!.workload.deployment.toJson() as any).spec.template.spec;
+    const mount = pod.containers.find((c: any) => c.name === 'worker').volumeMounts.find((m: any) => m.mountPath === '/data');
+    expect(mount.name).not.toBe('tmp');
+    expect(pod.volumes.find((v: any) => v.name === mount.name).persistentVolumeClaim.claimName).toBe('data');
+    expect(pod.volumes.find((v: any) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: {} });
     expect(() => new ComputePlane(chart(), 'cp', {
       partitions: { default: {} },
-      pollingAgent: { conf: [ModuleOutputs.of('a', { mountSecret: { certificate: { secret: 'a', path: '/a' } } })] },
-      worker: { conf: [ModuleOutputs.of('b', { mountSecret: { certificate: { secret: 'b', path: '/b' } } })] },
-    })).toThrow('ComputePlane test/cp (partition default): two different volumes are named "certificate" in one pod: secret "a" from the modules of container "polling-agent" (pollingAgent) and secret "b" from the modules of container "worker" (worker); rename the mount key in one module, or give both containers the same module');
+      worker: { conf: [ModuleOutputs.of('m', { mountVolume: { scratch: { emptyDir: {}, path: '/tmp/' } } })] },
+    })).toThrow('module "m": /mount_volume/scratch/path: mounts at "/tmp", where container "worker" of ComputePlane test/cp (partition default) mounts its own volume; mount it elsewhere');
   });
 
   it('bad partition names and props name the field', () => {
