@@ -193,7 +193,7 @@ describe('external modules: props in, contract out, nothing deployed', () => {
   });
 
   it('TerraformModule.fromFile names a missing file', () => {
-    expect(() => TerraformModule.fromFile(chart(), 'x', '/nonexistent.json')).toThrow(/TerraformModule test\/x: cannot read \/nonexistent.json/);
+    expect(() => TerraformModule.fromFile(chart(), 'x', '/nonexistent.json')).toThrow(/TerraformModule test\/x: path: cannot read \/nonexistent.json/);
   });
 });
 
