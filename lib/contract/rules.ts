@@ -1,7 +1,7 @@
 import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../k8s/names.js';
 import {
   absolutePathReason, CONFIG_KEY_MAX, CONFIG_KEY_PATTERN, configKeyReason, dns1123SubdomainReason, ENV_NAME_PATTERN, envNameReason, hasDotDotSegment,
-  itemPathReason, quantityReason, RESOURCE_QUANTITY_PATTERN,
+  DIRECTORY_PREFIX_PATTERN, itemPathReason, quantityReason, RESOURCE_QUANTITY_PATTERN,
 } from '../k8s/validators.js';
 import { quote } from '../k8s/validation.js';
 
@@ -40,9 +40,9 @@ export type K8sRule = keyof typeof K8S_RULES;
  * A unit test holds each equal to its function above.
  */
 export const K8S_RULE_SCHEMAS: { readonly [R in K8sRule]: Readonly<Record<string, unknown>> } = {
-  envName: { pattern: ENV_NAME_PATTERN },
+  envName: { pattern: ENV_NAME_PATTERN, not: { pattern: DIRECTORY_PREFIX_PATTERN } },
   dnsSubdomain: { maxLength: DNS1123_SUBDOMAIN_MAX, pattern: DNS1123_SUBDOMAIN.source },
-  configKey: { minLength: 1, maxLength: CONFIG_KEY_MAX, pattern: CONFIG_KEY_PATTERN },
+  configKey: { minLength: 1, maxLength: CONFIG_KEY_MAX, pattern: CONFIG_KEY_PATTERN, not: { pattern: DIRECTORY_PREFIX_PATTERN } },
   absolutePath: { pattern: `^${NO_DOT_DOT}/[^:]*$` },
   relativePath: { minLength: 1, pattern: `^(?!/)${NO_DOT_DOT}` },
   fileMode: { anyOf: [{ type: 'string', pattern: '^0?[0-7]{1,3}$' }, { type: 'integer', minimum: 0, maximum: 0o777 }] },

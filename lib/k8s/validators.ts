@@ -92,12 +92,18 @@ export function labelValueReason(value: string): string | undefined {
 // ---- ConfigMap and Secret keys ---------------------------------------------------------------
 
 /** A key inside a ConfigMap or Secret: alphanumerics, '-', '_', '.', at most 253 characters. */
-export const CONFIG_KEY_PATTERN = '^(?!\\.$)(?!\\.\\.)[-._a-zA-Z0-9]+$';
+export const CONFIG_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+/**
+ * What keys and env names must not match on top of their pattern: `.`, or a start of `..`
+ * (apimachinery `hasChDirPrefix`). Kept apart, without lookaheads, so that Terraform's RE2
+ * `regex()` can use both patterns.
+ */
+export const DIRECTORY_PREFIX_PATTERN = '^([.]$|[.][.])';
 export const CONFIG_KEY_MAX = 253;
 const CONFIG_KEY = new RegExp(CONFIG_KEY_PATTERN);
 
 export function isConfigKey(s: string): boolean {
-  return typeof s === 'string' && s.length > 0 && s.length <= CONFIG_KEY_MAX && CONFIG_KEY.test(s);
+  return typeof s === 'string' && s.length > 0 && s.length <= CONFIG_KEY_MAX && CONFIG_KEY.test(s) && !startsLikeDirectory(s);
 }
 
 /**
@@ -122,11 +128,11 @@ export function checkConfigKey(source: string, field: string, value: string): st
 // ---- environment variable names ----------------------------------------------------------------
 
 /** Env var names: the C_IDENTIFIER-like rule every supported Kubernetes accepts. */
-export const ENV_NAME_PATTERN = '^(?!\\.$)(?!\\.\\.)[-._a-zA-Z][-._a-zA-Z0-9]*$';
+export const ENV_NAME_PATTERN = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
 const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
 export function isEnvName(s: string): boolean {
-  return typeof s === 'string' && ENV_NAME.test(s);
+  return typeof s === 'string' && ENV_NAME.test(s) && !startsLikeDirectory(s);
 }
 
 export function envNameReason(s: string): string | undefined {

@@ -1,7 +1,7 @@
 import type { TerraformRemoteState } from 'cdktf';
 import { isDns1123Label } from '../k8s/names.js';
 import { ValidationError } from '../k8s/validation.js';
-import { CONFIG_KEY_PATTERN, ENV_NAME_PATTERN } from '../k8s/validators.js';
+import { CONFIG_KEY_PATTERN, DIRECTORY_PREFIX_PATTERN, ENV_NAME_PATTERN } from '../k8s/validators.js';
 
 /** Options of {@link TerraformModuleOutputs.fromRemoteState}. */
 export interface RemoteModuleOptions {
@@ -25,6 +25,7 @@ export interface ModulePrecondition {
 const ENV_NAME = ENV_NAME_PATTERN;
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const CONFIG_KEY = CONFIG_KEY_PATTERN;
+const DIRECTORY_PREFIX = DIRECTORY_PREFIX_PATTERN;
 const ABSOLUTE_PATH = '^/[^:]*$';
 
 /**
@@ -105,7 +106,7 @@ export class TerraformModuleOutputs {
 
     add(`for k, v in ${this.map('env')}`, `!can(tostring(v))`, `"/env/\${k}: must be a string, a number or a boolean"`);
     for (const output of ['env', 'env_from_configmap', 'env_from_secret']) {
-      add(`for k, v in ${this.map(output)}`, `!can(regex("${ENV_NAME}", k))`, `"/${output}/\${k}: ${q('k')} is not a valid environment variable name"`);
+      add(`for k, v in ${this.map(output)}`, `!can(regex("${ENV_NAME}", k)) || can(regex("${DIRECTORY_PREFIX}", k))`, `"/${output}/\${k}: ${q('k')} is not a valid environment variable name"`);
       add(
         `for k, v in ${this.map(output)}`,
         `contains(${JSON.stringify([...taken])}, k)`,
@@ -120,7 +121,7 @@ export class TerraformModuleOutputs {
       );
     }
     for (const output of ['env_from_configmap', 'env_from_secret']) {
-      add(`for k, v in ${this.map(output)}`, `!can(regex("${CONFIG_KEY}", v.field))`, `"/${output}/\${k}/field: ${q('try(tostring(v.field), "?")')} is not a valid ConfigMap/Secret key"`);
+      add(`for k, v in ${this.map(output)}`, `!can(regex("${CONFIG_KEY}", v.field)) || can(regex("${DIRECTORY_PREFIX}", v.field))`, `"/${output}/\${k}/field: ${q('try(tostring(v.field), "?")')} is not a valid ConfigMap/Secret key"`);
     }
     for (const output of ['env_configmap', 'env_secret']) {
       add(
