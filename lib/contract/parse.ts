@@ -133,6 +133,11 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
         const path = normalizeRelativePath(file);
         return mode === undefined ? { key: item.field, path } : { key: item.field, path, mode };
       });
+      const files = new Set<string>();
+      for (const i of items ?? []) {
+        if (files.has(i.path)) throw new ModuleOutputsError(module, `${pointer(output, key)}/items`, `two items write the file "${i.path}": give each its own file name`);
+        files.add(i.path);
+      }
       const source: VolumeSource = {
         kind: kind === 'configmap' ? 'configMap' : 'secret',
         name: kind === 'configmap' ? m.configmap! : m.secret!,
@@ -178,10 +183,12 @@ function mount(module: string, output: OutputName, key: string, m: SnakeMount, s
   if (m.subpath !== undefined && m.sub_path !== undefined) {
     throw new ModuleOutputsError(module, `${path}/sub_path`, 'sets both "subpath" and "sub_path": keep one');
   }
+  const mountPath = normalizeAbsolutePath(m.path);
+  if (mountPath === '/') throw new ModuleOutputsError(module, `${path}/path`, 'mounts over the root of the container\'s file system: give a directory');
   const given = m.subpath ?? m.sub_path;
   // `a/./b/` is `a/b`; a sub path of `.` is the whole volume.
   const subPath = given === undefined ? undefined : normalizeRelativePath(given) || undefined;
-  return { key, output, mountPath: normalizeAbsolutePath(m.path), readOnly, source, module, path, ...defined({ subPath }) };
+  return { key, output, mountPath, readOnly, source, module, path, ...defined({ subPath }) };
 }
 
 /**

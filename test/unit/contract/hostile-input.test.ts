@@ -128,6 +128,13 @@ describe('one path has one normal form', () => {
     expect(parts.volumes).toEqual([{ name: 'c', secret: { secretName: 's', items: [{ key: 'ca', path: 'ca.pem' }] } }]);
   });
 
+  it('two item names for one file, and a mount over the root, are refused', () => {
+    expect(errorOf(() => ModuleOutputs.of('m', { mountSecret: { c: { secret: 's', path: '/c', items: { a: { field: 'k1' }, './a': { field: 'k2' } } } } })).message)
+      .toBe('module "m": /mount_secret/c/items: two items write the file "a": give each its own file name');
+    expect(errorOf(() => ModuleOutputs.of('m', { mountVolume: { v: { emptyDir: {}, path: '/.' } } })).message)
+      .toBe('module "m": /mount_volume/v/path: mounts over the root of the container\'s file system: give a directory');
+  });
+
   it('applyToPodSpec: a container\'s own /data/ is the module\'s /data', () => {
     const parts = ModuleOutputs.of('m', { mountVolume: { d: { emptyDir: {}, path: '/data' } } }).toPodSpecParts();
     const pod = { containers: [{ name: 'app', volumeMounts: [{ name: 'own', mountPath: '/data/' }] }], volumes: [{ name: 'own', emptyDir: {} }] };
