@@ -44,27 +44,37 @@ export const MAX_NESTING = 32;
  * and bounded at {@link MAX_NESTING} levels, so hostile input cannot overflow the stack.
  */
 export function checkJsonData(module: string, value: unknown): void {
-  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
-  const seen = new Set<object>();
+  // Pointers are built only for an error: the walk is on every module's path.
+  interface Step { readonly v: unknown; readonly parent?: Step; readonly key?: string; readonly depth: number }
+  const at = (s: Step): string => {
+    const keys: string[] = [];
+    for (let x: Step | undefined = s; x?.key !== undefined; x = x.parent) keys.unshift(x.key);
+    return pointer(...keys);
+  };
+  const stack: Step[] = [{ v: value, depth: 0 }];
   while (stack.length > 0) {
-    const [v, at, depth] = stack.pop()!;
-    if (v === null || typeof v === 'string' || typeof v === 'boolean' || v === undefined) continue;
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new ModuleOutputsError(module, at, `must be a finite number, not ${describeValue(v)}`);
+    const step = stack.pop()!;
+    const v = step.v;
+    if (v === null || v === undefined) continue;
+    const type = typeof v;
+    if (type === 'string' || type === 'boolean') continue;
+    if (type === 'number') {
+      if (!Number.isFinite(v)) throw new ModuleOutputsError(module, at(step), `must be a finite number, not ${describeValue(v)}`);
       continue;
     }
-    if (typeof v !== 'object' || !(Array.isArray(v) || isPlainObject(v))) {
-      throw new ModuleOutputsError(module, at, `must be JSON data (an object, a list, a string, a number or a boolean), not ${describeValue(v)}`);
+    if (type !== 'object' || !(Array.isArray(v) || isPlainObject(v))) {
+      throw new ModuleOutputsError(module, at(step), `must be JSON data (an object, a list, a string, a number or a boolean), not ${describeValue(v)}`);
     }
-    if (depth >= MAX_NESTING) throw new ModuleOutputsError(module, at, `is nested deeper than ${MAX_NESTING} levels, which no module output is`);
-    if (seen.has(v)) throw new ModuleOutputsError(module, at, 'refers to itself (a cycle), which JSON cannot hold');
-    seen.add(v);
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${at}/${i}`, depth + 1]));
-    else for (const k of Object.keys(v)) stack.push([(v as Record<string, unknown>)[k], pointer(...splitPointer(at), k), depth + 1]);
+    if (step.depth >= MAX_NESTING) throw new ModuleOutputsError(module, at(step), `is nested deeper than ${MAX_NESTING} levels, which no module output is`);
+    // A cycle is an ancestor met again (an object shared by two fields is fine); depth bounds the walk up.
+    for (let x = step.parent; x; x = x.parent) {
+      if (x.v === v) throw new ModuleOutputsError(module, at(step), 'refers to itself (a cycle), which JSON cannot hold');
+    }
+    const depth = step.depth + 1;
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push({ v: v[i], parent: step, key: String(i), depth });
+    else for (const k of Object.keys(v as object)) stack.push({ v: (v as Record<string, unknown>)[k], parent: step, key: k, depth });
   }
 }
-
-const splitPointer = (at: string): string[] => (at === '' ? [] : at.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
 
 /**
  * Splits a module object into the modules it stands for. A module used with `count` (or an

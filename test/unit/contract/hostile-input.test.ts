@@ -238,6 +238,12 @@ describe('no crash: every entry point names what is wrong', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     expect(errorOf(() => ModuleOutputs.fromObject('m', { env: cycle })).message).toMatch(/\/env\/self: refers to itself/);
+    // One object used by two fields is not a cycle.
+    const item = { field: 'ca.pem' };
+    const m = ModuleOutputs.fromObject('m', { mount_secret: { a: { secret: 'ca', path: '/a', items: { 'ca.pem': item, 'ca.crt': item } } } });
+    expect((m.mounts[0].source as unknown as { items: unknown[] }).items).toHaveLength(2);
+    const shared = { A: 'x' };
+    expect(ModuleOutputs.merge([ModuleOutputs.fromObject('m1', { env: shared }), ModuleOutputs.fromObject('m2', { env: shared })]).literalEnv()).toEqual({ A: 'x' });
   });
 
   it('conf that is not a list of modules names the component and the prop', () => {
