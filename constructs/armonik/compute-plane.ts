@@ -7,7 +7,7 @@ import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason } from './props.js';
+import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason } from './props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
@@ -159,7 +159,7 @@ export class ComputePlane extends Construct {
     const agent = checkContainer(where, 'pollingAgent', props.pollingAgent, AGENT_RESOURCES);
     const worker = checkContainer(where, 'worker', props.worker, WORKER_RESOURCES);
     const init = checkObject<InitOptions>(where, 'init', props.init, INIT_OPTIONS);
-    const base = coreConf(where, 'conf, pollingAgent.conf', props.core, [...conf, ...agent.conf]);
+    const base = coreConf(where, 'conf, pollingAgent.conf', checkCoreSettingsSource(where, 'core', props.core), [...conf, ...agent.conf]);
 
     const partitions = new Map<string, PartitionResources>();
     for (const partition of names) {

@@ -8,7 +8,7 @@ import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from 
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, partitionNameReason } from './props.js';
+import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, partitionNameReason } from './props.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
@@ -95,7 +95,7 @@ export class ControlPlane extends Construct {
     }
     if (props.replicas !== undefined && scaling !== undefined) throw new ValidationError(where, 'replicas', `the scaling owns the replica count; give one of them`);
     this.defaultPartition = props.defaultPartition ?? env?.Submitter__DefaultPartition;
-    const { conf, hashInputs } = coreConf(where, 'conf', props.core, confList);
+    const { conf, hashInputs } = coreConf(where, 'conf', checkCoreSettingsSource(where, 'core', props.core), confList);
     // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; no readiness before Core 0.40.1.
     const probes = {
       port: ControlPlane.METRICS_PORT,

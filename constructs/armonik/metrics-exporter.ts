@@ -5,7 +5,7 @@ import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/re
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, METRICS_EXPORTER_PROPS } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, METRICS_EXPORTER_PROPS } from './props.js';
 import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
@@ -87,7 +87,7 @@ export function exporterWorkload(
 ): Workload {
   const env = checkOptionalEnv(where, 'env', spec.props.env);
   const moduleEnv = checkModuleEnv(where, 'moduleEnv', spec.props.moduleEnv);
-  const { conf, hashInputs } = coreConf(where, 'conf', spec.props.core, checkModuleList(where, 'conf', spec.props.conf));
+  const { conf, hashInputs } = coreConf(where, 'conf', checkCoreSettingsSource(where, 'core', spec.props.core), checkModuleList(where, 'conf', spec.props.conf));
   return buildWorkload(scope, {
     where,
     name: spec.name,

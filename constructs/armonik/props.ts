@@ -6,10 +6,11 @@
  */
 import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain, checkEnvVars } from '../../lib/k8s/validators.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ModuleEnv } from './module-env.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
-import type { ModuleList } from './workload.js';
+import type { CoreSettingsSource, ModuleList } from './workload.js';
 
 /**
  * Checks that `value` (the props, or one object prop, named `field`) is a plain object whose keys
@@ -84,3 +85,14 @@ export function partitionNameReason(name: string): string | undefined {
 
 /** The props of a MetricsExporter, for the check of unknown fields (the partition metrics exporter adds its own). */
 export const METRICS_EXPORTER_PROPS: ReadonlyArray<keyof MetricsExporterProps> = ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'];
+
+/**
+ * The `core` prop: a CoreSettings, another module (`outputs`) or ModuleOutputs, when given.
+ * (Merged first, it would otherwise be reported as the first of the `conf` modules.)
+ */
+export function checkCoreSettingsSource(where: string, field: string, core: CoreSettingsSource | undefined): CoreSettingsSource | undefined {
+  if (core === undefined || core === null) return undefined;
+  if (core instanceof ModuleOutputs) return core;
+  if (typeof core === 'object' && (core as IModule).outputs instanceof ModuleOutputs) return core;
+  throw new ValidationError(where, field, `must be a CoreSettings, another module (with \`outputs\`) or ModuleOutputs, not ${describeValue(core)}`, core);
+}
