@@ -7,7 +7,7 @@ import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason } from './props.js';
+import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason, refuseDerivedEnv } from './props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
@@ -120,6 +120,9 @@ const INTERNAL_CACHE = '/cache/internal';
 
 /** The queue partition variables of older Core adaptors, which ArmoniK.Infra still sets beside `Pollster__PartitionId` (`armonik/locals.tf`). */
 const LEGACY_PARTITION_ID_VARIABLES = ['Amqp__PartitionId', 'PubSub__PartitionId', 'SQS__PartitionId'];
+/** What the polling agent gets from the partition's name, and both containers from its `socketType`: not for `env` props. */
+const PARTITION_ID_VARIABLES = ['Pollster__PartitionId', ...LEGACY_PARTITION_ID_VARIABLES];
+const CHANNEL_VARIABLES = ['Worker', 'Agent'].flatMap((c) => [`ComputePlane__${c}Channel__Address`, `ComputePlane__${c}Channel__SocketType`]);
 
 /**
  * ArmoniK's compute plane (ArmoniK.Infra `armonik/compute-plane.tf`): per partition, one Deployment
@@ -334,10 +337,14 @@ interface CheckedContainer {
 
 function checkContainer(where: string, field: string, props: ComputeContainerProps | undefined, defaults: Required<ResourceRequirementsProps>): CheckedContainer {
   const c = checkObject<ComputeContainerProps>(where, field, props, CONTAINER_PROPS);
+  const env = checkOptionalEnv(where, `${field}.env`, c.env);
+  refuseDerivedEnv(where, `${field}.env`, env, (name) =>
+    CHANNEL_VARIABLES.includes(name) ? "the partition's socketType"
+      : field === 'pollingAgent' && PARTITION_ID_VARIABLES.includes(name) ? "the partition's name" : undefined);
   return {
     conf: checkModuleList(where, `${field}.conf`, c.conf),
     image: c.image === undefined ? undefined : checkImage(where, `${field}.image`, c.image),
-    env: checkOptionalEnv(where, `${field}.env`, c.env),
+    env,
     resources: c.resources === undefined ? undefined : plainResources(c.resources, defaults, where, `${field}.resources`),
   };
 }

@@ -6,7 +6,7 @@ import { isDns1123Label } from '../../lib/k8s/names.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { ModuleEnv } from './module-env.js';
-import { checkOptionalEnv } from './props.js';
+import { checkOptionalEnv, refuseDerivedEnv } from './props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
 /**
@@ -91,6 +91,7 @@ export class InitJob extends Construct {
       throw new ValidationError(where, 'init.schedule', `${typeof schedule === 'string' ? quote(schedule) : describeValue(schedule)} is not a cron schedule (five fields, or @hourly, @daily, ...), or null for none`, schedule);
     }
     const env = checkOptionalEnv(where, 'init.env', props.env);
+    refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane' : undefined));
     if (!Array.isArray(props.partitions)) throw new ValidationError(where, 'partitions', `must be a list of partitions, not ${describeValue(props.partitions)}`, props.partitions);
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),

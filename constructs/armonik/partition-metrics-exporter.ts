@@ -5,7 +5,7 @@ import { ValidationError } from '../../lib/k8s/validation.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import { MetricsExporter, exporterWorkload, type MetricsExporterProps } from './metrics-exporter.js';
-import { checkInstance, checkObject, METRICS_EXPORTER_PROPS } from './props.js';
+import { checkInstance, checkObject, METRICS_EXPORTER_PROPS, refuseDerivedEnv } from './props.js';
 import { ARMONIK_IMAGES } from './versions.js';
 import { buildService, coreVersionOf, type Workload } from './workload.js';
 
@@ -41,6 +41,7 @@ export class PartitionMetricsExporter extends Construct {
     this.namespace = resolveNamespace(this, where, props.namespace);
     // The name is the Deployment's and the Service's (a DNS-1035 label).
     this.name = checkDns1035Label(where, 'name', props.name ?? 'partition-metrics-exporter');
+    refuseDerivedEnv(where, 'env', props.env, (name) => (/^MetricsExporter__(Host|Port|Path)$/.test(name) ? 'metricsExporter' : undefined));
     const core = coreVersionOf(where, props.coreVersion);
     if (core.atLeast('0.37.1') && props.image === undefined) {
       throw new ValidationError(where, 'coreVersion', `ArmoniK Core ${core.version} has no partition metrics exporter (removed in 0.37.1); drop it, or give coreVersion 0.37.0 or older, or an image`);

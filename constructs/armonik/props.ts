@@ -96,3 +96,15 @@ export function checkCoreSettingsSource(where: string, field: string, core: Core
   if (typeof core === 'object' && (core as IModule).outputs instanceof ModuleOutputs) return core;
   throw new ValidationError(where, field, `must be a CoreSettings, another module (with \`outputs\`) or ModuleOutputs, not ${describeValue(core)}`, core);
 }
+
+/**
+ * Refuses, in an `env` prop, a variable the component derives from another prop (the partition,
+ * the socket type, the partitions of the init): the env would silently override it, and the pod
+ * would disagree with its own Deployment. `owner(name)` says which prop sets `name`, if any.
+ */
+export function refuseDerivedEnv(where: string, field: string, env: Readonly<Record<string, string>> | undefined, owner: (name: string) => string | undefined): void {
+  for (const name of Object.keys(env ?? {})) {
+    const prop = owner(name);
+    if (prop !== undefined) throw new ValidationError(where, `${field}.${name}`, `${quote(name)} is set from ${prop}; remove it from ${field}`, env![name]);
+  }
+}

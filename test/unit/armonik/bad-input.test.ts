@@ -165,6 +165,15 @@ describe('ComputePlane', () => {
     refused(plane({ partitions: { default: { worker: { resources: {} } } }, worker: { resources: { cpuLimit: '-1' } } }), S, 'worker.resources.cpuLimit');
   });
 
+  it('refuses, in env props, what the compute plane derives from other props', () => {
+    refused(partition({ pollingAgent: { env: { Pollster__PartitionId: 'other' } } }), P, 'pollingAgent.env.Pollster__PartitionId', `"Pollster__PartitionId" is set from the partition's name; remove it from pollingAgent.env`);
+    refused(partition({}, { pollingAgent: { env: { Amqp__PartitionId: 'other' } } }), S, 'pollingAgent.env.Amqp__PartitionId', /set from the partition's name/);
+    refused(partition({ worker: { env: { ComputePlane__WorkerChannel__Address: '/tmp/w.sock' } } }), P, 'worker.env.ComputePlane__WorkerChannel__Address', /set from the partition's socketType/);
+    refused(partition({}, { init: { env: { InitServices__Partitioning__Partitions__0: '{}' } } }), S, 'init.env.InitServices__Partitioning__Partitions__0', /set from the partitions of the compute plane/);
+    // The worker may have a variable of its own named like the agent's partition: only the agent reads it.
+    expect(partition({ worker: { env: { Pollster__PartitionId: 'x' } } })).not.toThrow();
+  });
+
   it('refuses a bad init and uid', () => {
     refused(partition({}, { init: { env: { 'A B': 'x' } } }), S, 'init.env.A B', /not a valid environment variable name/);
     refused(partition({}, { init: { env: { A: 1 } } }), S, 'init.env.A', 'must be a string, not number 1');
@@ -231,8 +240,9 @@ describe('MetricsExporter and PartitionMetricsExporter', () => {
     refused(pme({ coreVersion: '0.37.0', metricsExporter: { host: 'metrics-exporter' } }), S2, 'metricsExporter', /must be made with new MetricsExporter\(...\), not an object/);
     const c = chart();
     const m = new MetricsExporter(c, 'm');
-    expect(() => new PartitionMetricsExporter(c, 'pm', { metricsExporter: m, coreVersion: '0.37.0', name: 'partition.metrics' }))
-      .toThrow('PartitionMetricsExporter test/pm: name: "partition.metrics" is not a valid Service name');
+    refused(() => new PartitionMetricsExporter(c, 'pm', { metricsExporter: m, coreVersion: '0.37.0', env: { MetricsExporter__Host: 'elsewhere' } }), S2, 'env.MetricsExporter__Host', /set from metricsExporter/);
+    expect(() => new PartitionMetricsExporter(c, 'pm2', { metricsExporter: m, coreVersion: '0.37.0', name: 'partition.metrics' }))
+      .toThrow('PartitionMetricsExporter test/pm2: name: "partition.metrics" is not a valid Service name');
   });
 });
 
