@@ -1,12 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { ModuleOutputs } from '../../lib/contract/index.js';
+import { ModuleOutputs } from '../../lib/contract/index.js';
 import { shortHash } from '../../lib/k8s/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
-import { ModuleEnv } from './module-env.js';
-import { checkOptionalEnv, refuseDerivedEnv } from './props.js';
+import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
+import type { ModuleEnv } from './module-env.js';
+import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, refuseDerivedEnv } from './props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
 /**
@@ -93,26 +94,34 @@ export class InitJob extends Construct {
     const env = checkOptionalEnv(where, 'init.env', props.env);
     refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane' : undefined));
     if (!Array.isArray(props.partitions)) throw new ValidationError(where, 'partitions', `must be a list of partitions, not ${describeValue(props.partitions)}`, props.partitions);
+    // What the compute plane has checked already, for an InitJob made directly.
+    const namespace = checkDns1123Label(where, 'namespace', props.namespace);
+    const image = checkImage(where, 'init.image', props.image);
+    const uid = checkInteger(where, 'uid', props.uid, 1);
+    if (!(props.conf instanceof ModuleOutputs)) throw new ValidationError(where, 'conf', `must be ModuleOutputs (merged), not ${describeValue(props.conf)}`, props.conf);
+    if (!isPlainObject(props.resources)) throw new ValidationError(where, 'init.resources', `must be an object of requests and limits, not ${describeValue(props.resources)}`, props.resources);
+    const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
+    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),
     );
     const pod = buildPodTemplate(this, {
       where: `${where} (init)`,
       name,
-      namespace: props.namespace,
+      namespace,
       component: 'init',
       instance: name,
-      moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+      moduleEnv,
       podLabels: armonikPodLabels('init'),
-      uid: props.uid,
+      uid,
       hashInputs: props.hashInputs,
-      serviceAccountName: props.serviceAccountName,
+      serviceAccountName,
       restartPolicy: 'OnFailure',
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {
           name: 'init',
-          image: props.image,
+          image,
           env: {
             InitServices__InitDatabase: 'true',
             InitServices__InitObjectStorage: 'true',
@@ -133,14 +142,14 @@ export class InitJob extends Construct {
     this.job = new ApiObject(this, 'job', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: `${name}-${shortHash(JSON.stringify(pod.template), 10)}`, namespace: props.namespace, labels: pod.labels },
+      metadata: { name: `${name}-${shortHash(JSON.stringify(pod.template), 10)}`, namespace, labels: pod.labels },
       spec: jobSpec,
     });
     if (schedule !== null) {
       this.cronJob = new ApiObject(this, 'cronjob', {
         apiVersion: 'batch/v1',
         kind: 'CronJob',
-        metadata: { name, namespace: props.namespace, labels: pod.labels },
+        metadata: { name, namespace, labels: pod.labels },
         spec: {
           schedule: schedule.trim(),
           concurrencyPolicy: 'Replace',

@@ -65,6 +65,7 @@ export interface ScalingTarget {
  * (ArmoniK.Infra uses the partition name raw, which misses partitions with a `-`).
  */
 export function queuedTasksMetric(partition: string): string {
+  if (typeof partition !== 'string') throw new ValidationError('queuedTasksMetric()', 'partition', `must be a partition name, not ${describeValue(partition)}`, partition);
   return `armonik_${partition.toLowerCase().replace(/-/g, '_')}_tasks_queued`;
 }
 

@@ -12,10 +12,14 @@ import {
   ControlPlane,
   ControlPlaneScaling,
   CoreSettings,
+  CoreVersion,
+  coreImageUid,
+  InitJob,
   MetricsExporter,
   ModuleEnv,
   PartitionMetricsExporter,
   PartitionScaling,
+  queuedTasksMetric,
 } from '../../../constructs/armonik/index.js';
 import { ModuleOutputs } from '../../../lib/contract/index.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
@@ -257,6 +261,31 @@ describe('CoreSettings', () => {
     refused(settings('abc'), S, 'props', /not string "abc"/);
     refused(settings({ data: {} }), S, 'data', /unknown field \(expected one of env, name, namespace\)/);
     refused(() => CoreSettings.defaults(any(new Map())), 'CoreSettings.defaults()', 'env', /not a Map/);
+  });
+});
+
+describe('the other public entry points', () => {
+  it('InitJob made directly checks what the compute plane would have', () => {
+    const S = 'InitJob test/init';
+    const base = { where: S, namespace: 'armonik', image: 'dockerhubaneo/armonik_control:0.37.2', uid: 1654, conf: ModuleOutputs.empty(), partitions: [], resources: {} };
+    const init = (props: unknown) => () => new InitJob(chart(), 'init', any(props));
+    refused(init(undefined), S, 'props', /not undefined/);
+    refused(init({ ...base, where: undefined, conf: {} }), S, 'conf', /must be ModuleOutputs \(merged\), not an object/);
+    refused(init({ ...base, partitions: {} }), S, 'partitions', /must be a list of partitions/);
+    refused(init({ ...base, image: undefined }), S, 'init.image', /undefined is not an image reference/);
+    refused(init({ ...base, uid: 0 }), S, 'uid', '0 is not a positive integer');
+    refused(init({ ...base, namespace: 'A' }), S, 'namespace');
+    refused(init({ ...base, resources: 'small' }), S, 'init.resources', /not string "small"/);
+    refused(init({ ...base, name: 'i'.repeat(53) }), S, 'init.name', /at most 52 characters/);
+    refused(init({ ...base, env: new Map() }), S, 'init.env', /not a Map/);
+    expect(init(base)).not.toThrow();
+  });
+
+  it('functions refuse wrong-typed arguments', () => {
+    refused(() => queuedTasksMetric(any(5)), 'queuedTasksMetric()', 'partition', /not number 5/);
+    refused(() => coreImageUid(any('0.37.2')), 'coreImageUid()', 'core', /must be a CoreVersion/);
+    refused(() => CoreVersion.parse('0.37.2', 'x').atLeast(any(36)), 'CoreVersion.atLeast()', 'other', /number 36 is not a version/);
+    expect(coreImageUid(CoreVersion.parse('0.35.0', 'x'))).toBe(5000);
   });
 });
 
