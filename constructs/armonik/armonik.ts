@@ -1,12 +1,13 @@
 import { Construct } from 'constructs';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { ensure } from '../../lib/k8s/validators.js';
 import { ComputePlane, type ComputeContainerProps, type InitOptions, type PartitionProps } from './compute-plane.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkObject, checkOptionalEnv } from './props.js';
+import { checkObject, checkOptionalEnv, partitionNameReason } from './props.js';
 import type { ModuleList } from './workload.js';
 
 /** Props of {@link ArmoniK}: AEP 5's inputs, one `conf` list of modules per consumer. */
@@ -62,6 +63,8 @@ export class ArmoniK extends Construct {
     }
     const partitions = Object.keys(computePlane.partitions).sort();
     if (partitions.length === 0) throw new ValidationError(where, 'computePlane.partitions', `give at least one partition`);
+    // The default partition is one of them: a bad name is reported as a partition, not as the control plane's default.
+    for (const partition of partitions) ensure(where, `computePlane.partitions.${partition}`, partition, partitionNameReason(partition));
     const controlEnv = checkOptionalEnv(where, 'controlPlane.env', controlPlane.env) ?? {};
     if (controlPlane.defaultPartition !== undefined && controlEnv.Submitter__DefaultPartition !== undefined) {
       throw new ValidationError(where, 'controlPlane.env', `Submitter__DefaultPartition is set by controlPlane.defaultPartition; give one of them`);

@@ -302,6 +302,7 @@ describe('ArmoniK', () => {
     refused(armonik({ ...valid, controlPlane: 'control-plane' }), S, 'controlPlane', /not string "control-plane"/);
     refused(armonik({ ...valid, computePlane: { partitions: [] } }), S, 'computePlane.partitions', /not a list/);
     refused(armonik({ ...valid, computePlane: { partitions: {} } }), S, 'computePlane.partitions', 'give at least one partition');
+    refused(armonik({ ...valid, computePlane: { partitions: { GPU: {} } } }), S, 'computePlane.partitions.GPU', /"GPU" is not a DNS-1123 label of at most 49/);
     refused(armonik({ ...valid, controlPlane: { namespace: 'other' } }), S, 'controlPlane.namespace', /unknown field/);
     refused(armonik({ ...valid, controlplane: {} }), S, 'controlplane', /unknown field/);
     refused(armonik({ ...valid, controlPlane: { env: new Map() } }), S, 'controlPlane.env', /not a Map/);
