@@ -7,7 +7,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, refuseDerivedEnv } from './props.js';
+import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, checkStringList, refuseDerivedEnv } from './props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
 /**
@@ -102,6 +102,7 @@ export class InitJob extends Construct {
     if (!isPlainObject(props.resources)) throw new ValidationError(where, 'init.resources', `must be an object of requests and limits, not ${describeValue(props.resources)}`, props.resources);
     const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
     const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const hashInputs = checkStringList(where, 'hashInputs', props.hashInputs);
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),
     );
@@ -114,7 +115,7 @@ export class InitJob extends Construct {
       moduleEnv,
       podLabels: armonikPodLabels('init'),
       uid,
-      hashInputs: props.hashInputs,
+      hashInputs,
       serviceAccountName,
       restartPolicy: 'OnFailure',
       volumes: [{ name: 'tmp', emptyDir: {} }],

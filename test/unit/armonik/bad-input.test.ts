@@ -424,6 +424,21 @@ describe('no TypeError for any wrong-typed prop', () => {
       (p) => new ComputePlane(chart(), 'cp', { partitions: { default: { scaling: PartitionScaling.keda(any(p)) } } })],
     ['control plane KEDA options', ['cpuUtilization', 'memoryUtilization', 'minReplicas', 'maxReplicas', 'pollingInterval', 'cooldownPeriod', 'scaleDown'],
       (p) => new ControlPlane(chart(), 'cp', { scaling: ControlPlaneScaling.keda(any({ cpuUtilization: 80, ...p })) })],
+    ['HPA options', ['minReplicas', 'maxReplicas', 'tasksPerPod', 'metricName'],
+      (p) => new ComputePlane(chart(), 'cp', { partitions: { default: { scaling: PartitionScaling.hpa(any(p)) } } })],
+    ['PartitionScaling.fixed', ['replicas'], (p) => new ComputePlane(chart(), 'cp', { partitions: { default: { scaling: PartitionScaling.fixed(any(p.replicas)) } } })],
+    ['scaleDown', ['stabilizationWindowSeconds', 'percent', 'periodSeconds'],
+      (p) => new ComputePlane(chart(), 'cp', { partitions: { default: { scaling: PartitionScaling.keda({ scaleDown: any(p) }) } } })],
+    ['pollingAgent', ['conf', 'image', 'resources', 'env'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, pollingAgent: p }))],
+    ['a partition\'s worker', ['conf', 'image', 'resources', 'env'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: { worker: p } } }))],
+    ['init', ['image', 'schedule', 'env', 'resources'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, init: p }))],
+    ['resources', ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'], (p) => new MetricsExporter(chart(), 'm', any({ resources: p }))],
+    ['PartitionMetricsExporter', ['metricsExporter', 'conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'], (p) => {
+      const c = chart();
+      return new PartitionMetricsExporter(c, 'pm', any({ metricsExporter: new MetricsExporter(c, 'm'), coreVersion: '0.37.0', ...p }));
+    }],
+    ['InitJob', ['where', 'namespace', 'name', 'image', 'uid', 'conf', 'env', 'partitions', 'schedule', 'resources', 'hashInputs', 'moduleEnv', 'serviceAccountName'],
+      (p) => new InitJob(chart(), 'init', any({ where: 'w', namespace: 'armonik', image: 'a/b:1', uid: 1654, conf: ModuleOutputs.empty(), partitions: [], resources: {}, ...p }))],
   ];
   for (const [what, props, build] of cases) {
     it(`${what}`, () => {
