@@ -90,6 +90,8 @@ export class ControlPlane extends Construct {
     const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
     const confList = checkModuleList(where, 'conf', props.conf);
     if (props.defaultPartition !== undefined) ensure(where, 'defaultPartition', props.defaultPartition, partitionNameReason(props.defaultPartition));
+    const envPartition = env?.Submitter__DefaultPartition;
+    if (envPartition !== undefined) ensure(where, 'env.Submitter__DefaultPartition', envPartition, partitionNameReason(envPartition));
     if (props.defaultPartition !== undefined && env?.Submitter__DefaultPartition !== undefined) {
       throw new ValidationError(where, 'env', `Submitter__DefaultPartition is set by defaultPartition; give one of them`);
     }

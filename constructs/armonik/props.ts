@@ -4,7 +4,7 @@
  * `conf` lists, `env` maps, the module env style. Each throws a {@link ValidationError} naming the
  * construct (`where`) and the prop; never a TypeError from reading a field of something else.
  */
-import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain, checkEnvVars } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
@@ -13,12 +13,13 @@ import type { MetricsExporterProps } from './metrics-exporter.js';
 import type { CoreSettingsSource, ModuleList } from './workload.js';
 
 /**
- * Checks that `value` (the props, or one object prop, named `field`) is a plain object whose keys
- * are all in `known`; `undefined` is `{}` unless `required`. Returns it, typed.
+ * Checks that `value` (the props, or one object prop, named `field`) is an object (not a list, a
+ * Map or a Set; a class implementing the props interface is fine) whose own keys are all in
+ * `known`; `undefined` is `{}` unless `required`. Returns it, typed.
  */
 export function checkObject<T extends object>(where: string, field: string, value: T | undefined, known: readonly string[], required = false): T {
   if (value === undefined && !required) return {} as T;
-  if (!isPlainObject(value)) {
+  if (!isPropsObject(value)) {
     const what = value === undefined ? 'is required' : `must be an object, not ${describeValue(value)}`;
     throw new ValidationError(where, field, `${what} (fields: ${known.join(', ')})`, value);
   }
@@ -28,6 +29,10 @@ export function checkObject<T extends object>(where: string, field: string, valu
     }
   }
   return value as T;
+}
+
+function isPropsObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set);
 }
 
 /** A `conf` prop: a list (of modules; `mergeConf` checks the items), or `[]` when not given. */

@@ -97,6 +97,7 @@ describe('ControlPlane', () => {
     refused(cp({ core: 'core-configmap' }), S, 'core', /not string "core-configmap"/);
     refused(cp({ defaultPartition: null }), S, 'defaultPartition', /^null is not a DNS-1123 label/);
     refused(cp({ defaultPartition: 'Default' }), S, 'defaultPartition', /"Default" is not a DNS-1123 label of at most 49/);
+    refused(cp({ env: { Submitter__DefaultPartition: 'Default' } }), S, 'env.Submitter__DefaultPartition', /"Default" is not a DNS-1123 label of at most 49/);
     refused(cp({ moduleEnv: 'ConfigMap' }), S, 'moduleEnv', `"ConfigMap" is not a ModuleEnv ('inline' or 'configmap')`);
     refused(cp({ scaling: { cpuUtilization: 80 } }), S, 'scaling', /must be made with ControlPlaneScaling.keda\(\), not an object/);
     refused(cp({ scaling: ControlPlaneScaling.keda(any('fast')) }), S, 'scaling', /must be an object, not string "fast"/);
@@ -106,6 +107,15 @@ describe('ControlPlane', () => {
     refused(cp({ image: 5 }), S, 'image', /^number 5 is not an image reference/);
     refused(cp({ namespace: 'Armonik' }), S, 'namespace', /"Armonik" is not a DNS-1123 label/);
     expect(() => new ControlPlane(chart(), 'cp', { moduleEnv: ModuleEnv.CONFIG_MAP })).not.toThrow();
+  });
+
+  it('takes props from a class implementing the interface, but refuses a construct given as props', () => {
+    class Props {
+      readonly name = 'cp-from-class';
+    }
+    expect(new ControlPlane(chart(), 'cp', new Props()).name).toBe('cp-from-class');
+    const c = chart();
+    refused(() => new ControlPlane(c, 'cp', any(new MetricsExporter(c, 'm'))), S, 'node', /unknown field/);
   });
 });
 
