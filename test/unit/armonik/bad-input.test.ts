@@ -369,6 +369,13 @@ describe('two constructs, one object', () => {
     expect(() => new ArmoniK(c, 'c', { ...props, namespace: 'armonik-2' })).not.toThrow();
   });
 
+  it('refuses a control plane named like a partition\'s derived objects', () => {
+    const c = chart();
+    new ComputePlane(c, 'compute', { partitions: { default: {} } });
+    refused(() => new ControlPlane(c, 'cp', { name: 'compute-plane-default' }), 'ControlPlane test/cp', 'name', /Deployment.apps "armonik\/compute-plane-default" would be synthesized twice/);
+    refused(() => new ControlPlane(c, 'cp2', { name: 'default-compute-plane', scaling: ControlPlaneScaling.keda({ cpuUtilization: 80 }) }), 'ControlPlane test/cp2', 'name', /ScaledObject.keda.sh "armonik\/default-compute-plane" would be synthesized twice/);
+  });
+
   it('refuses two compute planes in one namespace (their init CronJob and partition Deployments)', () => {
     const c = chart();
     new ComputePlane(c, 'cp1', { partitions: { default: {} } });
