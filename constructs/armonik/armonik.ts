@@ -1,10 +1,13 @@
 import { Construct } from 'constructs';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { ensure } from '../../lib/k8s/validators.js';
 import { ComputePlane, type ComputeContainerProps, type InitOptions, type PartitionProps } from './compute-plane.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
+import { checkObject, checkOptionalEnv, partitionNameReason } from './props.js';
 import type { ModuleList } from './workload.js';
 
 /** Props of {@link ArmoniK}: AEP 5's inputs, one `conf` list of modules per consumer. */
@@ -49,25 +52,50 @@ export class ArmoniK extends Construct {
   constructor(scope: Construct, id: string, props: ArmoniKProps) {
     super(scope, id);
     const where = `ArmoniK ${this.node.path}`;
+    props = checkObject(where, 'props', props, ARMONIK_PROPS, true);
     const { namespace, coreVersion } = props;
-    const partitions = Object.keys(props.computePlane?.partitions ?? {}).sort();
-    const defaultPartition = props.controlPlane.defaultPartition ?? props.controlPlane.env?.Submitter__DefaultPartition ?? (partitions.includes('default') ? 'default' : partitions[0]);
-    if (defaultPartition !== undefined && !partitions.includes(defaultPartition)) {
-      throw new ValidationError(where, 'controlPlane.defaultPartition', `"${defaultPartition}" is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`);
+    // What ArmoniK reads itself is checked here; the rest by the component it goes to.
+    const controlPlane = checkObject<ArmoniKProps['controlPlane']>(where, 'controlPlane', props.controlPlane, CONTROL_PLANE_FIELDS, true);
+    const computePlane = checkObject<ArmoniKProps['computePlane']>(where, 'computePlane', props.computePlane, COMPUTE_PLANE_FIELDS, true);
+    const metricsExporter = checkObject<ArmoniKProps['metricsExporter']>(where, 'metricsExporter', props.metricsExporter, METRICS_EXPORTER_FIELDS, true);
+    if (!isPlainObject(computePlane.partitions)) {
+      throw new ValidationError(where, 'computePlane.partitions', `must be an object of partitions by name (such as { default: {} }), not ${describeValue(computePlane.partitions)}`, computePlane.partitions);
+    }
+    const partitions = Object.keys(computePlane.partitions).sort();
+    if (partitions.length === 0) throw new ValidationError(where, 'computePlane.partitions', `give at least one partition`);
+    // The default partition is one of them: a bad name is reported as a partition, not as the control plane's default.
+    for (const partition of partitions) ensure(where, `computePlane.partitions.${partition}`, partition, partitionNameReason(partition));
+    const controlEnv = checkOptionalEnv(where, 'controlPlane.env', controlPlane.env) ?? {};
+    if (controlPlane.defaultPartition !== undefined && controlEnv.Submitter__DefaultPartition !== undefined) {
+      throw new ValidationError(where, 'controlPlane.env', `Submitter__DefaultPartition is set by controlPlane.defaultPartition; give one of them`);
+    }
+    const defaultPartition = controlPlane.defaultPartition ?? controlEnv.Submitter__DefaultPartition ?? (partitions.includes('default') ? 'default' : partitions[0]);
+    if (!partitions.includes(defaultPartition)) {
+      const shown = typeof defaultPartition === 'string' ? quote(defaultPartition) : describeValue(defaultPartition);
+      throw new ValidationError(where, 'controlPlane.defaultPartition', `${shown} is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`, defaultPartition);
     }
     this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings });
     const core = this.coreSettings;
-    const controlEnv = { ...props.controlPlane.env };
     delete controlEnv.Submitter__DefaultPartition;
-    this.controlPlane = new ControlPlane(this, 'control-plane', { ...props.controlPlane, env: controlEnv, defaultPartition, namespace, coreVersion, core });
-    this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...props.metricsExporter, namespace, coreVersion, core });
+    this.controlPlane = new ControlPlane(this, 'control-plane', { ...controlPlane, env: controlEnv, defaultPartition, namespace, coreVersion, core });
+    this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...metricsExporter, namespace, coreVersion, core });
     this.computePlane = new ComputePlane(this, 'compute-plane', {
-      ...props.computePlane,
+      ...computePlane,
       namespace,
       coreVersion,
       core,
       pollingAgent: props.pollingAgent,
       worker: props.worker,
     });
+    claimObjectNames(this, where);
   }
 }
+
+const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter'];
+/** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */
+const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
+  'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName',
+];
+const COMPUTE_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['computePlane']> = ['conf', 'partitions', 'moduleEnv', 'init', 'serviceAccountName'];
+/** MetricsExporterProps but those ArmoniK sets. */
+const METRICS_EXPORTER_FIELDS: ReadonlyArray<keyof ArmoniKProps['metricsExporter']> = ['conf', 'name', 'image', 'resources', 'moduleEnv', 'env'];

@@ -1,12 +1,13 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDns1123Label } from '../../lib/k8s/names.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Subdomain, checkImage, checkInteger } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
-import { ModuleEnv } from './module-env.js';
+import type { ModuleEnv } from './module-env.js';
+import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason, refuseDerivedEnv } from './props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
@@ -98,12 +99,30 @@ export interface PartitionResources {
   readonly document: PartitionDocument;
 }
 
+const COMPUTE_PLANE_PROPS: ReadonlyArray<keyof ComputePlaneProps> = [
+  'partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', 'serviceAccountName',
+];
+const PARTITION_PROPS: ReadonlyArray<keyof PartitionProps> = [
+  'priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker',
+  'conf', 'priorityClassName', 'socketType',
+];
+const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'image', 'resources', 'env'];
+const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources'];
+
+/** ArmoniK's requests and limits (`compute_plane` in its `parameters.tfvars`). */
+const AGENT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' };
+const WORKER_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+const INIT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+
 /** Where Core's pollster keeps its caches (ArmoniK.Core `Common/src/Injection/Options/Pollster.cs`, and ArmoniK.Infra's mounts). */
 const SHARED_CACHE = '/cache/shared';
 const INTERNAL_CACHE = '/cache/internal';
 
 /** The queue partition variables of older Core adaptors, which ArmoniK.Infra still sets beside `Pollster__PartitionId` (`armonik/locals.tf`). */
 const LEGACY_PARTITION_ID_VARIABLES = ['Amqp__PartitionId', 'PubSub__PartitionId', 'SQS__PartitionId'];
+/** What the polling agent gets from the partition's name, and both containers from its `socketType`: not for `env` props. */
+const PARTITION_ID_VARIABLES = ['Pollster__PartitionId', ...LEGACY_PARTITION_ID_VARIABLES];
+const CHANNEL_VARIABLES = ['Worker', 'Agent'].flatMap((c) => [`ComputePlane__${c}Channel__Address`, `ComputePlane__${c}Channel__SocketType`]);
 
 /**
  * ArmoniK's compute plane (ArmoniK.Infra `armonik/compute-plane.tf`): per partition, one Deployment
@@ -127,35 +146,48 @@ export class ComputePlane extends Construct {
   constructor(scope: Construct, id: string, props: ComputePlaneProps) {
     super(scope, id);
     const where = `ComputePlane ${this.node.path}`;
+    props = checkObject(where, 'props', props, COMPUTE_PLANE_PROPS, true);
     this.namespace = resolveNamespace(this, where, props.namespace);
-    if (!props.partitions || typeof props.partitions !== 'object') throw new ValidationError(where, 'partitions', `give the partitions by name`);
+    if (!isPlainObject(props.partitions)) {
+      throw new ValidationError(where, 'partitions', `must be an object of partitions by name (such as { default: {} }), not ${describeValue(props.partitions)}`, props.partitions);
+    }
     const names = Object.keys(props.partitions).sort();
     if (names.length === 0) throw new ValidationError(where, 'partitions', `give at least one partition`);
+    for (const partition of names) ensure(where, `partitions.${partition}`, partition, partitionNameReason(partition));
     const core = coreVersionOf(where, props.coreVersion);
-    const uid = props.uid ?? 5000;
-    if (!Number.isInteger(uid) || uid < 1) throw new ValidationError(where, 'uid', `${uid} is not a non-root uid`);
-    const base = coreConf(where, 'conf, pollingAgent.conf', props.core, [...(props.conf ?? []), ...(props.pollingAgent?.conf ?? [])]);
+    const uid = checkInteger(where, 'uid', props.uid ?? 5000, 1);
+    const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
+    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const conf = checkModuleList(where, 'conf', props.conf);
+    const agent = checkContainer(where, 'pollingAgent', props.pollingAgent, AGENT_RESOURCES);
+    const worker = checkContainer(where, 'worker', props.worker, WORKER_RESOURCES);
+    const init = checkObject<InitOptions>(where, 'init', props.init, INIT_OPTIONS);
+    const base = coreConf(where, 'conf, pollingAgent.conf', checkCoreSettingsSource(where, 'core', props.core), [...conf, ...agent.conf]);
 
     const partitions = new Map<string, PartitionResources>();
     for (const partition of names) {
-      const p = props.partitions[partition] ?? {};
       const pwhere = `${where}: partitions.${partition}`;
-      if (!isDns1123Label(partition) || partition.length > 49) throw new ValidationError(where, `partitions.${partition}`, `"${partition}" is not a DNS-1123 label of at most 49 characters`, partition);
+      const p = checkObject<PartitionProps>(where, `partitions.${partition}`, props.partitions[partition], PARTITION_PROPS);
       if (p.priorityClassName !== undefined) checkDns1123Subdomain(pwhere, 'priorityClassName', p.priorityClassName, 'PriorityClass');
-      const document = partitionDocument(pwhere, partition, p, names);
-      const scaling = p.scaling ?? PartitionScaling.keda();
+      const document = partitionDocument(where, partition, p, names);
+      const scaling = checkInstance(pwhere, 'scaling', p.scaling, PartitionScaling, 'PartitionScaling.keda(), .hpa() or .fixed()') ?? PartitionScaling.keda();
+      const partitionConf = checkModuleList(pwhere, 'conf', p.conf);
+      const pAgent = checkContainer(pwhere, 'pollingAgent', p.pollingAgent, AGENT_RESOURCES);
+      const pWorker = checkContainer(pwhere, 'worker', p.worker, WORKER_RESOURCES);
       const name = `compute-plane-${partition}`;
       const scope = new Construct(this, partition);
       const pollingConf = mergeConf(where, `core, conf, pollingAgent.conf, partitions.${partition}.conf, partitions.${partition}.pollingAgent.conf`, [
-        base.conf, ...(p.conf ?? []), ...(p.pollingAgent?.conf ?? []),
+        base.conf, ...partitionConf, ...pAgent.conf,
       ]);
       const workerConf = mergeConf(where, `conf, worker.conf, partitions.${partition}.conf, partitions.${partition}.worker.conf`, [
-        ...(props.conf ?? []), ...(props.worker?.conf ?? []), ...(p.conf ?? []), ...(p.worker?.conf ?? []),
+        ...conf, ...worker.conf, ...partitionConf, ...pWorker.conf,
       ]);
-      const pollingImage = p.pollingAgent?.image ?? props.pollingAgent?.image ?? `${ARMONIK_IMAGES.pollingAgent}:${core.version}`;
-      const workerImage = p.worker?.image ?? props.worker?.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
+      const pollingImage = pAgent.image ?? agent.image ?? `${ARMONIK_IMAGES.pollingAgent}:${core.version}`;
+      const workerImage = pWorker.image ?? worker.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
       const socketType = p.socketType ?? 'unixdomainsocket';
-      if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') throw new ValidationError(pwhere, 'socketType', `"${String(socketType)}" is not 'unixdomainsocket' or 'tcp'`);
+      if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') {
+        throw new ValidationError(pwhere, 'socketType', `${typeof socketType === 'string' ? quote(socketType) : describeValue(socketType)} is not 'unixdomainsocket' or 'tcp'`, socketType);
+      }
       // ArmoniK.Infra `armonik/compute-plane.tf` (`compute_aggregation`): sockets in the shared cache, or localhost ports.
       const channelEnv = {
         ComputePlane__WorkerChannel__Address: socketType === 'tcp' ? 'http://localhost:10667' : `${SHARED_CACHE}/armonik_worker.sock`,
@@ -176,7 +208,7 @@ export class ComputePlane extends Construct {
         component: 'compute-plane',
         instance: name,
         replicas: scaling._replicas(),
-        moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+        moduleEnv,
         extraLabels: { 'armonik.aneo.fr/partition': partition },
         podLabels: armonikPodLabels('compute-plane', partition),
         podAnnotations: { 'armonik.aneo.fr/partition-priority': String(document.Priority) },
@@ -184,7 +216,7 @@ export class ComputePlane extends Construct {
         terminationGracePeriodSeconds: 30,
         uid,
         hashInputs: base.hashInputs,
-        serviceAccountName: props.serviceAccountName,
+        serviceAccountName,
         volumes: [
           { name: 'comm-volume', emptyDir: {} },
           { name: 'cache-volume', emptyDir: {} },
@@ -193,7 +225,7 @@ export class ComputePlane extends Construct {
         containers: [
           {
             name: 'polling-agent',
-            image: checkImage(pwhere, 'pollingAgent.image', pollingImage),
+            image: pollingImage,
             env: {
               ...channelEnv,
               // ArmoniK.Infra `compute-plane-configmap.tf` (`polling-configmap`) and `locals.tf`.
@@ -207,12 +239,12 @@ export class ComputePlane extends Construct {
               // Core >= 0.34 reads the partition from Pollster__PartitionId and throws without it (`Common/src/Pollster/Pollster.cs`).
               Pollster__PartitionId: partition,
               ...Object.fromEntries(LEGACY_PARTITION_ID_VARIABLES.map((v) => [v, partition])),
-              ...props.pollingAgent?.env,
-              ...p.pollingAgent?.env,
+              ...agent.env,
+              ...pAgent.env,
             },
             ports: [{ name: 'poll-agent-port', containerPort: ComputePlane.POLLING_AGENT_PORT }],
             probes: { ...agentProbes, readiness: { path: '/readiness', periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } },
-            resources: plainResources(p.pollingAgent?.resources ?? props.pollingAgent?.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' }),
+            resources: pAgent.resources ?? agent.resources ?? plainResources(undefined, AGENT_RESOURCES),
             volumeMounts: [
               { name: 'comm-volume', mountPath: SHARED_CACHE },
               { name: 'cache-volume', mountPath: INTERNAL_CACHE },
@@ -223,11 +255,11 @@ export class ComputePlane extends Construct {
           },
           {
             name: 'worker',
-            image: checkImage(pwhere, 'worker.image', workerImage),
-            env: { ...channelEnv, ...props.worker?.env, ...p.worker?.env },
+            image: workerImage,
+            env: { ...channelEnv, ...worker.env, ...pWorker.env },
             // The polling agent reports the worker's health as its own (ArmoniK.Infra probes the worker on the agent's port).
             probes: agentProbes,
-            resources: plainResources(p.worker?.resources ?? props.worker?.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+            resources: pWorker.resources ?? worker.resources ?? plainResources(undefined, WORKER_RESOURCES),
             volumeMounts: [
               { name: 'comm-volume', mountPath: SHARED_CACHE },
               { name: 'tmp', mountPath: '/tmp' },
@@ -242,21 +274,21 @@ export class ComputePlane extends Construct {
     }
     this.partitions = partitions;
 
-    const init = props.init ?? {};
     this.init = new InitJob(this, 'init', {
       where,
       namespace: this.namespace,
-      image: checkImage(where, 'init.image', init.image ?? `${ARMONIK_IMAGES.controlPlane}:${core.version}`),
+      image: init.image === undefined ? `${ARMONIK_IMAGES.controlPlane}:${core.version}` : checkImage(where, 'init.image', init.image),
       uid: coreImageUid(core),
       conf: base.conf,
       env: init.env,
       hashInputs: base.hashInputs,
       partitions: [...partitions.values()].map((r) => r.document),
       schedule: init.schedule,
-      resources: plainResources(init.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
-      moduleEnv: props.moduleEnv,
-      serviceAccountName: props.serviceAccountName,
+      resources: plainResources(init.resources, INIT_RESOURCES, where, 'init.resources'),
+      moduleEnv,
+      serviceAccountName,
     });
+    claimObjectNames(this, where);
   }
 
   /** Names of the partitions, sorted. */
@@ -266,19 +298,23 @@ export class ComputePlane extends Construct {
 }
 
 /** The partition's row, checked; defaults are ArmoniK's (`armonik.tf`, `partition_data`). */
-function partitionDocument(where: string, id: string, p: PartitionProps, all: readonly string[]): PartitionDocument {
+function partitionDocument(planeWhere: string, id: string, p: PartitionProps, all: readonly string[]): PartitionDocument {
+  const where = `${planeWhere}: partitions.${id}`;
   const int = (field: string, v: number, min: number, max?: number) => checkInteger(where, field, v, min, max);
   const podReserved = int('podReserved', p.podReserved ?? 1, 0);
   const podMax = int('podMax', p.podMax ?? 100, 0);
-  if (podMax < podReserved) throw new Error(`${where}: podMax (${podMax}) is below podReserved (${podReserved})`);
-  const parents = [...(p.parentPartitionIds ?? [])];
+  if (podMax < podReserved) throw new ValidationError(planeWhere, `partitions.${id}`, `podMax (${podMax}) is below podReserved (${podReserved})`, podMax);
+  const parents = checkStringList(where, 'parentPartitionIds', p.parentPartitionIds);
   for (const parent of parents) {
-    if (parent === id) throw new ValidationError(where, 'parentPartitionIds', `a partition cannot be its own parent`);
-    if (!all.includes(parent)) throw new ValidationError(where, 'parentPartitionIds', `"${parent}" is not a partition of this compute plane (${all.join(', ')})`);
+    if (parent === id) throw new ValidationError(where, 'parentPartitionIds', `a partition cannot be its own parent`, parent);
+    if (!all.includes(parent)) throw new ValidationError(where, 'parentPartitionIds', `${quote(parent)} is not a partition of this compute plane (${all.join(', ')})`, parent);
   }
   const podConfiguration = p.podConfiguration;
   if (podConfiguration !== undefined) {
-    for (const [k, v] of Object.entries(podConfiguration)) if (typeof v !== 'string') throw new ValidationError(where, `podConfiguration.${k}`, 'must be a string', v);
+    if (!isPlainObject(podConfiguration)) throw new ValidationError(where, 'podConfiguration', `must be an object of name: value strings, not ${describeValue(podConfiguration)}`, podConfiguration);
+    for (const [k, v] of Object.entries(podConfiguration)) {
+      if (typeof v !== 'string') throw new ValidationError(where, `podConfiguration.${k}`, `must be a string, not ${describeValue(v)}`, v);
+    }
   }
   return {
     PartitionId: id,
@@ -288,5 +324,27 @@ function partitionDocument(where: string, id: string, p: PartitionProps, all: re
     PreemptionPercentage: int('preemptionPercentage', p.preemptionPercentage ?? 50, 0, 100),
     Priority: int('priority', p.priority ?? 1, 0),
     ...(podConfiguration === undefined ? {} : { PodConfiguration: { ...podConfiguration } }),
+  };
+}
+
+/** A container's props, checked once where they enter: the image and resources only if given. */
+interface CheckedContainer {
+  readonly conf: ModuleList;
+  readonly image?: string;
+  readonly env?: Record<string, string>;
+  readonly resources?: Record<string, unknown>;
+}
+
+function checkContainer(where: string, field: string, props: ComputeContainerProps | undefined, defaults: Required<ResourceRequirementsProps>): CheckedContainer {
+  const c = checkObject<ComputeContainerProps>(where, field, props, CONTAINER_PROPS);
+  const env = checkOptionalEnv(where, `${field}.env`, c.env);
+  refuseDerivedEnv(where, `${field}.env`, env, (name) =>
+    CHANNEL_VARIABLES.includes(name) ? "the partition's socketType"
+      : field === 'pollingAgent' && PARTITION_ID_VARIABLES.includes(name) ? "the partition's name" : undefined);
+  return {
+    conf: checkModuleList(where, `${field}.conf`, c.conf),
+    image: c.image === undefined ? undefined : checkImage(where, `${field}.image`, c.image),
+    env,
+    resources: c.resources === undefined ? undefined : plainResources(c.resources, defaults, where, `${field}.resources`),
   };
 }

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { checkInteger } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
+import { checkObject } from './props.js';
 
 /** Options of {@link ControlPlaneScaling.keda}. */
 export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {
@@ -18,6 +19,10 @@ export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {
   readonly scaleDown?: ScaleDownBehavior;
 }
 
+const CONTROL_PLANE_KEDA_OPTIONS: ReadonlyArray<keyof ControlPlaneKedaOptions> = [
+  'cpuUtilization', 'memoryUtilization', 'minReplicas', 'maxReplicas', 'pollingInterval', 'cooldownPeriod', 'scaleDown',
+];
+
 /**
  * How the control plane scales beyond a fixed replica count: a KEDA ScaledObject named after the
  * control plane with cpu and/or memory triggers, as ArmoniK.Infra's `control-plane-hpa.tf`
@@ -32,7 +37,7 @@ export class ControlPlaneScaling {
 
   /** Checks the options and creates the ScaledObject. @internal */
   public _bind(scope: Construct, where: string, target: { name: string; namespace: string; labels: Record<string, string> }): ApiObject {
-    const o = this.options ?? {};
+    const o = checkObject<ControlPlaneKedaOptions>(where, 'scaling', this.options, CONTROL_PLANE_KEDA_OPTIONS);
     const w = `${where}: scaling`;
     const triggers = resourceTriggers(w, o);
     if (triggers.length === 0) throw new ValidationError(where, 'scaling', `give cpuUtilization and/or memoryUtilization (the control plane has no queue metric)`);

@@ -1,13 +1,14 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDns1123Label } from '../../lib/k8s/names.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Label, checkImage } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from '../../lib/k8s/validators.js';
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
-import { ModuleEnv } from './module-env.js';
+import type { ModuleEnv } from './module-env.js';
+import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, partitionNameReason } from './props.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
@@ -43,6 +44,10 @@ export interface ControlPlaneProps {
   readonly serviceAccountName?: string;
 }
 
+const CONTROL_PLANE_PROPS: ReadonlyArray<keyof ControlPlaneProps> = [
+  'conf', 'core', 'namespace', 'name', 'coreVersion', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName',
+];
+
 /**
  * ArmoniK's control plane (ArmoniK.Infra `armonik/control-plane.tf`): the gRPC API (container port
  * 1080, HTTP/2, behind the Service port 5001) and its health and metrics endpoint (1081: ArmoniK.Core
@@ -68,20 +73,31 @@ export class ControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: ControlPlaneProps = {}) {
     super(scope, id);
     const where = `ControlPlane ${this.node.path}`;
+    props = checkObject(where, 'props', props, CONTROL_PLANE_PROPS);
     this.namespace = resolveNamespace(this, where, props.namespace);
-    this.name = checkDns1123Label(where, 'name', props.name ?? 'control-plane');
+    // The name is the Deployment's, the Service's (a DNS-1035 label) and the ScaledObject's.
+    this.name = checkDns1035Label(where, 'name', props.name ?? 'control-plane');
     const core = coreVersionOf(where, props.coreVersion);
     const image = checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.controlPlane}:${core.version}`);
-    const servicePort = props.servicePort ?? 5001;
-    if (props.defaultPartition !== undefined && !isDns1123Label(props.defaultPartition)) {
-      throw new ValidationError(where, 'defaultPartition', `"${props.defaultPartition}" is not a partition name`);
+    const servicePort = checkPort(where, 'servicePort', props.servicePort ?? 5001);
+    if (servicePort === ControlPlane.METRICS_PORT) {
+      throw new ValidationError(where, 'servicePort', `${servicePort} is the Service's metrics port already (the API server refuses a Service with one port twice); choose another`, servicePort);
     }
-    if (props.defaultPartition !== undefined && props.env?.Submitter__DefaultPartition !== undefined) {
+    const env = checkOptionalEnv(where, 'env', props.env);
+    const scaling = checkInstance(where, 'scaling', props.scaling, ControlPlaneScaling, 'ControlPlaneScaling.keda()');
+    if (props.replicas !== undefined) checkReplicas(where, 'replicas', props.replicas);
+    const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
+    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const confList = checkModuleList(where, 'conf', props.conf);
+    if (props.defaultPartition !== undefined) ensure(where, 'defaultPartition', props.defaultPartition, partitionNameReason(props.defaultPartition));
+    const envPartition = env?.Submitter__DefaultPartition;
+    if (envPartition !== undefined) ensure(where, 'env.Submitter__DefaultPartition', envPartition, partitionNameReason(envPartition));
+    if (props.defaultPartition !== undefined && env?.Submitter__DefaultPartition !== undefined) {
       throw new ValidationError(where, 'env', `Submitter__DefaultPartition is set by defaultPartition; give one of them`);
     }
-    if (props.replicas !== undefined && props.scaling !== undefined) throw new ValidationError(where, 'replicas', `the scaling owns the replica count; give one of them`);
-    this.defaultPartition = props.defaultPartition ?? props.env?.Submitter__DefaultPartition;
-    const { conf, hashInputs } = coreConf(where, 'conf', props.core, props.conf ?? []);
+    if (props.replicas !== undefined && scaling !== undefined) throw new ValidationError(where, 'replicas', `the scaling owns the replica count; give one of them`);
+    this.defaultPartition = props.defaultPartition ?? env?.Submitter__DefaultPartition;
+    const { conf, hashInputs } = coreConf(where, 'conf', checkCoreSettingsSource(where, 'core', props.core), confList);
     // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; no readiness before Core 0.40.1.
     const probes = {
       port: ControlPlane.METRICS_PORT,
@@ -95,12 +111,12 @@ export class ControlPlane extends Construct {
       namespace: this.namespace,
       component: 'control-plane',
       instance: this.name,
-      replicas: props.scaling ? undefined : (props.replicas ?? 1),
-      moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+      replicas: scaling ? undefined : (props.replicas ?? 1),
+      moduleEnv,
       podLabels: armonikPodLabels('control-plane'),
       uid: coreImageUid(core),
       hashInputs,
-      serviceAccountName: props.serviceAccountName,
+      serviceAccountName,
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {
@@ -109,14 +125,14 @@ export class ControlPlane extends Construct {
           env: {
             ...INIT_BY_JOB_ENV,
             ...(props.defaultPartition === undefined ? {} : { Submitter__DefaultPartition: props.defaultPartition }),
-            ...props.env,
+            ...env,
           },
           ports: [
             { name: 'control-port', containerPort: ControlPlane.GRPC_PORT },
             { name: 'metrics-port', containerPort: ControlPlane.METRICS_PORT },
           ],
           probes,
-          resources: plainResources(props.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '2Gi' }),
+          resources: plainResources(props.resources, { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '2Gi' }, where, 'resources'),
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           conf,
           confField: 'core, conf',
@@ -134,7 +150,8 @@ export class ControlPlane extends Construct {
       ],
       scrape: { port: ControlPlane.METRICS_PORT, path: '/metrics' },
     });
-    this.autoscaler = props.scaling?._bind(this, where, { name: this.name, namespace: this.namespace, labels: this.workload.labels });
+    this.autoscaler = scaling?._bind(this, where, { name: this.name, namespace: this.namespace, labels: this.workload.labels });
     this.endpoint = `${this.name}.${this.namespace}.svc.cluster.local:${servicePort}`;
+    claimObjectNames(this, where);
   }
 }

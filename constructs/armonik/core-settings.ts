@@ -2,7 +2,10 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkObject } from './props.js';
 
 /**
  * The site-wide settings every ArmoniK Core component loads (control plane, polling agents,
@@ -56,7 +59,7 @@ export interface CoreSettingsProps {
 export class CoreSettings extends Construct implements IModule {
   /** ARMONIK_CORE_SETTINGS with `env` on top, as a module whose env is inline in each component. */
   public static defaults(env: Readonly<Record<string, string>> = {}): ModuleOutputs {
-    return ModuleOutputs.of(CORE_SETTINGS_MODULE, { env: { ...ARMONIK_CORE_SETTINGS, ...env } });
+    return ModuleOutputs.of(CORE_SETTINGS_MODULE, { env: { ...ARMONIK_CORE_SETTINGS, ...settings('CoreSettings.defaults()', 'env', env) } });
   }
 
   /** Loads the ConfigMap whole (`env_configmap`). */
@@ -70,10 +73,11 @@ export class CoreSettings extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: CoreSettingsProps = {}) {
     super(scope, id);
     const where = `CoreSettings ${this.node.path}`;
+    props = checkObject(where, 'props', props, ['env', 'name', 'namespace']);
     this.name = checkDns1123Subdomain(where, 'name', props.name ?? 'core-configmap', 'ConfigMap');
     this.namespace = resolveNamespace(this, where, props.namespace);
-    // Validated as a module: names and values get the contract's checks and messages.
-    const merged = CoreSettings.defaults(props.env).literalEnv();
+    // Validated as a module: names get the contract's checks and messages.
+    const merged = CoreSettings.defaults(settings(where, 'env', props.env ?? {})).literalEnv();
     this.env = Object.freeze(merged);
     this.configMap = new ApiObject(this, 'configmap', {
       apiVersion: 'v1',
@@ -86,5 +90,19 @@ export class CoreSettings extends Construct implements IModule {
       data: merged,
     });
     this.outputs = ModuleOutputs.of(CORE_SETTINGS_MODULE, { envConfigmap: [this.name] });
+    claimObjectNames(this, where);
   }
+}
+
+/**
+ * Settings as given: a plain object of strings (the module then checks the names). A Map or a
+ * list would otherwise become no settings, or settings named "0", "1", ...
+ */
+function settings(where: string, field: string, env: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (!isPlainObject(env)) throw new ValidationError(where, field, `must be an object of name: value strings, not ${describeValue(env)}`, env);
+  for (const name of Object.keys(env)) {
+    const value: unknown = env[name];
+    if (typeof value !== 'string') throw new ValidationError(where, `${field}.${name}`, `must be a string, not ${describeValue(value)}`, value);
+  }
+  return env;
 }

@@ -1,9 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { ModuleOutputs } from '../../lib/contract/index.js';
+import { ModuleOutputs } from '../../lib/contract/index.js';
 import { shortHash } from '../../lib/k8s/index.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { ModuleEnv } from './module-env.js';
+import { isDns1123Label } from '../../lib/k8s/names.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
+import type { ModuleEnv } from './module-env.js';
+import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, checkStringList, refuseDerivedEnv } from './props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
 /**
@@ -32,6 +36,9 @@ export interface PartitionDocument {
   readonly Priority: number;
   readonly PodConfiguration?: Readonly<Record<string, string>>;
 }
+
+/** The longest name of the init: a Job `<name>-<10 hex>` labels its pods `job-name`, at most 63 characters. */
+const INIT_NAME_MAX = 52;
 
 /** Props of {@link InitJob}. */
 export interface InitJobProps {
@@ -73,31 +80,49 @@ export class InitJob extends Construct {
 
   constructor(scope: Construct, id: string, props: InitJobProps) {
     super(scope, id);
+    if (!isPlainObject(props)) throw new ValidationError(`InitJob ${this.node.path}`, 'props', `must be an object, not ${describeValue(props)}`, props);
+    const where = typeof props.where === 'string' ? props.where : `InitJob ${this.node.path}`;
+    // The CronJob's name, and the Job's with an 11-character suffix: both at most 52 (the Job's pods are labelled `job-name`, at most 63).
     const name = props.name ?? 'init';
-    const schedule = props.schedule === undefined ? '* * * * *' : props.schedule;
-    if (schedule !== null && !/^((\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly))$/.test(String(schedule).trim())) {
-      throw new ValidationError(props.where, 'init.schedule', `"${schedule}" is not a cron schedule (five fields, or @hourly, @daily, ...)`);
+    if (typeof name !== 'string' || !isDns1123Label(name) || name.length > INIT_NAME_MAX) {
+      throw new ValidationError(where, 'init.name', `${typeof name === 'string' ? quote(name) : describeValue(name)} is not a DNS-1123 label of at most ${INIT_NAME_MAX} characters (the CronJob's name, and the Job's before its 11-character hash)`, name);
     }
+    const schedule = props.schedule === undefined ? '* * * * *' : props.schedule;
+    if (schedule !== null && (typeof schedule !== 'string' || !/^((\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly))$/.test(schedule.trim()))) {
+      throw new ValidationError(where, 'init.schedule', `${typeof schedule === 'string' ? quote(schedule) : describeValue(schedule)} is not a cron schedule (five fields, or @hourly, @daily, ...), or null for none`, schedule);
+    }
+    const env = checkOptionalEnv(where, 'init.env', props.env);
+    refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane' : undefined));
+    if (!Array.isArray(props.partitions)) throw new ValidationError(where, 'partitions', `must be a list of partitions, not ${describeValue(props.partitions)}`, props.partitions);
+    // What the compute plane has checked already, for an InitJob made directly.
+    const namespace = checkDns1123Label(where, 'namespace', props.namespace);
+    const image = checkImage(where, 'init.image', props.image);
+    const uid = checkInteger(where, 'uid', props.uid, 1);
+    if (!(props.conf instanceof ModuleOutputs)) throw new ValidationError(where, 'conf', `must be ModuleOutputs (merged), not ${describeValue(props.conf)}`, props.conf);
+    if (!isPlainObject(props.resources)) throw new ValidationError(where, 'init.resources', `must be an object of requests and limits, not ${describeValue(props.resources)}`, props.resources);
+    const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
+    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const hashInputs = checkStringList(where, 'hashInputs', props.hashInputs);
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),
     );
     const pod = buildPodTemplate(this, {
-      where: `${props.where} (init)`,
+      where: `${where} (init)`,
       name,
-      namespace: props.namespace,
+      namespace,
       component: 'init',
       instance: name,
-      moduleEnv: props.moduleEnv ?? ModuleEnv.INLINE,
+      moduleEnv,
       podLabels: armonikPodLabels('init'),
-      uid: props.uid,
-      hashInputs: props.hashInputs,
-      serviceAccountName: props.serviceAccountName,
+      uid,
+      hashInputs,
+      serviceAccountName,
       restartPolicy: 'OnFailure',
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {
           name: 'init',
-          image: props.image,
+          image,
           env: {
             InitServices__InitDatabase: 'true',
             InitServices__InitObjectStorage: 'true',
@@ -105,7 +130,7 @@ export class InitJob extends Construct {
             InitServices__StopAfterInit: 'true',
             Serilog__Properties__Application: 'ArmoniK.Control.Init',
             ...this.partitionEnv,
-            ...props.env,
+            ...env,
           },
           resources: props.resources,
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
@@ -118,14 +143,14 @@ export class InitJob extends Construct {
     this.job = new ApiObject(this, 'job', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: `${name}-${shortHash(JSON.stringify(pod.template), 10)}`, namespace: props.namespace, labels: pod.labels },
+      metadata: { name: `${name}-${shortHash(JSON.stringify(pod.template), 10)}`, namespace, labels: pod.labels },
       spec: jobSpec,
     });
     if (schedule !== null) {
       this.cronJob = new ApiObject(this, 'cronjob', {
         apiVersion: 'batch/v1',
         kind: 'CronJob',
-        metadata: { name, namespace: props.namespace, labels: pod.labels },
+        metadata: { name, namespace, labels: pod.labels },
         spec: {
           schedule: schedule.trim(),
           concurrencyPolicy: 'Replace',
@@ -136,5 +161,6 @@ export class InitJob extends Construct {
         },
       });
     }
+    claimObjectNames(this, where);
   }
 }

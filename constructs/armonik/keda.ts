@@ -7,6 +7,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { checkInteger } from '../../lib/k8s/validators.js';
+import { checkObject } from './props.js';
 
 /** A trigger of a ScaledObject, as KEDA spells it. */
 export interface KedaTrigger {
@@ -42,7 +43,8 @@ export interface ScaledObjectSpec {
 }
 
 /** The scale-down behaviour with ArmoniK's defaults, checked. */
-export function scaleDownBehavior(where: string, field: string, b: ScaleDownBehavior = {}): Required<ScaleDownBehavior> {
+export function scaleDownBehavior(where: string, field: string, behavior?: ScaleDownBehavior): Required<ScaleDownBehavior> {
+  const b = checkObject<ScaleDownBehavior>(where, field, behavior, ['stabilizationWindowSeconds', 'percent', 'periodSeconds']);
   return {
     stabilizationWindowSeconds: checkInteger(where, `${field}.stabilizationWindowSeconds`, b.stabilizationWindowSeconds ?? 300, 0, 3600),
     percent: checkInteger(where, `${field}.percent`, b.percent ?? 100, 1, 100),

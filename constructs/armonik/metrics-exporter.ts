@@ -2,8 +2,10 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
-import { checkImage } from '../../lib/k8s/validators.js';
-import { ModuleEnv } from './module-env.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
+import type { ModuleEnv } from './module-env.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, METRICS_EXPORTER_PROPS } from './props.js';
 import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
@@ -51,8 +53,10 @@ export class MetricsExporter extends Construct {
   constructor(scope: Construct, id: string, props: MetricsExporterProps = {}) {
     super(scope, id);
     const where = `MetricsExporter ${this.node.path}`;
+    props = checkObject(where, 'props', props, METRICS_EXPORTER_PROPS);
     this.namespace = resolveNamespace(this, where, props.namespace);
-    this.name = props.name ?? 'metrics-exporter';
+    // The name is the Deployment's and the Service's (a DNS-1035 label).
+    this.name = checkDns1035Label(where, 'name', props.name ?? 'metrics-exporter');
     const core = coreVersionOf(where, props.coreVersion);
     this.workload = exporterWorkload(this, where, {
       name: this.name,
@@ -71,6 +75,7 @@ export class MetricsExporter extends Construct {
       scrape: { port: MetricsExporter.SERVICE_PORT, path: '/metrics' },
     });
     this.host = `${this.name}.${this.namespace}.svc.cluster.local`;
+    claimObjectNames(this, where);
   }
 }
 
@@ -80,7 +85,9 @@ export function exporterWorkload(
   where: string,
   spec: { name: string; namespace: string; component: string; core: CoreVersion; image: string; env?: Readonly<Record<string, string>>; props: MetricsExporterProps },
 ): Workload {
-  const { conf, hashInputs } = coreConf(where, 'conf', spec.props.core, spec.props.conf ?? []);
+  const env = checkOptionalEnv(where, 'env', spec.props.env);
+  const moduleEnv = checkModuleEnv(where, 'moduleEnv', spec.props.moduleEnv);
+  const { conf, hashInputs } = coreConf(where, 'conf', checkCoreSettingsSource(where, 'core', spec.props.core), checkModuleList(where, 'conf', spec.props.conf));
   return buildWorkload(scope, {
     where,
     name: spec.name,
@@ -88,7 +95,7 @@ export function exporterWorkload(
     component: spec.component,
     instance: spec.name,
     replicas: 1,
-    moduleEnv: spec.props.moduleEnv ?? ModuleEnv.INLINE,
+    moduleEnv,
     podLabels: { ...armonikPodLabels(spec.component), type: 'monitoring' },
     uid: coreImageUid(spec.core),
     hashInputs,
@@ -97,7 +104,7 @@ export function exporterWorkload(
       {
         name: spec.component,
         image: spec.image,
-        env: { ...spec.env, ...spec.props.env },
+        env: { ...spec.env, ...env },
         ports: [{ name: 'metrics', containerPort: MetricsExporter.CONTAINER_PORT }],
         // ArmoniK.Infra `metrics-exporter.tf`: startup 1/3/1/20, liveness 15/5/1/1.
         probes: {
@@ -105,7 +112,7 @@ export function exporterWorkload(
           startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
           liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 },
         },
-        resources: plainResources(spec.props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),
+        resources: plainResources(spec.props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' }, where, 'resources'),
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
         conf,
         confField: 'core, conf',

@@ -2,8 +2,10 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkImage } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import { MetricsExporter, exporterWorkload, type MetricsExporterProps } from './metrics-exporter.js';
+import { checkInstance, checkObject, METRICS_EXPORTER_PROPS, refuseDerivedEnv } from './props.js';
 import { ARMONIK_IMAGES } from './versions.js';
 import { buildService, coreVersionOf, type Workload } from './workload.js';
 
@@ -33,9 +35,13 @@ export class PartitionMetricsExporter extends Construct {
   constructor(scope: Construct, id: string, props: PartitionMetricsExporterProps) {
     super(scope, id);
     const where = `PartitionMetricsExporter ${this.node.path}`;
+    props = checkObject(where, 'props', props, [...METRICS_EXPORTER_PROPS, 'metricsExporter'], true);
+    const source = checkInstance(where, 'metricsExporter', props.metricsExporter, MetricsExporter, 'new MetricsExporter(...)');
+    if (source === undefined) throw new ValidationError(where, 'metricsExporter', 'is required: the MetricsExporter it reads');
     this.namespace = resolveNamespace(this, where, props.namespace);
-    this.name = props.name ?? 'partition-metrics-exporter';
-    const source = props.metricsExporter;
+    // The name is the Deployment's and the Service's (a DNS-1035 label).
+    this.name = checkDns1035Label(where, 'name', props.name ?? 'partition-metrics-exporter');
+    refuseDerivedEnv(where, 'env', props.env, (name) => (/^MetricsExporter__(Host|Port|Path)$/.test(name) ? 'metricsExporter' : undefined));
     const core = coreVersionOf(where, props.coreVersion);
     if (core.atLeast('0.37.1') && props.image === undefined) {
       throw new ValidationError(where, 'coreVersion', `ArmoniK Core ${core.version} has no partition metrics exporter (removed in 0.37.1); drop it, or give coreVersion 0.37.0 or older, or an image`);
@@ -61,5 +67,6 @@ export class PartitionMetricsExporter extends Construct {
       ports: [{ name: 'metrics', port: PartitionMetricsExporter.SERVICE_PORT, targetPort: MetricsExporter.CONTAINER_PORT }],
       scrape: { port: PartitionMetricsExporter.SERVICE_PORT, path: '/metrics' },
     });
+    claimObjectNames(this, where);
   }
 }

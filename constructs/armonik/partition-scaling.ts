@@ -1,8 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { checkInteger, isHttpUrl, urlHasCredentials } from '../../lib/k8s/validators.js';
+import { checkInteger, isHttpUrl, urlCredentialsReason } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkObject } from './props.js';
 
 /** Options of {@link PartitionScaling.keda}, with ArmoniK's defaults (its localhost `parameters.tfvars`, `hpa`). */
 export interface KedaScalingOptions extends ResourceTriggerOptions {
@@ -38,6 +39,12 @@ export interface HpaScalingOptions {
   readonly metricName?: string;
 }
 
+const HPA_OPTIONS: ReadonlyArray<keyof HpaScalingOptions> = ['minReplicas', 'maxReplicas', 'tasksPerPod', 'metricName'];
+const KEDA_OPTIONS: ReadonlyArray<keyof KedaScalingOptions> = [
+  'prometheusAddress', 'metricsJob', 'minReplicas', 'maxReplicas', 'tasksPerPod', 'pollingInterval', 'cooldownPeriod', 'scaleDown',
+  'restoreToOriginalReplicaCount', 'cpuUtilization', 'memoryUtilization',
+];
+
 type Spec =
   | { kind: 'fixed'; replicas: number }
   | { kind: 'hpa'; options: HpaScalingOptions }
@@ -58,6 +65,7 @@ export interface ScalingTarget {
  * (ArmoniK.Infra uses the partition name raw, which misses partitions with a `-`).
  */
 export function queuedTasksMetric(partition: string): string {
+  if (typeof partition !== 'string') throw new ValidationError('queuedTasksMetric()', 'partition', `must be a partition name, not ${describeValue(partition)}`, partition);
   return `armonik_${partition.toLowerCase().replace(/-/g, '_')}_tasks_queued`;
 }
 
@@ -96,14 +104,18 @@ export class PartitionScaling {
       checkInteger(w, 'replicas', s.replicas, 0);
       return undefined;
     }
-    const o = s.options ?? {};
+    const o = s.kind === 'hpa'
+      ? checkObject<HpaScalingOptions>(where, 'scaling', s.options, HPA_OPTIONS)
+      : checkObject<KedaScalingOptions>(where, 'scaling', s.options, KEDA_OPTIONS);
     const min = checkInteger(w, 'minReplicas', o.minReplicas ?? (s.kind === 'hpa' ? 1 : 0), s.kind === 'hpa' ? 1 : 0);
     const max = checkInteger(w, 'maxReplicas', o.maxReplicas ?? 5, 1);
     if (max < min) throw new ValidationError(where, 'scaling', `maxReplicas (${max}) is below minReplicas (${min})`);
     const perPod = checkInteger(w, 'tasksPerPod', o.tasksPerPod ?? 2, 1);
     if (s.kind === 'hpa') {
-      const metricName = (s.options.metricName ?? 'armonik_{partition}_tasks_queued').replace(/\{partition\}/g, target.partition.toLowerCase().replace(/-/g, '_'));
-      if (!/^[^/%\s]+$/.test(metricName)) throw new ValidationError(where, 'scaling.metricName', `"${metricName}" is not a metric name`);
+      const pattern = (o as HpaScalingOptions).metricName ?? 'armonik_{partition}_tasks_queued';
+      if (typeof pattern !== 'string') throw new ValidationError(where, 'scaling.metricName', `must be a string, not ${describeValue(pattern)}`, pattern);
+      const metricName = pattern.replace(/\{partition\}/g, target.partition.toLowerCase().replace(/-/g, '_'));
+      if (!/^[^/%\s]+$/.test(metricName)) throw new ValidationError(where, 'scaling.metricName', `${quote(metricName)} is not a metric name`, metricName);
       return new ApiObject(scope, 'hpa', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
@@ -116,13 +128,19 @@ export class PartitionScaling {
         },
       });
     }
-    const k = s.options;
+    const k = o as KedaScalingOptions;
     const address = k.prometheusAddress ?? `http://prometheus.${target.namespace}.svc.cluster.local:9090`;
-    if (!isHttpUrl(address) || urlHasCredentials(address)) {
-      throw new ValidationError(where, 'scaling.prometheusAddress', `"${address}" is not an http(s) URL without credentials (give credentials through KEDA's TriggerAuthentication)`);
-    }
+    // The address is KEDA's trigger `serverAddress`, written in the ScaledObject as it is.
+    // The error keeps no value: it would be the password.
+    const credentials = urlCredentialsReason(address, "a Secret read by a KEDA TriggerAuthentication that the trigger names in its authenticationRef");
+    if (credentials) throw new ValidationError(where, 'scaling.prometheusAddress', credentials);
+    if (!isHttpUrl(address)) throw new ValidationError(where, 'scaling.prometheusAddress', `${typeof address === 'string' ? quote(address) : describeValue(address)} is not an http(s) URL`, address);
     const job = k.metricsJob ?? 'metrics-exporter';
-    if (!/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) throw new ValidationError(where, 'scaling.metricsJob', `"${job}" is not a Prometheus job name`);
+    if (typeof job !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) {
+      throw new ValidationError(where, 'scaling.metricsJob', `${typeof job === 'string' ? quote(job) : describeValue(job)} is not a Prometheus job name`, job);
+    }
+    const restore = k.restoreToOriginalReplicaCount ?? true;
+    if (typeof restore !== 'boolean') throw new ValidationError(where, 'scaling.restoreToOriginalReplicaCount', `must be true or false, not ${describeValue(restore)}`, restore);
     const metric = queuedTasksMetric(target.partition);
     return scaledObject(scope, 'scaled-object', {
       name: `${target.partition}-compute-plane`,
@@ -134,7 +152,7 @@ export class PartitionScaling {
       cooldownPeriod: checkInteger(w, 'cooldownPeriod', k.cooldownPeriod ?? 300, 0),
       minReplicas: min,
       maxReplicas: max,
-      restoreToOriginalReplicaCount: k.restoreToOriginalReplicaCount ?? true,
+      restoreToOriginalReplicaCount: restore,
       scaleDown: scaleDownBehavior(w, 'scaleDown', k.scaleDown),
       triggers: [
         {

@@ -7,7 +7,7 @@
  * `utils/default-images/outputs.tf`, `image_tags`): Core images the Core version, the C#
  * dynamic worker the `extcsharp` version.
  */
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 
 /** The versions ArmoniK 2.23.0 deploys together. */
 export const ARMONIK_VERSIONS = {
@@ -38,6 +38,7 @@ export const OLDEST_SUPPORTED_CORE = '0.34.0';
  * (ArmoniK.Core `Dockerfile`: `USER $APP_UID`), `armonikuser` (5000) before.
  */
 export function coreImageUid(core: CoreVersion): number {
+  if (!(core instanceof CoreVersion)) throw new ValidationError('coreImageUid()', 'core', `must be a CoreVersion (CoreVersion.parse), not ${describeValue(core)}`, core);
   return core.atLeast('0.36.0') ? 1654 : 5000;
 }
 
@@ -62,6 +63,9 @@ export class CoreVersion {
 
   /** True when this version is `other` or newer. */
   public atLeast(other: string): boolean {
+    if (typeof other !== 'string' || !/^\d+\.\d+\.\d+$/.test(other)) {
+      throw new ValidationError('CoreVersion.atLeast()', 'other', `${typeof other === 'string' ? JSON.stringify(other) : describeValue(other)} is not a version (major.minor.patch)`, other);
+    }
     const o = other.split('.').map(Number);
     for (let i = 0; i < 3; i++) if (this.parts[i] !== o[i]) return this.parts[i] > o[i];
     return true;

@@ -1,0 +1,115 @@
+/**
+ * The checks every ArmoniK construct makes of its props where they enter, for TypeScript and
+ * plain-JavaScript callers alike: a props object that is a plain object with known fields only,
+ * `conf` lists, `env` maps, the module env style. Each throws a {@link ValidationError} naming the
+ * construct (`where`) and the prop; never a TypeError from reading a field of something else.
+ */
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain, checkEnvVars } from '../../lib/k8s/validators.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { isDns1123Label } from '../../lib/k8s/names.js';
+import { ModuleEnv } from './module-env.js';
+import type { MetricsExporterProps } from './metrics-exporter.js';
+import type { CoreSettingsSource, ModuleList } from './workload.js';
+
+/**
+ * Checks that `value` (the props, or one object prop, named `field`) is an object (not a list, a
+ * Map or a Set; a class implementing the props interface is fine) whose own keys are all in
+ * `known`; `undefined` is `{}` unless `required`. Returns it, typed.
+ */
+export function checkObject<T extends object>(where: string, field: string, value: T | undefined, known: readonly string[], required = false): T {
+  if (value === undefined && !required) return {} as T;
+  if (!isPropsObject(value)) {
+    const what = value === undefined ? 'is required' : `must be an object, not ${describeValue(value)}`;
+    throw new ValidationError(where, field, `${what} (fields: ${known.join(', ')})`, value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new ValidationError(where, field === 'props' ? key : `${field}.${key}`, `unknown field (expected one of ${known.join(', ')})`, value[key]);
+    }
+  }
+  return value as T;
+}
+
+function isPropsObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set);
+}
+
+/** A `conf` prop: a list (of modules; `mergeConf` checks the items), or `[]` when not given. */
+export function checkModuleList(where: string, field: string, conf: ModuleList | undefined): ModuleList {
+  if (conf === undefined) return [];
+  if (!Array.isArray(conf)) throw new ValidationError(where, field, `must be a list of modules, not ${describeValue(conf)}`, conf);
+  return conf;
+}
+
+/** An optional list of strings (e.g. `parentPartitionIds`), or `[]` when not given. */
+export function checkStringList(where: string, field: string, list: readonly string[] | undefined): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new ValidationError(where, field, `must be a list of strings, not ${describeValue(list)}`, list);
+  list.forEach((v, i) => {
+    if (typeof v !== 'string') throw new ValidationError(where, `${field}[${i}]`, `must be a string, not ${describeValue(v)}`, v);
+  });
+  return [...list];
+}
+
+/** An optional `env` prop: name → string, checked with the shared rule; undefined when not given. */
+export function checkOptionalEnv(where: string, field: string, env: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  return env === undefined ? undefined : checkEnvVars(where, field, env);
+}
+
+/** The `moduleEnv` prop: one of {@link ModuleEnv}'s values. */
+export function checkModuleEnv(where: string, field: string, value: ModuleEnv | undefined): ModuleEnv {
+  if (value === undefined) return ModuleEnv.INLINE;
+  const allowed = Object.values(ModuleEnv) as string[];
+  if (!allowed.includes(value as string)) {
+    throw new ValidationError(where, field, `${typeof value === 'string' ? quote(value) : describeValue(value)} is not a ModuleEnv (${allowed.map((v) => `'${v}'`).join(' or ')})`, value);
+  }
+  return value;
+}
+
+/** An optional ServiceAccount name (a DNS-1123 subdomain). */
+export function checkServiceAccountName(where: string, field: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : checkDns1123Subdomain(where, field, value, 'ServiceAccount');
+}
+
+/** Checks that `value` is an instance of `type` (a scaling made by its static factories, a construct), when given. */
+export function checkInstance<T>(where: string, field: string, value: T | undefined, type: Function & { prototype: T }, how: string): T | undefined {
+  if (value === undefined || value instanceof type) return value;
+  throw new ValidationError(where, field, `must be made with ${how}, not ${describeValue(value)}`, value);
+}
+
+/** The longest partition name: `compute-plane-<partition>` names its Deployment and pods' instance label (at most 63). */
+export const PARTITION_NAME_MAX = 63 - 'compute-plane-'.length;
+
+/** Why `name` cannot name a partition, or undefined. */
+export function partitionNameReason(name: string): string | undefined {
+  if (typeof name === 'string' && isDns1123Label(name) && name.length <= PARTITION_NAME_MAX) return undefined;
+  const shown = typeof name === 'string' ? quote(name) : describeValue(name);
+  return `${shown} is not a DNS-1123 label of at most ${PARTITION_NAME_MAX} characters (lower-case alphanumerics and '-'; "compute-plane-<partition>" names its Deployment and must fit in 63)`;
+}
+
+/** The props of a MetricsExporter, for the check of unknown fields (the partition metrics exporter adds its own). */
+export const METRICS_EXPORTER_PROPS: ReadonlyArray<keyof MetricsExporterProps> = ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'];
+
+/**
+ * The `core` prop: a CoreSettings, another module (`outputs`) or ModuleOutputs, when given.
+ * (Merged first, it would otherwise be reported as the first of the `conf` modules.)
+ */
+export function checkCoreSettingsSource(where: string, field: string, core: CoreSettingsSource | undefined): CoreSettingsSource | undefined {
+  if (core === undefined || core === null) return undefined;
+  if (core instanceof ModuleOutputs) return core;
+  if (typeof core === 'object' && (core as IModule).outputs instanceof ModuleOutputs) return core;
+  throw new ValidationError(where, field, `must be a CoreSettings, another module (with \`outputs\`) or ModuleOutputs, not ${describeValue(core)}`, core);
+}
+
+/**
+ * Refuses, in an `env` prop, a variable the component derives from another prop (the partition,
+ * the socket type, the partitions of the init): the env would silently override it, and the pod
+ * would disagree with its own Deployment. `owner(name)` says which prop sets `name`, if any.
+ */
+export function refuseDerivedEnv(where: string, field: string, env: Readonly<Record<string, string>> | undefined, owner: (name: string) => string | undefined): void {
+  for (const name of Object.keys(env ?? {})) {
+    const prop = owner(name);
+    if (prop !== undefined) throw new ValidationError(where, `${field}.${name}`, `${quote(name)} is set from ${prop}; remove it from ${field}`, env![name]);
+  }
+}
