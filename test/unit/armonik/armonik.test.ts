@@ -315,7 +315,7 @@ describe('scaling', () => {
       { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
       { type: 'memory', metricType: 'Utilization', metadata: { value: '90' } },
     ]);
-    expect(() => synthOne(PartitionScaling.keda({ prometheusAddress: 'http://user:secret@prometheus:9090' }))).toThrow('scaling.prometheusAddress: "http://user:secret@prometheus:9090" is not an http(s) URL without credentials');
+    expect(() => synthOne(PartitionScaling.keda({ prometheusAddress: 'http://user:secret@prometheus:9090' }))).toThrow('scaling.prometheusAddress: "http://***@prometheus:9090" carries credentials');
     expect(() => synthOne(PartitionScaling.keda({ minReplicas: 3, maxReplicas: 2 }))).toThrow('ComputePlane test/cp: partitions.gpu: scaling: maxReplicas (2) is below minReplicas (3)');
     expect(() => synthOne(PartitionScaling.keda({ cpuUtilization: 0 }))).toThrow('cpuUtilization: 0 is not an integer from 1 to 1000');
   });
