@@ -35,10 +35,18 @@ function isPropsObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set);
 }
 
-/** A `conf` prop: a list (of modules; `mergeConf` checks the items), or `[]` when not given. */
+/**
+ * A `conf` prop: a list of modules (constructs with `outputs`) or ModuleOutputs, or `[]` when not
+ * given. Check each prop before spreading lists together: a string spread into a list is its characters.
+ */
 export function checkModuleList(where: string, field: string, conf: ModuleList | undefined): ModuleList {
   if (conf === undefined) return [];
   if (!Array.isArray(conf)) throw new ValidationError(where, field, `must be a list of modules, not ${describeValue(conf)}`, conf);
+  conf.forEach((m, i) => {
+    if (!(m instanceof ModuleOutputs) && !((m as IModule | null)?.outputs instanceof ModuleOutputs)) {
+      throw new ValidationError(where, `${field}[${i}]`, `must be a module (a construct with outputs) or ModuleOutputs, not ${describeValue(m)}`);
+    }
+  });
   return conf;
 }
 

@@ -11,10 +11,11 @@ import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { shortHash } from '../../lib/k8s/names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { by } from '../../lib/k8s/sort.js';
-import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { ValidationError } from '../../lib/k8s/validation.js';
 import { dns1123SubdomainReason, normalizeAbsolutePath } from '../../lib/k8s/validators.js';
 import { CoreSettings } from './core-settings.js';
 import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
+import { checkModuleList } from './props.js';
 import { ARMONIK_VERSIONS, CoreVersion } from './versions.js';
 
 /** A list of modules, as AEP 5's `conf`. */
@@ -39,20 +40,6 @@ export function coreConf(where: string, field: string, core: CoreSettingsSource 
     conf: mergeConf(where, `core, ${field}`, [settings, ...conf]),
     hashInputs: settings instanceof CoreSettings ? [settings.name, JSON.stringify(settings.env)] : [],
   };
-}
-
-/**
- * Checks a `conf` prop: a list of modules (constructs with `outputs`) or ModuleOutputs. Call it
- * on each prop before spreading lists together: a string spread into a list is its characters.
- */
-export function checkModuleList(where: string, field: string, conf: unknown): ModuleList {
-  if (!Array.isArray(conf)) throw new ValidationError(where, field, `must be a list of modules, not ${describeValue(conf)}`, conf);
-  conf.forEach((m, i) => {
-    if (!(m instanceof ModuleOutputs) && !((m as IModule | null)?.outputs instanceof ModuleOutputs)) {
-      throw new ValidationError(where, `${field}[${i}]`, `must be a module (a construct with outputs) or ModuleOutputs, not ${describeValue(m)}`);
-    }
-  });
-  return conf;
 }
 
 /** Merges a consumer's modules; a conflict is an error that names the consumer too. */
