@@ -179,16 +179,26 @@ describe('URLs carry no credentials', () => {
 describe('two modules synthesizing the same object are refused at construct time', () => {
   it('two Redis named alike in one namespace name both construct paths', () => {
     const c = chart();
+    new Redis(c, 'a', { name: 'cache', generateSecrets: false });
+    const message = refused(() => new Redis(c, 'b', { name: 'cache', generateSecrets: false }), 'Redis test/b', 'name', /would be synthesized twice/);
+    expect(message).toMatch(/by test\/b\/\S+ and by test\/a\//);
+  });
+
+  it('with generated Secrets, the first Secret that clashes is named, with both module paths', () => {
+    const c = chart();
     new Redis(c, 'a', { name: 'cache' });
-    const message = refused(() => new Redis(c, 'b', { name: 'cache' }), 'Redis test/b', 'name', /would be synthesized twice/);
-    expect(message).toMatch(/test\/a\//);
-    expect(message).toMatch(/test\/b\//);
+    refused(() => new Redis(c, 'b', { name: 'cache' }), 'test/b/ca', 'name', /Secret "armonik\/cache-ca" would be synthesized twice: by test\/b\/ca\/\S+ and by test\/a\/ca\//);
   });
 
   it('across charts of one app, and between different kinds of modules', () => {
     const app = Testing.app();
-    new ActiveMq(new Chart(app, 'one', { namespace: 'armonik' }), 'queue', { name: 'queue' });
-    refused(() => new RabbitMq(new Chart(app, 'two', { namespace: 'armonik' }), 'queue', { name: 'queue' }), 'RabbitMq two/queue', 'name', /Service "armonik\/queue"|would be synthesized twice/);
+    new ActiveMq(new Chart(app, 'one', { namespace: 'armonik' }), 'queue', { name: 'queue', generateSecrets: false });
+    refused(
+      () => new RabbitMq(new Chart(app, 'two', { namespace: 'armonik' }), 'queue', { name: 'queue', generateSecrets: false }),
+      'RabbitMq two/queue',
+      'name',
+      /Service "armonik\/queue" would be synthesized twice/,
+    );
   });
 
   it('two NfsStorage claims of one name in one namespace', () => {
