@@ -243,3 +243,39 @@ describe('nothing valid is refused', () => {
     expect(Testing.synth(c).length).toBeGreaterThan(20);
   });
 });
+
+describe('no prop value makes a TypeError', () => {
+  const WEIRD: unknown[] = [null, 0, -1, NaN, 70000, '', 'x', '..', 'A b', [], {}, [1], { a: 1 }, true, () => 1, new Map()];
+  const modules: Array<[string, (c: Chart, props: any) => unknown, Record<string, unknown>]> = [
+    ['ActiveMq', (c, p) => new ActiveMq(c, 'm', p), {}],
+    ['RabbitMq', (c, p) => new RabbitMq(c, 'm', p), {}],
+    ['Redis', (c, p) => new Redis(c, 'm', p), {}],
+    ['MinIo', (c, p) => new MinIo(c, 'm', p), {}],
+    ['MongoDb', (c, p) => new MongoDb(c, 'm', p), {}],
+    ['NfsStorage', (c, p) => new NfsStorage(c, 'm', p), { storageClass: 'nfs' }],
+    ['ExternalS3', (c, p) => new ExternalS3(c, 'm', p), { endpointUrl: 'https://s3', bucketName: 'bucket' }],
+    ['ExternalS3.aws', (c, p) => ExternalS3.aws(c, 'm', p), { region: 'eu-west-3', bucketName: 'bucket' }],
+    ['ExternalMongoDb', (c, p) => new ExternalMongoDb(c, 'm', p), { host: 'h', credentialsSecret: 'u' }],
+    ['ExternalSqs', (c, p) => new ExternalSqs(c, 'm', p), { serviceUrl: 'https://sqs' }],
+    ['AmazonMq', (c, p) => new AmazonMq(c, 'm', p), { host: 'h', credentialsSecret: 'u' }],
+  ];
+  const PROPS = [
+    'namespace', 'name', 'image', 'resources', 'storageSize', 'storageClass', 'replicas', 'credentialsSecret', 'caSecret', 'serverSecret',
+    'configMap', 'mountPath', 'queueStorageAdapter', 'generateSecrets', 'clientName', 'instanceName', 'maxMemory', 'bucketName', 'databaseName',
+    'claimName', 'size', 'nfs', 'endpointUrl', 'region', 'mustForcePathStyle', 'useChunkEncoding', 'useChecksum', 'host', 'port', 'authSource',
+    'replicaSet', 'directConnection', 'connectionString', 'sharding', 'serviceUrl', 'prefix',
+  ];
+
+  it.each(modules)('%s: every prop, every odd value: it works or it is a ValidationError naming the construct', (kind, make, base) => {
+    for (const prop of PROPS) {
+      for (const value of WEIRD) {
+        try {
+          make(chart(), { ...base, [prop]: value });
+        } catch (e) {
+          if (!(e instanceof ValidationError)) throw new Error(`${kind} ${prop}=${String(value)}: ${(e as Error).name}: ${(e as Error).message}`);
+          expect((e as ValidationError).source).toMatch(/test\/m/);
+        }
+      }
+    }
+  });
+});
