@@ -28,7 +28,7 @@ import { AdmissionWebhooks } from './admission-webhooks.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { ControllerRbac } from './controller-rbac.js';
 import { ControllerWorkload } from './controller-workload.js';
-import { checkDuration, checkOptionalObject, checkPropsObject, checkString } from './props.js';
+import { checkDuration, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from './props.js';
 import type { WebhookCertificate } from './webhook-certificate.js';
 
 /** A Prometheus-operator `ServiceMonitor` for the metrics Service. */
@@ -141,7 +141,12 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
       checkListenPort(where, 'webhooks.port', webhookPort);
       if (webhookPort === port) throw new ValidationError(where, 'webhooks.port', `${webhookPort} is the metrics port`, webhookPort);
     }
-    const image = controllerImage(checkOptionalObject(where, 'image', p.image, 'an object { registry?, tag?, digest?, reference? }') ?? {}, where, 'image');
+    const imageProps = checkOptionalObject(where, 'image', p.image, 'an object { registry?, tag?, digest?, reference? }') ?? {};
+    for (const key of Object.keys(imageProps)) {
+      if (!IMAGE_FIELDS.includes(key)) throw new ValidationError(where, `image.${key}`, `unknown field (expected one of ${IMAGE_FIELDS.join(', ')})`);
+      checkOptionalString(where, `image.${key}`, (imageProps as Record<string, unknown>)[key]);
+    }
+    const image = controllerImage(imageProps, where, 'image');
     const resources = resourceRequirements(p.resources, where, 'resources');
     const serviceMonitor = checkOptionalObject(where, 'serviceMonitor', p.serviceMonitor, 'an object { interval?, labels? }');
     const scrapeMs = serviceMonitor === undefined ? undefined : checkDuration(where, 'serviceMonitor.interval', serviceMonitor.interval ?? Duration.seconds(30), { minMs: 1000, wholeSeconds: true });
@@ -318,6 +323,9 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     claimObjectNames(this, where);
   }
 }
+
+/** The fields of {@link ControllerImageProps}. */
+const IMAGE_FIELDS = ['registry', 'tag', 'digest', 'reference'];
 
 /** Env names the construct sets on the container itself. */
 const OWN_ENV = ['NAMESPACE', 'POD_NAME', 'NODE_OPTIONS'];

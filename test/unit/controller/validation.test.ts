@@ -101,6 +101,9 @@ describe('PlatformController props', () => {
   it('image: an object of registry/tag/digest/reference', () => {
     refused(() => sample({ image: any('ghcr.io/acme/platform-controllers:1.0') }), 'stack/sample', 'image', /must be an object \{ registry\?, tag\?, digest\?, reference\? \}/);
     refused(() => sample({ image: { tag: 'bad tag' } }), 'stack/sample', 'image.tag', /"bad tag" is not a valid image tag/);
+    refused(() => sample({ image: any({ registry: 5 }) }), 'stack/sample', 'image.registry', /non-empty string, not number 5/);
+    refused(() => sample({ image: any({ digest: ['sha256:x'] }) }), 'stack/sample', 'image.digest', /not a list/);
+    refused(() => sample({ image: any({ version: '1.0' }) }), 'stack/sample', 'image.version', /unknown field \(expected one of registry, tag, digest, reference\)/);
   });
 
   it('env: names, string values, not the names it sets itself', () => {

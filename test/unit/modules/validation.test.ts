@@ -44,6 +44,8 @@ describe('names derived from the construct name', () => {
     refused(() => new Redis(chart(), 'r', { name: '1cache' }), 'Redis test/r', 'name', /"1cache" is not a valid Service name \(DNS-1035 label/);
     refused(() => new ActiveMq(chart(), 'a', { name: 'my.broker' }), 'ActiveMq test/a', 'name', /"my\.broker" is not a valid Service name/);
     refused(() => new MinIo(chart(), 'm', { name: 'MinIO' }), 'MinIo test/m', 'name', /DNS-1035 label/);
+    // A '.' in the release name: the operator's `<name>-db-ps-rs0` Service would be refused.
+    refused(() => new MongoDb(chart(), 'm', { name: 'mongo.db' }), 'MongoDb test/m', 'name', /"mongo\.db" is not a valid Service name/);
   });
 
   it('the -headless suffix must still fit in 63 characters', () => {
