@@ -124,7 +124,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     const name = checkDns1035Label(where, 'name', p.name ?? controller);
     if (p.webhooks !== undefined) {
       const reason = dns1035LabelReason(`${name}-webhook`);
-      if (reason) throw new ValidationError(where, 'name', `${quote(name)} makes the webhook Service name ${quote(`${name}-webhook`)}: ${reason}`, name);
+      if (reason) throw new ValidationError(where, 'name', `${quote(name)} is too long or invalid for the derived webhook Service name: ${reason}`, name);
     }
     const workload = p.workload ?? ControllerWorkload.deployment();
     if (!(workload instanceof ControllerWorkload)) {

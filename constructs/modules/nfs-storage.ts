@@ -52,7 +52,7 @@ export class NfsStorage extends Construct implements IModule {
     // Consumers mount the claim as the pod volume `nfs-<claimName>`, a DNS-1123 label.
     const volumeName = `nfs-${claimName}`;
     const volumeReason = dns1123LabelReason(volumeName);
-    if (volumeReason) throw new ValidationError(where, 'claimName', `${quote(claimName)} makes the consumers' volume name ${quote(volumeName)}: ${volumeReason}`, claimName);
+    if (volumeReason) throw new ValidationError(where, 'claimName', `${quote(claimName)} is too long or invalid for the consumers' volume name: ${volumeReason}`, claimName);
     const mountPath = checkAbsolutePath(where, 'mountPath', p.mountPath ?? '/local_storage');
     const nfs = checkOptionalObject(where, 'nfs', p.nfs, 'an object with server and path');
     if (nfs === undefined && p.storageClass === undefined) {

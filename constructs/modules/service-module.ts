@@ -89,11 +89,11 @@ export function resolveIdentity(scope: Construct, kind: string, props: ServiceMo
   const derived = options.derived?.(name) ?? { services: [name, `${name}-headless`], statefulSets: [name] };
   for (const service of derived.services) {
     const reason = dns1035LabelReason(service);
-    if (reason) throw new ValidationError(where, 'name', `${quote(name)} makes the Service name ${quote(service)}, too long or invalid: ${reason}`, name);
+    if (reason) throw new ValidationError(where, 'name', service === name ? reason : `${quote(name)} is too long or invalid for the derived Service name: ${reason}`, name);
   }
   for (const sts of derived.statefulSets) {
     const reason = statefulSetNameReason(sts);
-    if (reason) throw new ValidationError(where, 'name', `${quote(name)} makes the StatefulSet name ${quote(sts)}: ${reason}`, name);
+    if (reason) throw new ValidationError(where, 'name', sts === name ? reason : `${quote(name)} is too long or invalid for the derived StatefulSet name: ${reason}`, name);
   }
   const namespace = resolveNamespace(scope, where, p.namespace);
   const replicas = checkReplicas(where, 'replicas', p.replicas ?? 1);
