@@ -61,10 +61,10 @@ export class ActiveMq extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'ActiveMq', props, { defaultName: 'activemq' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const configMapName = checkDns1123Subdomain(where, 'configMap', props.configMap ?? `${name}-configs`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
+    const configMapName = checkDns1123Subdomain(where, 'configMap', props.configMap ?? `${name}-configs`, 'ConfigMap');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
     const queueStorage = checkOptionalString(where, 'queueStorageAdapter', props.queueStorageAdapter) ?? ARMONIK_ADAPTERS.amqp.queueStorage;
     const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;

@@ -46,7 +46,7 @@ export class MinIo extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'MinIo', props, { defaultName: 'minio' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
     const bucket = checkBucketName(where, 'bucketName', props.bucketName ?? 'minio-bucket');
     const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     this.secrets = generate ? [userCredentials(this, 'credentials', credentials, namespace, { user: 'S3__Login', password: 'S3__Password' })] : [];

@@ -53,9 +53,9 @@ export class RabbitMq extends Construct implements IModule {
     const ident = resolveIdentity(this, 'RabbitMq', props, { defaultName: 'rabbitmq' });
     const { name, namespace, where } = ident;
     if (ident.replicas > 1) throw new ValidationError(where, 'replicas', `${ident.replicas}: this module runs one node (no RabbitMQ clustering is configured); give 0 or 1`, ident.replicas);
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
     const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     this.host = `${name}.${namespace}.svc.cluster.local`;

@@ -54,9 +54,9 @@ export class Redis extends Construct implements IModule {
     super(scope, id);
     const ident = resolveIdentity(this, 'Redis', props, { defaultName: 'redis' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/redis');
     const maxMemory = props.maxMemory ?? '12000mb';
     if (typeof maxMemory !== 'string' || !/^\d+(b|kb|mb|gb)?$/i.test(maxMemory)) {

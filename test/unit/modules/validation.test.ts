@@ -146,6 +146,10 @@ describe('missing or wrong-typed props: a ValidationError naming the prop, never
     refused(() => new Redis(chart(), 'r', any({ clientName: 42 })), 'Redis test/r', 'clientName', /non-empty string, not number 42/);
     refused(() => new MinIo(chart(), 'm', any({ bucketName: 5 })), 'MinIo test/m', 'bucketName', /number 5 is not a valid S3 bucket name/);
     refused(() => new RabbitMq(chart(), 'r', any({ mountPath: 5 })), 'RabbitMq test/r', 'mountPath', /must be an absolute path/);
+    refused(() => new ActiveMq(chart(), 'a', { credentialsSecret: 'Amqp_User' }), 'ActiveMq test/a', 'credentialsSecret', /"Amqp_User" is not a valid Secret name/);
+    refused(() => new ActiveMq(chart(), 'a', any({ configMap: 42 })), 'ActiveMq test/a', 'configMap', /number 42 is not a valid ConfigMap name/);
+    // Two of a module's own Secrets under one name: the second is refused, naming both.
+    refused(() => new Redis(chart(), 'r', { caSecret: 'redis-user-credentials' }), 'test/r/client', 'name', /Secret "armonik\/redis-user-credentials" would be synthesized twice/);
     refused(() => new Redis(chart(), 'r', any({ image: 7 })), 'Redis test/r', 'image', /number 7 is not an image reference/);
     refused(() => new MongoDb(chart(), 'm', any({ databaseName: ['db'] })), 'MongoDb test/m', 'databaseName', /a list is not a MongoDB database name/);
     refused(() => new NfsStorage(chart(), 'n', any({ nfs: '10.0.0.5:/exports' })), 'NfsStorage test/n', 'nfs', /an object with server and path/);
