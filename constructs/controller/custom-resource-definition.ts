@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
 import { isLabelValue, isQualifiedName } from '../../lib/k8s/labels.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkOptionalObject, checkPropsObject } from './props.js';
 
@@ -62,5 +63,6 @@ export class CustomResourceDefinition<D extends CustomResourceDeclaration<any> =
       spec: manifest.spec,
     });
     if (Chart.of(this).namespace) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    claimObjectNames(this, this.node.path);
   }
 }

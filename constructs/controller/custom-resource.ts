@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch, type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CustomResourceDeclaration, SpecInputOf, StorageVersionOf, VersionNameOf } from '../../lib/api/crd/definition.js';
 import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/names.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { checkOptionalObject, checkPropsObject } from './props.js';
@@ -84,5 +85,6 @@ export class CustomResource<
       this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
     if (crd) this.apiObject.addDependency(crd);
+    claimObjectNames(this, where);
   }
 }

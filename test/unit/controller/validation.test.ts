@@ -151,4 +151,13 @@ describe('custom resources', () => {
     refused(() => new CustomResource(chart(), 'w', any({ definition: 'widgets', spec: {} })), 'stack/w', 'definition', /defineCustomResource/);
     refused(() => new CustomResource(chart(), 'w', any({ definition: Widget, spec: {}, metadata: 'w' })), 'stack/w', 'metadata', /must be an object/);
   });
+
+  it('a CRD or a custom resource synthesized twice is refused, naming both', () => {
+    const c = chart();
+    new CustomResourceDefinition(c, 'a', { definition: Widget });
+    refused(() => new CustomResourceDefinition(c, 'b', { definition: Widget }), 'stack/b', 'name', /CustomResourceDefinition\.apiextensions\.k8s\.io "widgets\.[^"]+" would be synthesized twice/);
+    const spec = { minReplicas: 1, maxReplicas: 3 };
+    new CustomResource(c, 'w', { definition: Widget, spec });
+    refused(() => new CustomResource(c, 'w2', { definition: Widget, metadata: { name: 'w' }, spec }), 'stack/w2', 'name', /would be synthesized twice/);
+  });
 });
