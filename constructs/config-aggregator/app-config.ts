@@ -2,11 +2,13 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkConfigKey, checkDns1123Label, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { DEFAULT_APP_CONFIG_LABEL, parseAppConfigLabel } from '../../lib/api/config-aggregator/index.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Label, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { DEFAULT_APP_CONFIG_LABEL, checkAppConfigKey, parseAppConfigLabel } from '../../lib/api/config-aggregator/index.js';
+import { checkPropsObject } from '../controller/props.js';
 import { AppConfigSchema, type NumalogicAppConfig } from './app-config-schema.js';
-import type { ConfigAggregator } from './config-aggregator.js';
+import { ConfigAggregator } from './config-aggregator.js';
 
 export interface AppConfigProps<T = NumalogicAppConfig> {
   /** The configuration; validated against the schema at synth time. */
@@ -24,7 +26,7 @@ export interface AppConfigProps<T = NumalogicAppConfig> {
   readonly name?: string;
   /** Namespace of the application. @default the chart's namespace */
   readonly namespace?: string;
-  /** Data key that holds the YAML. @default 'config' */
+  /** Data key that holds the YAML (a ConfigMap key: not '.' and not starting with '..'). @default 'config' */
   readonly key?: string;
 }
 
@@ -40,17 +42,24 @@ export class AppConfig<T = NumalogicAppConfig> extends Construct {
   constructor(scope: Construct, id: string, props: AppConfigProps<T>) {
     super(scope, id);
     const where = this.node.path;
-    if (props.aggregator && (props.schema || props.label)) {
+    const p = checkPropsObject(where, props, ['config']);
+    if (p.aggregator !== undefined && !(p.aggregator instanceof ConfigAggregator)) {
+      throw new ValidationError(where, 'aggregator', `must be a ConfigAggregator, not ${describeValue(p.aggregator)}`);
+    }
+    if (p.schema !== undefined && !(p.schema instanceof AppConfigSchema)) {
+      throw new ValidationError(where, 'schema', `must be AppConfigSchema.numalogic() or AppConfigSchema.of(jsonSchema), not ${describeValue(p.schema)}`);
+    }
+    if (p.aggregator && (p.schema || p.label)) {
       throw new ValidationError(where, 'aggregator', 'give either aggregator or schema/label, not both');
     }
-    const schema = props.aggregator?.schema ?? props.schema ?? AppConfigSchema.numalogic();
-    const label = props.aggregator?.appConfigLabel ?? parseAppConfigLabel(props.label ?? DEFAULT_APP_CONFIG_LABEL, where, 'label');
-    const key = checkConfigKey(where, 'key', props.key ?? 'config');
-    if (props.name !== undefined) checkDns1123Subdomain(where, 'name', props.name, 'ConfigMap');
+    const schema = p.aggregator?.schema ?? p.schema ?? AppConfigSchema.numalogic();
+    const label = p.aggregator?.appConfigLabel ?? parseAppConfigLabel(p.label ?? DEFAULT_APP_CONFIG_LABEL, where, 'label');
+    const key = checkAppConfigKey(where, 'key', p.key ?? 'config');
+    if (p.name !== undefined) checkDns1123Subdomain(where, 'name', p.name, 'ConfigMap');
     // An AppConfig may leave the namespace to the chart, or to `kubectl apply -n`.
-    const namespace = props.namespace ?? Chart.of(this).namespace;
+    const namespace = p.namespace ?? Chart.of(this).namespace;
     if (namespace !== undefined) checkDns1123Label(where, 'namespace', namespace);
-    schema.validate(props.config, where, 'config');
+    schema.validate(p.config, where, 'config');
     this.key = key;
     this.configMap = new k8s.KubeConfigMap(this, 'config-map', {
       metadata: {
@@ -60,5 +69,6 @@ export class AppConfig<T = NumalogicAppConfig> extends Construct {
       },
       data: { [key]: toYaml(props.config, { lineWidth: 0 }) },
     });
+    claimObjectNames(this, where);
   }
 }

@@ -8,14 +8,17 @@ import {
   CONFIG_AGGREGATOR_FLAGS,
   DEFAULT_APP_CONFIG_LABEL,
   DEFAULT_CONFIGMAP_KEY,
+  checkAppConfigKey,
   configAggregatorRules,
   parseAppConfigLabel,
   type AppConfigLabel,
 } from '../../lib/api/config-aggregator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/image.js';
 import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkConfigKey, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkDuration, checkPropsObject } from '../controller/props.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
 import { AppConfigSchema } from './app-config-schema.js';
 
@@ -27,7 +30,7 @@ export interface ConfigAggregatorProps {
   readonly configmapKey?: string;
   /** Label of application ConfigMaps, `key=value` (`--app-config-label`). @default 'numaprom.numaproj.io/component=argo-rollouts' */
   readonly appConfigLabel?: string;
-  /** Resync interval (`--interval`): a safety net only; changes arrive by watch. @default Duration.seconds(180) */
+  /** Resync interval (`--interval`), at least 1 second in whole milliseconds: a safety net only; changes arrive by watch. @default Duration.seconds(180) */
   readonly resyncInterval?: Duration;
   /** The JSON Schema application configs must satisfy, rendered into `application-config-schema`. @default AppConfigSchema.numalogic() */
   readonly schema?: AppConfigSchema;
@@ -67,37 +70,42 @@ export class ConfigAggregator extends PlatformController<typeof CONFIG_AGGREGATO
 
   constructor(scope: Construct, id: string, props: ConfigAggregatorProps) {
     const where = constructPath(scope, id);
-    checkDns1123Subdomain(where, 'configmapName', props.configmapName, 'ConfigMap');
-    const configmapKey = checkConfigKey(where, 'configmapKey', props.configmapKey ?? DEFAULT_CONFIGMAP_KEY);
-    if (props.configmapName === APP_CONFIG_SCHEMA_CONFIGMAP) {
-      throw new ValidationError(where, 'configmapName', `"${APP_CONFIG_SCHEMA_CONFIGMAP}" is the schema ConfigMap`, props.configmapName);
+    const p = checkPropsObject(where, props, ['configmapName']);
+    checkDns1123Subdomain(where, 'configmapName', p.configmapName, 'ConfigMap');
+    const configmapKey = checkAppConfigKey(where, 'configmapKey', p.configmapKey ?? DEFAULT_CONFIGMAP_KEY);
+    if (p.configmapName === APP_CONFIG_SCHEMA_CONFIGMAP) {
+      throw new ValidationError(where, 'configmapName', `"${APP_CONFIG_SCHEMA_CONFIGMAP}" is the schema ConfigMap`, p.configmapName);
     }
-    const resync = props.resyncInterval ?? Duration.seconds(180);
-    if (resync.toSeconds() < 1) throw new ValidationError(where, 'resyncInterval', 'must be at least 1 second');
-    const label = parseAppConfigLabel(props.appConfigLabel ?? DEFAULT_APP_CONFIG_LABEL, where, 'appConfigLabel');
-    const schema = props.schema ?? AppConfigSchema.numalogic();
+    const resyncMs = checkDuration(where, 'resyncInterval', p.resyncInterval ?? Duration.seconds(180), { minMs: 1000 });
+    const label = parseAppConfigLabel(p.appConfigLabel ?? DEFAULT_APP_CONFIG_LABEL, where, 'appConfigLabel');
+    const schema = p.schema ?? AppConfigSchema.numalogic();
+    if (!(schema instanceof AppConfigSchema)) {
+      throw new ValidationError(where, 'schema', `must be AppConfigSchema.numalogic() or AppConfigSchema.of(jsonSchema), not ${describeValue(schema)}`);
+    }
     schema.check(where);
+    // PlatformController checks replicas and leaseDuration, naming them.
+    const workload = ControllerWorkload.deployment({ replicas: p.replicas, leaseDuration: p.leaseDuration });
 
     super(scope, id, {
       controller: CONFIG_AGGREGATOR,
       flags: CONFIG_AGGREGATOR_FLAGS,
       args: {
-        'configmap-name': props.configmapName,
+        'configmap-name': p.configmapName,
         'configmap-key': configmapKey,
         'app-config-label': `${label.key}=${label.value}`,
-        interval: resync.toMilliseconds(),
+        interval: resyncMs,
         'schema-configmap': APP_CONFIG_SCHEMA_CONFIGMAP,
       },
-      rules: configAggregatorRules(props.configmapName),
-      namespace: props.namespace,
-      name: props.name ?? CONFIG_AGGREGATOR,
-      workload: ControllerWorkload.deployment({ replicas: props.replicas, leaseDuration: props.leaseDuration }),
-      image: props.image,
-      resources: props.resources,
-      metricsPort: props.metricsPort,
+      rules: configAggregatorRules(p.configmapName),
+      namespace: p.namespace,
+      name: p.name ?? CONFIG_AGGREGATOR,
+      workload,
+      image: p.image,
+      resources: p.resources,
+      metricsPort: p.metricsPort,
     });
     this.deployment = this.workload as k8s.KubeDeployment;
-    this.configmapName = props.configmapName;
+    this.configmapName = p.configmapName;
     this.configmapKey = configmapKey;
     this.appConfigLabel = label;
     this.schema = schema;
@@ -105,6 +113,7 @@ export class ConfigAggregator extends PlatformController<typeof CONFIG_AGGREGATO
       metadata: { name: APP_CONFIG_SCHEMA_CONFIGMAP, namespace: this.namespace, labels: this.labels },
       data: { [APP_CONFIG_SCHEMA_KEY]: schema.toJson() },
     });
+    claimObjectNames(this, where);
   }
 
   /** The label as `key=value`, e.g. for a label selector. */

@@ -2,8 +2,9 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { webhookProblems, type AdmissionWebhookSpec } from '../../lib/api/webhook.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import type { WebhookCertificate } from './webhook-certificate.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkPropsObject } from './props.js';
+import { WebhookCertificate } from './webhook-certificate.js';
 
 export interface AdmissionWebhooksProps {
   /** The webhooks, from the controller's `lib/api` folder. */
@@ -33,6 +34,11 @@ export class AdmissionWebhooks extends Construct {
   constructor(scope: Construct, id: string, props: AdmissionWebhooksProps) {
     super(scope, id);
     const where = scope.node.path;
+    checkPropsObject(where, props, ['webhooks', 'certificate']);
+    if (!Array.isArray(props.webhooks)) throw new ValidationError(where, 'webhooks.webhooks', `must be a list of webhooks, not ${describeValue(props.webhooks)}`, props.webhooks);
+    if (!(props.certificate instanceof WebhookCertificate)) {
+      throw new ValidationError(where, 'webhooks.certificate', `must be WebhookCertificate.fromSecret() or WebhookCertificate.fromCertManager(), not ${describeValue(props.certificate)}`);
+    }
     if (props.webhooks.length === 0) throw new ValidationError(where, 'webhooks', 'is empty: give at least one webhook or none at all');
     const seen = new Set<string>();
     props.webhooks.forEach((w, i) => {

@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ruleProblems, type ControllerRule, type PolicyRule } from '../../lib/api/rbac.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkPropsObject } from './props.js';
 import { checkDns1123Label } from '../../lib/k8s/validators.js';
 
 export interface ControllerRbacProps {
@@ -29,6 +30,8 @@ export class ControllerRbac extends Construct {
   constructor(scope: Construct, id: string, props: ControllerRbacProps) {
     super(scope, id);
     const where = scope.node.path;
+    checkPropsObject(where, props, ['rules', 'name', 'namespace', 'labels']);
+    if (!Array.isArray(props.rules)) throw new ValidationError(where, 'rules', `must be a list, not ${describeValue(props.rules)}`, props.rules);
     const roles = new Map<string, PolicyRule[]>();
     const clusterRules: PolicyRule[] = [];
     props.rules.forEach((rule, i) => {

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { checkPropsObject } from './props.js';
 
 /** How a controller's pods run: leader-elected replicas, or one pod per node. */
 export class ControllerWorkload {
@@ -7,7 +8,9 @@ export class ControllerWorkload {
    * with warm caches (webhooks are served by all).
    */
   static deployment(props: { readonly replicas?: number; readonly leaseDuration?: Duration } = {}): ControllerWorkload {
-    return new ControllerWorkload('Deployment', props.replicas ?? 2, props.leaseDuration ?? Duration.seconds(15));
+    // replicas and leaseDuration are checked by the PlatformController, which names its path.
+    const p = checkPropsObject('ControllerWorkload.deployment', props);
+    return new ControllerWorkload('Deployment', p.replicas ?? 2, p.leaseDuration ?? Duration.seconds(15));
   }
 
   /**

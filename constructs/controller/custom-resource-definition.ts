@@ -2,7 +2,9 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
 import { isLabelValue, isQualifiedName } from '../../lib/k8s/labels.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkOptionalObject, checkPropsObject } from './props.js';
 
 export interface CustomResourceDefinitionProps<D extends CustomResourceDeclaration<any>> {
   /** The declaration (lib/api/<controller>) the CRD is generated from. */
@@ -32,6 +34,12 @@ export class CustomResourceDefinition<D extends CustomResourceDeclaration<any> =
 
   constructor(scope: Construct, id: string, props: CustomResourceDefinitionProps<D>) {
     super(scope, id);
+    checkPropsObject(this.node.path, props, ['definition']);
+    checkOptionalObject(this.node.path, 'labels', props.labels);
+    checkOptionalObject(this.node.path, 'annotations', props.annotations);
+    if (typeof props.definition?.manifest !== 'function') {
+      throw new ValidationError(this.node.path, 'definition', `must be a declaration made with defineCustomResource, not ${describeValue(props.definition)}`);
+    }
     this.definition = props.definition;
     this.name = props.definition.name;
     for (const [k, v] of Object.entries(props.labels ?? {})) {
@@ -40,6 +48,8 @@ export class CustomResourceDefinition<D extends CustomResourceDeclaration<any> =
     }
     for (const k of Object.keys(props.annotations ?? {})) {
       if (!isQualifiedName(k)) throw new ValidationError(this.node.path, 'annotations', `"${k}" is not a valid annotation key`, k);
+      const v = props.annotations![k];
+      if (typeof v !== 'string') throw new ValidationError(this.node.path, `annotations.${k}`, `must be a string, not ${describeValue(v)}`, v);
     }
     const manifest = props.definition.manifest();
     this.apiObject = new ApiObject(this, 'Resource', {
@@ -53,5 +63,6 @@ export class CustomResourceDefinition<D extends CustomResourceDeclaration<any> =
       spec: manifest.spec,
     });
     if (Chart.of(this).namespace) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    claimObjectNames(this, this.node.path);
   }
 }

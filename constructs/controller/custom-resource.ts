@@ -2,8 +2,10 @@ import { ApiObject, Chart, JsonPatch, type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CustomResourceDeclaration, SpecInputOf, StorageVersionOf, VersionNameOf } from '../../lib/api/crd/definition.js';
 import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/names.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
+import { checkOptionalObject, checkPropsObject } from './props.js';
 
 export interface CustomResourceProps<D extends CustomResourceDeclaration<any>, N extends VersionNameOf<D>> {
   /** The declaration, or the CRD construct made from it (the instance is then applied after it). */
@@ -41,7 +43,12 @@ export class CustomResource<
 
   constructor(scope: Construct, id: string, props: CustomResourceProps<D, N>) {
     super(scope, id);
+    checkPropsObject(this.node.path, props, ['definition', 'spec']);
+    checkOptionalObject(this.node.path, 'metadata', props.metadata);
     const crd = props.definition instanceof CustomResourceDefinition ? props.definition : undefined;
+    if (!crd && typeof (props.definition as CustomResourceDeclaration | undefined)?.validate !== 'function') {
+      throw new ValidationError(this.node.path, 'definition', `must be a declaration made with defineCustomResource or its CustomResourceDefinition, not ${describeValue(props.definition)}`);
+    }
     this.definition = (crd ? crd.definition : props.definition) as D;
     const definition: CustomResourceDeclaration = this.definition;
     const where = this.node.path;
@@ -78,5 +85,6 @@ export class CustomResource<
       this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
     if (crd) this.apiObject.addDependency(crd);
+    claimObjectNames(this, where);
   }
 }

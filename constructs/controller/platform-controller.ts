@@ -11,13 +11,24 @@ import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
 import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { FIRST_UNPRIVILEGED_PORT, checkDns1123Label, checkPort, checkPositiveInteger } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import {
+  checkDns1035Label,
+  checkListenPort,
+  checkPositiveInteger,
+  dns1035LabelReason,
+  ensure,
+  envNameReason,
+  labelKeyReason,
+  labelValueReason,
+} from '../../lib/k8s/validators.js';
 import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js';
 import { AdmissionWebhooks } from './admission-webhooks.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { ControllerRbac } from './controller-rbac.js';
 import { ControllerWorkload } from './controller-workload.js';
+import { checkDuration, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from './props.js';
 import type { WebhookCertificate } from './webhook-certificate.js';
 
 /** A Prometheus-operator `ServiceMonitor` for the metrics Service. */
@@ -103,25 +114,49 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
   constructor(scope: Construct, id: string, props: PlatformControllerProps<S>) {
     super(scope, id);
     const where = this.node.path;
-    const namespace = resolveNamespace(this, where, props.namespace);
-    const name = checkDns1123Label(where, 'name', props.name ?? props.controller);
-    const workload = props.workload ?? ControllerWorkload.deployment();
+    const p = checkPropsObject(where, props, ['controller', 'flags', 'args', 'rules']);
+    const controller = checkString(where, 'controller', p.controller);
+    if (!Array.isArray(p.flags)) throw new ValidationError(where, 'flags', `must be the controller's flag spec (a list), not ${describeValue(p.flags)}`, p.flags);
+    checkOptionalObject(where, 'args', p.args as unknown, 'an object of flag values');
+    checkList(where, 'rules', p.rules);
+    const namespace = resolveNamespace(this, where, p.namespace);
+    // The name is also the metrics Service's (and `<name>-webhook`, the webhook Service's).
+    const name = checkDns1035Label(where, 'name', p.name ?? controller);
+    if (p.webhooks !== undefined) {
+      const reason = dns1035LabelReason(`${name}-webhook`);
+      if (reason) throw new ValidationError(where, 'name', `${quote(name)} is too long or invalid for the derived webhook Service name: ${reason}`, name);
+    }
+    const workload = p.workload ?? ControllerWorkload.deployment();
+    if (!(workload instanceof ControllerWorkload)) {
+      throw new ValidationError(where, 'workload', `must be ControllerWorkload.deployment() or ControllerWorkload.daemonSet(), not ${describeValue(workload)}`, workload);
+    }
     const replicas = workload.replicas;
     if (replicas !== undefined) checkPositiveInteger(where, 'replicas', replicas);
-    const leaseSeconds = workload.leaseDuration?.toSeconds();
-    if (leaseSeconds !== undefined && leaseSeconds < 3) throw new ValidationError(where, 'leaseDuration', 'must be at least 3 seconds', leaseSeconds);
-    const port = props.metricsPort ?? 8080;
-    checkPort(where, 'metricsPort', port, FIRST_UNPRIVILEGED_PORT);
-    const webhookPort = props.webhooks?.port ?? 9443;
-    if (props.webhooks) {
-      checkPort(where, 'webhooks.port', webhookPort, FIRST_UNPRIVILEGED_PORT);
+    const leaseMs = workload.leaseDuration === undefined ? undefined : checkDuration(where, 'leaseDuration', workload.leaseDuration, { minMs: 3000, wholeSeconds: true });
+    const leaseSeconds = leaseMs === undefined ? undefined : leaseMs / 1000;
+    const port = checkListenPort(where, 'metricsPort', p.metricsPort ?? 8080);
+    const webhooksProps = checkOptionalObject(where, 'webhooks', p.webhooks, 'an object { webhooks, certificate, port? }');
+    const webhookPort = webhooksProps?.port ?? 9443;
+    if (webhooksProps) {
+      checkListenPort(where, 'webhooks.port', webhookPort);
       if (webhookPort === port) throw new ValidationError(where, 'webhooks.port', `${webhookPort} is the metrics port`, webhookPort);
     }
-    const image = controllerImage(props.image ?? {}, `${where}: image`);
+    const imageProps = checkOptionalObject(where, 'image', p.image, 'an object { registry?, tag?, digest?, reference? }') ?? {};
+    for (const key of Object.keys(imageProps)) {
+      if (!IMAGE_FIELDS.includes(key)) throw new ValidationError(where, `image.${key}`, `unknown field (expected one of ${IMAGE_FIELDS.join(', ')})`);
+      checkOptionalString(where, `image.${key}`, (imageProps as Record<string, unknown>)[key]);
+    }
+    const image = controllerImage(imageProps, where, 'image');
+    const resources = resourceRequirements(p.resources, where, 'resources');
+    const serviceMonitor = checkOptionalObject(where, 'serviceMonitor', p.serviceMonitor, 'an object { interval?, labels? }');
+    const scrapeMs = serviceMonitor === undefined ? undefined : checkDuration(where, 'serviceMonitor.interval', serviceMonitor.interval ?? Duration.seconds(30), { minMs: 1000, wholeSeconds: true });
+    if (serviceMonitor?.labels !== undefined) checkLabels(where, 'serviceMonitor.labels', serviceMonitor.labels);
+    const env = checkEnvList(where, 'env', p.env, workload.kind === 'DaemonSet');
+    const customResources = checkList(where, 'customResources', p.customResources) ?? [];
     // Node sizes its heap from the machine, not the container: cap the old generation at half
     // the memory limit, so that garbage is collected long before the limit (measured with the
     // config aggregator: RSS 120 MB instead of 220 MB with 10,000 ConfigMaps and a 256Mi limit).
-    const limitMiB = memoryQuantityToMiB(props.resources?.memoryLimit ?? '256Mi');
+    const limitMiB = memoryQuantityToMiB(resources.limits!.memory!.value as string);
     const heapMiB = limitMiB ? Math.max(32, Math.floor(limitMiB / 2)) : undefined;
 
     const leaseName = leaseSeconds !== undefined ? name : undefined;
@@ -137,19 +172,19 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     } else {
       managerArgs['leader-elect'] = false;
     }
-    if (props.webhooks) Object.assign(managerArgs, { 'webhook-port': webhookPort, 'webhook-cert-dir': WEBHOOK_CERT_DIR });
-    const values = { ...(props.args as Record<string, unknown>) };
+    if (webhooksProps) Object.assign(managerArgs, { 'webhook-port': webhookPort, 'webhook-cert-dir': WEBHOOK_CERT_DIR });
+    const values = { ...(p.args as Record<string, unknown>) };
     for (const key of Object.keys(managerArgs)) {
       if (key in values) throw new ValidationError(where, `args.${key}`, 'is set by PlatformController from its own props');
     }
     let flagArgs: string[];
     try {
-      flagArgs = renderFlags(props.flags, { ...values, ...managerArgs } as FlagInputOf<S>);
+      flagArgs = renderFlags(p.flags, { ...values, ...managerArgs } as FlagInputOf<S>);
     } catch (err) {
       if (err instanceof FlagError) throw new ValidationError(where, `args.${err.flag}`, err.message.replace(/^--\S+: /, ''));
       throw err;
     }
-    for (const spec of props.flags) {
+    for (const spec of p.flags) {
       // Required flags with an env fallback (the namespace) come from the pod's env.
       if (spec.required && !spec.env && spec.default === undefined && values[spec.name] === undefined) {
         throw new ValidationError(where, `args.${spec.name}`, 'is required by the controller');
@@ -160,10 +195,10 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     this.name = name;
     this.serviceAccountName = name;
     this.leaseName = leaseName;
-    this.args = [props.controller, ...flagArgs];
-    this.rules = [...props.rules, ...(leaseName ? leaseRules(leaseName) : [])];
+    this.args = [controller, ...flagArgs];
+    this.rules = [...p.rules, ...(leaseName ? leaseRules(leaseName) : [])];
 
-    const ids = { name: props.controller, instance: name, component: 'controller', partOf: 'platform-controllers' };
+    const ids = { name: controller, instance: name, component: 'controller', partOf: 'platform-controllers' };
     const labels = appLabels(ids);
     const selector = selectorLabels(ids);
     this.selector = selector;
@@ -171,7 +206,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     const meta = (n: string) => ({ name: n, namespace, labels });
 
     const crds = new Map<string, CustomResourceDefinition>();
-    for (const declaration of props.customResources ?? []) {
+    for (const declaration of customResources) {
       if (crds.has(declaration.name)) throw new ValidationError(where, 'customResources', `${declaration.name} is given twice`, declaration.name);
       crds.set(declaration.name, new CustomResourceDefinition(this, `crd-${declaration.name}`, { definition: declaration, labels }));
     }
@@ -179,8 +214,8 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name), automountServiceAccountToken: true });
     new ControllerRbac(this, 'rbac', { rules: this.rules, name, namespace, labels });
-    const webhooks = props.webhooks
-      ? new AdmissionWebhooks(this, 'webhooks', { ...props.webhooks, name, namespace, labels, selector })
+    const webhooks = webhooksProps
+      ? new AdmissionWebhooks(this, 'webhooks', { ...webhooksProps, name, namespace, labels, selector })
       : undefined;
 
     const probe = (path: string, extra: Partial<k8s.Probe> = {}): k8s.Probe => ({
@@ -217,14 +252,14 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
             fieldEnv('POD_NAME', 'metadata.name'),
             ...(workload.kind === 'DaemonSet' ? [fieldEnv('NODE_NAME', 'spec.nodeName')] : []),
             ...(heapMiB ? [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB}` }] : []),
-            ...(props.env ?? []),
+            ...env,
           ],
           ports: [
             { name: 'metrics', containerPort: port, protocol: 'TCP' },
             ...(webhooks ? [{ name: 'webhook', containerPort: webhookPort, protocol: 'TCP' }] : []),
           ],
           securityContext: restrictedContainerSecurityContext() as k8s.SecurityContext,
-          resources: resourceRequirements(props.resources),
+          resources,
           startupProbe: probe('/healthz', { periodSeconds: 2, failureThreshold: 30 }),
           livenessProbe: probe('/healthz', { failureThreshold: 3 }),
           readinessProbe: probe('/readyz', { periodSeconds: 5, failureThreshold: 2 }),
@@ -273,19 +308,58 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
       });
     }
-    if (props.serviceMonitor) {
+    if (serviceMonitor) {
       new ApiObject(this, 'service-monitor', {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'ServiceMonitor',
-        metadata: { name, namespace, labels: { ...labels, ...(props.serviceMonitor.labels ?? {}) } },
+        metadata: { name, namespace, labels: { ...labels, ...(serviceMonitor.labels ?? {}) } },
         spec: {
           selector: { matchLabels: selector },
           namespaceSelector: { matchNames: [namespace] },
-          endpoints: [{ port: 'metrics', path: '/metrics', interval: `${(props.serviceMonitor.interval ?? Duration.seconds(30)).toSeconds()}s` }],
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: `${scrapeMs! / 1000}s` }],
         },
       });
     }
+    claimObjectNames(this, where);
   }
+}
+
+/** The fields of {@link ControllerImageProps}. */
+const IMAGE_FIELDS = ['registry', 'tag', 'digest', 'reference'];
+
+/** Env names the construct sets on the container itself. */
+const OWN_ENV = ['NAMESPACE', 'POD_NAME', 'NODE_OPTIONS'];
+
+/** A list prop (`undefined`: not given). */
+function checkList<T>(where: string, field: string, value: readonly T[] | undefined): readonly T[] | undefined {
+  if (value !== undefined && !Array.isArray(value)) throw new ValidationError(where, field, `must be a list, not ${describeValue(value)}`, value);
+  return value;
+}
+
+/** Labels given as a prop: valid keys and values. */
+function checkLabels(where: string, field: string, labels: Record<string, string>): void {
+  checkOptionalObject(where, field, labels, 'an object of label key: value strings');
+  for (const [k, v] of Object.entries(labels)) {
+    ensure(where, `${field}.${k}`, k, labelKeyReason(k));
+    ensure(where, `${field}.${k}`, v, labelValueReason(v));
+  }
+}
+
+/**
+ * Extra env of the container: a list of EnvVars with valid names, a string `value` or a
+ * `valueFrom`, none of the names the construct sets itself.
+ */
+function checkEnvList(where: string, field: string, env: readonly k8s.EnvVar[] | undefined, daemonSet: boolean): readonly k8s.EnvVar[] {
+  const own = daemonSet ? [...OWN_ENV, 'NODE_NAME'] : OWN_ENV;
+  (checkList(where, field, env) ?? []).forEach((e, i) => {
+    const at = `${field}[${i}]`;
+    checkOptionalObject(where, at, e, 'an EnvVar { name, value } or { name, valueFrom }');
+    ensure(where, `${at}.name`, e.name, envNameReason(e.name));
+    if (own.includes(e.name)) throw new ValidationError(where, `${at}.name`, `${quote(e.name)} is set by PlatformController`, e.name);
+    if (e.value !== undefined && typeof e.value !== 'string') throw new ValidationError(where, `${at}.value`, `must be a string, not ${describeValue(e.value)}`, e.value);
+    if (e.value !== undefined && e.valueFrom !== undefined) throw new ValidationError(where, at, 'give value or valueFrom, not both');
+  });
+  return env ?? [];
 }
 
 /** The path a construct `id` under `scope` will have: for checks before `super()`. */

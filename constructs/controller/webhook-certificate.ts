@@ -1,3 +1,7 @@
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkPropsObject } from './props.js';
+
 /** A cert-manager issuer reference. */
 export interface CertManagerIssuer {
   /** Name of the Issuer (in the controller's namespace) or ClusterIssuer. */
@@ -18,6 +22,10 @@ export class WebhookCertificate {
    * (public: it goes into the webhook configurations).
    */
   static fromSecret(secretName: string, caBundle: string): WebhookCertificate {
+    const where = 'WebhookCertificate.fromSecret';
+    checkDns1123Subdomain(where, 'secretName', secretName, 'Secret');
+    // Its PEM is checked by the controller construct, which names its path.
+    if (typeof caBundle !== 'string') throw new ValidationError(where, 'caBundle', `must be the PEM of the CA that signed the serving certificate, not ${describeValue(caBundle)}`);
     return new WebhookCertificate(secretName, caBundle, undefined);
   }
 
@@ -26,6 +34,12 @@ export class WebhookCertificate {
    * (`cert-manager.io/inject-ca-from`), so cert-manager must be installed.
    */
   static fromCertManager(issuer: CertManagerIssuer): WebhookCertificate {
+    const where = 'WebhookCertificate.fromCertManager';
+    const i = checkPropsObject(where, issuer, ['name']);
+    checkDns1123Subdomain(where, 'name', i.name, i.kind ?? 'Issuer');
+    if (i.kind !== undefined && i.kind !== 'Issuer' && i.kind !== 'ClusterIssuer') {
+      throw new ValidationError(where, 'kind', `${describeValue(i.kind)} is not 'Issuer' or 'ClusterIssuer'`, i.kind);
+    }
     return new WebhookCertificate(undefined, undefined, issuer);
   }
 

@@ -2,6 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkOptionalBoolean, checkOptionalString } from '../controller/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
@@ -57,16 +59,18 @@ export class ActiveMq extends Construct implements IModule {
 
   constructor(scope: Construct, id: string, props: ActiveMqProps = {}) {
     super(scope, id);
-    const ident = resolveIdentity(this, 'ActiveMq', props, 'activemq');
+    const ident = resolveIdentity(this, 'ActiveMq', props, { defaultName: 'activemq' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
-    const configMapName = checkDns1123Subdomain(where, 'configMap', props.configMap ?? `${name}-configs`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
+    const configMapName = checkDns1123Subdomain(where, 'configMap', props.configMap ?? `${name}-configs`, 'ConfigMap');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
+    const queueStorage = checkOptionalString(where, 'queueStorageAdapter', props.queueStorageAdapter) ?? ARMONIK_ADAPTERS.amqp.queueStorage;
+    const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
-    if (props.generateSecrets ?? true) {
+    if (generate) {
       const root = moduleCa(this, name, namespace);
       const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
       const admin = userCredentials(this, 'admin', `${name}-admin`, namespace, { user: 'username', password: 'password' });
@@ -110,7 +114,7 @@ export class ActiveMq extends Construct implements IModule {
     this.workload = deployStatefulService(this, {
       id: ident,
       component: 'activemq',
-      image: props.image ?? ActiveMq.DEFAULT_IMAGE,
+      image: ident.image ?? ActiveMq.DEFAULT_IMAGE,
       ports: [
         { name: 'amqp', port: this.port },
         { name: 'dashboard', port: 8161 },
@@ -121,12 +125,11 @@ export class ActiveMq extends Construct implements IModule {
       scratch: ['/tmp', `${ActiveMq.HOME}/tmp`],
       dataPath: `${ActiveMq.HOME}/data`,
       uid: 1000,
-      props,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__QueueStorage: props.queueStorageAdapter ?? ARMONIK_ADAPTERS.amqp.queueStorage,
+        Components__QueueStorage: queueStorage,
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
         Amqp__Host: this.host,
         Amqp__Port: String(this.port),
@@ -136,5 +139,6 @@ export class ActiveMq extends Construct implements IModule {
       envSecret: [credentials],
       mountSecret: { certificate: { secret: ca, path: mountPath, mode: '0644' } },
     });
+    claimObjectNames(this, where);
   }
 }

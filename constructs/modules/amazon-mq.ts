@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
+import { checkOptionalString, checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link AmazonMq}. */
@@ -26,19 +28,21 @@ export class AmazonMq extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: AmazonMqProps) {
     super(scope, id);
     const where = `AmazonMq ${this.node.path}`;
-    ensure(where, 'host', props.host, hostNameReason(props.host));
-    const port = props.port ?? 5671;
-    checkPort(where, 'port', port);
-    checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
+    const p = checkPropsObject(where, props, ['host', 'credentialsSecret']);
+    const host = ensure(where, 'host', p.host, hostNameReason(p.host));
+    const port = checkPort(where, 'port', p.port ?? 5671);
+    const credentialsSecret = checkDns1123Subdomain(where, 'credentialsSecret', p.credentialsSecret, 'Secret');
+    const queueStorage = checkOptionalString(where, 'queueStorageAdapter', p.queueStorageAdapter) ?? ARMONIK_ADAPTERS.amqp.queueStorage;
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
-        Components__QueueStorage: props.queueStorageAdapter ?? ARMONIK_ADAPTERS.amqp.queueStorage,
+        Components__QueueStorage: queueStorage,
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.amqp),
-        Amqp__Host: props.host,
+        Amqp__Host: host,
         Amqp__Port: port,
         Amqp__Scheme: 'AMQPS',
       },
-      envSecret: [props.credentialsSecret],
+      envSecret: [credentialsSecret],
     });
+    claimObjectNames(this, where);
   }
 }

@@ -7,7 +7,16 @@
  * its state; a CA per module, as there.
  */
 import type { Construct } from 'constructs';
+import { MAX_COMMON_NAME } from '../../lib/api/secret-generator/index.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
+
+/**
+ * A certificate's common name: `preferred` when it fits in the 64 characters X.509 allows, else
+ * `fallback` (clients check the DNS names, which carry the full host anyway).
+ */
+export function commonName(preferred: string, fallback: string): string {
+  return preferred.length <= MAX_COMMON_NAME ? preferred : fallback.slice(0, MAX_COMMON_NAME);
+}
 
 /** The names under which a module's Service is reached in the cluster: certificates carry them all. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
@@ -23,7 +32,7 @@ export function moduleCa(scope: Construct, module: string, namespace: string): G
   return new GeneratedSecret(scope, 'ca', {
     name: `${module}-ca`,
     namespace,
-    certificate: { commonName: `ArmoniK ${module} Root CA`, isCA: true },
+    certificate: { commonName: commonName(`ArmoniK ${module} Root CA`, `${module.slice(0, MAX_COMMON_NAME - 3)} CA`), isCA: true },
     data: { 'tls.crt': SecretValue.certificate('cert'), 'tls.key': SecretValue.certificate('key') },
   });
 }
@@ -55,7 +64,7 @@ export function serverCertificate(
   return new GeneratedSecret(scope, 'server', {
     name: secretName,
     namespace: service.namespace,
-    certificate: { commonName: service.host, dnsNames: serviceDnsNames(service.name, service.namespace), issuer },
+    certificate: { commonName: commonName(service.host, service.name), dnsNames: serviceDnsNames(service.name, service.namespace), issuer },
     data: {
       'cert.pem': SecretValue.certificate('cert'),
       'key.pem': SecretValue.certificate('key'),

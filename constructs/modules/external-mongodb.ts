@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Subdomain } from '../../lib/k8s/names.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Subdomain, checkPort, ensure, hostNameReason, isConfigKey } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkConfigKey, checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
+import { checkOptionalBoolean, checkOptionalObject, checkOptionalString, checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
+import { checkMongoDatabaseName } from './service-module.js';
 
 /** Props of {@link ExternalMongoDb}. */
 export interface ExternalMongoDbProps {
@@ -49,35 +50,41 @@ export class ExternalMongoDb extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalMongoDbProps) {
     super(scope, id);
     const where = `ExternalMongoDb ${this.node.path}`;
-    ensure(where, 'host', props.host, hostNameReason(props.host));
-    const port = props.port ?? 27017;
-    checkPort(where, 'port', port);
-    checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
-    if (props.caSecret !== undefined) checkDns1123Subdomain(where, 'caSecret', props.caSecret, 'Secret');
-    const cs = props.connectionString;
-    if (cs !== undefined && (!isDns1123Subdomain(String(cs.secret)) || (cs.key !== undefined && !isConfigKey(cs.key)))) {
-      throw new ValidationError(where, 'connectionString', `{ secret: "${cs.secret}", key: "${cs.key ?? 'uri'}" } is not a Secret name and key`, cs);
+    const p = checkPropsObject(where, props, ['host', 'credentialsSecret']);
+    const host = ensure(where, 'host', p.host, hostNameReason(p.host));
+    const port = checkPort(where, 'port', p.port ?? 27017);
+    const credentialsSecret = checkDns1123Subdomain(where, 'credentialsSecret', p.credentialsSecret, 'Secret');
+    if (p.caSecret !== undefined) checkDns1123Subdomain(where, 'caSecret', p.caSecret, 'Secret');
+    const cs = checkOptionalObject(where, 'connectionString', p.connectionString, 'an object { secret, key? }');
+    if (cs !== undefined) {
+      checkDns1123Subdomain(where, 'connectionString.secret', cs.secret, 'Secret');
+      if (cs.key !== undefined) checkConfigKey(where, 'connectionString.key', cs.key);
     }
-    const database = props.databaseName ?? 'database';
+    const database = checkMongoDatabaseName(where, 'databaseName', p.databaseName ?? 'database');
+    const authSource = checkOptionalString(where, 'authSource', p.authSource) ?? database;
+    const replicaSet = checkOptionalString(where, 'replicaSet', p.replicaSet);
+    const directConnection = checkOptionalBoolean(where, 'directConnection', p.directConnection) ?? false;
+    const sharding = checkOptionalBoolean(where, 'sharding', p.sharding) ?? false;
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__TableStorage: ARMONIK_ADAPTERS.mongodb.tableStorage,
-        MongoDB__Host: props.host,
+        MongoDB__Host: host,
         MongoDB__Port: port,
         MongoDB__Tls: true,
         MongoDB__DatabaseName: database,
-        MongoDB__AuthSource: props.authSource ?? database,
-        MongoDB__DirectConnection: props.directConnection ?? false,
-        MongoDB__Sharding: props.sharding ?? false,
-        ...(props.replicaSet ? { MongoDB__ReplicaSet: props.replicaSet } : {}),
-        ...(props.caSecret ? { MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' } : {}),
+        MongoDB__AuthSource: authSource,
+        MongoDB__DirectConnection: directConnection,
+        MongoDB__Sharding: sharding,
+        ...(replicaSet ? { MongoDB__ReplicaSet: replicaSet } : {}),
+        ...(p.caSecret ? { MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' } : {}),
       },
       envFromSecret: {
-        MongoDB__User: { secret: props.credentialsSecret, field: 'username' },
-        MongoDB__Password: { secret: props.credentialsSecret, field: 'password' },
+        MongoDB__User: { secret: credentialsSecret, field: 'username' },
+        MongoDB__Password: { secret: credentialsSecret, field: 'password' },
         ...(cs ? { MongoDB__ConnectionString: { secret: cs.secret, field: cs.key ?? 'uri' } } : {}),
       },
-      ...(props.caSecret ? { mountSecret: { 'mongo-certificate': { secret: props.caSecret, path: '/mongodb/certificate/', mode: '0644' } } } : {}),
+      ...(p.caSecret ? { mountSecret: { 'mongo-certificate': { secret: p.caSecret, path: '/mongodb/certificate/', mode: '0644' } } } : {}),
     });
+    claimObjectNames(this, where);
   }
 }

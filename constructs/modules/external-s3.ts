@@ -1,9 +1,11 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Subdomain, isHttpUrl, urlHasCredentials } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkOptionalBoolean, checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
-import { checkBucketName } from './service-module.js';
+import { checkBucketName, checkUrl } from './service-module.js';
 
 /** Props of {@link ExternalS3}. */
 export interface ExternalS3Props {
@@ -40,10 +42,13 @@ export interface AwsS3Props extends Omit<ExternalS3Props, 'endpointUrl'> {
 export class ExternalS3 extends Construct implements IModule {
   /** An AWS S3 bucket as ArmoniK.Infra's `storage/aws/s3` publishes it (endpoint `https://s3.<region>.amazonaws.com`). */
   public static aws(scope: Construct, id: string, props: AwsS3Props): ExternalS3 {
-    if (!props || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(String(props.region))) {
-      throw new ValidationError(`ExternalS3 ${scope.node.path}/${id}`, 'region', `"${String(props?.region)}" is not an AWS region (such as eu-west-3)`, props?.region);
+    const where = `ExternalS3 ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const p = checkPropsObject(where, props, ['region', 'bucketName']);
+    if (typeof p.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(p.region)) {
+      const shown = typeof p.region === 'string' ? quote(p.region) : describeValue(p.region);
+      throw new ValidationError(where, 'region', `${shown} is not an AWS region (such as "eu-west-3")`, p.region);
     }
-    return new ExternalS3(scope, id, { ...props, endpointUrl: `https://s3.${props.region}.amazonaws.com` });
+    return new ExternalS3(scope, id, { ...p, endpointUrl: `https://s3.${p.region}.amazonaws.com` });
   }
 
   public readonly outputs: ModuleOutputs;
@@ -51,27 +56,31 @@ export class ExternalS3 extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalS3Props) {
     super(scope, id);
     const where = `ExternalS3 ${this.node.path}`;
-    if (!isHttpUrl(props.endpointUrl)) throw new ValidationError(where, 'endpointUrl', `"${props.endpointUrl}" is not an http(s) URL`, props.endpointUrl);
-    if (urlHasCredentials(props.endpointUrl)) throw new ValidationError(where, 'endpointUrl', 'credentials in the URL would be written into manifests; give them as credentialsSecret');
-    checkBucketName(where, 'bucketName', props.bucketName);
-    if (props.credentialsSecret !== undefined) checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret, 'Secret');
+    const p = checkPropsObject(where, props, ['endpointUrl', 'bucketName']);
+    const endpointUrl = checkUrl(where, 'endpointUrl', p.endpointUrl, 'a Secret given as credentialsSecret (keys username and password)');
+    const bucketName = checkBucketName(where, 'bucketName', p.bucketName);
+    if (p.credentialsSecret !== undefined) checkDns1123Subdomain(where, 'credentialsSecret', p.credentialsSecret, 'Secret');
+    const mustForcePathStyle = checkOptionalBoolean(where, 'mustForcePathStyle', p.mustForcePathStyle) ?? true;
+    const useChunkEncoding = checkOptionalBoolean(where, 'useChunkEncoding', p.useChunkEncoding) ?? true;
+    const useChecksum = checkOptionalBoolean(where, 'useChecksum', p.useChecksum) ?? true;
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.s3),
-        S3__EndpointUrl: props.endpointUrl,
-        S3__BucketName: props.bucketName,
-        S3__MustForcePathStyle: props.mustForcePathStyle ?? true,
-        S3__UseChunkEncoding: props.useChunkEncoding ?? true,
-        S3__UseChecksum: props.useChecksum ?? true,
+        S3__EndpointUrl: endpointUrl,
+        S3__BucketName: bucketName,
+        S3__MustForcePathStyle: mustForcePathStyle,
+        S3__UseChunkEncoding: useChunkEncoding,
+        S3__UseChecksum: useChecksum,
       },
-      ...(props.credentialsSecret === undefined
+      ...(p.credentialsSecret === undefined
         ? {}
         : {
             envFromSecret: {
-              S3__Login: { secret: props.credentialsSecret, field: 'username' },
-              S3__Password: { secret: props.credentialsSecret, field: 'password' },
+              S3__Login: { secret: p.credentialsSecret, field: 'username' },
+              S3__Password: { secret: p.credentialsSecret, field: 'password' },
             },
           }),
     });
+    claimObjectNames(this, where);
   }
 }

@@ -1,8 +1,10 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { isHttpUrl } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
+import { checkUrl } from './service-module.js';
 
 /** Props of {@link ExternalSqs}. */
 export interface ExternalSqsProps {
@@ -23,15 +25,20 @@ export class ExternalSqs extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: ExternalSqsProps) {
     super(scope, id);
     const where = `ExternalSqs ${this.node.path}`;
-    if (!isHttpUrl(props.serviceUrl)) throw new ValidationError(where, 'serviceUrl', `"${props.serviceUrl}" is not an http(s) URL`, props.serviceUrl);
-    const prefix = props.prefix ?? 'armonik';
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new ValidationError(where, 'prefix', `"${prefix}" is not a valid SQS queue name prefix`, prefix);
+    const p = checkPropsObject(where, props, ['serviceUrl']);
+    const serviceUrl = checkUrl(where, 'serviceUrl', p.serviceUrl, "the pods' cloud identity (IRSA or Pod Identity on the consumers' ServiceAccount)");
+    const prefix = p.prefix ?? 'armonik';
+    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
+      const shown = typeof prefix === 'string' ? quote(prefix) : describeValue(prefix);
+      throw new ValidationError(where, 'prefix', `${shown} is not a valid SQS queue name prefix (1 to 40 letters, digits, '-' and '_')`, prefix);
+    }
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.sqs),
-        SQS__ServiceURL: props.serviceUrl,
+        SQS__ServiceURL: serviceUrl,
         SQS__Prefix: prefix,
       },
     });
+    claimObjectNames(this, where);
   }
 }

@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkOptionalBoolean } from '../controller/props.js';
 import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { userCredentials } from './credentials.js';
@@ -42,18 +44,18 @@ export class MinIo extends Construct implements IModule {
 
   constructor(scope: Construct, id: string, props: MinIoProps = {}) {
     super(scope, id);
-    const ident = resolveIdentity(this, 'MinIo', props, 'minio');
+    const ident = resolveIdentity(this, 'MinIo', props, { defaultName: 'minio' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    this.secrets = (props.generateSecrets ?? true) ? [userCredentials(this, 'credentials', credentials, namespace, { user: 'S3__Login', password: 'S3__Password' })] : [];
-    const bucket = props.bucketName ?? 'minio-bucket';
-    checkBucketName(where, 'bucketName', bucket);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const bucket = checkBucketName(where, 'bucketName', props.bucketName ?? 'minio-bucket');
+    const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
+    this.secrets = generate ? [userCredentials(this, 'credentials', credentials, namespace, { user: 'S3__Login', password: 'S3__Password' })] : [];
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
     this.workload = deployStatefulService(this, {
       id: ident,
       component: 'minio',
-      image: props.image ?? MinIo.DEFAULT_IMAGE,
+      image: ident.image ?? MinIo.DEFAULT_IMAGE,
       ports: [
         { name: 's3', port: this.port },
         { name: 'console', port: 9001 },
@@ -69,7 +71,6 @@ export class MinIo extends Construct implements IModule {
       ],
       dataPath: '/data',
       uid: 1000,
-      props,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {
@@ -83,5 +84,6 @@ export class MinIo extends Construct implements IModule {
       },
       envSecret: [credentials],
     });
+    claimObjectNames(this, where);
   }
 }

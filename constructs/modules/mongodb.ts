@@ -1,15 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { isDns1123Label } from '../../lib/k8s/index.js';
-import { plainResources } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkPositiveInteger } from '../../lib/k8s/validators.js';
+import { checkOptionalBoolean } from '../controller/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
-import { moduleCa } from './credentials.js';
-import { resolveIdentity, type ServiceModuleProps } from './service-module.js';
+import { commonName, moduleCa } from './credentials.js';
+import { checkMongoDatabaseName, resolveIdentity, type ServiceModuleProps } from './service-module.js';
 
 /** Props of {@link MongoDb}. */
 export interface MongoDbProps extends ServiceModuleProps {
@@ -59,14 +58,17 @@ export class MongoDb extends Construct implements IModule {
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id);
-    const ident = resolveIdentity(this, 'MongoDb', props, 'mongodb');
+    // The operator names the replica set's Service and StatefulSet `<name>-db-ps-rs0`.
+    const ident = resolveIdentity(this, 'MongoDb', props, {
+      defaultName: 'mongodb',
+      resources: MONGODB_RESOURCES,
+      derived: (n) => ({ services: [`${n}-db-ps-rs0`], statefulSets: [`${n}-db-ps-rs0`] }),
+    });
     const { name, namespace, where } = ident;
     const release = `${name}-db-ps`;
-    if (!isDns1123Label(`${release}-rs0`)) throw new ValidationError(where, 'name', `"${name}" is too long for the cluster's Service names (${release}-rs0)`, name);
-    const database = props.databaseName ?? 'database';
-    if (!/^[^/\\. "$]{1,63}$/.test(database)) throw new ValidationError(where, 'databaseName', `"${database}" is not a MongoDB database name`, database);
-    const replicas = props.replicas ?? 1;
-    checkPositiveInteger(where, 'replicas', replicas);
+    const database = checkMongoDatabaseName(where, 'databaseName', props.databaseName ?? 'database');
+    const replicas = checkPositiveInteger(where, 'replicas', ident.replicas);
+    const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     const rsService = `${release}-rs0`;
     this.host = `${rsService}.${namespace}.svc.cluster.local`;
     const names = {
@@ -78,17 +80,17 @@ export class MongoDb extends Construct implements IModule {
       monitoring: `${name}-monitoring-connection-string`,
     };
 
-    if (props.generateSecrets ?? true) {
+    if (generate) {
       const root = moduleCa(this, name, namespace);
       // ArmoniK.Infra `mongodb-percona/certificates.tf`: the Service names and every pod of the replica set.
       const sans = [
         rsService, `${rsService}.${namespace}`, `${rsService}.${namespace}.svc`, this.host,
         `*.${rsService}`, `*.${rsService}.${namespace}`, `*.${rsService}.${namespace}.svc`, `*.${this.host}`, 'localhost',
       ];
-      const tls = (id: string, secretName: string, commonName: string) => new GeneratedSecret(this, id, {
+      const tls = (id: string, secretName: string, cn: string) => new GeneratedSecret(this, id, {
         name: secretName,
         namespace,
-            certificate: { commonName, dnsNames: sans, issuer: root },
+        certificate: { commonName: cn, dnsNames: sans, issuer: root },
         data: { 'tls.crt': SecretValue.certificate('cert'), 'tls.key': SecretValue.certificate('key'), 'ca.crt': SecretValue.certificate('ca') },
       });
       const users = new GeneratedSecret(this, 'users', {
@@ -111,14 +113,13 @@ export class MongoDb extends Construct implements IModule {
         namespace,
         data: { uri: SecretValue.template(`mongodb://{{secret:${users.name}/MONGODB_CLUSTER_MONITOR_USER}}:{{secret:${users.name}/MONGODB_CLUSTER_MONITOR_PASSWORD}}@${hosts}/admin?replicaSet=rs0&tls=true`) },
       });
-      this.secrets = [root, tls('ssl', names.ssl, this.host), tls('ssl-internal', names.sslInternal, `${release}-internal`), users, appPassword, connection, monitoring];
+      this.secrets = [root, tls('ssl', names.ssl, commonName(this.host, rsService)), tls('ssl-internal', names.sslInternal, `${release}-internal`), users, appPassword, connection, monitoring];
     } else {
       this.secrets = [];
     }
 
     // mongod and the operator's init containers write outside their volumes.
     const restricted = restrictedContainerSecurityContext({ writableRootFilesystem: true });
-    const storage = props.storageSize ?? '8Gi';
     // percona-server-mongodb-operator `deploy/cr.yaml` (v1.22.0) and ArmoniK.Infra `mongodb-percona/main.tf`.
     this.cluster = new ApiObject(this, 'cluster', {
       apiVersion: 'psmdb.percona.com/v1',
@@ -126,7 +127,7 @@ export class MongoDb extends Construct implements IModule {
       metadata: { name: release, namespace, labels: { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs' } },
       spec: {
         crVersion: '1.22.0',
-        image: props.image ?? MongoDb.DEFAULT_IMAGE,
+        image: ident.image ?? MongoDb.DEFAULT_IMAGE,
         unsafeFlags: { replsetSize: replicas < 3 },
         secrets: { users: names.users, ssl: names.ssl, sslInternal: names.sslInternal },
         tls: { mode: 'requireTLS', allowInvalidCertificates: false },
@@ -153,12 +154,12 @@ export class MongoDb extends Construct implements IModule {
             affinity: { antiAffinityTopologyKey: 'none' },
             podSecurityContext: restrictedPodSecurityContext(PSMDB_UID),
             containerSecurityContext: restricted,
-            resources: plainResources(props.resources, { cpuRequest: '300m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '2Gi' }),
+            resources: ident.resources,
             volumeSpec: {
               persistentVolumeClaim: {
-                ...(props.storageClass ? { storageClassName: props.storageClass } : {}),
+                ...(ident.storageClass ? { storageClassName: ident.storageClass } : {}),
                 accessModes: ['ReadWriteOnce'],
-                resources: { requests: { storage } },
+                resources: { requests: { storage: ident.storageSize } },
               },
             },
           },
@@ -183,5 +184,10 @@ export class MongoDb extends Construct implements IModule {
       },
       mountSecret: { 'mongo-certificate': { secret: names.ssl, path: '/mongodb/certs/', mode: '0644' } },
     });
+    claimObjectNames(this, where);
   }
 }
+
+/** Requests and limits of mongod when none are given (ArmoniK.Infra's). */
+const MONGODB_RESOURCES = { cpuRequest: '300m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '2Gi' };
+

@@ -3,7 +3,10 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule, type NfsProps } from '../../lib/contract/index.js';
 import { appLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { checkAbsolutePath, checkDns1123Subdomain, ensure, hostNameReason } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { quote, ValidationError } from '../../lib/k8s/validation.js';
+import { checkAbsolutePath, checkDns1123Subdomain, checkQuantity, checkStorageClass, dns1123LabelReason, ensure, hostNameReason } from '../../lib/k8s/validators.js';
+import { checkOptionalObject, checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 
 /** Props of {@link NfsStorage}. */
@@ -43,21 +46,34 @@ export class NfsStorage extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: NfsStorageProps) {
     super(scope, id);
     const where = `NfsStorage ${this.node.path}`;
-    const namespace = resolveNamespace(this, where, props.namespace);
-    const claimName = checkDns1123Subdomain(where, 'claimName', props.claimName ?? 'nfsvolume');
-    const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/local_storage');
-    if (!!props.nfs === !!props.storageClass) throw new Error(`${where}: give exactly one of nfs (an existing export) or storageClass (a provisioner)`);
-    if (props.storageClass) checkDns1123Subdomain(where, 'storageClass', props.storageClass);
-    if (props.nfs) {
-      ensure(where, 'nfs.server', props.nfs.server, hostNameReason(props.nfs.server));
-      checkAbsolutePath(where, 'nfs.path', props.nfs.path);
+    const p = checkPropsObject(where, props, ['nfs or storageClass']);
+    const namespace = resolveNamespace(this, where, p.namespace);
+    const claimName = checkDns1123Subdomain(where, 'claimName', p.claimName ?? 'nfsvolume', 'PersistentVolumeClaim');
+    // Consumers mount the claim as the pod volume `nfs-<claimName>`, a DNS-1123 label.
+    const volumeName = `nfs-${claimName}`;
+    const volumeReason = dns1123LabelReason(volumeName);
+    if (volumeReason) throw new ValidationError(where, 'claimName', `${quote(claimName)} is too long or invalid for the consumers' volume name: ${volumeReason}`, claimName);
+    const mountPath = checkAbsolutePath(where, 'mountPath', p.mountPath ?? '/local_storage');
+    const nfs = checkOptionalObject(where, 'nfs', p.nfs, 'an object with server and path');
+    if (nfs === undefined && p.storageClass === undefined) {
+      throw new ValidationError(where, 'nfs', 'give exactly one of nfs (an existing export) or storageClass (a provisioner); neither is given');
     }
-    const size = props.size ?? '10Gi';
+    if (nfs !== undefined && p.storageClass !== undefined) {
+      throw new ValidationError(where, 'storageClass', 'give exactly one of nfs (an existing export) or storageClass (a provisioner); both are given', p.storageClass);
+    }
+    if (p.storageClass !== undefined) checkStorageClass(where, 'storageClass', p.storageClass);
+    if (nfs) {
+      ensure(where, 'nfs.server', nfs.server, hostNameReason(nfs.server));
+      checkAbsolutePath(where, 'nfs.path', nfs.path);
+      // The PersistentVolume is cluster-scoped: `<namespace>-<claimName>`.
+      checkDns1123Subdomain(where, 'claimName', `${namespace}-${claimName}`, 'PersistentVolume');
+    }
+    const size = checkQuantity(where, 'size', p.size ?? '10Gi', { positive: true });
     const labels = appLabels({ name: 'nfs', instance: claimName, component: 'storage', partOf: 'armonik' });
     const storage = k8s.Quantity.fromString(size);
 
-    let storageClassName = props.storageClass;
-    if (props.nfs) {
+    let storageClassName = p.storageClass;
+    if (nfs) {
       // A static volume: an empty class name keeps the default class from provisioning instead.
       storageClassName = '';
       this.volume = new k8s.KubePersistentVolume(this, 'volume', {
@@ -67,7 +83,7 @@ export class NfsStorage extends Construct implements IModule {
           accessModes: ['ReadWriteMany'],
           persistentVolumeReclaimPolicy: 'Retain',
           storageClassName: '',
-          nfs: { server: props.nfs.server, path: props.nfs.path },
+          nfs: { server: nfs.server, path: nfs.path },
           claimRef: { namespace, name: claimName },
         },
       });
@@ -87,7 +103,8 @@ export class NfsStorage extends Construct implements IModule {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.localStorage),
         LocalStorage__Path: mountPath,
       },
-      mountVolume: { [`nfs-${claimName}`]: { claimName, path: mountPath } },
+      mountVolume: { [volumeName]: { claimName, path: mountPath } },
     });
+    claimObjectNames(this, where);
   }
 }

@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { checkOptionalBoolean } from '../controller/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
@@ -48,16 +50,17 @@ export class RabbitMq extends Construct implements IModule {
 
   constructor(scope: Construct, id: string, props: RabbitMqProps = {}) {
     super(scope, id);
-    const ident = resolveIdentity(this, 'RabbitMq', props, 'rabbitmq');
+    const ident = resolveIdentity(this, 'RabbitMq', props, { defaultName: 'rabbitmq' });
     const { name, namespace, where } = ident;
-    if ((props.replicas ?? 1) > 1) throw new ValidationError(where, 'replicas', `${props.replicas}: this module runs one node (no RabbitMQ clustering is configured)`);
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    if (ident.replicas > 1) throw new ValidationError(where, 'replicas', `${ident.replicas}: this module runs one node (no RabbitMQ clustering is configured); give 0 or 1`, ident.replicas);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/amqp');
+    const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     this.host = `${name}.${namespace}.svc.cluster.local`;
 
-    if (props.generateSecrets ?? true) {
+    if (generate) {
       const root = moduleCa(this, name, namespace);
       const users = userCredentials(this, 'credentials', credentials, namespace, { user: 'Amqp__User', password: 'Amqp__Password' });
       const broker = serverCertificate(this, server, { name, namespace, host: this.host }, root, {
@@ -95,7 +98,7 @@ export class RabbitMq extends Construct implements IModule {
     this.workload = deployStatefulService(this, {
       id: ident,
       component: 'rabbitmq',
-      image: props.image ?? RabbitMq.DEFAULT_IMAGE,
+      image: ident.image ?? RabbitMq.DEFAULT_IMAGE,
       ports: [
         { name: 'amqps', port: this.port },
         { name: 'management', port: 15672 },
@@ -110,7 +113,6 @@ export class RabbitMq extends Construct implements IModule {
       scratch: ['/tmp', '/var/log/rabbitmq'],
       dataPath: '/var/lib/rabbitmq',
       uid: 999,
-      props,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {
@@ -125,5 +127,6 @@ export class RabbitMq extends Construct implements IModule {
       envSecret: [credentials],
       mountSecret: { 'rabbitmq-secret1': { secret: ca, path: mountPath, mode: '0644' } },
     });
+    claimObjectNames(this, where);
   }
 }

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkOptionalBoolean, checkOptionalString } from '../controller/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate } from './credentials.js';
@@ -50,15 +52,21 @@ export class Redis extends Construct implements IModule {
 
   constructor(scope: Construct, id: string, props: RedisProps = {}) {
     super(scope, id);
-    const ident = resolveIdentity(this, 'Redis', props, 'redis');
+    const ident = resolveIdentity(this, 'Redis', props, { defaultName: 'redis' });
     const { name, namespace, where } = ident;
-    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`);
-    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name);
-    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`);
+    const credentials = checkDns1123Subdomain(where, 'credentialsSecret', props.credentialsSecret ?? `${name}-user-credentials`, 'Secret');
+    const ca = checkDns1123Subdomain(where, 'caSecret', props.caSecret ?? name, 'Secret');
+    const server = checkDns1123Subdomain(where, 'serverSecret', props.serverSecret ?? `${name}-server-certificates`, 'Secret');
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/redis');
-    if (props.maxMemory !== undefined && !/^\d+(b|kb|mb|gb)?$/i.test(props.maxMemory)) throw new ValidationError(where, 'maxMemory', `"${props.maxMemory}" is not a Redis memory size (e.g. 12000mb)`);
+    const maxMemory = props.maxMemory ?? '12000mb';
+    if (typeof maxMemory !== 'string' || !/^\d+(b|kb|mb|gb)?$/i.test(maxMemory)) {
+      throw new ValidationError(where, 'maxMemory', `${typeof maxMemory === 'string' ? quote(maxMemory) : describeValue(maxMemory)} is not a Redis memory size (digits and b, kb, mb or gb, e.g. "12000mb")`, maxMemory);
+    }
+    const clientName = checkOptionalString(where, 'clientName', props.clientName) ?? 'ArmoniK.Core';
+    const instanceName = checkOptionalString(where, 'instanceName', props.instanceName) ?? 'ArmoniKRedis';
+    const generate = checkOptionalBoolean(where, 'generateSecrets', props.generateSecrets) ?? true;
     this.host = `${name}.${namespace}.svc.cluster.local`;
-    if (props.generateSecrets ?? true) {
+    if (generate) {
       const root = moduleCa(this, name, namespace);
       const users = new GeneratedSecret(this, 'credentials', { name: credentials, namespace, data: { Redis__Password: SecretValue.random({ length: 24 }) } });
       const tls = serverCertificate(this, server, { name, namespace, host: this.host }, root);
@@ -71,7 +79,7 @@ export class Redis extends Construct implements IModule {
     this.workload = deployStatefulService(this, {
       id: ident,
       component: 'redis',
-      image: props.image ?? Redis.DEFAULT_IMAGE,
+      image: ident.image ?? Redis.DEFAULT_IMAGE,
       ports: [{ name: 'redis', port: this.port }],
       probePort: this.port,
       command: ['redis-server'],
@@ -83,7 +91,7 @@ export class Redis extends Construct implements IModule {
         '--tls-ca-cert-file', '/certificates/ca.pem',
         '--tls-auth-clients', 'no',
         '--requirepass', '$(REDIS_PASSWORD)',
-        '--maxmemory', props.maxMemory ?? '12000mb',
+        '--maxmemory', maxMemory,
         '--maxmemory-policy', 'volatile-lru',
         '--dir', '/data',
       ],
@@ -91,7 +99,6 @@ export class Redis extends Construct implements IModule {
       secretMounts: [{ name: 'server', secret: server, path: '/certificates', mode: 0o440 }],
       dataPath: '/data',
       uid: 999,
-      props,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {
@@ -99,12 +106,13 @@ export class Redis extends Construct implements IModule {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.redis),
         Redis__EndpointUrl: `${this.host}:${this.port}`,
         Redis__Ssl: 'true',
-        Redis__ClientName: props.clientName ?? 'ArmoniK.Core',
+        Redis__ClientName: clientName,
         Redis__CaPath: `${mountPath.replace(/\/+$/, '')}/chain.pem`,
-        Redis__InstanceName: props.instanceName ?? 'ArmoniKRedis',
+        Redis__InstanceName: instanceName,
       },
       envSecret: [credentials],
       mountSecret: { 'redis-secret1': { secret: ca, path: mountPath, mode: '0644' } },
     });
+    claimObjectNames(this, where);
   }
 }

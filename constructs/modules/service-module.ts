@@ -6,9 +6,23 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { resourceRequirements, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
-import { checkDns1123Label, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import {
+  checkDns1035Label,
+  checkImage,
+  checkQuantity,
+  checkReplicas,
+  checkStorageClass,
+  dns1035LabelReason,
+  ensure,
+  isHttpUrl,
+  statefulSetNameReason,
+  urlCredentialsReason,
+  urlHasCredentials,
+} from '../../lib/k8s/validators.js';
+import { checkPropsObject } from '../controller/props.js';
 
 /** Props every in-cluster module accepts. */
 export interface ServiceModuleProps {
@@ -28,27 +42,97 @@ export interface ServiceModuleProps {
   readonly replicas?: number;
 }
 
-/** The resolved identity of a module: where it runs and who reads its errors. */
+/** The resolved identity of a module: where it runs, who reads its errors, its checked props. */
 export interface ModuleIdentity {
   readonly name: string;
   readonly namespace: string;
   /** `<Kind> <construct path>`, the prefix of every error message. */
   readonly where: string;
+  /** The image, checked, when one is given. */
+  readonly image?: string;
+  /** Replicas, checked. @default 1 */
+  readonly replicas: number;
+  /** Size of each data volume, a quantity above zero. */
+  readonly storageSize: string;
+  /** Storage class, checked, when one is given. */
+  readonly storageClass?: string;
+  /** Requests and limits, checked, over the module's defaults (plain JSON quantities). */
+  readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
 }
 
-export function resolveIdentity(scope: Construct, kind: string, props: ServiceModuleProps, defaultName: string): ModuleIdentity {
+/** Requests and limits of a module's service container when none are given. */
+export const MODULE_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+
+/** Options of {@link resolveIdentity}. */
+export interface IdentityOptions {
+  /** The module's name when none is given, e.g. `activemq`. */
+  readonly defaultName: string;
+  /** Requests and limits when none are given. @default MODULE_RESOURCES */
+  readonly resources?: Required<ResourceRequirementsProps>;
+  /**
+   * The names of the Services and StatefulSets the module derives from its name: each Service
+   * name must be a DNS-1035 label, each StatefulSet name leave room for its pods' labels.
+   * @default the module's Service `<name>`, its headless Service `<name>-headless` and StatefulSet `<name>`
+   */
+  readonly derived?: (name: string) => { readonly services: readonly string[]; readonly statefulSets: readonly string[] };
+}
+
+/**
+ * Checks the props every in-cluster module shares, where they enter: the props object, the name
+ * (and the Service and StatefulSet names derived from it), namespace, image, replicas, storage
+ * size and class, requests and limits. Errors are ValidationErrors of `<Kind> <path>`.
+ */
+export function resolveIdentity(scope: Construct, kind: string, props: ServiceModuleProps | undefined, options: IdentityOptions): ModuleIdentity {
   const where = `${kind} ${scope.node.path}`;
-  const name = checkDns1123Label(where, 'name', props.name ?? defaultName);
-  const namespace = resolveNamespace(scope, where, props.namespace);
-  if (props.replicas !== undefined) checkInteger(where, 'replicas', props.replicas, 0);
-  if (props.image !== undefined) checkImage(where, 'image', props.image);
-  return { name, namespace, where };
+  const p = checkPropsObject<ServiceModuleProps>(where, props);
+  const name = checkDns1035Label(where, 'name', p.name ?? options.defaultName);
+  const derived = options.derived?.(name) ?? { services: [name, `${name}-headless`], statefulSets: [name] };
+  for (const service of derived.services) {
+    const reason = dns1035LabelReason(service);
+    if (reason) throw new ValidationError(where, 'name', service === name ? reason : `${quote(name)} is too long or invalid for the derived Service name: ${reason}`, name);
+  }
+  for (const sts of derived.statefulSets) {
+    const reason = statefulSetNameReason(sts);
+    if (reason) throw new ValidationError(where, 'name', sts === name ? reason : `${quote(name)} is too long or invalid for the derived StatefulSet name: ${reason}`, name);
+  }
+  const namespace = resolveNamespace(scope, where, p.namespace);
+  const replicas = checkReplicas(where, 'replicas', p.replicas ?? 1);
+  const image = p.image === undefined ? undefined : checkImage(where, 'image', p.image);
+  const storageSize = checkQuantity(where, 'storageSize', p.storageSize ?? '8Gi', { positive: true });
+  const storageClass = p.storageClass === undefined ? undefined : checkStorageClass(where, 'storageClass', p.storageClass);
+  const resources = plainResources(p.resources, options.resources ?? MODULE_RESOURCES, where, 'resources') as ModuleIdentity['resources'];
+  return { name, namespace, where, image, replicas, storageSize, storageClass, resources };
 }
 
 /** Checks an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-'). */
 export function checkBucketName(where: string, field: string, value: string): string {
   const ok = typeof value === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value);
-  return ensure(where, field, value, ok ? undefined : `"${value}" is not a valid S3 bucket name`);
+  const shown = typeof value === 'string' ? quote(value) : describeValue(value);
+  return ensure(where, field, value, ok ? undefined : `${shown} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit)`);
+}
+
+/** Checks a MongoDB database name: 1 to 63 characters, none of `/\\. "$`. */
+export function checkMongoDatabaseName(where: string, field: string, value: string): string {
+  const ok = typeof value === 'string' && /^[^/\\. "$]{1,63}$/.test(value);
+  const shown = typeof value === 'string' ? quote(value) : describeValue(value);
+  return ensure(where, field, value, ok ? undefined : `${shown} is not a MongoDB database name (1 to 63 characters, none of '/', '\\', '.', ' ', '"', '$')`);
+}
+
+/**
+ * Checks an http(s) URL prop that goes into manifests as it is: a URL, without `user:password@`
+ * (`credentialsWhere` says where the credentials belong instead).
+ */
+export function checkUrl(where: string, field: string, value: string, credentialsWhere: string): string {
+  if (urlHasCredentials(value)) {
+    // The shared reason quotes the URL with its credentials masked (`https://***@host`).
+    const masked = /"[^"]*"/.exec(urlCredentialsReason(value, credentialsWhere) ?? '')?.[0] ?? '';
+    throw new ValidationError(where, field, `credentials in the URL would be written into manifests (${masked}); put them in ${credentialsWhere}`);
+  }
+  if (!isHttpUrl(value)) {
+    const shown = typeof value === 'string' ? quote(value) : describeValue(value);
+    throw new ValidationError(where, field, `${shown} is not an http(s) URL (such as "https://host[:port][/path]")`, value);
+  }
+  return value;
 }
 
 /** One port of the service. */
@@ -78,7 +162,6 @@ export interface StatefulServiceSpec {
   readonly dataPath: string;
   /** uid/gid the image runs as (non-root). */
   readonly uid: number;
-  readonly props: ServiceModuleProps;
   /** Name of the headless Service. @default `<name>-headless` */
   readonly headlessName?: string;
   /** Name of the StatefulSet. @default the module name */
@@ -129,13 +212,12 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
     ...scratch.map((s) => ({ name: s.name, mountPath: s.path })),
   ];
   const probe = { tcpSocket: { port: port(spec.probePort) } };
-  const storage = spec.props.storageSize ?? '8Gi';
 
   const statefulSet = new k8s.KubeStatefulSet(scope, 'statefulset', {
     metadata: { name: stsName, namespace, labels },
     spec: {
       serviceName: headlessName,
-      replicas: spec.props.replicas ?? 1,
+      replicas: spec.id.replicas,
       selector: { matchLabels: selector },
       template: {
         metadata: { labels },
@@ -152,7 +234,7 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
               ...(spec.env?.length ? { env: spec.env } : {}),
               ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
               securityContext: restrictedContainerSecurityContext(),
-              resources: resourceRequirements({ cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi', ...spec.props.resources }),
+              resources: quantities(spec.id.resources),
               readinessProbe: { ...probe, periodSeconds: 10 },
               livenessProbe: { ...probe, initialDelaySeconds: 30, periodSeconds: 20 },
               volumeMounts,
@@ -166,12 +248,18 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
           metadata: { name: 'data' },
           spec: {
             accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: k8s.Quantity.fromString(storage) } },
-            ...(spec.props.storageClass ? { storageClassName: spec.props.storageClass } : {}),
+            resources: { requests: { storage: k8s.Quantity.fromString(spec.id.storageSize) } },
+            ...(spec.id.storageClass ? { storageClassName: spec.id.storageClass } : {}),
           },
         },
       ],
     },
   });
   return { statefulSet, service, headless };
+}
+
+/** Checked requests and limits as the L1 classes want them (`k8s.Quantity`). */
+function quantities(r: ModuleIdentity['resources']): k8s.ResourceRequirements {
+  const q = (v: string) => k8s.Quantity.fromString(v);
+  return { requests: { cpu: q(r.requests.cpu), memory: q(r.requests.memory) }, limits: { cpu: q(r.limits.cpu), memory: q(r.limits.memory) } };
 }

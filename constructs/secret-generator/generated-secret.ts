@@ -18,10 +18,11 @@ import {
   type GeneratorSpec,
   type KeySize,
 } from '../../lib/api/secret-generator/index.js';
-import { isDns1123Subdomain } from '../../lib/k8s/names.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
-import { labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
+import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { dns1123SubdomainReason, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
+import { checkOptionalObject, checkPropsObject } from '../controller/props.js';
 import type { SecretValue } from './secret-value.js';
 
 /** The key pair and X.509 certificate of a {@link GeneratedSecret}. */
@@ -99,16 +100,22 @@ export class GeneratedSecret extends Construct {
     const fail = (prop: string, why: string): never => {
       throw new ValidationError(where, prop, why);
     };
+    checkPropsObject(where, props, ['data']);
     const name = props.name ?? id;
-    if (!isDns1123Subdomain(name)) {
-      fail('name', props.name === undefined ? `not given, and the construct id "${id}" is not a DNS-1123 subdomain: give a name` : `"${name}" is not a DNS-1123 subdomain`);
+    const badName = dns1123SubdomainReason(name, 'Secret');
+    if (badName) {
+      fail('name', props.name === undefined ? `not given, and the construct id ${quote(id)} is not a DNS-1123 subdomain: give a name` : badName);
     }
     const namespace = resolveNamespace(this, where, props.namespace);
     const type = props.type ?? 'Opaque';
-    if (!type || /\s/.test(type)) fail('type', `"${type}" is not a Secret type`);
+    if (typeof type !== 'string' || !type || /\s/.test(type)) fail('type', `${typeof type === 'string' ? quote(type) : describeValue(type)} is not a Secret type (such as "Opaque" or "kubernetes.io/tls")`);
     if (UNSUPPORTED_TYPES.includes(type)) {
       fail('type', `"${type}" needs non-empty data when it is created, so it cannot be declared without data and generated`);
     }
+    checkOptionalObject(where, 'data', props.data, 'an object of key: SecretValue');
+    checkOptionalObject(where, 'labels', props.labels, 'an object of label key: value strings');
+    checkOptionalObject(where, 'annotations', props.annotations, 'an object of annotation key: value strings');
+    checkOptionalObject(where, 'certificate', props.certificate, 'an object { commonName, dnsNames?, ... }');
     const keys = Object.keys(props.data ?? {}).sort();
     if (keys.length === 0) fail('data', 'names no key');
     const placeholders = PLACEHOLDER_TYPES[type];
@@ -129,6 +136,8 @@ export class GeneratedSecret extends Construct {
       const bad = labelKeyReason(k, 'annotation');
       if (bad) fail('annotations', bad);
       if (RESERVED_ANNOTATIONS.includes(k)) fail('annotations', `"${k}" belongs to the secret generator`);
+      const v = props.annotations![k];
+      if (typeof v !== 'string') fail(`annotations.${k}`, `must be a string, not ${describeValue(v)}`);
     }
 
     // The certificate block, with the issuer as a name.
@@ -146,6 +155,7 @@ export class GeneratedSecret extends Construct {
           fail('certificate.issuer', `${ca.node.path} must hold its certificate in "${ISSUER_CERT_KEY}" (SecretValue.certificate('cert')) and its key in "${ISSUER_KEY_KEY}" (SecretValue.certificate('key'))`);
         }
       } else {
+        if (c.issuer !== undefined && typeof c.issuer !== 'string') fail('certificate.issuer', `must be a GeneratedSecret with a CA certificate or a Secret name, not ${describeValue(c.issuer)}`);
         issuer = c.issuer;
       }
       certificate = {
@@ -209,6 +219,7 @@ export class GeneratedSecret extends Construct {
       type,
       ...(data ? { data } : {}),
     });
+    claimObjectNames(this, where);
   }
 }
 

@@ -4,9 +4,10 @@ import type { Construct } from 'constructs';
 import { MAX_WORKERS, SECRET_GENERATOR, SECRET_GENERATOR_FLAGS, secretGeneratorRules } from '../../lib/api/secret-generator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/image.js';
 import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkInteger } from '../../lib/k8s/validators.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
+import { checkDuration, checkPropsObject } from '../controller/props.js';
 
 /** Watch Secrets in every namespace (a ClusterRole); see {@link SecretGeneratorProps.watchNamespaces}. */
 export const ALL_NAMESPACES = '*';
@@ -32,7 +33,7 @@ export interface SecretGeneratorProps {
   readonly metricsPort?: number;
   /** Secrets reconciled in parallel (`--workers`). @default 2 */
   readonly workers?: number;
-  /** Re-check of every labelled Secret (`--resync`), a safety net: changes arrive by watch. @default Duration.minutes(10) */
+  /** Re-check of every labelled Secret (`--resync`), at least 10 seconds, a safety net: changes arrive by watch. @default Duration.minutes(10) */
   readonly resyncInterval?: Duration;
   /** Lease duration of leader election. @default Duration.seconds(15) */
   readonly leaseDuration?: Duration;
@@ -54,7 +55,11 @@ export class SecretGenerator extends PlatformController<typeof SECRET_GENERATOR_
 
   constructor(scope: Construct, id: string, props: SecretGeneratorProps = {}) {
     const where = constructPath(scope, id);
-    const requested = props.watchNamespaces;
+    const p = checkPropsObject(where, props);
+    const requested = p.watchNamespaces;
+    if (requested !== undefined && !Array.isArray(requested)) {
+      throw new ValidationError(where, 'watchNamespaces', `must be a list of namespaces, or ['${ALL_NAMESPACES}'] for all, not ${describeValue(requested)}`, requested);
+    }
     if (requested !== undefined && requested.length === 0) {
       throw new ValidationError(where, 'watchNamespaces', `empty; give namespaces, or ['${ALL_NAMESPACES}'] for all`);
     }
@@ -64,11 +69,12 @@ export class SecretGenerator extends PlatformController<typeof SECRET_GENERATOR_
       throw new ValidationError(where, 'watchNamespaces', `'${ALL_NAMESPACES}' (all namespaces) cannot be combined with names`, requested);
     }
     for (const ns of all ? [] : watch ?? []) checkDns1123Label(where, 'watchNamespaces', ns);
-    const workers = checkInteger(where, 'workers', props.workers ?? 2, 1, MAX_WORKERS);
-    const resync = props.resyncInterval ?? Duration.minutes(10);
-    if (resync.toSeconds() < 10) throw new ValidationError(where, 'resyncInterval', 'must be at least 10 seconds', resync.toSeconds());
+    const workers = checkInteger(where, 'workers', p.workers ?? 2, 1, MAX_WORKERS);
+    const resyncMs = checkDuration(where, 'resyncInterval', p.resyncInterval ?? Duration.minutes(10), { minMs: 10_000 });
+    // PlatformController checks replicas and leaseDuration, naming them.
+    const workload = ControllerWorkload.deployment({ replicas: p.replicas, leaseDuration: p.leaseDuration });
     // The watched namespaces default to the controller's own.
-    const ownNamespace = props.namespace ?? Chart.of(scope).namespace;
+    const ownNamespace = p.namespace ?? Chart.of(scope).namespace;
     const watched = all ? [ALL_NAMESPACES] : watch ?? (ownNamespace ? [ownNamespace] : []);
     super(scope, id, {
       controller: SECRET_GENERATOR,
@@ -76,15 +82,15 @@ export class SecretGenerator extends PlatformController<typeof SECRET_GENERATOR_
       args: {
         ...(all ? {} : { namespaces: watched.join(',') }),
         workers,
-        resync: resync.toMilliseconds(),
+        resync: resyncMs,
       },
       rules: secretGeneratorRules(all ? [] : watched),
       namespace: ownNamespace,
-      name: props.name ?? SECRET_GENERATOR,
-      workload: ControllerWorkload.deployment({ replicas: props.replicas, leaseDuration: props.leaseDuration }),
-      image: props.image,
-      resources: props.resources,
-      metricsPort: props.metricsPort,
+      name: p.name ?? SECRET_GENERATOR,
+      workload,
+      image: p.image,
+      resources: p.resources,
+      metricsPort: p.metricsPort,
     });
     this.deployment = this.workload as k8s.KubeDeployment;
     this.watchNamespaces = watched;

@@ -1,4 +1,7 @@
-import type { CertificatePart, Charset, GeneratorSpec } from '../../lib/api/secret-generator/index.js';
+import { CERTIFICATE_PARTS, type CertificatePart, type Charset, type GeneratorSpec } from '../../lib/api/secret-generator/index.js';
+import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
+import { checkConfigKey, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkPropsObject } from '../controller/props.js';
 import type { GeneratedSecret } from './generated-secret.js';
 
 /** Options of {@link SecretValue.random}. */
@@ -25,6 +28,8 @@ export interface SecretValueReference {
 export abstract class SecretValue {
   /** Crypto-random text, e.g. a password: `SecretValue.random({ length: 32 })`. */
   static random(options: RandomSecretValueOptions = {}): SecretValue {
+    // length and charset are checked by the Secret that holds the value, which names its key.
+    checkPropsObject('SecretValue.random', options);
     const random: { length?: number; charset?: Charset } = {};
     if (options.length !== undefined) random.length = options.length;
     if (options.charset !== undefined) random.charset = options.charset;
@@ -33,6 +38,7 @@ export abstract class SecretValue {
 
   /** A fixed, non-secret value, e.g. a user name. */
   static value(text: string): SecretValue {
+    checkText('SecretValue.value', 'text', text);
     return new GeneratorValue({ value: text });
   }
 
@@ -41,12 +47,18 @@ export abstract class SecretValue {
    * `{{secret:NAME/K}}` is key K of Secret NAME in the same namespace (the generator waits for it).
    */
   static template(text: string): SecretValue {
+    checkText('SecretValue.template', 'text', text);
     return new GeneratorValue({ template: text });
   }
 
   /** A copy of key `key` of another Secret of the same namespace (the template `{{secret:NAME/KEY}}`). */
   static fromSecret(secret: GeneratedSecret | string, key: string): SecretValue {
-    const name = typeof secret === 'string' ? secret : secret.name;
+    const where = 'SecretValue.fromSecret';
+    if (typeof secret !== 'string' && typeof (secret as GeneratedSecret | undefined)?.name !== 'string') {
+      throw new ValidationError(where, 'secret', `must be a GeneratedSecret or a Secret name, not ${describeValue(secret)}`, secret);
+    }
+    const name = typeof secret === 'string' ? checkDns1123Subdomain(where, 'secret', secret, 'Secret') : secret.name;
+    checkConfigKey(where, 'key', key);
     return new GeneratorValue({ template: `{{secret:${name}/${key}}}` }, [{ secret, key }]);
   }
 
@@ -56,6 +68,9 @@ export abstract class SecretValue {
    * issuer's (`chain`), or certificate and key (`certAndKey`). Needs the Secret's `certificate`.
    */
   static certificate(part: CertificatePart): SecretValue {
+    if (!(CERTIFICATE_PARTS as readonly unknown[]).includes(part)) {
+      throw new ValidationError('SecretValue.certificate', 'part', `${describeValue(part)} is not one of ${CERTIFICATE_PARTS.map((x) => `'${x}'`).join(', ')}`, part);
+    }
     return new GeneratorValue({ certificate: part });
   }
 
@@ -64,6 +79,7 @@ export abstract class SecretValue {
    * encrypted with the value of key `passwordKey` of the same Secret (usually a `random` one).
    */
   static pkcs12(passwordKey: string): SecretValue {
+    checkConfigKey('SecretValue.pkcs12', 'passwordKey', passwordKey);
     return new GeneratorValue({ pkcs12: { passwordKey } });
   }
 
@@ -85,4 +101,9 @@ class GeneratorValue extends SecretValue {
   toJson(): GeneratorSpec {
     return this.json;
   }
+}
+
+/** A text argument: a string (it may be empty). */
+function checkText(where: string, field: string, text: unknown): void {
+  if (typeof text !== 'string') throw new ValidationError(where, field, `must be a string, not ${describeValue(text)}`, text);
 }

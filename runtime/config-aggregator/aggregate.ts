@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import { compareStrings } from '../../lib/k8s/sort.js';
+import { appConfigKeyReason } from '../../lib/api/config-aggregator/names.js';
 import { compileAppConfigSchema, schemaProblem, type JsonSchema } from '../../lib/api/config-aggregator/schema.js';
 import { parseAllDocuments, stringify as toYaml } from 'yaml';
 
@@ -140,7 +141,10 @@ export class Aggregator {
       const id = `${ns}/${name}/${cm.metadata?.uid ?? ''}/${cm.metadata?.resourceVersion ?? ''}/${key}/${schema.hash}`;
       let entry = this.cache.get(id) ?? next.get(id);
       if (!entry) {
-        const r = checkEntry(cm.data![key], schema);
+        // A key AppConfig refuses at synth time is left out the same way (the API server refuses
+        // most of them; a ConfigMap written by other means reads as the construct's error).
+        const badKey = appConfigKeyReason(key);
+        const r: EntryCheck = badKey ? { ok: false, pointer: '', reason: `is refused: ${badKey}` } : checkEntry(cm.data![key], schema);
         entry = r.ok ? { ok: true, fragment: renderEntry(ns, r.config) } : r;
       }
       next.set(id, entry);

@@ -1,7 +1,7 @@
-import { type FlagSpec, type FlagValuesOf } from '../flags.js';
+import { FlagError, type FlagSpec, type FlagValuesOf } from '../flags.js';
 import { MANAGER_FLAGS } from '../manager.js';
 import { toLabelSelector } from './label.js';
-import { APP_CONFIG_SCHEMA_CONFIGMAP, APP_CONFIG_SCHEMA_KEY, DEFAULT_APP_CONFIG_LABEL, DEFAULT_CONFIGMAP_KEY } from './names.js';
+import { APP_CONFIG_SCHEMA_CONFIGMAP, APP_CONFIG_SCHEMA_KEY, DEFAULT_APP_CONFIG_LABEL, DEFAULT_CONFIGMAP_KEY, appConfigKeyReason } from './names.js';
 
 /** The original's flags, then the aggregator's own, then the manager's (leader election, port...). */
 export const CONFIG_AGGREGATOR_FLAGS = [
@@ -44,7 +44,10 @@ export interface ConfigAggregatorOptions {
   readonly fieldManager?: string;
 }
 
+/** The options of the flags; a key the API server would refuse is a FlagError naming the flag. */
 export function optionsFromFlags(v: ConfigAggregatorFlags): ConfigAggregatorOptions {
+  const badKey = appConfigKeyReason(v['configmap-key']);
+  if (badKey) throw new FlagError('configmap-key', badKey);
   return {
     namespace: v.namespace,
     configmapName: v['configmap-name'],

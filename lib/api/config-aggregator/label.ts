@@ -1,5 +1,5 @@
 import { isLabelValue, isQualifiedName } from '../../k8s/labels.js';
-import { ValidationError } from '../../k8s/validation.js';
+import { describeValue, quote, ValidationError } from '../../k8s/validation.js';
 
 /** One label, as application ConfigMaps carry it. */
 export interface AppConfigLabel {
@@ -13,11 +13,12 @@ export interface AppConfigLabel {
  * Kubernetes label.
  */
 export function parseAppConfigLabel(text: string, source = 'config-aggregator', field = 'appConfigLabel'): AppConfigLabel {
+  if (typeof text !== 'string') throw new ValidationError(source, field, `must be a label as key=value, not ${describeValue(text)}`, text);
   const m = /^\s*([^\s:=]+)\s*(?:=|:)\s*(\S*)\s*$/.exec(text);
-  if (!m) throw new ValidationError(source, field, `"${text}" is not key=value`, text);
+  if (!m) throw new ValidationError(source, field, `${quote(text)} is not key=value (such as "app.example.com/config=true")`, text);
   const [, key, value] = m;
-  if (!isQualifiedName(key)) throw new ValidationError(source, field, `"${key}" is not a valid label key`, text);
-  if (!isLabelValue(value)) throw new ValidationError(source, field, `"${value}" is not a valid label value`, text);
+  if (!isQualifiedName(key)) throw new ValidationError(source, field, `${quote(key)} is not a valid label key`, text);
+  if (!isLabelValue(value)) throw new ValidationError(source, field, `${quote(value)} is not a valid label value`, text);
   return { key, value };
 }
 

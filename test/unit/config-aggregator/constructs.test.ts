@@ -107,7 +107,8 @@ describe('ConfigAggregator construct', () => {
     expect(env(synthAggregator({ resources: { memoryLimit: '1Gi' } }).objects)[2].value).toBe('--max-old-space-size=512');
     expect(memoryQuantityToMiB('500M')).toBeCloseTo(476.8, 1);
     expect(memoryQuantityToMiB('lots')).toBeUndefined();
-    expect(env(synthAggregator({ resources: { memoryLimit: 'lots' } }).objects)).toHaveLength(2);
+    // A limit that is not a quantity is refused where it enters (the API server would refuse it).
+    expect(() => synthAggregator({ resources: { memoryLimit: 'lots' } })).toThrow(/resources\.memoryLimit: "lots" is not a Kubernetes quantity/);
   });
 
   it('is deterministic', () => {

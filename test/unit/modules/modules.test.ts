@@ -174,7 +174,7 @@ describe('external modules: props in, contract out, nothing deployed', () => {
     expect(m.outputs.literalEnv()).toMatchObject({ MongoDB__Host: 'cluster0.abcde.mongodb.net', MongoDB__Port: '27017', MongoDB__Tls: 'true', MongoDB__Sharding: 'true', MongoDB__CAFile: '/mongodb/certificate/mongodb-ca-cert' });
     expect(parts(m).env).toContainEqual({ name: 'MongoDB__ConnectionString', valueFrom: { secretKeyRef: { name: 'atlas-mongodbatlas-connection-string', key: 'string' } } });
     expect(parts(m).volumeMounts).toEqual([{ name: 'mongo-certificate', mountPath: '/mongodb/certificate', readOnly: true }]);
-    expect(() => new ExternalMongoDb(chart(), 'x', { host: 'h', credentialsSecret: 'u', connectionString: { secret: 'Bad' } })).toThrow('ExternalMongoDb test/x: connectionString: { secret: "Bad", key: "uri" } is not a Secret name and key');
+    expect(() => new ExternalMongoDb(chart(), 'x', { host: 'h', credentialsSecret: 'u', connectionString: { secret: 'Bad' } })).toThrow('ExternalMongoDb test/x: connectionString.secret: "Bad" is not a valid Secret name');
   });
 
   it('AmazonMq', () => {
@@ -228,9 +228,9 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(sts.spec).toMatchObject({ replicas: 3, serviceName: 'cache-headless' });
     expect(sts.spec.template.spec.containers[0].image).toBe('redis:7.4');
     expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
-    expect(() => new ActiveMq(chart(), 'a', { name: 'Bad_Name' })).toThrow('ActiveMq test/a: name: "Bad_Name" is not a DNS-1123 label');
+    expect(() => new ActiveMq(chart(), 'a', { name: 'Bad_Name' })).toThrow('ActiveMq test/a: name: "Bad_Name" is not a valid Service name (DNS-1035 label');
     expect(() => new MongoDb(chart(), 'm', { databaseName: 'a.b' })).toThrow('MongoDb test/m: databaseName: "a.b" is not a MongoDB database name');
-    expect(() => new NfsStorage(chart(), 'n', {})).toThrow('NfsStorage test/n: give exactly one of nfs (an existing export) or storageClass (a provisioner)');
+    expect(() => new NfsStorage(chart(), 'n', {})).toThrow('NfsStorage test/n: nfs: give exactly one of nfs (an existing export) or storageClass (a provisioner)');
   });
 
   it('NfsStorage on an NFS export: a PersistentVolume bound to the claim', () => {

@@ -94,7 +94,7 @@ describe('GeneratedSecret', () => {
   // Errors name the construct path and the prop.
   it.each<[string, () => unknown, RegExp]>([
     ['id not a name', () => secret({ id: 'My_Secret' }), /^stack\/My_Secret: name: not given, and the construct id "My_Secret" is not a DNS-1123 subdomain/],
-    ['bad name', () => secret({ name: 'Bad' }), /^stack\/creds: name: "Bad" is not a DNS-1123 subdomain/],
+    ['bad name', () => secret({ name: 'Bad' }), /^stack\/creds: name: "Bad" is not a valid Secret name \(DNS-1123 subdomain/],
     ['bad namespace', () => secret({ namespace: 'a.b' }), /^stack\/creds: namespace: "a\.b" is not a DNS-1123 label/],
     ['no keys', () => secret({ data: {} }), /^stack\/creds: data: names no key/],
     ['bad key', () => secret({ data: { 'a/b': SecretValue.random() } }), /^stack\/creds: data\["a\/b"\]: "a\/b" is not a valid ConfigMap\/Secret key/],

@@ -1,0 +1,79 @@
+/**
+ * Type checks of construct props, for the constructs of every folder: plain-JavaScript users
+ * (and `as any`) get a {@link ValidationError} naming the construct and the prop, never a
+ * TypeError from deep inside a constructor or cdk8s. The Kubernetes rules themselves (names,
+ * quantities, ports...) are lib/k8s/validators.ts; these only say what type a prop must have.
+ */
+import { Duration } from 'cdk8s';
+import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/validation.js';
+
+/**
+ * The props object of a constructor: a plain object (`{...}`). `undefined` is refused when
+ * `required` names the props that must be given, and is `{}` otherwise.
+ */
+export function checkPropsObject<T>(where: string, props: T | undefined, required?: readonly string[]): T {
+  if (props === undefined && !required?.length) return {} as T;
+  if (!isPlainObject(props as unknown)) {
+    const needs = required?.length ? ` with ${required.join(', ')}` : '';
+    throw new ValidationError(where, 'props', `must be an object${needs}, not ${describeValue(props)}`, props);
+  }
+  return props as T;
+}
+
+/** A prop that must be a string when given (`undefined`: not given). */
+export function checkOptionalString(where: string, field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return checkString(where, field, value);
+}
+
+/** A prop that must be a non-empty string. */
+export function checkString(where: string, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(where, field, `must be a non-empty string, not ${describeValue(value)}`, value);
+  }
+  return value;
+}
+
+/** A prop that must be `true` or `false` when given. */
+export function checkOptionalBoolean(where: string, field: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new ValidationError(where, field, `must be true or false, not ${describeValue(value)}`, value);
+}
+
+/** A prop that must be a plain object (`{...}`) when given. */
+export function checkOptionalObject<T>(where: string, field: string, value: T | undefined, what = 'an object'): T | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value as unknown)) throw new ValidationError(where, field, `must be ${what}, not ${describeValue(value)}`, value);
+  return value;
+}
+
+/** What {@link checkDuration} accepts. */
+export interface DurationRule {
+  /** The shortest accepted duration, in milliseconds. */
+  readonly minMs: number;
+  /** Only whole seconds (what a field in seconds, such as a Lease's, can hold). @default false */
+  readonly wholeSeconds?: boolean;
+}
+
+/**
+ * A cdk8s `Duration` prop, returned in milliseconds: a Duration (not a number), a whole number
+ * of milliseconds (`Duration.millis(500)` would otherwise fail inside cdk8s's conversion to
+ * seconds, without the construct or prop), at least `minMs`.
+ */
+export function checkDuration(where: string, field: string, value: unknown, rule: DurationRule): number {
+  const accepted = `a Duration of at least ${formatMs(rule.minMs)}${rule.wholeSeconds ? ' in whole seconds' : ''} (e.g. Duration.seconds(${Math.max(1, Math.ceil(rule.minMs / 1000))}))`;
+  if (!(value instanceof Duration)) {
+    throw new ValidationError(where, field, `must be ${accepted}, not ${describeValue(value)}`, value);
+  }
+  const ms = value.toMilliseconds({ integral: false });
+  const shown = value.toHumanString() || String(ms);
+  if (!Number.isFinite(ms) || !Number.isInteger(ms) || ms < rule.minMs || (rule.wholeSeconds && ms % 1000 !== 0)) {
+    throw new ValidationError(where, field, `${shown} is not ${accepted}`, shown);
+  }
+  return ms;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 1000 === 0) return ms === 1000 ? '1 second' : `${ms / 1000} seconds`;
+  return `${ms} ms`;
+}

@@ -1,0 +1,28 @@
+/**
+ * Issue #14: plain-JavaScript users get a ValidationError naming the construct, never a
+ * TypeError, whatever they pass as a prop of the controller constructs.
+ */
+import { Chart, Duration, Testing } from 'cdk8s';
+import { AppConfig, ConfigAggregator } from '../../../constructs/config-aggregator/index.js';
+import { GeneratedSecret, SecretGenerator, SecretValue } from '../../../constructs/secret-generator/index.js';
+import { isPlainObject, ValidationError } from '../../../lib/k8s/validation.js';
+const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'ns' });
+const WEIRD: unknown[] = [null, 0, -1, NaN, 70000, '', 'x', '..', 'A b', [], {}, [1], { a: 1 }, true, () => 1, new Map(), Duration.millis(500)];
+const CONFIG = { metric_configs: [], unified_configs: [] };
+const cases: Array<[string, (c: Chart, p: any) => unknown, Record<string, unknown>, string[]]> = [
+  ['ConfigAggregator', (c, p) => new ConfigAggregator(c, 'm', p), { configmapName: 'agg' }, ['configmapName', 'configmapKey', 'appConfigLabel', 'resyncInterval', 'schema', 'namespace', 'name', 'replicas', 'image', 'resources', 'metricsPort', 'leaseDuration']],
+  ['SecretGenerator', (c, p) => new SecretGenerator(c, 'm', p), {}, ['namespace', 'watchNamespaces', 'name', 'replicas', 'image', 'resources', 'metricsPort', 'workers', 'resyncInterval', 'leaseDuration']],
+  ['AppConfig', (c, p) => new AppConfig(c, 'm', p), { config: CONFIG }, ['config', 'aggregator', 'schema', 'label', 'name', 'namespace', 'key']],
+  ['GeneratedSecret', (c, p) => new GeneratedSecret(c, 'm', p), { data: { password: SecretValue.random() } }, ['name', 'namespace', 'type', 'data', 'certificate', 'labels', 'annotations']],
+];
+it.each(cases)('%s: every prop, every odd value: it works or it is a ValidationError', (kind, make, base, props) => {
+  for (const prop of props) for (const value of WEIRD) {
+    try {
+      make(chart(), { ...base, [prop]: value });
+      if (prop === 'image' && value !== null) expect(isPlainObject(value) && Object.keys(value as object).length === 0).toBe(true);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw new Error(`${kind} ${prop}=${String(value)}: ${(e as Error).name}: ${(e as Error).message}`);
+      expect((e as ValidationError).source).toMatch(/stack\/m/);
+    }
+  }
+});
