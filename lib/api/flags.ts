@@ -7,6 +7,7 @@
  * Declare a controller's flags `as const satisfies readonly FlagSpec[]`: `parseFlags` then
  * returns values typed from the spec (`FlagValuesOf`), and `renderFlags` accepts only those.
  */
+import { ValidationError } from '../k8s/validation.js';
 
 export type FlagType = 'string' | 'duration' | 'bool' | 'int';
 
@@ -40,9 +41,11 @@ export type FlagInputOf<S extends readonly FlagSpec[]> = {
   readonly [F in S[number] as F['name']]?: FlagValueOf<F['type']>;
 };
 
-export class FlagError extends Error {
+export class FlagError extends ValidationError {
   constructor(readonly flag: string, message: string) {
-    super(`--${flag}: ${message}`);
+    super('flags', `--${flag}`, message);
+    // The message reads as the command line does: `--flag: reason`.
+    this.message = `--${flag}: ${message}`;
     this.name = 'FlagError';
   }
 }

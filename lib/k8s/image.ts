@@ -1,4 +1,4 @@
-import { ValidationError } from './validation.js';
+import { describeValue, isPlainObject, ValidationError } from './validation.js';
 import { checkImage, ensure, IMAGE_TAG, imageReferenceReason } from './validators.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -27,6 +27,11 @@ export function controllerImage(props: ControllerImageProps = {}, source = 'imag
   if (field === undefined) {
     const cut = source.lastIndexOf(': ');
     [source, field] = cut < 0 ? ['controllerImage', source] : [source.slice(0, cut), source.slice(cut + 2)];
+  }
+  if (!isPlainObject(props as unknown)) throw new ValidationError(source, field, `must be an object of registry, tag, digest or reference, not ${describeValue(props)}`, props);
+  for (const key of ['registry', 'tag', 'digest', 'reference'] as const) {
+    const value: unknown = props[key];
+    if (value !== undefined && typeof value !== 'string') throw new ValidationError(source, `${field}.${key}`, `must be a string, not ${describeValue(value)}`, value);
   }
   if (props.reference !== undefined) return ensure(source, `${field}.reference`, props.reference, imageReferenceReason(props.reference));
   const name = props.registry ? `${props.registry.replace(/\/+$/, '')}/${CONTROLLERS_IMAGE_NAME}` : CONTROLLERS_IMAGE_NAME;

@@ -242,9 +242,12 @@ export function checkImage(source: string, field: string, value: string): string
 
 // ---- hosts and URLs ----------------------------------------------------------------------------
 
-/** A host name (letters, digits, '.', '-') or an IP address. */
+/** A DNS host name (labels of letters, digits and '-', not starting or ending with '-', joined by '.'). */
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** A host name or an IP address (`..`, `a..b` and `-a` are neither). */
 export function isHostName(s: string): boolean {
-  return typeof s === 'string' && (/^[A-Za-z0-9.-]+$/.test(s) || isIP(s) !== 0);
+  return typeof s === 'string' && (HOST_NAME.test(s) || isIP(s) !== 0);
 }
 
 export function hostNameReason(s: string): string | undefined {
