@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { packedPackage, readJson, REPO, run, type PackedPackage } from './support.js';
 
 /**
- * Budget of the packed tarball; today about 485 kB (ES modules and CommonJS, with source maps
+ * Budget of the packed tarball; today about 587 kB (ES modules and CommonJS, with source maps
  * holding the sources: half of it), up from 340 kB with the controller platform (PlatformController,
- * lib/api with the CRD builder, the shared validators).
+ * lib/api with the CRD builder, the shared validators) and from 485 kB with the synth-time checks of
+ * every construct prop and module output.
  */
-const MAX_TARBALL_BYTES = 560_000;
+const MAX_TARBALL_BYTES = 640_000;
 
 let pkg: PackedPackage;
 let unpacked: string;
