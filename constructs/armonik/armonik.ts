@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { ensure } from '../../lib/k8s/validators.js';
 import { ComputePlane, type ComputeContainerProps, type InitOptions, type PartitionProps } from './compute-plane.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
@@ -71,7 +71,7 @@ export class ArmoniK extends Construct {
     }
     const defaultPartition = controlPlane.defaultPartition ?? controlEnv.Submitter__DefaultPartition ?? (partitions.includes('default') ? 'default' : partitions[0]);
     if (!partitions.includes(defaultPartition)) {
-      const shown = typeof defaultPartition === 'string' ? quote(defaultPartition) : describeValue(defaultPartition);
+      const shown = showValue(defaultPartition);
       throw new ValidationError(where, 'controlPlane.defaultPartition', `${shown} is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`, defaultPartition);
     }
     this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings });

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, isPlainObject, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
@@ -186,7 +186,7 @@ export class ComputePlane extends Construct {
       const workerImage = pWorker.image ?? worker.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
       const socketType = p.socketType ?? 'unixdomainsocket';
       if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') {
-        throw new ValidationError(pwhere, 'socketType', `${typeof socketType === 'string' ? quote(socketType) : describeValue(socketType)} is not 'unixdomainsocket' or 'tcp'`, socketType);
+        throw new ValidationError(pwhere, 'socketType', `${showValue(socketType)} is not 'unixdomainsocket' or 'tcp'`, socketType);
       }
       // ArmoniK.Infra `armonik/compute-plane.tf` (`compute_aggregation`): sockets in the shared cache, or localhost ports.
       const channelEnv = {

@@ -4,7 +4,7 @@ import { ModuleOutputs } from '../../lib/contract/index.js';
 import { shortHash } from '../../lib/k8s/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, isPlainObject, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
 import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, checkStringList, refuseDerivedEnv } from './props.js';
@@ -85,11 +85,11 @@ export class InitJob extends Construct {
     // The CronJob's name, and the Job's with an 11-character suffix: both at most 52 (the Job's pods are labelled `job-name`, at most 63).
     const name = props.name ?? 'init';
     if (typeof name !== 'string' || !isDns1123Label(name) || name.length > INIT_NAME_MAX) {
-      throw new ValidationError(where, 'init.name', `${typeof name === 'string' ? quote(name) : describeValue(name)} is not a DNS-1123 label of at most ${INIT_NAME_MAX} characters (the CronJob's name, and the Job's before its 11-character hash)`, name);
+      throw new ValidationError(where, 'init.name', `${showValue(name)} is not a DNS-1123 label of at most ${INIT_NAME_MAX} characters (the CronJob's name, and the Job's before its 11-character hash)`, name);
     }
     const schedule = props.schedule === undefined ? '* * * * *' : props.schedule;
     if (schedule !== null && (typeof schedule !== 'string' || !/^((\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly))$/.test(schedule.trim()))) {
-      throw new ValidationError(where, 'init.schedule', `${typeof schedule === 'string' ? quote(schedule) : describeValue(schedule)} is not a cron schedule (five fields, or @hourly, @daily, ...), or null for none`, schedule);
+      throw new ValidationError(where, 'init.schedule', `${showValue(schedule)} is not a cron schedule (five fields, or @hourly, @daily, ...), or null for none`, schedule);
     }
     const env = checkOptionalEnv(where, 'init.env', props.env);
     refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane' : undefined));

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { checkInteger, isHttpUrl, urlCredentialsReason } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkObject } from './props.js';
 
 /** Options of {@link PartitionScaling.keda}, with ArmoniK's defaults (its localhost `parameters.tfvars`, `hpa`). */
@@ -134,10 +134,10 @@ export class PartitionScaling {
     // The error keeps no value: it would be the password.
     const credentials = urlCredentialsReason(address, "a Secret read by a KEDA TriggerAuthentication that the trigger names in its authenticationRef");
     if (credentials) throw new ValidationError(where, 'scaling.prometheusAddress', credentials);
-    if (!isHttpUrl(address)) throw new ValidationError(where, 'scaling.prometheusAddress', `${typeof address === 'string' ? quote(address) : describeValue(address)} is not an http(s) URL`, address);
+    if (!isHttpUrl(address)) throw new ValidationError(where, 'scaling.prometheusAddress', `${showValue(address)} is not an http(s) URL`, address);
     const job = k.metricsJob ?? 'metrics-exporter';
     if (typeof job !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_:.-]*$/.test(job)) {
-      throw new ValidationError(where, 'scaling.metricsJob', `${typeof job === 'string' ? quote(job) : describeValue(job)} is not a Prometheus job name`, job);
+      throw new ValidationError(where, 'scaling.metricsJob', `${showValue(job)} is not a Prometheus job name`, job);
     }
     const restore = k.restoreToOriginalReplicaCount ?? true;
     if (typeof restore !== 'boolean') throw new ValidationError(where, 'scaling.restoreToOriginalReplicaCount', `must be true or false, not ${describeValue(restore)}`, restore);

@@ -4,7 +4,7 @@
  * `conf` lists, `env` maps, the module env style. Each throws a {@link ValidationError} naming the
  * construct (`where`) and the prop; never a TypeError from reading a field of something else.
  */
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain, checkEnvVars } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
@@ -70,7 +70,7 @@ export function checkModuleEnv(where: string, field: string, value: ModuleEnv | 
   if (value === undefined) return ModuleEnv.INLINE;
   const allowed = Object.values(ModuleEnv) as string[];
   if (!allowed.includes(value as string)) {
-    throw new ValidationError(where, field, `${typeof value === 'string' ? quote(value) : describeValue(value)} is not a ModuleEnv (${allowed.map((v) => `'${v}'`).join(' or ')})`, value);
+    throw new ValidationError(where, field, `${showValue(value)} is not a ModuleEnv (${allowed.map((v) => `'${v}'`).join(' or ')})`, value);
   }
   return value;
 }
@@ -92,7 +92,7 @@ export const PARTITION_NAME_MAX = 63 - 'compute-plane-'.length;
 /** Why `name` cannot name a partition, or undefined. */
 export function partitionNameReason(name: string): string | undefined {
   if (typeof name === 'string' && isDns1123Label(name) && name.length <= PARTITION_NAME_MAX) return undefined;
-  const shown = typeof name === 'string' ? quote(name) : describeValue(name);
+  const shown = showValue(name);
   return `${shown} is not a DNS-1123 label of at most ${PARTITION_NAME_MAX} characters (lower-case alphanumerics and '-'; "compute-plane-<partition>" names its Deployment and must fit in 63)`;
 }
 

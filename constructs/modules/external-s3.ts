@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { checkOptionalBoolean, checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
@@ -45,7 +45,7 @@ export class ExternalS3 extends Construct implements IModule {
     const where = `ExternalS3 ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
     const p = checkPropsObject(where, props, ['region', 'bucketName']);
     if (typeof p.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(p.region)) {
-      const shown = typeof p.region === 'string' ? quote(p.region) : describeValue(p.region);
+      const shown = showValue(p.region);
       throw new ValidationError(where, 'region', `${shown} is not an AWS region (such as "eu-west-3")`, p.region);
     }
     return new ExternalS3(scope, id, { ...p, endpointUrl: `https://s3.${p.region}.amazonaws.com` });

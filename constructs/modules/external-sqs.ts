@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkPropsObject } from '../controller/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { checkUrl } from './service-module.js';
@@ -29,7 +29,7 @@ export class ExternalSqs extends Construct implements IModule {
     const serviceUrl = checkUrl(where, 'serviceUrl', p.serviceUrl, "the pods' cloud identity (IRSA or Pod Identity on the consumers' ServiceAccount)");
     const prefix = p.prefix ?? 'armonik';
     if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
-      const shown = typeof prefix === 'string' ? quote(prefix) : describeValue(prefix);
+      const shown = showValue(prefix);
       throw new ValidationError(where, 'prefix', `${shown} is not a valid SQS queue name prefix (1 to 40 letters, digits, '-' and '_')`, prefix);
     }
     this.outputs = ModuleOutputs.of(this.node.id, {

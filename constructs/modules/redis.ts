@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { checkOptionalBoolean, checkOptionalString } from '../controller/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
@@ -60,7 +60,7 @@ export class Redis extends Construct implements IModule {
     const mountPath = checkAbsolutePath(where, 'mountPath', props.mountPath ?? '/redis');
     const maxMemory = props.maxMemory ?? '12000mb';
     if (typeof maxMemory !== 'string' || !/^\d+(b|kb|mb|gb)?$/i.test(maxMemory)) {
-      throw new ValidationError(where, 'maxMemory', `${typeof maxMemory === 'string' ? quote(maxMemory) : describeValue(maxMemory)} is not a Redis memory size (digits and b, kb, mb or gb, e.g. "12000mb")`, maxMemory);
+      throw new ValidationError(where, 'maxMemory', `${showValue(maxMemory)} is not a Redis memory size (digits and b, kb, mb or gb, e.g. "12000mb")`, maxMemory);
     }
     const clientName = checkOptionalString(where, 'clientName', props.clientName) ?? 'ArmoniK.Core';
     const instanceName = checkOptionalString(where, 'instanceName', props.instanceName) ?? 'ArmoniKRedis';

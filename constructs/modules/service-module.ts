@@ -8,7 +8,7 @@ import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import {
   checkDns1035Label,
   checkImage,
@@ -20,7 +20,6 @@ import {
   isHttpUrl,
   statefulSetNameReason,
   urlCredentialsReason,
-  urlHasCredentials,
 } from '../../lib/k8s/validators.js';
 import { checkPropsObject } from '../controller/props.js';
 
@@ -107,14 +106,14 @@ export function resolveIdentity(scope: Construct, kind: string, props: ServiceMo
 /** Checks an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-'). */
 export function checkBucketName(where: string, field: string, value: string): string {
   const ok = typeof value === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value);
-  const shown = typeof value === 'string' ? quote(value) : describeValue(value);
+  const shown = showValue(value);
   return ensure(where, field, value, ok ? undefined : `${shown} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit)`);
 }
 
 /** Checks a MongoDB database name: 1 to 63 characters, none of `/\\. "$`. */
 export function checkMongoDatabaseName(where: string, field: string, value: string): string {
   const ok = typeof value === 'string' && /^[^/\\. "$]{1,63}$/.test(value);
-  const shown = typeof value === 'string' ? quote(value) : describeValue(value);
+  const shown = showValue(value);
   return ensure(where, field, value, ok ? undefined : `${shown} is not a MongoDB database name (1 to 63 characters, none of '/', '\\', '.', ' ', '"', '$')`);
 }
 
@@ -123,15 +122,8 @@ export function checkMongoDatabaseName(where: string, field: string, value: stri
  * (`credentialsWhere` says where the credentials belong instead).
  */
 export function checkUrl(where: string, field: string, value: string, credentialsWhere: string): string {
-  if (urlHasCredentials(value)) {
-    // The shared reason quotes the URL with its credentials masked (`https://***@host`).
-    const masked = /"[^"]*"/.exec(urlCredentialsReason(value, credentialsWhere) ?? '')?.[0] ?? '';
-    throw new ValidationError(where, field, `credentials in the URL would be written into manifests (${masked}); put them in ${credentialsWhere}`);
-  }
-  if (!isHttpUrl(value)) {
-    const shown = typeof value === 'string' ? quote(value) : describeValue(value);
-    throw new ValidationError(where, field, `${shown} is not an http(s) URL (such as "https://host[:port][/path]")`, value);
-  }
+  ensure(where, field, value, urlCredentialsReason(value, credentialsWhere));
+  if (!isHttpUrl(value)) throw new ValidationError(where, field, `${showValue(value)} is not an http(s) URL (such as "https://host[:port][/path]")`, value);
   return value;
 }
 

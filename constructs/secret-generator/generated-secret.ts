@@ -20,7 +20,7 @@ import {
 } from '../../lib/api/secret-generator/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { dns1123SubdomainReason, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
 import { checkOptionalObject, checkPropsObject } from '../controller/props.js';
 import type { SecretValue } from './secret-value.js';
@@ -108,7 +108,7 @@ export class GeneratedSecret extends Construct {
     }
     const namespace = resolveNamespace(this, where, props.namespace);
     const type = props.type ?? 'Opaque';
-    if (typeof type !== 'string' || !type || /\s/.test(type)) fail('type', `${typeof type === 'string' ? quote(type) : describeValue(type)} is not a Secret type (such as "Opaque" or "kubernetes.io/tls")`);
+    if (typeof type !== 'string' || !type || /\s/.test(type)) fail('type', `${showValue(type)} is not a Secret type (such as "Opaque" or "kubernetes.io/tls")`);
     if (UNSUPPORTED_TYPES.includes(type)) {
       fail('type', `"${type}" needs non-empty data when it is created, so it cannot be declared without data and generated`);
     }

@@ -64,6 +64,11 @@ export function describeValue(v: unknown): string {
   }
 }
 
+/** A value as a message shows it: a string quoted (and cut), anything else described by what it is. */
+export function showValue(v: unknown): string {
+  return typeof v === 'string' ? quote(v) : describeValue(v);
+}
+
 /** A plain object (`{...}`, JSON), as opposed to a list, a Map, a class instance or null. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;

@@ -12,7 +12,7 @@
 import { isIP } from 'node:net';
 import { isLabelValue, isQualifiedName } from './labels.js';
 import { DNS1123_LABEL_MAX, isDns1035Label, isDns1123Label, isDns1123Subdomain } from './names.js';
-import { describeValue, isPlainObject, quote, setOwn, ValidationError } from './validation.js';
+import { describeValue, isPlainObject, quote, setOwn, showValue, ValidationError } from './validation.js';
 
 /** Throws a {@link ValidationError} when `reason` is given; returns `value` otherwise. */
 export function ensure<T>(source: string, field: string, value: T, reason: string | undefined): T {
@@ -26,7 +26,7 @@ export function ensure<T>(source: string, field: string, value: T, reason: strin
 export function dns1123LabelReason(s: string): string | undefined {
   return typeof s === 'string' && isDns1123Label(s)
     ? undefined
-    : `${shownString(s)} is not a DNS-1123 label (lower-case alphanumerics and '-', at most ${DNS1123_LABEL_MAX} characters)`;
+    : `${showValue(s)} is not a DNS-1123 label (lower-case alphanumerics and '-', at most ${DNS1123_LABEL_MAX} characters)`;
 }
 
 /**
@@ -36,7 +36,7 @@ export function dns1123LabelReason(s: string): string | undefined {
 export function dns1035LabelReason(s: string, kind = 'Service'): string | undefined {
   return typeof s === 'string' && isDns1035Label(s)
     ? undefined
-    : `${shownString(s)} is not a valid ${kind} name (DNS-1035 label: lower-case alphanumerics and '-', starting with a letter, at most ${DNS1123_LABEL_MAX} characters)`;
+    : `${showValue(s)} is not a valid ${kind} name (DNS-1035 label: lower-case alphanumerics and '-', starting with a letter, at most ${DNS1123_LABEL_MAX} characters)`;
 }
 
 export function checkDns1035Label(source: string, field: string, value: string, kind?: string): string {
@@ -56,7 +56,7 @@ export function statefulSetNameReason(name: string): string | undefined {
   if (dns) return dns;
   return name.length <= STATEFUL_SET_NAME_MAX
     ? undefined
-    : `${shownString(name)} is too long for a StatefulSet (${name.length} characters; at most ${STATEFUL_SET_NAME_MAX}, so that its pods' controller-revision-hash label fits in 63)`;
+    : `${showValue(name)} is too long for a StatefulSet (${name.length} characters; at most ${STATEFUL_SET_NAME_MAX}, so that its pods' controller-revision-hash label fits in 63)`;
 }
 
 /**
@@ -66,7 +66,7 @@ export function statefulSetNameReason(name: string): string | undefined {
 export function dns1123SubdomainReason(s: string, kind = 'Kubernetes object'): string | undefined {
   return typeof s === 'string' && isDns1123Subdomain(s)
     ? undefined
-    : `${shownString(s)} is not a valid ${kind} name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`;
+    : `${showValue(s)} is not a valid ${kind} name (DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253 characters)`;
 }
 
 export function checkDns1123Label(source: string, field: string, value: string): string {
@@ -81,12 +81,12 @@ export function checkDns1123Subdomain(source: string, field: string, value: stri
 
 /** Why `key` is not a label or annotation key (`[prefix/]name`), or undefined. */
 export function labelKeyReason(key: string, what = 'label'): string | undefined {
-  return typeof key === 'string' && isQualifiedName(key) ? undefined : `${shownString(key)} is not a valid ${what} key`;
+  return typeof key === 'string' && isQualifiedName(key) ? undefined : `${showValue(key)} is not a valid ${what} key`;
 }
 
 /** Why `value` is not a label value, or undefined. */
 export function labelValueReason(value: string): string | undefined {
-  return typeof value === 'string' && isLabelValue(value) ? undefined : `${shownString(value)} is not a valid label value`;
+  return typeof value === 'string' && isLabelValue(value) ? undefined : `${showValue(value)} is not a valid label value`;
 }
 
 // ---- ConfigMap and Secret keys ---------------------------------------------------------------
@@ -117,8 +117,8 @@ function startsLikeDirectory(s: string): boolean {
 
 export function configKeyReason(s: string): string | undefined {
   if (isConfigKey(s)) return undefined;
-  if (typeof s === 'string' && startsLikeDirectory(s)) return `${shownString(s)} is not a valid ConfigMap/Secret key (must not be '.' or start with '..')`;
-  return `${shownString(s)} is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`;
+  if (typeof s === 'string' && startsLikeDirectory(s)) return `${showValue(s)} is not a valid ConfigMap/Secret key (must not be '.' or start with '..')`;
+  return `${showValue(s)} is not a valid ConfigMap/Secret key (alphanumerics, '-', '_', '.', at most 253 characters)`;
 }
 
 export function checkConfigKey(source: string, field: string, value: string): string {
@@ -138,9 +138,9 @@ export function isEnvName(s: string): boolean {
 export function envNameReason(s: string): string | undefined {
   if (isEnvName(s)) return undefined;
   if (typeof s === 'string' && startsLikeDirectory(s)) {
-    return `${shownString(s)} is not a valid environment variable name (must not be '.' or start with '..': clusters without relaxed env names refuse it)`;
+    return `${showValue(s)} is not a valid environment variable name (must not be '.' or start with '..': clusters without relaxed env names refuse it)`;
   }
-  return `${shownString(s)} is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`;
+  return `${showValue(s)} is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)`;
 }
 
 /**
@@ -187,8 +187,8 @@ export function isAbsolutePath(s: string): boolean {
 export function absolutePathReason(s: string): string | undefined {
   if (isAbsolutePath(s)) return undefined;
   if (typeof s !== 'string') return `must be an absolute path, not ${describeValue(s)}`;
-  if (!s.startsWith('/')) return `${shownString(s)} is not an absolute path (it must start with '/')`;
-  return `${shownString(s)} is not an absolute path without ':' or '..'`;
+  if (!s.startsWith('/')) return `${showValue(s)} is not an absolute path (it must start with '/')`;
+  return `${showValue(s)} is not an absolute path without ':' or '..'`;
 }
 
 /**
@@ -233,7 +233,7 @@ export function isImageReference(s: string): boolean {
 }
 
 export function imageReferenceReason(s: string): string | undefined {
-  return isImageReference(s) ? undefined : `${shownString(s)} is not an image reference ([registry/]repository[:tag][@digest])`;
+  return isImageReference(s) ? undefined : `${showValue(s)} is not an image reference ([registry/]repository[:tag][@digest])`;
 }
 
 export function checkImage(source: string, field: string, value: string): string {
@@ -251,7 +251,7 @@ export function isHostName(s: string): boolean {
 }
 
 export function hostNameReason(s: string): string | undefined {
-  return isHostName(s) ? undefined : `${shownString(s)} is not a host name or IP address`;
+  return isHostName(s) ? undefined : `${showValue(s)} is not a host name or IP address`;
 }
 
 /** An `http://` or `https://` URL with a host and no white space. */
@@ -281,10 +281,6 @@ function shown(value: unknown): string {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : describeValue(value);
 }
 
-/** A string value quoted (truncated) for a message; anything else described by what it is. */
-function shownString(value: unknown): string {
-  return typeof value === 'string' ? quote(value) : describeValue(value);
-}
 
 /** Why `value` is not an integer from `min` to `max` (inclusive; unbounded above by default), or undefined. */
 export function integerReason(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
@@ -366,7 +362,7 @@ export interface QuantityRule {
 
 /** Why `s` is not a quantity (or is zero where zero means nothing), or undefined. */
 export function quantityReason(s: unknown, rule: QuantityRule = {}): string | undefined {
-  if (!isQuantity(s)) return `${shownString(s)} is not a Kubernetes quantity such as "500m", "10Gi" or "1.5"`;
+  if (!isQuantity(s)) return `${showValue(s)} is not a Kubernetes quantity such as "500m", "10Gi" or "1.5"`;
   if (rule.positive && quantityValue(s) === 0) return `${quote(s)} must be greater than zero`;
   return undefined;
 }

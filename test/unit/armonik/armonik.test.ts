@@ -347,7 +347,7 @@ describe('object storage by IAM role', () => {
     expect(envOf(pod.containers[0])).toMatchObject({ Components__ObjectStorageAdaptorSettings__ClassName: 'ArmoniK.Core.Adapters.S3.ObjectBuilder', S3__EndpointUrl: 'https://s3.eu-west-3.amazonaws.com' });
     expect(envOf(pod.containers[0]).S3__Login).toBeUndefined();
     expect(byKind(objects, 'Job')[0].spec.template.spec.serviceAccountName).toBe('armonikserviceaccount');
-    expect(() => new ExternalS3(chart(), 's3', { endpointUrl: 'https://key:secret@minio.example.com', bucketName: 'b' })).toThrow('ExternalS3 test/s3: endpointUrl: credentials in the URL would be written into manifests');
+    expect(() => new ExternalS3(chart(), 's3', { endpointUrl: 'https://key:secret@minio.example.com', bucketName: 'b' })).toThrow('ExternalS3 test/s3: endpointUrl: "https://***@minio.example.com" carries credentials, which would be written in plain text into manifests');
   });
 });
 
