@@ -7,7 +7,8 @@ import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkObject, checkOptionalEnv, partitionNameReason } from './props.js';
+import { partitionNameReason } from './props.js';
+import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import type { ModuleList } from './workload.js';
 
 /** Props of {@link ArmoniK}: AEP 5's inputs, one `conf` list of modules per consumer. */

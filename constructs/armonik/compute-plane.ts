@@ -7,7 +7,8 @@ import { describeValue, isPlainObject, quote, showValue, ValidationError } from 
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, checkStringList, partitionNameReason, refuseDerivedEnv } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkServiceAccountName, partitionNameReason, refuseDerivedEnv } from './props.js';
+import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { checkInteger } from '../../lib/k8s/validators.js';
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
-import { checkObject } from './props.js';
+import { checkObject } from '../../lib/k8s/props.js';
 
 /** Options of {@link ControlPlaneScaling.keda}. */
 export interface ControlPlaneKedaOptions extends ResourceTriggerOptions {

@@ -8,7 +8,8 @@ import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from 
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkInstance, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, checkServiceAccountName, partitionNameReason } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkServiceAccountName, partitionNameReason } from './props.js';
+import { checkInstance, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 

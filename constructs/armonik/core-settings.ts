@@ -5,7 +5,7 @@ import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkObject } from './props.js';
+import { checkObject } from '../../lib/k8s/props.js';
 
 /**
  * The site-wide settings every ArmoniK Core component loads (control plane, polling agents,

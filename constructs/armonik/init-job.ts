@@ -7,7 +7,8 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkModuleEnv, checkOptionalEnv, checkServiceAccountName, checkStringList, refuseDerivedEnv } from './props.js';
+import { checkModuleEnv, checkServiceAccountName, refuseDerivedEnv } from './props.js';
+import { checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
 /**

@@ -7,7 +7,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { checkInteger } from '../../lib/k8s/validators.js';
-import { checkObject } from './props.js';
+import { checkObject } from '../../lib/k8s/props.js';
 
 /** A trigger of a ScaledObject, as KEDA spells it. */
 export interface KedaTrigger {

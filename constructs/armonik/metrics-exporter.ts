@@ -5,7 +5,8 @@ import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/re
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkObject, checkOptionalEnv, METRICS_EXPORTER_PROPS } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, METRICS_EXPORTER_PROPS } from './props.js';
+import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 

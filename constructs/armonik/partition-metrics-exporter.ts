@@ -5,7 +5,8 @@ import { ValidationError } from '../../lib/k8s/validation.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import { MetricsExporter, exporterWorkload, type MetricsExporterProps } from './metrics-exporter.js';
-import { checkInstance, checkObject, METRICS_EXPORTER_PROPS, refuseDerivedEnv } from './props.js';
+import { METRICS_EXPORTER_PROPS, refuseDerivedEnv } from './props.js';
+import { checkInstance, checkObject } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES } from './versions.js';
 import { buildService, coreVersionOf, type Workload } from './workload.js';
 

@@ -1,39 +1,16 @@
 /**
- * The checks every ArmoniK construct makes of its props where they enter, for TypeScript and
- * plain-JavaScript callers alike: a props object that is a plain object with known fields only,
- * `conf` lists, `env` maps, the module env style. Each throws a {@link ValidationError} naming the
+ * The ArmoniK-specific checks of props where they enter (the generic ones, such as props objects
+ * with known fields and `env` maps, are lib/k8s/props.ts): `conf` lists, the module env style,
+ * partition names, the `core` source, env that would override derived settings. Each throws a {@link ValidationError} naming the
  * construct (`where`) and the prop; never a TypeError from reading a field of something else.
  */
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Subdomain, checkEnvVars } from '../../lib/k8s/validators.js';
+import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ModuleEnv } from './module-env.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
 import type { CoreSettingsSource, ModuleList } from './workload.js';
-
-/**
- * Checks that `value` (the props, or one object prop, named `field`) is an object (not a list, a
- * Map or a Set; a class implementing the props interface is fine) whose own keys are all in
- * `known`; `undefined` is `{}` unless `required`. Returns it, typed.
- */
-export function checkObject<T extends object>(where: string, field: string, value: T | undefined, known: readonly string[], required = false): T {
-  if (value === undefined && !required) return {} as T;
-  if (!isPropsObject(value)) {
-    const what = value === undefined ? 'is required' : `must be an object, not ${describeValue(value)}`;
-    throw new ValidationError(where, field, `${what} (fields: ${known.join(', ')})`, value);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new ValidationError(where, field === 'props' ? key : `${field}.${key}`, `unknown field (expected one of ${known.join(', ')})`, value[key]);
-    }
-  }
-  return value as T;
-}
-
-function isPropsObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set);
-}
 
 /**
  * A `conf` prop: a list of modules (constructs with `outputs`) or ModuleOutputs, or `[]` when not
@@ -50,21 +27,6 @@ export function checkModuleList(where: string, field: string, conf: ModuleList |
   return conf;
 }
 
-/** An optional list of strings (e.g. `parentPartitionIds`), or `[]` when not given. */
-export function checkStringList(where: string, field: string, list: readonly string[] | undefined): string[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw new ValidationError(where, field, `must be a list of strings, not ${describeValue(list)}`, list);
-  list.forEach((v, i) => {
-    if (typeof v !== 'string') throw new ValidationError(where, `${field}[${i}]`, `must be a string, not ${describeValue(v)}`, v);
-  });
-  return [...list];
-}
-
-/** An optional `env` prop: name → string, checked with the shared rule; undefined when not given. */
-export function checkOptionalEnv(where: string, field: string, env: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
-  return env === undefined ? undefined : checkEnvVars(where, field, env);
-}
-
 /** The `moduleEnv` prop: one of {@link ModuleEnv}'s values. */
 export function checkModuleEnv(where: string, field: string, value: ModuleEnv | undefined): ModuleEnv {
   if (value === undefined) return ModuleEnv.INLINE;
@@ -78,12 +40,6 @@ export function checkModuleEnv(where: string, field: string, value: ModuleEnv | 
 /** An optional ServiceAccount name (a DNS-1123 subdomain). */
 export function checkServiceAccountName(where: string, field: string, value: string | undefined): string | undefined {
   return value === undefined ? undefined : checkDns1123Subdomain(where, field, value, 'ServiceAccount');
-}
-
-/** Checks that `value` is an instance of `type` (a scaling made by its static factories, a construct), when given. */
-export function checkInstance<T>(where: string, field: string, value: T | undefined, type: Function & { prototype: T }, how: string): T | undefined {
-  if (value === undefined || value instanceof type) return value;
-  throw new ValidationError(where, field, `must be made with ${how}, not ${describeValue(value)}`, value);
 }
 
 /** The longest partition name: `compute-plane-<partition>` names its Deployment and pods' instance label (at most 63). */

@@ -6,7 +6,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { DEFAULT_APP_CONFIG_LABEL, checkAppConfigKey, parseAppConfigLabel } from '../../lib/api/config-aggregator/index.js';
-import { checkPropsObject } from '../controller/props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 import { AppConfigSchema, type NumalogicAppConfig } from './app-config-schema.js';
 import { ConfigAggregator } from './config-aggregator.js';
 

@@ -18,7 +18,7 @@ import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkDuration, checkPropsObject } from '../controller/props.js';
+import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
 import { AppConfigSchema } from './app-config-schema.js';
 

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { webhookProblems, type AdmissionWebhookSpec } from '../../lib/api/webhook.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkPropsObject } from './props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 import { WebhookCertificate } from './webhook-certificate.js';
 
 export interface AdmissionWebhooksProps {

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ruleProblems, type ControllerRule, type PolicyRule } from '../../lib/api/rbac.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkPropsObject } from './props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 import { checkDns1123Label } from '../../lib/k8s/validators.js';
 
 export interface ControllerRbacProps {

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { checkPropsObject } from './props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 
 /** How a controller's pods run: leader-elected replicas, or one pod per node. */
 export class ControllerWorkload {

@@ -4,7 +4,7 @@ import type { CustomResourceDeclaration } from '../../lib/api/crd/definition.js'
 import { isLabelValue, isQualifiedName } from '../../lib/k8s/labels.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkOptionalObject, checkPropsObject } from './props.js';
+import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
 
 export interface CustomResourceDefinitionProps<D extends CustomResourceDeclaration<any>> {
   /** The declaration (lib/api/<controller>) the CRD is generated from. */

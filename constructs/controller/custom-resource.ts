@@ -5,7 +5,7 @@ import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/names.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
-import { checkOptionalObject, checkPropsObject } from './props.js';
+import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
 
 export interface CustomResourceProps<D extends CustomResourceDeclaration<any>, N extends VersionNameOf<D>> {
   /** The declaration, or the CRD construct made from it (the instance is then applied after it). */

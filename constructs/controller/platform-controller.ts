@@ -28,7 +28,7 @@ import { AdmissionWebhooks } from './admission-webhooks.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { ControllerRbac } from './controller-rbac.js';
 import { ControllerWorkload } from './controller-workload.js';
-import { checkDuration, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from './props.js';
+import { checkDuration, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from '../../lib/k8s/props.js';
 import type { WebhookCertificate } from './webhook-certificate.js';
 
 /** A Prometheus-operator `ServiceMonitor` for the metrics Service. */

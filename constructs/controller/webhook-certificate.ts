@@ -1,6 +1,6 @@
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkPropsObject } from './props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 
 /** A cert-manager issuer reference. */
 export interface CertManagerIssuer {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { checkOptionalBoolean, checkOptionalString } from '../controller/props.js';
+import { checkOptionalBoolean, checkOptionalString } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';

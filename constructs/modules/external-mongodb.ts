@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkConfigKey, checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
-import { checkOptionalBoolean, checkOptionalObject, checkOptionalString, checkPropsObject } from '../controller/props.js';
+import { checkOptionalBoolean, checkOptionalObject, checkOptionalString, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
 import { checkMongoDatabaseName } from './service-module.js';
 

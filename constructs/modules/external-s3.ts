@@ -3,7 +3,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkOptionalBoolean, checkPropsObject } from '../controller/props.js';
+import { checkOptionalBoolean, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { checkBucketName, checkUrl } from './service-module.js';
 

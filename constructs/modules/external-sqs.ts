@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkPropsObject } from '../controller/props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { checkUrl } from './service-module.js';
 

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { checkOptionalBoolean } from '../controller/props.js';
+import { checkOptionalBoolean } from '../../lib/k8s/props.js';
 import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { userCredentials } from './credentials.js';

@@ -4,7 +4,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkPositiveInteger } from '../../lib/k8s/validators.js';
-import { checkOptionalBoolean } from '../controller/props.js';
+import { checkOptionalBoolean } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
 import { commonName, moduleCa } from './credentials.js';

@@ -6,7 +6,7 @@ import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain, checkQuantity, checkStorageClass, dns1123LabelReason, ensure, hostNameReason } from '../../lib/k8s/validators.js';
-import { checkOptionalObject, checkPropsObject } from '../controller/props.js';
+import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 
 /** Props of {@link NfsStorage}. */

@@ -4,7 +4,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { checkOptionalBoolean } from '../controller/props.js';
+import { checkOptionalBoolean } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';

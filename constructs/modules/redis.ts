@@ -3,7 +3,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkOptionalBoolean, checkOptionalString } from '../controller/props.js';
+import { checkOptionalBoolean, checkOptionalString } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate } from './credentials.js';

@@ -21,7 +21,7 @@ import {
   statefulSetNameReason,
   urlCredentialsReason,
 } from '../../lib/k8s/validators.js';
-import { checkPropsObject } from '../controller/props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 
 /** Props every in-cluster module accepts. */
 export interface ServiceModuleProps {

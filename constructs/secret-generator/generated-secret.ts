@@ -22,7 +22,7 @@ import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { dns1123SubdomainReason, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
-import { checkOptionalObject, checkPropsObject } from '../controller/props.js';
+import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
 import type { SecretValue } from './secret-value.js';
 
 /** The key pair and X.509 certificate of a {@link GeneratedSecret}. */

@@ -7,7 +7,7 @@ import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkInteger } from '../../lib/k8s/validators.js';
 import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
-import { checkDuration, checkPropsObject } from '../controller/props.js';
+import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
 
 /** Watch Secrets in every namespace (a ClusterRole); see {@link SecretGeneratorProps.watchNamespaces}. */
 export const ALL_NAMESPACES = '*';

@@ -1,7 +1,7 @@
 import { CERTIFICATE_PARTS, type CertificatePart, type Charset, type GeneratorSpec } from '../../lib/api/secret-generator/index.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkConfigKey, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkPropsObject } from '../controller/props.js';
+import { checkPropsObject } from '../../lib/k8s/props.js';
 import type { GeneratedSecret } from './generated-secret.js';
 
 /** Options of {@link SecretValue.random}. */

@@ -12,3 +12,4 @@ export * from './json-pointer.js';
 export * from './sort.js';
 export type * from './object.js';
 export * from './unique-objects.js';
+export * from './props.js';

@@ -2,10 +2,19 @@
  * Type checks of construct props, for the constructs of every folder: plain-JavaScript users
  * (and `as any`) get a {@link ValidationError} naming the construct and the prop, never a
  * TypeError from deep inside a constructor or cdk8s. The Kubernetes rules themselves (names,
- * quantities, ports...) are lib/k8s/validators.ts; these only say what type a prop must have.
+ * quantities, ports...) are in validators.ts; these only say what type a prop must have.
  */
 import { Duration } from 'cdk8s';
-import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/validation.js';
+import { describeValue, ValidationError } from './validation.js';
+import { checkEnvVars } from './validators.js';
+
+/**
+ * An object that can hold props: a plain object, or a class instance implementing the props
+ * interface; not a list, a Map, a Set, a function, null or a primitive.
+ */
+export function isPropsObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set);
+}
 
 /**
  * The props object of a constructor: a plain object (`{...}`). `undefined` is refused when
@@ -13,7 +22,7 @@ import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/val
  */
 export function checkPropsObject<T>(where: string, props: T | undefined, required?: readonly string[]): T {
   if (props === undefined && !required?.length) return {} as T;
-  if (!isPlainObject(props as unknown)) {
+  if (!isPropsObject(props as unknown)) {
     const needs = required?.length ? ` with ${required.join(', ')}` : '';
     throw new ValidationError(where, 'props', `must be an object${needs}, not ${describeValue(props)}`, props);
   }
@@ -43,7 +52,7 @@ export function checkOptionalBoolean(where: string, field: string, value: unknow
 /** A prop that must be a plain object (`{...}`) when given. */
 export function checkOptionalObject<T>(where: string, field: string, value: T | undefined, what = 'an object'): T | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value as unknown)) throw new ValidationError(where, field, `must be ${what}, not ${describeValue(value)}`, value);
+  if (!isPropsObject(value as unknown)) throw new ValidationError(where, field, `must be ${what}, not ${describeValue(value)}`, value);
   return value;
 }
 
@@ -76,4 +85,44 @@ export function checkDuration(where: string, field: string, value: unknown, rule
 function formatMs(ms: number): string {
   if (ms % 1000 === 0) return ms === 1000 ? '1 second' : `${ms / 1000} seconds`;
   return `${ms} ms`;
+}
+
+/**
+ * Checks that `value` (the props, or one object prop, named `field`) is an object (not a list, a
+ * Map or a Set; a class implementing the props interface is fine) whose own keys are all in
+ * `known`; `undefined` is `{}` unless `required`. Returns it, typed.
+ */
+export function checkObject<T extends object>(where: string, field: string, value: T | undefined, known: readonly string[], required = false): T {
+  if (value === undefined && !required) return {} as T;
+  if (!isPropsObject(value)) {
+    const what = value === undefined ? 'is required' : `must be an object, not ${describeValue(value)}`;
+    throw new ValidationError(where, field, `${what} (fields: ${known.join(', ')})`, value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new ValidationError(where, field === 'props' ? key : `${field}.${key}`, `unknown field (expected one of ${known.join(', ')})`, value[key]);
+    }
+  }
+  return value as T;
+}
+
+/** An optional list of strings (e.g. `parentPartitionIds`), or `[]` when not given. */
+export function checkStringList(where: string, field: string, list: readonly string[] | undefined): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new ValidationError(where, field, `must be a list of strings, not ${describeValue(list)}`, list);
+  list.forEach((v, i) => {
+    if (typeof v !== 'string') throw new ValidationError(where, `${field}[${i}]`, `must be a string, not ${describeValue(v)}`, v);
+  });
+  return [...list];
+}
+
+/** An optional `env` prop: name → string, checked with the shared rule; undefined when not given. */
+export function checkOptionalEnv(where: string, field: string, env: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  return env === undefined ? undefined : checkEnvVars(where, field, env);
+}
+
+/** Checks that `value` is an instance of `type` (a scaling made by its static factories, a construct), when given. */
+export function checkInstance<T>(where: string, field: string, value: T | undefined, type: Function & { prototype: T }, how: string): T | undefined {
+  if (value === undefined || value instanceof type) return value;
+  throw new ValidationError(where, field, `must be made with ${how}, not ${describeValue(value)}`, value);
 }
