@@ -23,25 +23,12 @@ import {
 } from '../../../constructs/armonik/index.js';
 import { ModuleOutputs } from '../../../lib/contract/index.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
+import { refused } from '../../fixtures/validation.js';
 
 const chart = (app = Testing.app(), id = 'test', namespace = 'armonik') => new Chart(app, id, { namespace });
 const any = (v: unknown) => v as any;
 
 /** The error `fn` throws: a ValidationError of `source` and `field`, its message `source: field: reason`. */
-function refused(fn: () => unknown, source: string, field: string, reason?: string | RegExp): ValidationError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(ValidationError);
-  const err = thrown as ValidationError;
-  expect({ source: err.source, field: err.field }).toEqual({ source, field });
-  expect(err.message).toBe(`${source}: ${field}: ${err.reason}`);
-  if (reason !== undefined) expect(err.reason).toMatch(reason);
-  return err;
-}
 
 describe('ControlPlane', () => {
   const cp = (props: unknown) => () => new ControlPlane(chart(), 'cp', any(props));

@@ -7,10 +7,10 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { AppConfig, AppConfigSchema, ConfigAggregator, NUMALOGIC_APP_CONFIG_SCHEMA } from '../../../constructs/config-aggregator/index.js';
 import { appConfigKeyReason, checkAppConfigKey } from '../../../lib/api/config-aggregator/index.js';
 import { FlagError } from '../../../lib/api/flags.js';
-import { ValidationError } from '../../../lib/k8s/validation.js';
 import { Aggregator, compileSchema } from '../../../runtime/config-aggregator/aggregate.js';
 import { CONFIG_AGGREGATOR_FLAGS, optionsFromFlags } from '../../../runtime/config-aggregator/flags.js';
 import { parseFlags } from '../../../runtime/kit/flags.js';
+import { refused } from '../../fixtures/validation.js';
 
 const CONFIG = {
   metric_configs: [{ metric: 'rollout_error_rate', composite_keys: ['namespace'] }],
@@ -21,20 +21,6 @@ const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'numalogic' }
 const aggregator = (props: Partial<ConstructorParameters<typeof ConfigAggregator>[2]> = {}, c = chart(), id = 'agg') =>
   new ConfigAggregator(c, id, { configmapName: 'aggregate', ...props });
 
-function refused(fn: () => unknown, source: string, field: string, reason?: string | RegExp): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  const err = error as ValidationError;
-  expect({ source: err.source, field: err.field }).toEqual({ source, field });
-  expect(err.message.startsWith(`${source}: ${field}: `)).toBe(true);
-  if (reason !== undefined) expect(err.message).toMatch(reason);
-  return err.message;
-}
 
 describe('ConfigAggregator props', () => {
   it('a missing props object or configmapName is named, never a TypeError', () => {
@@ -44,7 +30,7 @@ describe('ConfigAggregator props', () => {
   });
 
   it('resyncInterval: Duration.millis(500) is refused at the prop, saying what is accepted', () => {
-    const message = refused(() => aggregator({ resyncInterval: Duration.millis(500) }), 'stack/agg', 'resyncInterval');
+    const { message } = refused(() => aggregator({ resyncInterval: Duration.millis(500) }), 'stack/agg', 'resyncInterval');
     expect(message).toBe('stack/agg: resyncInterval: 500 millis is not a Duration of at least 1 second (e.g. Duration.seconds(1))');
     refused(() => aggregator({ resyncInterval: any(180) }), 'stack/agg', 'resyncInterval', /must be a Duration of at least 1 second .*, not number 180/);
     refused(() => aggregator({ resyncInterval: any('3m') }), 'stack/agg', 'resyncInterval', /string "3m"/);
@@ -77,7 +63,7 @@ describe('ConfigAggregator props', () => {
   it('two aggregators writing the same objects are refused, naming both', () => {
     const c = chart();
     aggregator({}, c, 'one');
-    const message = refused(() => aggregator({ name: 'other' }, c, 'two'), 'stack/two', 'name', /ConfigMap "numalogic\/application-config-schema" would be synthesized twice/);
+    const { message } = refused(() => aggregator({ name: 'other' }, c, 'two'), 'stack/two', 'name', /ConfigMap "numalogic\/application-config-schema" would be synthesized twice/);
     expect(message).toMatch(/by stack\/two\/\S+ and by stack\/one\//);
     // In two namespaces they are fine.
     expect(() => aggregator({ namespace: 'other' }, c, 'three')).not.toThrow();

@@ -12,16 +12,8 @@ import { TerraformModule } from '../../../constructs/modules/index.js';
 import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, PodVolumeNames, type PodSpecParts } from '../../../lib/contract/index.js';
 import { shortHash } from '../../../lib/k8s/names.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
+import { errorOf } from '../../fixtures/validation.js';
 
-function errorOf(f: () => unknown): ValidationError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationError);
-    return e as ValidationError;
-  }
-  throw new Error('expected an error');
-}
 
 /** Which Secret each mount path really mounts, read back from the rendered parts. */
 function secretAt(parts: PodSpecParts): Record<string, string> {

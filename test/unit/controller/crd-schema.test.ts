@@ -1,22 +1,12 @@
 import { crdVersion, defineCustomResource, pluralOf, type ObjectOf, type SpecInputOf, type SpecOf, type StatusInputOf, type StatusOf } from '../../../lib/api/crd/definition.js';
 import { Schema, type Static, type StaticInput } from '../../../lib/api/crd/schema.js';
-import { ValidationError } from '../../../lib/k8s/validation.js';
 import { consumerDeclaration, nodeConfigDeclarations, NodeConfigTemplateSpec, type DeploymentSpecLike } from '../../fixtures/next-crds.js';
 import { Widget, WidgetSpec } from '../../fixtures/widget-crd.js';
+import { errorOf } from '../../fixtures/validation.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_: T): void {}
 
-/** The ValidationError `fn` throws (fails the test when it throws nothing or something else). */
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, nothing was thrown');
-}
 
 describe('types inferred from one declaration', () => {
   const S = Schema.object({

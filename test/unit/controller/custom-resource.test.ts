@@ -1,24 +1,15 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { crdVersion, defineCustomResource } from '../../../lib/api/crd/definition.js';
 import { Schema } from '../../../lib/api/crd/schema.js';
-import { ValidationError } from '../../../lib/k8s/validation.js';
 import { CustomResource } from '../../../constructs/controller/custom-resource.js';
 import { CustomResourceDefinition } from '../../../constructs/controller/custom-resource-definition.js';
 import { Widget } from '../../fixtures/widget-crd.js';
+import { errorOf } from '../../fixtures/validation.js';
 
 function chart(namespace?: string): Chart {
   return new Chart(Testing.app(), 'test', { namespace });
 }
 
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, nothing was thrown');
-}
 
 const Cluster = defineCustomResource({
   group: 'a.example.com',

@@ -16,8 +16,8 @@ import { type FlagSpec } from '../../../lib/api/flags.js';
 import { MANAGER_FLAGS } from '../../../lib/api/manager.js';
 import type { ControllerRule } from '../../../lib/api/rbac.js';
 import type { AdmissionWebhookSpec } from '../../../lib/api/webhook.js';
-import { ValidationError } from '../../../lib/k8s/validation.js';
 import { Widget } from '../../fixtures/widget-crd.js';
+import { refused } from '../../fixtures/validation.js';
 
 const FLAGS = [{ name: 'target', type: 'string', required: true, description: 'What to watch.' }, ...MANAGER_FLAGS] as const satisfies readonly FlagSpec[];
 const RULES: ControllerRule[] = [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }];
@@ -35,20 +35,6 @@ function sample(props: Partial<PlatformControllerProps<typeof FLAGS>> = {}, c = 
   return new PlatformController(c, 'sample', { controller: 'sample', flags: FLAGS, args: { target: 'x' }, rules: RULES, ...props });
 }
 
-function refused(fn: () => unknown, source: string, field: string, reason?: string | RegExp): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  const err = error as ValidationError;
-  expect({ source: err.source, field: err.field }).toEqual({ source, field });
-  expect(err.message.startsWith(`${source}: ${field}: `)).toBe(true);
-  if (reason !== undefined) expect(err.message).toMatch(reason);
-  return err.message;
-}
 
 describe('PlatformController props', () => {
   it('a missing or non-object props object', () => {
@@ -72,7 +58,7 @@ describe('PlatformController props', () => {
   });
 
   it('Durations: whole seconds for the lease, a Duration at all', () => {
-    const message = refused(() => sample({ workload: ControllerWorkload.deployment({ leaseDuration: Duration.millis(1500) }) }), 'stack/sample', 'leaseDuration');
+    const { message } = refused(() => sample({ workload: ControllerWorkload.deployment({ leaseDuration: Duration.millis(1500) }) }), 'stack/sample', 'leaseDuration');
     expect(message).toMatch(/1 second 500 millis is not a Duration of at least 3 seconds in whole seconds/);
     refused(() => sample({ workload: ControllerWorkload.deployment({ leaseDuration: Duration.seconds(2) }) }), 'stack/sample', 'leaseDuration', /at least 3 seconds/);
     refused(() => sample({ workload: ControllerWorkload.deployment({ leaseDuration: any(15) }) }), 'stack/sample', 'leaseDuration', /must be a Duration .* not number 15/);
@@ -136,7 +122,7 @@ describe('PlatformController props', () => {
   it('two controllers of one name in one namespace are refused, naming both', () => {
     const c = chart();
     sample({}, c);
-    const message = refused(() => new PlatformController(c, 'other', { controller: 'sample', flags: FLAGS, args: { target: 'x' }, rules: RULES }), 'stack/other', 'name', /would be synthesized twice/);
+    const { message } = refused(() => new PlatformController(c, 'other', { controller: 'sample', flags: FLAGS, args: { target: 'x' }, rules: RULES }), 'stack/other', 'name', /would be synthesized twice/);
     expect(message).toMatch(/stack\/other\//);
     expect(message).toMatch(/stack\/sample\//);
   });

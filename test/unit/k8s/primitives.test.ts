@@ -27,17 +27,8 @@ import {
   normalizeAbsolutePath,
   urlHasCredentials,
 } from '../../../lib/k8s/validators.js';
+import { errorOf } from '../../fixtures/validation.js';
 
-/** The ValidationError `fn` throws. */
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return err as ValidationError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('validators', () => {
   it('checks return the value, and throw one error shape naming source, field and value', () => {

@@ -18,24 +18,11 @@ import {
   Redis,
 } from '../../../constructs/modules/index.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
+import { refused } from '../../fixtures/validation.js';
 
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'armonik' });
 
 /** Runs `fn`, expects a ValidationError of `source` and `field`, returns its message. */
-function refused(fn: () => unknown, source: string, field: string, reason?: string | RegExp): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  const err = error as ValidationError;
-  expect({ source: err.source, field: err.field }).toEqual({ source, field });
-  expect(err.message.startsWith(`${source}: ${field}: `)).toBe(true);
-  if (reason !== undefined) expect(err.message).toMatch(reason);
-  return err.message;
-}
 
 const any = (v: unknown) => v as any;
 
@@ -51,7 +38,7 @@ describe('names derived from the construct name', () => {
   it('the -headless suffix must still fit in 63 characters', () => {
     const name = `r${'e'.repeat(55)}`; // 56 characters: `<name>-headless` has 65
     expect(name.length).toBeLessThanOrEqual(63);
-    const message = refused(() => new RabbitMq(chart(), 'r', { name }), 'RabbitMq test/r', 'name', /-headless/);
+    const { message } = refused(() => new RabbitMq(chart(), 'r', { name }), 'RabbitMq test/r', 'name', /-headless/);
     expect(message).toMatch(/at most 63 characters/);
     expect(() => new RabbitMq(chart(), 'ok', { name: `r${'e'.repeat(51)}` })).not.toThrow(); // 52: the StatefulSet's limit
   });
@@ -60,12 +47,12 @@ describe('names derived from the construct name', () => {
     // The Percona operator names the StatefulSet `<name>-db-ps-rs0`: at most 52 characters.
     const ok = `m${'o'.repeat(41)}`; // 42 + 10 = 52
     expect(() => new MongoDb(chart(), 'ok', { name: ok })).not.toThrow();
-    const message = refused(() => new MongoDb(chart(), 'm', { name: `${ok}o` }), 'MongoDb test/m', 'name', /controller-revision-hash/);
+    const { message } = refused(() => new MongoDb(chart(), 'm', { name: `${ok}o` }), 'MongoDb test/m', 'name', /controller-revision-hash/);
     expect(message).toMatch(/-db-ps-rs0/);
   });
 
   it('a long value is quoted truncated, with its length', () => {
-    const message = refused(() => new Redis(chart(), 'r', { name: 'x'.repeat(100_000) }), 'Redis test/r', 'name');
+    const { message } = refused(() => new Redis(chart(), 'r', { name: 'x'.repeat(100_000) }), 'Redis test/r', 'name');
     expect(message.length).toBeLessThan(400);
     expect(message).toMatch(/\(100000 characters\)/);
   });
@@ -166,7 +153,7 @@ describe('missing or wrong-typed props: a ValidationError naming the prop, never
 
 describe('URLs carry no credentials', () => {
   it('ExternalS3 endpointUrl: the credentials belong in a Secret (credentialsSecret), and are not repeated', () => {
-    const message = refused(
+    const { message } = refused(
       () => new ExternalS3(chart(), 'x', { endpointUrl: 'https://user:s3cr3t@minio.example:9000', bucketName: 'b-1' }),
       'ExternalS3 test/x',
       'endpointUrl',
@@ -177,7 +164,7 @@ describe('URLs carry no credentials', () => {
   });
 
   it('ExternalSqs serviceUrl likewise', () => {
-    const message = refused(() => new ExternalSqs(chart(), 'x', { serviceUrl: 'https://AKIA:key@sqs.eu-west-3.amazonaws.com' }), 'ExternalSqs test/x', 'serviceUrl', /credentials/);
+    const { message } = refused(() => new ExternalSqs(chart(), 'x', { serviceUrl: 'https://AKIA:key@sqs.eu-west-3.amazonaws.com' }), 'ExternalSqs test/x', 'serviceUrl', /credentials/);
     expect(message).not.toContain('AKIA');
   });
 });
@@ -186,7 +173,7 @@ describe('two modules synthesizing the same object are refused at construct time
   it('two Redis named alike in one namespace name both construct paths', () => {
     const c = chart();
     new Redis(c, 'a', { name: 'cache', generateSecrets: false });
-    const message = refused(() => new Redis(c, 'b', { name: 'cache', generateSecrets: false }), 'Redis test/b', 'name', /would be synthesized twice/);
+    const { message } = refused(() => new Redis(c, 'b', { name: 'cache', generateSecrets: false }), 'Redis test/b', 'name', /would be synthesized twice/);
     expect(message).toMatch(/by test\/b\/\S+ and by test\/a\//);
   });
 

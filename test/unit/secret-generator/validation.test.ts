@@ -6,32 +6,19 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { GeneratedSecret, SecretGenerator, SecretValue } from '../../../constructs/secret-generator/index.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
+import { refused } from '../../fixtures/validation.js';
 
 const any = (v: unknown) => v as any;
 const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'armonik' });
 const data = () => ({ password: SecretValue.random() });
 
-function refused(fn: () => unknown, source: string, field: string, reason?: string | RegExp): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  const err = error as ValidationError;
-  expect({ source: err.source, field: err.field }).toEqual({ source, field });
-  expect(err.message.startsWith(`${source}: ${field}: `)).toBe(true);
-  if (reason !== undefined) expect(err.message).toMatch(reason);
-  return err.message;
-}
 
 describe('SecretGenerator props', () => {
   it('null props, a string of namespaces, durations', () => {
     refused(() => new SecretGenerator(chart(), 'gen', any(null)), 'stack/gen', 'props', /not null/);
     refused(() => new SecretGenerator(chart(), 'gen', any({ watchNamespaces: 'armonik' })), 'stack/gen', 'watchNamespaces', /must be a list of namespaces.*not string "armonik"/);
     refused(() => new SecretGenerator(chart(), 'gen', { watchNamespaces: ['Bad_NS'] }), 'stack/gen', 'watchNamespaces', /"Bad_NS" is not a DNS-1123 label/);
-    const message = refused(() => new SecretGenerator(chart(), 'gen', { resyncInterval: Duration.millis(500) }), 'stack/gen', 'resyncInterval');
+    const { message } = refused(() => new SecretGenerator(chart(), 'gen', { resyncInterval: Duration.millis(500) }), 'stack/gen', 'resyncInterval');
     expect(message).toBe('stack/gen: resyncInterval: 500 millis is not a Duration of at least 10 seconds (e.g. Duration.seconds(10))');
     refused(() => new SecretGenerator(chart(), 'gen', { resyncInterval: any(600) }), 'stack/gen', 'resyncInterval', /not number 600/);
     refused(() => new SecretGenerator(chart(), 'gen', { leaseDuration: Duration.millis(4500) }), 'stack/gen', 'leaseDuration', /whole seconds/);
@@ -84,7 +71,7 @@ describe('GeneratedSecret props', () => {
   it('two GeneratedSecrets of one name in one namespace are refused', () => {
     const c = chart();
     new GeneratedSecret(c, 'a', { name: 'creds', data: data() });
-    const message = refused(() => new GeneratedSecret(c, 'b', { name: 'creds', data: data() }), 'stack/b', 'name', /Secret "armonik\/creds" would be synthesized twice/);
+    const { message } = refused(() => new GeneratedSecret(c, 'b', { name: 'creds', data: data() }), 'stack/b', 'name', /Secret "armonik\/creds" would be synthesized twice/);
     expect(message).toMatch(/by stack\/b\/\S+ and by stack\/a\//);
   });
 });
