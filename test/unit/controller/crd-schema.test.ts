@@ -7,7 +7,6 @@ import { errorOf } from '../../fixtures/validation.js';
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_: T): void {}
 
-
 describe('types inferred from one declaration', () => {
   const S = Schema.object({
     name: Schema.string(),

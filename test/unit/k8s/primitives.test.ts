@@ -29,7 +29,6 @@ import {
 } from '../../../lib/k8s/validators.js';
 import { errorOf } from '../../fixtures/validation.js';
 
-
 describe('validators', () => {
   it('checks return the value, and throw one error shape naming source, field and value', () => {
     expect(checkDns1123Label('app/c', 'name', 'web')).toBe('web');
