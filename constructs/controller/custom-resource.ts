@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch, type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CustomResourceDeclaration, SpecInputOf, StorageVersionOf, VersionNameOf } from '../../lib/api/crd/definition.js';
 import { isDns1123Label, isDns1123Subdomain } from '../../lib/k8s/names.js';
-import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { claimObjectNames, markClusterScoped } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
@@ -81,8 +81,9 @@ export class CustomResource<
       metadata: { ...props.metadata, name, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) },
       spec: JSON.parse(JSON.stringify(props.spec)) as unknown,
     });
-    if (definition.scope === 'Cluster' && chartNamespace) {
-      this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    if (definition.scope === 'Cluster') {
+      markClusterScoped(this.apiObject);
+      if (chartNamespace) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
     if (crd) this.apiObject.addDependency(crd);
     claimObjectNames(this, where);

@@ -10,6 +10,17 @@ const CLUSTER_SCOPED = new Set([
   'CSIDriver', 'VolumeSnapshotClass', 'ClusterIssuer',
 ]);
 
+/** Objects of cluster-scoped custom kinds (their chart's namespace is patched away at synth). */
+const clusterScoped = new WeakSet<ApiObject>();
+
+/**
+ * Marks an object of a cluster-scoped custom kind: it clashes with another of the same kind and
+ * name whatever the namespaces of their charts.
+ */
+export function markClusterScoped(o: ApiObject): void {
+  clusterScoped.add(o);
+}
+
 /** Per construct tree (its root, usually the App): every object's identity and the object. */
 const registries = new WeakMap<IConstruct, Map<string, ApiObject>>();
 
@@ -17,7 +28,7 @@ const registries = new WeakMap<IConstruct, Map<string, ApiObject>>();
 export function objectIdentity(o: ApiObject): string {
   const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
   const kind = group ? `${o.kind}.${group}` : o.kind;
-  const namespace = CLUSTER_SCOPED.has(o.kind) ? undefined : o.metadata.namespace ?? 'default';
+  const namespace = CLUSTER_SCOPED.has(o.kind) || clusterScoped.has(o) ? undefined : o.metadata.namespace ?? 'default';
   return namespace === undefined ? `${kind} "${o.name}"` : `${kind} "${namespace}/${o.name}"`;
 }
 

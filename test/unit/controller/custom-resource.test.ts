@@ -97,6 +97,18 @@ test('a cluster-scoped instance carries no namespace, even in a namespaced chart
   expect(Testing.synth(c)[0].metadata).toEqual({ name: 'z' });
 });
 
+test('two cluster-scoped instances of one name clash across charts of other namespaces; namespaced ones do not', () => {
+  const app = Testing.app();
+  const a = new Chart(app, 'a', { namespace: 'one' });
+  const b = new Chart(app, 'b', { namespace: 'two' });
+  new CustomResource(a, 'w', { definition: Widget, spec: { minReplicas: 1, maxReplicas: 2 } });
+  new CustomResource(b, 'w', { definition: Widget, spec: { minReplicas: 1, maxReplicas: 2 } });
+  new CustomResource(a, 'z', { definition: Cluster, spec: {} });
+  expect(errorOf(() => new CustomResource(b, 'z', { definition: Cluster, spec: {} })).message).toBe(
+    'b/z: name: Zone.a.example.com "z" would be synthesized twice: by b/z/Resource and by a/z/Resource; give one of them another name or namespace',
+  );
+});
+
 test('synthesis is deterministic', () => {
   const synth = () => {
     const app = new App({ outdir: '/tmp/unused' });
