@@ -76,8 +76,8 @@ export class ModuleOutputs {
 
   private constructor(modules: readonly string[], parsed: ParsedModule) {
     this.modules = Object.freeze([...modules]);
-    // Immutable for real: the entries are shared by every merge that includes this module.
-    this.parsed = deepFreeze(parsed);
+    // Immutable for real: parseHcl froze the entries, shared by every merge that includes them.
+    this.parsed = Object.freeze({ env: Object.freeze(parsed.env), envFrom: Object.freeze(parsed.envFrom), mounts: Object.freeze(parsed.mounts) }) as ParsedModule;
   }
 
   /** Every environment variable, literal or referenced, with the module that set it. */
@@ -113,7 +113,7 @@ export class ModuleOutputs {
   public withEnvFromConfigMap(name: string, module = 'component'): ModuleOutputs {
     const reason = K8S_RULES.dnsSubdomain(name);
     if (reason) throw new ModuleOutputsError(module, '/env_configmap', reason);
-    const entry: EnvFromEntry = { kind: 'configMap', name, module, path: '/env_configmap' };
+    const entry: EnvFromEntry = Object.freeze({ kind: 'configMap', name, module, path: '/env_configmap' });
     return new ModuleOutputs(this.modules, { ...this.parsed, envFrom: [...this.parsed.envFrom, entry] });
   }
 
@@ -125,11 +125,3 @@ export class ModuleOutputs {
   }
 }
 
-/** Freezes parsed entries and everything in them (they are small and acyclic). */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}

@@ -184,8 +184,20 @@ export function parseHcl(module: string, raw: Record<string, unknown>): ParsedMo
     };
     mounts.push(mount(module, 'mount_volume_claim', key, m, source, m.read_only ?? false));
   }
+  // Entries are immutable for real: every merge that includes this module shares them.
+  for (const e of env) Object.freeze(Object.freeze(e.source) && e);
+  for (const e of envFrom) Object.freeze(e);
+  for (const m of mounts) freezeMount(m);
   // A module that sets one env name or mount path twice is checked like two modules would be.
   return mergeParsed([{ env, envFrom, mounts }]);
+}
+
+function freezeMount(m: MountEntry): void {
+  const s = m.source as { items?: readonly KeyToPath[]; accessModes?: readonly string[] };
+  if (s.items) for (const i of Object.freeze(s.items)) Object.freeze(i);
+  if (s.accessModes) Object.freeze(s.accessModes);
+  Object.freeze(m.source);
+  Object.freeze(m);
 }
 
 function mount(module: string, output: OutputName, key: string, m: SnakeMount, source: VolumeSource, readOnly: boolean): MountEntry {

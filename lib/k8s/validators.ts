@@ -197,6 +197,8 @@ export function absolutePathReason(s: string): string | undefined {
  * the same mount; every comparison of mount paths goes through here.
  */
 export function normalizeAbsolutePath(path: string): string {
+  // Most paths are already normal (no empty or `.` segment): return them as they are.
+  if (!/\/\.?(?=\/|$)/.test(path)) return path;
   const segments = path.split('/').filter((s) => s !== '' && s !== '.');
   return `/${segments.join('/')}`;
 }
