@@ -17,15 +17,22 @@ export const ASSETS_ENV = 'PLATFORM_CONSTRUCTS_K8S_ASSETS';
 export const CACHE_ENV = 'PLATFORM_CONSTRUCTS_CACHE_DIR';
 
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+/** The Kubernetes binaries of the test node (built with the control plane, by build-binaries.sh). */
+export type NodeComponent = 'kubelet' | 'kube-proxy' | 'kube-scheduler';
+export const NODE_COMPONENTS: readonly NodeComponent[] = ['kubelet', 'kube-proxy', 'kube-scheduler'];
 export const COMPONENTS: readonly Component[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
 
 export interface PinnedVersions {
   readonly kubernetes: string;
   readonly etcd: string;
+  readonly containerd: string;
+  readonly runc: string;
+  readonly 'cni-plugins': string;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const BUILD_SCRIPT = join(HERE, 'build-binaries.sh');
+export const BUILD_NODE_SCRIPT = join(HERE, 'build-node.sh');
 
 export function pinnedVersions(): PinnedVersions {
   return JSON.parse(readFileSync(join(HERE, 'versions.json'), 'utf8')) as PinnedVersions;
@@ -39,7 +46,7 @@ export function cacheRoot(): string {
 }
 
 /** Where a component's binary is (or would be): the assets directory, or the cache. */
-export function binaryPath(component: Component): string {
+export function binaryPath(component: Component | NodeComponent): string {
   const assets = process.env[ASSETS_ENV];
   if (assets) return join(assets, component);
   const v = pinnedVersions();
@@ -57,7 +64,7 @@ function executable(path: string): boolean {
 }
 
 /** Runs `<binary> --version`; throws a message naming the binary and the fix when it fails. */
-export async function checkVersion(component: Component, path: string): Promise<string> {
+export async function checkVersion(component: Component | NodeComponent, path: string): Promise<string> {
   const fix = process.env[ASSETS_ENV]
     ? `Replace it, or unset ${ASSETS_ENV} to build the pinned binaries with ${BUILD_SCRIPT}.`
     : `Rebuild it with \`${BUILD_SCRIPT} --force\`.`;
@@ -71,24 +78,53 @@ export async function checkVersion(component: Component, path: string): Promise<
 }
 
 /**
- * Runs build-binaries.sh (which reuses what is cached) and streams its output to
- * stderr. Throws with the script's error message when the build is impossible.
+ * Runs a build script (which reuses what is cached) and streams its output to stderr. Throws
+ * with the script's error message when the build is impossible.
  */
-export function buildBinaries(): Promise<void> {
+function runBuildScript(script: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'pipe'] });
     let tail = '';
     child.stderr.on('data', (d: Buffer) => {
       process.stderr.write(d);
       tail = (tail + d.toString()).slice(-4000);
     });
-    child.on('error', (err) => reject(new Error(`could not run ${BUILD_SCRIPT}: ${err.message}`)));
+    child.on('error', (err) => reject(new Error(`could not run ${script}: ${err.message}`)));
     child.on('exit', (code) => {
       if (code === 0) return resolve();
       const msg = tail.split('\n').filter((l) => l.includes('error:')).pop() ?? tail.trim().split('\n').pop();
-      reject(new Error(`building the test cluster binaries failed (exit ${code}): ${msg}`));
+      reject(new Error(`building ${what} failed (exit ${code}): ${msg}`));
     });
   });
+}
+
+/** Runs build-binaries.sh. */
+export function buildBinaries(): Promise<void> {
+  return runBuildScript(BUILD_SCRIPT, 'the test cluster binaries');
+}
+
+/** The directory of the node's runtime binaries (containerd, runc, CNI plugins, pause). */
+export function nodeRuntimeDir(): string {
+  const v = pinnedVersions();
+  return join(cacheRoot(), `node-containerd-${v.containerd}-runc-${v.runc}-cni-${v['cni-plugins']}`, 'bin');
+}
+
+const RUNTIME_BINARIES = ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'bridge', 'host-local', 'loopback', 'portmap', 'pause'];
+
+/**
+ * The binaries of the test node: kubelet, kube-proxy and kube-scheduler (the API server's
+ * version) and the runtime directory, built first when the cache lacks one.
+ */
+export async function ensureNodeBinaries(): Promise<{ kubelet: string; kubeProxy: string; kubeScheduler: string; runtimeDir: string }> {
+  const paths = Object.fromEntries(NODE_COMPONENTS.map((c) => [c, binaryPath(c)])) as Record<NodeComponent, string>;
+  if (NODE_COMPONENTS.some((c) => !executable(paths[c]))) {
+    if (process.env[ASSETS_ENV]) throw new Error(`${ASSETS_ENV}=${process.env[ASSETS_ENV]} lacks ${NODE_COMPONENTS.join(', ')}, which a test node needs`);
+    await buildBinaries();
+  }
+  const runtimeDir = nodeRuntimeDir();
+  if (RUNTIME_BINARIES.some((b) => !executable(join(runtimeDir, b)))) await runBuildScript(BUILD_NODE_SCRIPT, 'the test node runtime');
+  await Promise.all(NODE_COMPONENTS.map((c) => checkVersion(c, paths[c])));
+  return { kubelet: paths.kubelet, kubeProxy: paths['kube-proxy'], kubeScheduler: paths['kube-scheduler'], runtimeDir };
 }
 
 /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned control-plane binaries the integration tests run against:
-# kube-apiserver, kube-controller-manager (Kubernetes) and etcd, from Go modules
+# Builds the pinned Kubernetes binaries the integration tests run against:
+# kube-apiserver, kube-controller-manager and etcd (the control plane), kubelet,
+# kube-proxy and kube-scheduler (the node of startCluster({ node: true })), from Go modules
 # through the Go module proxy, with the machine's Go toolchain. No Docker, no
 # downloads other than Go modules.
 #
@@ -23,6 +24,9 @@ K8S_VERSION="$(sed -n 's/.*"kubernetes": *"\([^"]*\)".*/\1/p' "$SCRIPT_DIR/versi
 ETCD_VERSION="$(sed -n 's/.*"etcd": *"\([^"]*\)".*/\1/p' "$SCRIPT_DIR/versions.json")"
 CACHE_ROOT="${PLATFORM_CONSTRUCTS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-constructs}"
 FORCE=0
+# The Kubernetes binaries, all from one k8s.io/kubernetes build.
+K8S_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet)
+ALL_COMPONENTS=(etcd "${K8S_COMPONENTS[@]}")
 
 die() {
   echo "build-binaries: error: $*" >&2
@@ -87,11 +91,13 @@ if [[ -n "${PLATFORM_CONSTRUCTS_K8S_ASSETS:-}" ]]; then
 fi
 
 # --- all cached? (then Go is not needed) -------------------------------------
-if [[ $FORCE == 0 ]] &&
-  verify "$(bin_path etcd)" etcd "$ETCD_VERSION" &&
-  verify "$(bin_path kube-apiserver)" kube-apiserver "$K8S_VERSION" &&
-  verify "$(bin_path kube-controller-manager)" kube-controller-manager "$K8S_VERSION"; then
-  for c in etcd kube-apiserver kube-controller-manager; do
+all_cached() {
+  verify "$(bin_path etcd)" etcd "$ETCD_VERSION" || return 1
+  local c
+  for c in "${K8S_COMPONENTS[@]}"; do verify "$(bin_path "$c")" "$c" "$K8S_VERSION" || return 1; done
+}
+if [[ $FORCE == 0 ]] && all_cached; then
+  for c in "${ALL_COMPONENTS[@]}"; do
     log "cached: $(bin_path "$c")"
   done
   exit 0
@@ -137,7 +143,7 @@ EOF
 # --- Kubernetes ---------------------------------------------------------------
 build_kubernetes() {
   local need=() c wd mod staging_ver
-  for c in kube-apiserver kube-controller-manager; do
+  for c in "${K8S_COMPONENTS[@]}"; do
     if [[ $FORCE == 0 ]] && verify "$(bin_path "$c")" "$c" "$K8S_VERSION"; then
       log "$c $K8S_VERSION cached at $(bin_path "$c")"
     else
@@ -190,7 +196,7 @@ build_kubernetes() {
 
 build_etcd
 build_kubernetes
-for c in etcd kube-apiserver kube-controller-manager; do
+for c in "${ALL_COMPONENTS[@]}"; do
   log "ok: $(bin_path "$c")"
 done
 exit 0

@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { ensureBinaries, type Component } from './binaries.js';
+import { randomBytes } from 'node:crypto';
+import { ensureBinaries, ensureNodeBinaries, type Component } from './binaries.js';
+import { createNodeNetwork, deleteNodeNetwork, type NodeNetwork } from './node/network.js';
+import { startNode, type TestNode } from './node/node.js';
+export { nodeUnavailable } from './node/node.js';
+import { ARCHIVE_NAME, DEFAULT_OUT, ensureImage } from '../../runtime/image/build.js';
 import { ClusterClient } from './client.js';
 import { createPki, type Pki } from './pki.js';
 import { assertPortFree, freePorts, ManagedProcess, reapStaleClusters, removeOnExit, sleep } from './process.js';
@@ -40,6 +45,12 @@ export interface StartClusterOptions {
   readonly readyTimeoutMs?: number;
   /** Keep the temp dir (logs, certs, data) after stop(). @default env PLATFORM_CONSTRUCTS_KEEP_CLUSTER_DIR=1 */
   readonly keepDir?: boolean;
+  /**
+   * Also run a real node (containerd, runc, CNI, kubelet, kube-proxy, kube-scheduler; implies
+   * the controller manager), with the platform-controllers image imported: pods run. Needs root
+   * and cgroups; see {@link nodeUnavailable}. @default false
+   */
+  readonly node?: boolean;
 }
 
 /** A running test cluster. */
@@ -57,6 +68,9 @@ export class Cluster extends ClusterClient {
     private readonly procs: { etcd: ManagedProcess; apiserver: ManagedProcess; kcm?: ManagedProcess },
     private readonly startApiServer: () => Promise<ManagedProcess>,
     private readonly keepDir: boolean,
+    /** The node, when started with `node: true`. */
+    readonly node?: TestNode,
+    private readonly network?: NodeNetwork,
   ) {
     super(kubeconfigPath, kubeConfig, server, etcdEndpoint);
   }
@@ -97,9 +111,12 @@ export class Cluster extends ClusterClient {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The node first: its kubelet still talks to the API server while it stops its pods.
+    await this.node?.stop();
     await this.procs.kcm?.stop(STATELESS_GRACE_MS);
     await this.procs.apiserver.stop(STATELESS_GRACE_MS);
     await this.procs.etcd.stop();
+    if (this.network) await deleteNodeNetwork(this.network);
     if (this.keepDir) await rm(join(this.dir, 'owner.json'), { force: true });
     else await rm(this.dir, { recursive: true, force: true });
     removeOnExit(this.dir, false);
@@ -171,6 +188,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
   if (!keepDir) removeOnExit(dir);
   const started: ManagedProcess[] = [];
+  const id = randomBytes(8).toString('hex');
+  let network: NodeNetwork | undefined;
+  let node: TestNode | undefined;
   // Who owns which process groups, for reapStaleClusters() should this process be killed.
   const track = (p: ManagedProcess): ManagedProcess => {
     started.push(p);
@@ -183,12 +203,15 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   try {
     if (opts.apiServerPort) await assertPortFree(opts.apiServerPort, 'kube-apiserver');
     if (opts.etcdPort) await assertPortFree(opts.etcdPort, 'etcd');
-    const [pki, ports] = await Promise.all([createPki(dir), freePorts(3)]);
+    // A node's pods reach kube-apiserver on the bridge's address (loopback is their own).
+    if (opts.node) network = await createNodeNetwork(id);
+    const host = network?.gateway ?? '127.0.0.1';
+    const [pki, ports] = await Promise.all([createPki(dir, network ? [network.gateway] : []), freePorts(3)]);
     const etcdPort = opts.etcdPort ?? ports[0];
     const peerPort = ports[1];
     const apiPort = opts.apiServerPort ?? ports[2];
     const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${host}:${apiPort}`;
     const tls = {
       ca: readFileSync(pki.caCert),
       cert: readFileSync(pki.adminCert),
@@ -213,8 +236,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     // --- kube-apiserver (started now, ready-checked after etcd is healthy)
     const apiArgs = [
       `--etcd-servers=${etcdEndpoint}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${host}`,
+      `--advertise-address=${host}`,
       `--secure-port=${apiPort}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.servingCert}`,
@@ -229,8 +252,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      // No loopback Endpoints for the `kubernetes` Service (the API rejects them).
-      '--endpoint-reconciler-type=none',
+      // No loopback Endpoints for the `kubernetes` Service (the API rejects them); with a node,
+      // the Service leads to the bridge address, as kube-proxy needs.
+      ...(network ? [] : ['--endpoint-reconciler-type=none']),
       '--profiling=false',
       ...(opts.apiServerFlags ?? []),
     ];
@@ -258,7 +282,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
 
     // --- kube-controller-manager
     let kcm: ManagedProcess | undefined;
-    if (opts.controllerManager) {
+    if (opts.controllerManager || opts.node) {
       const kcmConfig = join(dir, 'controller-manager.kubeconfig');
       await writeFile(
         kcmConfig,
@@ -289,6 +313,24 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       });
     }
 
+    if (network) {
+      const kubeconfig = async (name: string, cert: string, key: string, user: string) => {
+        const path = join(dir, `${name}.kubeconfig`);
+        await writeFile(path, kubeconfigYaml(server, pki, cert, key, user), { mode: 0o600 });
+        return path;
+      };
+      node = await startNode({
+        id, dir, pki, server, network, binaries: await ensureNodeBinaries(), timeoutMs: timeout, kubeconfig,
+        get: (path) => get(`${server}${path}`, tls), track,
+      });
+      // The platform-controllers image under the reference the constructs use (no registry here).
+      const { info } = await ensureImage();
+      await node.importImage(join(DEFAULT_OUT, ARCHIVE_NAME));
+      if (!(await node.images()).some((r) => r.endsWith(`/${info.reference}`) || r === info.reference)) {
+        throw new Error(`the node's containerd does not list ${info.reference} after importing ${ARCHIVE_NAME}`);
+      }
+    }
+
     return new Cluster(
       kubeconfigPath,
       kubeConfig,
@@ -299,9 +341,13 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       { etcd, apiserver, kcm },
       startApiServer,
       keepDir,
+      node,
+      network,
     );
   } catch (err) {
+    await node?.stop().catch(() => undefined);
     for (const p of [...started].reverse()) await p.stop(2000);
+    if (network) await deleteNodeNetwork(network);
     if (!keepDir) await rm(dir, { recursive: true, force: true });
     removeOnExit(dir, false);
     throw err;

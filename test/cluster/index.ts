@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterClient } from './client.js';
 
-export { startCluster, Cluster, type StartClusterOptions } from './cluster.js';
+export { startCluster, Cluster, nodeUnavailable, type StartClusterOptions } from './cluster.js';
+export { TestNode } from './node/node.js';
 export {
   ClusterClient,
   KubeApiError,

@@ -61,8 +61,13 @@ async function leaf(
   return { cert, key };
 }
 
-/** Creates the PKI in `dir` (which must exist). */
-export async function createPki(dir: string): Promise<Pki> {
+/** A client certificate signed by the cluster's CA (a node component's: `/O=system:nodes/CN=system:node:x`). */
+export function clientCertificate(pki: Pki, name: string, subject: string): Promise<{ cert: string; key: string }> {
+  return leaf(pki.dir, name, subject, ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth']);
+}
+
+/** Creates the PKI in `dir` (which must exist); `servingIps` are more addresses of kube-apiserver's certificate. */
+export async function createPki(dir: string, servingIps: readonly string[] = []): Promise<Pki> {
   await openssl(
     [
       'req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30',
@@ -76,7 +81,8 @@ export async function createPki(dir: string): Promise<Pki> {
     leaf(dir, 'apiserver', '/CN=kube-apiserver', [
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
+      `subjectAltName=IP:127.0.0.1,IP:10.0.0.1,${servingIps.map((ip) => `IP:${ip},`).join('')}DNS:localhost,` +
+        'DNS:kubernetes,DNS:kubernetes.default,' +
         'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
     ]),
     leaf(dir, 'admin', '/O=system:masters/CN=platform-constructs-admin', clientExt),

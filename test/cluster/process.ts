@@ -48,11 +48,13 @@ export class ManagedProcess {
     readonly binary: string,
     readonly args: readonly string[],
     readonly logFile: string,
+    /** Environment of the process. @default this process's */
+    env?: NodeJS.ProcessEnv,
   ) {
     installExitHook();
     const fd = openSync(logFile, 'a');
     try {
-      this.child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+      this.child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
     } finally {
       closeSync(fd);
     }
