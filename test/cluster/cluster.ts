@@ -255,6 +255,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       // No loopback Endpoints for the `kubernetes` Service (the API rejects them); with a node,
       // the Service leads to the bridge address, as kube-proxy needs.
       ...(network ? [] : ['--endpoint-reconciler-type=none']),
+      // Logs and exec of a node's pods: kube-apiserver authenticates to the kubelet as the admin.
+      // The node is reached by its InternalIP (its name resolves nowhere here).
+      ...(network ? [`--kubelet-client-certificate=${pki.adminCert}`, `--kubelet-client-key=${pki.adminKey}`, '--kubelet-preferred-address-types=InternalIP'] : []),
       '--profiling=false',
       ...(opts.apiServerFlags ?? []),
     ];

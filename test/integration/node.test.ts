@@ -15,6 +15,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
+import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
 import { nodeUnavailable, RESTRICTED_LABELS, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
 import { snapshotMachine, type MachineSnapshot } from '../cluster/node/leaks.js';
 
@@ -25,6 +26,8 @@ if (why) process.stderr.write(`node tests skipped: ${why}\n`);
 const suite = why ? describe.skip : describe;
 
 const NS = 'node-proof';
+/** The platform-controllers image as the constructs name it. */
+const IMAGE = `platform-controllers:${PACKAGE_VERSION}`;
 const FIELD_MANAGER = 'platform-constructs-node-test';
 
 /** The app under test: a restricted namespace, the aggregator (2 replicas) and one application config. */
@@ -150,6 +153,109 @@ suite('a real node', () => {
       const holder: string | undefined = l.body.spec.holderIdentity;
       return holder !== undefined && holder !== '' && !holder.startsWith(leaderPod.metadata.name);
     }, { timeoutMs: 90_000, intervalMs: 500 });
+  });
+
+  it('rolls the aggregator out one pod at a time, and evictions honour its PodDisruptionBudget', async () => {
+    const path = `/apis/apps/v1/namespaces/${NS}/deployments/config-aggregator`;
+    // A new pod template (as a changed arg or image would give): the rollout keeps a replica Ready throughout.
+    await cluster.request('PATCH', path, { spec: { template: { metadata: { annotations: { 'test/rollout': '1' } } } } }, { contentType: 'application/merge-patch+json' });
+    let lowest = 2;
+    await waitWithReport(cluster, NS, 'the rollout to finish', async () => {
+      const d = (await cluster.request('GET', path)).body;
+      lowest = Math.min(lowest, d.status.readyReplicas ?? 0);
+      return d.status.observedGeneration === d.metadata.generation && d.status.updatedReplicas === 2 && d.status.readyReplicas === 2 && (d.status.replicas ?? 0) === 2;
+    }, 180_000);
+    expect(lowest).toBeGreaterThanOrEqual(1);
+
+    // Draining: the first eviction is allowed, the second refused while only one replica is left.
+    const selector = Object.entries((await cluster.request('GET', path)).body.spec.selector.matchLabels as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+    const pods = (await cluster.request('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items
+      .filter((p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp);
+    expect(pods).toHaveLength(2);
+    const evict = (name: string) => cluster.request('POST', `/api/v1/namespaces/${NS}/pods/${name}/eviction`,
+      { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: NS } }, { allowStatus: [429] });
+    expect((await evict(pods[0].metadata.name)).statusCode).toBe(201);
+    const refused = await evict(pods[1].metadata.name);
+    expect(refused.statusCode).toBe(429);
+    expect(JSON.stringify(refused.body)).toMatch(/disruption budget/);
+  });
+
+  it('a missing RBAC rule fails as on a real cluster: the pod never turns Ready and says why', async () => {
+    // The aggregator's ServiceAccount loses its right to list ConfigMaps (its ClusterRole binding removed).
+    const bindings = (await cluster.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings')).body.items
+      .filter((b: { subjects?: Array<{ kind: string; name: string; namespace?: string }> }) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.namespace === NS));
+    expect(bindings.length).toBeGreaterThan(0);
+    for (const b of bindings) await cluster.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${b.metadata.name}`);
+    const path = `/apis/apps/v1/namespaces/${NS}/deployments/config-aggregator`;
+    await cluster.request('PATCH', path, { spec: { template: { metadata: { annotations: { 'test/rollout': 'rbac' } } } } }, { contentType: 'application/merge-patch+json' });
+    const pod = await waitWithReport(cluster, NS, 'a new pod running but not Ready', async () => {
+      const items = (await cluster.request('GET', `/api/v1/namespaces/${NS}/pods`)).body.items;
+      return items.find((p: any) => p.metadata.annotations?.['test/rollout'] === 'rbac' && p.status.phase === 'Running'
+        && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'False'));
+    }, 120_000);
+    const log = await cluster.waitFor('the forbidden list in the pod\'s log', async () => {
+      const r = await cluster.request<string>('GET', `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`, undefined, { allowStatus: [400] });
+      const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      return /forbidden/i.test(text) && text;
+    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    expect(log).toMatch(/configmaps.*forbidden|forbidden.*configmaps/i);
+  });
+
+  it('a container that needs a capability it was not given fails, and runs once it is given', async () => {
+    const ns = 'node-caps';
+    await cluster.applyObjects([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } },
+    ], { fieldManager: FIELD_MANAGER });
+    // Our image's Node.js, as root, giving a file away: with every capability dropped the kernel
+    // refuses (CAP_CHOWN); the same container given CHOWN succeeds.
+    const pod = (name: string, add: string[]) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
+      spec: {
+        automountServiceAccountToken: false,
+        restartPolicy: 'Never',
+        containers: [{
+          name: 'c', image: IMAGE,
+          command: ['/nodejs/bin/node', '-e', "const fs = require('fs'); fs.writeFileSync('/tmp/f', ''); fs.chownSync('/tmp/f', 1000, 1000); console.log('chowned')"],
+          terminationMessagePolicy: 'FallbackToLogsOnError',
+          securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add } },
+        }],
+      },
+    });
+    await cluster.applyObjects([pod('no-cap', []), pod('with-cap', ['CHOWN'])], { fieldManager: FIELD_MANAGER });
+    const finished = async (name: string) => waitWithReport(cluster, ns, `pod ${name} to finish`, async () => {
+      const p = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).body;
+      return (p.status.phase === 'Failed' || p.status.phase === 'Succeeded') && p;
+    }, 120_000);
+    const denied = await finished('no-cap');
+    expect(denied.status.phase).toBe('Failed');
+    expect(denied.status.containerStatuses[0].state.terminated.message).toMatch(/EPERM: operation not permitted, chown/);
+    const allowed = await finished('with-cap');
+    expect(allowed.status.phase).toBe('Succeeded');
+  });
+
+  it('enforces seccomp RuntimeDefault (runc built with libseccomp)', async () => {
+    const ns = 'node-caps';
+    // The container reports its own seccomp mode (2: filter, 0: none) through its termination message.
+    const pod = (name: string, seccomp: boolean) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
+      spec: {
+        automountServiceAccountToken: false,
+        restartPolicy: 'Never',
+        containers: [{
+          name: 'c', image: IMAGE,
+          command: ['/nodejs/bin/node', '-e', "const fs = require('fs'); fs.writeFileSync('/dev/termination-log', /Seccomp:\\s+(\\d)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])"],
+          securityContext: { allowPrivilegeEscalation: false, ...(seccomp ? { seccompProfile: { type: 'RuntimeDefault' } } : {}) },
+        }],
+      },
+    });
+    await cluster.applyObjects([pod('seccomp-default', true), pod('seccomp-none', false)], { fieldManager: FIELD_MANAGER });
+    const mode = async (name: string) => (await waitWithReport(cluster, ns, `pod ${name} to report`, async () => {
+      const p = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).body;
+      return p.status.phase === 'Succeeded' && p;
+    }, 120_000)).status.containerStatuses[0].state.terminated.message;
+    expect(await mode('seccomp-default')).toBe('2');
+    expect(await mode('seccomp-none')).toBe('0');
   });
 
   it('stop() leaves no process, mount, namespace, link, cgroup or iptables chain behind', async () => {
