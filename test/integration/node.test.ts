@@ -89,6 +89,26 @@ async function waitWithReport<T>(cluster: Cluster, ns: string, what: string, che
   }
 }
 
+/** A one-shot pod of our image running `script` with the image's Node.js (the namespace must admit it). */
+function scriptPod(ns: string, name: string, script: string, securityContext: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
+    spec: {
+      automountServiceAccountToken: false,
+      restartPolicy: 'Never',
+      containers: [{ name: 'c', image: IMAGE, command: ['/nodejs/bin/node', '-e', script], terminationMessagePolicy: 'FallbackToLogsOnError', securityContext }],
+    },
+  } as KubeObject;
+}
+
+/** The pod once it has finished (Succeeded or Failed). */
+function finishedPod(cluster: Cluster, ns: string, name: string): Promise<any> {
+  return waitWithReport(cluster, ns, `pod ${name} to finish`, async () => {
+    const p = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).body;
+    return (p.status.phase === 'Failed' || p.status.phase === 'Succeeded') && p;
+  }, 120_000);
+}
+
 suite('a real node', () => {
   let before: MachineSnapshot;
   let cluster: Cluster;
@@ -209,51 +229,28 @@ suite('a real node', () => {
     ], { fieldManager: FIELD_MANAGER });
     // Our image's Node.js, as root, giving a file away: with every capability dropped the kernel
     // refuses (CAP_CHOWN); the same container given CHOWN succeeds.
-    const pod = (name: string, add: string[]) => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
-      spec: {
-        automountServiceAccountToken: false,
-        restartPolicy: 'Never',
-        containers: [{
-          name: 'c', image: IMAGE,
-          command: ['/nodejs/bin/node', '-e', "const fs = require('fs'); fs.writeFileSync('/tmp/f', ''); fs.chownSync('/tmp/f', 1000, 1000); console.log('chowned')"],
-          terminationMessagePolicy: 'FallbackToLogsOnError',
-          securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add } },
-        }],
-      },
-    });
-    await cluster.applyObjects([pod('no-cap', []), pod('with-cap', ['CHOWN'])], { fieldManager: FIELD_MANAGER });
-    const finished = async (name: string) => waitWithReport(cluster, ns, `pod ${name} to finish`, async () => {
-      const p = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).body;
-      return (p.status.phase === 'Failed' || p.status.phase === 'Succeeded') && p;
-    }, 120_000);
-    const denied = await finished('no-cap');
+    const chown = "const fs = require('fs'); fs.writeFileSync('/tmp/f', ''); fs.chownSync('/tmp/f', 1000, 1000)";
+    const asRoot = (add: string[]) => ({ runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add } });
+    await cluster.applyObjects([scriptPod(ns, 'no-cap', chown, asRoot([])), scriptPod(ns, 'with-cap', chown, asRoot(['CHOWN']))], { fieldManager: FIELD_MANAGER });
+    const denied = await finishedPod(cluster, ns, 'no-cap');
     expect(denied.status.phase).toBe('Failed');
     expect(denied.status.containerStatuses[0].state.terminated.message).toMatch(/EPERM: operation not permitted, chown/);
-    const allowed = await finished('with-cap');
-    expect(allowed.status.phase).toBe('Succeeded');
+    expect((await finishedPod(cluster, ns, 'with-cap')).status.phase).toBe('Succeeded');
   });
 
   it('enforces seccomp RuntimeDefault (runc built with libseccomp)', async () => {
     const ns = 'node-caps';
     // The container reports its own seccomp mode (2: filter, 0: none) through its termination message.
-    const pod = (name: string, seccomp: boolean) => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
-      spec: {
-        automountServiceAccountToken: false,
-        restartPolicy: 'Never',
-        containers: [{
-          name: 'c', image: IMAGE,
-          command: ['/nodejs/bin/node', '-e', "const fs = require('fs'); fs.writeFileSync('/dev/termination-log', /Seccomp:\\s+(\\d)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])"],
-          securityContext: { allowPrivilegeEscalation: false, ...(seccomp ? { seccompProfile: { type: 'RuntimeDefault' } } : {}) },
-        }],
-      },
-    });
-    await cluster.applyObjects([pod('seccomp-default', true), pod('seccomp-none', false)], { fieldManager: FIELD_MANAGER });
-    const mode = async (name: string) => (await waitWithReport(cluster, ns, `pod ${name} to report`, async () => {
-      const p = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).body;
-      return p.status.phase === 'Succeeded' && p;
-    }, 120_000)).status.containerStatuses[0].state.terminated.message;
+    const report = "const fs = require('fs'); fs.writeFileSync('/dev/termination-log', /Seccomp:\\s+(\\d)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])";
+    await cluster.applyObjects([
+      scriptPod(ns, 'seccomp-default', report, { allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' } }),
+      scriptPod(ns, 'seccomp-none', report, { allowPrivilegeEscalation: false }),
+    ], { fieldManager: FIELD_MANAGER });
+    const mode = async (name: string) => {
+      const p = await finishedPod(cluster, ns, name);
+      expect(p.status.phase).toBe('Succeeded');
+      return p.status.containerStatuses[0].state.terminated.message;
+    };
     expect(await mode('seccomp-default')).toBe('2');
     expect(await mode('seccomp-none')).toBe('0');
   });
