@@ -18,6 +18,7 @@ import {
   type Logger,
   type Runnable,
   type SharedInformer,
+  LeaderWorker,
 } from '../kit/index.js';
 import {
   Aggregator,
@@ -104,7 +105,7 @@ export class ConfigAggregatorController {
   private readonly log: Logger;
   private schema?: CompiledSchema;
   private schemaTextHash?: string;
-  private resyncTimer?: NodeJS.Timeout;
+  private readonly worker: LeaderWorker;
   /**
    * Our last write, until the aggregate's watch reports any change: while the cache still shows
    * the version we replaced, a reconcile must not write the same text again.
@@ -151,6 +152,13 @@ export class ConfigAggregatorController {
     this.schemaInformer = this.cache.informer<ConfigMap>(own, { fieldSelector: `metadata.name=${o.schemaConfigMap}` }, { name: 'schema', listerWatcher: deps.sources?.schema });
     this.aggregateInformer = this.cache.informer<ConfigMap>(own, { fieldSelector: `metadata.name=${o.configmapName}` }, { name: 'aggregate', listerWatcher: deps.sources?.aggregate });
     this.controller = new Controller({ name: 'config-aggregator', reconciler: this, logger: deps.logger, metrics, isLeader: deps.isLeader });
+    this.worker = new LeaderWorker({
+      name: 'config-aggregator',
+      controller: this.controller,
+      resyncIntervalMs: deps.options.resyncIntervalMs,
+      resync: () => this.controller.queue.add(KEY),
+      onStartedLeading: () => this.onStartedLeading(),
+    });
     this.writer = guardWrites(deps.writer, deps.isLeader, ['apply']);
     this.recorder = new EventRecorder({ sink: deps.events, component: 'config-aggregator', instance: deps.identity, logger: deps.logger });
     const enqueue = () => this.controller.queue.addAfter(KEY, deps.options.debounceMs);
@@ -164,47 +172,22 @@ export class ConfigAggregatorController {
   }
 
   /**
-   * For the manager: the worker (and the resync) run only on the leader; the informers are in
+   * For the manager: the worker${'s' if fn=='Workers' else ''} (and the resync) run only on the leader; the informers are in
    * the manager's cache, warm on every replica.
    */
   runnables(): Runnable[] {
-    return [
-      {
-        name: 'config-aggregator',
-        needLeaderElection: true,
-        start: () => {
-          this.startWorker();
-          this.onStartedLeading();
-        },
-        stop: () => this.stopWorker(),
-      },
-    ];
+    return [this.worker.runnable()];
   }
 
-  /** Standalone (tests): starts a private cache and the worker; writes happen only while `isLeader()`. */
+  /** Standalone (tests): starts a private cache and the worker${'s' if fn=='Workers' else ''}; writes happen only while `isLeader()`. */
   start(): void {
     if (this.ownsCache) this.cache.start();
-    this.startWorker();
+    this.worker.start();
   }
 
   async stop(): Promise<void> {
-    await this.stopWorker();
+    await this.worker.stop();
     if (this.ownsCache) await this.cache.stop();
-  }
-
-  private startWorker(): void {
-    this.controller.start();
-    clearInterval(this.resyncTimer);
-    if (this.deps.options.resyncIntervalMs > 0) {
-      this.resyncTimer = setInterval(() => this.controller.queue.add(KEY), this.deps.options.resyncIntervalMs);
-      this.resyncTimer.unref();
-    }
-  }
-
-  private async stopWorker(): Promise<void> {
-    clearInterval(this.resyncTimer);
-    this.resyncTimer = undefined;
-    await this.controller.stop();
   }
 
   /** Becoming leader: recompute at once. */

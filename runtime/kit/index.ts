@@ -15,3 +15,4 @@ export * from './workqueue.js';
 export * from './manager.js';
 export * from './cache.js';
 export * from './webhook.js';
+export * from './leader-worker.js';

@@ -33,6 +33,7 @@ import {
   type Logger,
   type Runnable,
   type SharedInformer,
+  LeaderWorker,
 } from '../kit/index.js';
 import type { SecretGeneratorOptions } from './flags.js';
 import { ExistingDataError, fillSecret, missingKeys, type OtherSecret } from './generate.js';
@@ -118,7 +119,7 @@ export class SecretGeneratorController {
   private readonly retries = new Map<string, number>();
   /** Our last write per key, until the cache shows a newer version than the one we replaced. */
   private readonly written = new Map<string, string>();
-  private resyncTimer?: NodeJS.Timeout;
+  private readonly worker: LeaderWorker;
   private readonly m: {
     secrets: Gauge<'state'>;
     writes: Counter;
@@ -167,6 +168,13 @@ export class SecretGeneratorController {
       workers: deps.options.workers,
       isLeader: deps.isLeader,
     });
+    this.worker = new LeaderWorker({
+      name: 'secret-generator',
+      controller: this.controller,
+      resyncIntervalMs: deps.options.resyncIntervalMs,
+      resync: () => this.enqueueAll(),
+      onStartedLeading: () => this.onStartedLeading(),
+    });
     this.client = guardWrites(deps.client, deps.isLeader, ['apply']);
     this.recorder = new EventRecorder({ sink: deps.events, component: 'secret-generator', instance: deps.identity, logger: deps.logger });
     // A change of a Secret enqueues it and the Secrets waiting on it.
@@ -177,45 +185,23 @@ export class SecretGeneratorController {
     for (const inf of informers.values()) this.controller.watches(inf, withDependents);
   }
 
-  /** For the manager: the workers (and the resync) run only on the leader; the informers are in the manager's cache. */
+  /**
+   * For the manager: the worker${'s' if fn=='Workers' else ''} (and the resync) run only on the leader; the informers are in
+   * the manager's cache, warm on every replica.
+   */
   runnables(): Runnable[] {
-    return [
-      {
-        name: 'secret-generator',
-        needLeaderElection: true,
-        start: () => {
-          this.startWorkers();
-          this.onStartedLeading();
-        },
-        stop: () => this.stopWorkers(),
-      },
-    ];
+    return [this.worker.runnable()];
   }
 
-  /** Standalone (tests): starts a private cache and the workers; writes happen only while `isLeader()`. */
+  /** Standalone (tests): starts a private cache and the worker${'s' if fn=='Workers' else ''}; writes happen only while `isLeader()`. */
   start(): void {
     if (this.ownsCache) this.cache.start();
-    this.startWorkers();
+    this.worker.start();
   }
 
   async stop(): Promise<void> {
-    await this.stopWorkers();
+    await this.worker.stop();
     if (this.ownsCache) await this.cache.stop();
-  }
-
-  private startWorkers(): void {
-    this.controller.start();
-    clearInterval(this.resyncTimer);
-    if (this.deps.options.resyncIntervalMs > 0) {
-      this.resyncTimer = setInterval(() => this.enqueueAll(), this.deps.options.resyncIntervalMs);
-      this.resyncTimer.unref();
-    }
-  }
-
-  private async stopWorkers(): Promise<void> {
-    clearInterval(this.resyncTimer);
-    this.resyncTimer = undefined;
-    await this.controller.stop();
   }
 
   /** Becoming leader: look at every labelled Secret. */
