@@ -4,15 +4,15 @@
  * each CEL rule refuses what its TypeScript mirror refuses, at the same field; the status
  * subresource takes what validateStatus takes.
  */
-import { NodeConfig, NodeConfigTemplate, checkNodeConfigSpec, checkNodeConfigTemplateSpec } from '../../lib/api/wao/index.js';
+import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, checkNodeConfigSpec, checkNodeConfigTemplateSpec } from '../../lib/api/wao/index.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { connectToTestCluster, KubeApiError, randomSuffix, type KubeObject } from '../cluster/index.js';
 import { NODE_CONFIG_TEMPLATE_YAML, NODE_CONFIG_YAML, parseSeed, parseSnippet, PREDICTOR_VIA_PROVIDER_YAML } from '../fixtures/wao-seed.js';
 
 const cluster = connectToTestCluster();
 let namespace: string;
-const crds = [NodeConfig.manifest(), NodeConfigTemplate.manifest()] as unknown as KubeObject[];
-const path = (plural: string) => `/apis/${NodeConfig.apiVersion()}/namespaces/${namespace}/${plural}`;
+const crds = [NodeConfigDeclaration.manifest(), NodeConfigTemplateDeclaration.manifest()] as unknown as KubeObject[];
+const path = (plural: string) => `/apis/${NodeConfigDeclaration.apiVersion()}/namespaces/${namespace}/${plural}`;
 
 async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
   const e = await p.then(
@@ -70,7 +70,7 @@ test.each([
   ['caBundle with both', edit((s) => (s.metricsCollector.inletTemp.caBundle = { secret: { name: 'a' }, configMap: { name: 'b' } })), 'spec.metricsCollector.inletTemp.caBundle', 'exactly one of configMap and secret'],
   ['type "" without provider', edit((s) => (s.predictor = { powerConsumption: { type: '' } })), 'spec.predictor.powerConsumption', 'needs a powerConsumptionEndpointProvider'],
 ])('NodeConfig: %s is refused by the API server and by checkNodeConfigSpec', async (_, spec, field, message) => {
-  const e = await rejection(cluster.request('POST', path('nodeconfigs'), { apiVersion: NodeConfig.apiVersion(), kind: 'NodeConfig', metadata: { name: `bad-${randomSuffix()}` }, spec }));
+  const e = await rejection(cluster.request('POST', path('nodeconfigs'), { apiVersion: NodeConfigDeclaration.apiVersion(), kind: 'NodeConfig', metadata: { name: `bad-${randomSuffix()}` }, spec }));
   expect(e.statusCode).toBe(422);
   const causes = e.body.details.causes as { field: string; message: string }[];
   expect(causes.find((c) => c.field === field && c.message.includes(message))).toBeDefined();
@@ -89,7 +89,7 @@ test.each([
   ['both', { nodeSelector: {}, template: seed(), metricsCollector: seed().metricsCollector }, 'spec.template'],
   ['predictor beside template', { nodeSelector: {}, template: { metricsCollector: seed().metricsCollector }, predictor: {} }, 'spec.predictor'],
 ])('NodeConfigTemplate: %s is refused', async (_, spec, field) => {
-  const body = { apiVersion: NodeConfigTemplate.apiVersion(), kind: 'NodeConfigTemplate', metadata: { name: `bad-${randomSuffix()}` }, spec };
+  const body = { apiVersion: NodeConfigTemplateDeclaration.apiVersion(), kind: 'NodeConfigTemplate', metadata: { name: `bad-${randomSuffix()}` }, spec };
   const e = await rejection(cluster.request('POST', path('nodeconfigtemplates'), body));
   expect((e.body.details.causes as { field: string }[]).map((c) => c.field)).toContain(field);
   expect(() => checkNodeConfigTemplateSpec(spec)).toThrow(ValidationError);
@@ -97,11 +97,11 @@ test.each([
 
 test('a templated type is accepted in a template', async () => {
   const spec = { nodeSelector: { matchExpressions: [{ key: 'wao', operator: 'Exists' }] }, template: { nodeName: '', metricsCollector: { inletTemp: { type: '{{ "Redfish" }}', endpoint: 'https://10.0.100.{{.IPv4.Octet4}}' }, deltaP: { type: 'Fake' } } } };
-  await cluster.request('POST', path('nodeconfigtemplates'), { apiVersion: NodeConfigTemplate.apiVersion(), kind: 'NodeConfigTemplate', metadata: { name: 'templated' }, spec });
+  await cluster.request('POST', path('nodeconfigtemplates'), { apiVersion: NodeConfigTemplateDeclaration.apiVersion(), kind: 'NodeConfigTemplate', metadata: { name: 'templated' }, spec });
 });
 
 test('the status subresource stores readings and conditions as validateStatus checks them', async () => {
-  const status = NodeConfig.validateStatus({
+  const status = NodeConfigDeclaration.validateStatus({
     observedGeneration: 1,
     readings: { inletTemp: { value: 15.5, time: '2026-12-02T11:00:00Z' }, deltaP: { value: 7.5, time: '2026-12-02T11:00:00Z' } },
     conditions: [{ type: 'Ready', status: 'True', reason: 'Collected', message: 'both metrics read', lastTransitionTime: '2026-12-02T11:00:00Z' }],

@@ -63,7 +63,7 @@ const keyRef = (what: string) =>
   });
 
 /** A key of a ConfigMap or a Secret in the object's namespace that holds PEM CA certificates. */
-export const CaBundleReference = Schema.object(
+export const CaBundleReferenceSchema = Schema.object(
   {
     configMap: Schema.optional(
       Schema.object({ name: nameRef('ConfigMap'), key: keyRef('ConfigMap') }, { mapType: 'atomic', description: 'A ConfigMap key.' }),
@@ -126,7 +126,7 @@ function termFields(templated: boolean) {
       description: `How often the value is fetched, a Go duration (${DEFAULT_FETCH_INTERVAL}, 1m30s); at least ${MIN_FETCH_INTERVAL}. Not used by predictors.`,
     }),
     insecureSkipVerify: Schema.boolean({ default: false, description: 'Accept any TLS certificate of the endpoint (not recommended).' }),
-    caBundle: Schema.optional(CaBundleReference),
+    caBundle: Schema.optional(CaBundleReferenceSchema),
   };
 }
 
@@ -174,12 +174,12 @@ const PREDICTOR_RULES: ValidationRule[] = [
   },
 ];
 
-export const MetricsCollector = Schema.object(
+export const MetricsCollectorSchema = Schema.object(
   { inletTemp: InletTempTerm, deltaP: DeltaPTerm },
   { description: 'How the node\'s metrics are collected: inlet temperature (Redfish, Fake) and differential pressure (DifferentialPressureAPI, Fake).' },
 );
 
-export const Predictor = Schema.object(
+export const PredictorSchema = Schema.object(
   {
     powerConsumption: Schema.optional(PredictorTerm),
     powerConsumptionEndpointProvider: Schema.optional(ProviderTerm),
@@ -193,27 +193,27 @@ export const Predictor = Schema.object(
   },
 );
 
-export const NodeConfigSpec = Schema.object(
+export const NodeConfigSpecSchema = Schema.object(
   {
     nodeName: Schema.string({ minLength: 1, maxLength: 253, description: 'The node this configuration is for.' }),
-    metricsCollector: MetricsCollector,
-    predictor: Schema.optional(Predictor),
+    metricsCollector: MetricsCollectorSchema,
+    predictor: Schema.optional(PredictorSchema),
   },
   { description: 'How one node\'s metrics are collected and its power consumption predicted.' },
 );
 
 /** The last good value of a metric and when it was read. */
-export const Reading = Schema.object({
+export const ReadingSchema = Schema.object({
   value: Schema.number({ description: 'The value (°C for inlet temperature, the API\'s unit for differential pressure).' }),
   time: Schema.dateTime({ description: 'When it was read.' }),
 });
 
-export const NodeConfigStatus = Schema.object({
+export const NodeConfigStatusSchema = Schema.object({
   observedGeneration: Schema.optional(Schema.integer({ format: 'int64', minimum: 0, description: 'The generation the status is for.' })),
   conditions: Schema.conditions(),
   readings: Schema.optional(
     Schema.object(
-      { inletTemp: Schema.optional(Reading), deltaP: Schema.optional(Reading) },
+      { inletTemp: Schema.optional(ReadingSchema), deltaP: Schema.optional(ReadingSchema) },
       { description: 'The last good reading of each metric (kept when later fetches fail: the conditions say why).' },
     ),
   ),
@@ -221,7 +221,7 @@ export const NodeConfigStatus = Schema.object({
 
 const TemplateMetricsCollector = Schema.object(
   { inletTemp: templatedTerm(TERM_TYPES.inletTemp), deltaP: templatedTerm(TERM_TYPES.deltaP) },
-  { description: MetricsCollector.schema.description },
+  { description: MetricsCollectorSchema.schema.description },
 );
 const TemplatePredictor = Schema.object(
   {
@@ -230,14 +230,14 @@ const TemplatePredictor = Schema.object(
     responseTime: Schema.optional(templatedTerm(TERM_TYPES.responseTime)),
     responseTimeEndpointsProvider: Schema.optional(templatedTerm(TERM_TYPES.responseTimeEndpointsProvider)),
   },
-  { description: Predictor.schema.description, validations: PREDICTOR_RULES },
+  { description: PredictorSchema.schema.description, validations: PREDICTOR_RULES },
 );
 
 const TEMPLATE_HELP =
   'type, endpoint and basicAuthSecret.name are Go templates with .Hostname (label kubernetes.io/hostname), .IPv4.Address and .IPv4.Octet1 to .Octet4 (the first InternalIP) and add, sub, mul, div, mod, printf, lower, upper, trim; a field that does not render is kept as written and reported in an Event.';
 
 /** A NodeConfig spec with Go templates, rendered per node. `nodeName` is ignored (wao-core requires it). */
-export const NodeConfigTemplateBody = Schema.object(
+export const NodeConfigTemplateBodySchema = Schema.object(
   {
     nodeName: Schema.optional(Schema.string({ maxLength: 253, description: 'Ignored: the controller sets each NodeConfig\'s node (kept for wao-core\'s users).' })),
     metricsCollector: TemplateMetricsCollector,
@@ -246,10 +246,10 @@ export const NodeConfigTemplateBody = Schema.object(
   { description: `The NodeConfig spec made for each selected node. ${TEMPLATE_HELP}` },
 );
 
-export const NodeConfigTemplateSpec = Schema.object(
+export const NodeConfigTemplateSpecSchema = Schema.object(
   {
     nodeSelector: Schema.labelSelector({ description: 'The nodes that get a NodeConfig: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist), ANDed; {} selects every node.' }),
-    template: Schema.optional(NodeConfigTemplateBody),
+    template: Schema.optional(NodeConfigTemplateBodySchema),
     // The form wao-core's README shows: the template's fields directly in the spec.
     metricsCollector: Schema.optional(Schema.object(TemplateMetricsCollector.properties, { description: 'The template\'s metricsCollector written without template (wao-core\'s documented form).' })),
     predictor: Schema.optional(Schema.object(TemplatePredictor.properties, { description: 'The template\'s predictor written without template (with metricsCollector).', validations: PREDICTOR_RULES })),
@@ -263,14 +263,14 @@ export const NodeConfigTemplateSpec = Schema.object(
   },
 );
 
-export const NodeConfigTemplateStatus = Schema.object({
+export const NodeConfigTemplateStatusSchema = Schema.object({
   observedGeneration: Schema.optional(Schema.integer({ format: 'int64', minimum: 0, description: 'The generation the status is for.' })),
   conditions: Schema.conditions(),
   selectedNodes: Schema.optional(Schema.integer({ minimum: 0, description: 'How many nodes the selector matches.' })),
   nodeConfigs: Schema.optional(Schema.integer({ minimum: 0, description: 'How many NodeConfigs the template owns.' })),
 });
 
-export const NodeConfig = defineCustomResource({
+export const NodeConfigDeclaration = defineCustomResource({
   group: WAO_GROUP,
   kind: 'NodeConfig',
   scope: 'Namespaced',
@@ -278,8 +278,8 @@ export const NodeConfig = defineCustomResource({
   versions: [
     crdVersion(WAO_VERSION, {
       storage: true,
-      spec: NodeConfigSpec,
-      status: NodeConfigStatus,
+      spec: NodeConfigSpecSchema,
+      status: NodeConfigStatusSchema,
       description: 'How WAO collects one node\'s inlet temperature and differential pressure and predicts its power consumption.',
       selectableFields: ['.spec.nodeName'],
       printerColumns: [
@@ -293,7 +293,7 @@ export const NodeConfig = defineCustomResource({
   ],
 });
 
-export const NodeConfigTemplate = defineCustomResource({
+export const NodeConfigTemplateDeclaration = defineCustomResource({
   group: WAO_GROUP,
   kind: 'NodeConfigTemplate',
   scope: 'Namespaced',
@@ -301,8 +301,8 @@ export const NodeConfigTemplate = defineCustomResource({
   versions: [
     crdVersion(WAO_VERSION, {
       storage: true,
-      spec: NodeConfigTemplateSpec,
-      status: NodeConfigTemplateStatus,
+      spec: NodeConfigTemplateSpecSchema,
+      status: NodeConfigTemplateStatusSchema,
       description: 'Makes a NodeConfig for each node a label selector matches, from Go templates.',
       printerColumns: [
         { name: 'Nodes', type: 'integer', jsonPath: '.status.selectedNodes' },
@@ -315,19 +315,19 @@ export const NodeConfigTemplate = defineCustomResource({
 });
 
 /** Both declarations, CRDs in this order. */
-export const WAO_CUSTOM_RESOURCES = [NodeConfig, NodeConfigTemplate] as const;
+export const WAO_CUSTOM_RESOURCES = [NodeConfigDeclaration, NodeConfigTemplateDeclaration] as const;
 
-export type NodeConfigSpec = SpecOf<typeof NodeConfig>;
-export type NodeConfigSpecInput = SpecInputOf<typeof NodeConfig>;
-export type NodeConfigStatus = StatusOf<typeof NodeConfig>;
-export type NodeConfigObject = ObjectOf<typeof NodeConfig>;
-export type NodeConfigTemplateSpec = SpecOf<typeof NodeConfigTemplate>;
-export type NodeConfigTemplateSpecInput = SpecInputOf<typeof NodeConfigTemplate>;
-export type NodeConfigTemplateStatus = StatusOf<typeof NodeConfigTemplate>;
-export type NodeConfigTemplateObject = ObjectOf<typeof NodeConfigTemplate>;
+export type NodeConfigSpec = SpecOf<typeof NodeConfigDeclaration>;
+export type NodeConfigSpecInput = SpecInputOf<typeof NodeConfigDeclaration>;
+export type NodeConfigStatus = StatusOf<typeof NodeConfigDeclaration>;
+export type NodeConfigObject = ObjectOf<typeof NodeConfigDeclaration>;
+export type NodeConfigTemplateSpec = SpecOf<typeof NodeConfigTemplateDeclaration>;
+export type NodeConfigTemplateSpecInput = SpecInputOf<typeof NodeConfigTemplateDeclaration>;
+export type NodeConfigTemplateStatus = StatusOf<typeof NodeConfigTemplateDeclaration>;
+export type NodeConfigTemplateObject = ObjectOf<typeof NodeConfigTemplateDeclaration>;
 /** The template of a NodeConfigTemplate (either form), as stored. */
 export type NodeConfigTemplateBody = NonNullable<NodeConfigTemplateSpec['template']>;
-export type NodeConfigTemplateBodyInput = StaticInput<typeof NodeConfigTemplateBody>;
+export type NodeConfigTemplateBodyInput = StaticInput<typeof NodeConfigTemplateBodySchema>;
 export type EndpointTerm = NodeConfigSpec['metricsCollector']['inletTemp'] | NonNullable<NonNullable<NodeConfigSpec['predictor']>['powerConsumption']>;
 export type CaBundleReference = NonNullable<EndpointTerm['caBundle']>;
 export type Reading = NonNullable<NonNullable<NodeConfigStatus['readings']>['inletTemp']>;
@@ -433,7 +433,7 @@ function throwFirst(source: string, problems: readonly SpecProblem[], spec: unkn
  */
 export function checkNodeConfigSpec(spec: unknown, opts: { readonly source?: string } = {}): NodeConfigSpec {
   const source = opts.source ?? `NodeConfig (${WAO_GROUP}/${WAO_VERSION})`;
-  const stored = NodeConfig.validate(spec, { source });
+  const stored = NodeConfigDeclaration.validate(spec, { source });
   throwFirst(source, nodeConfigSpecProblems(stored), stored);
   return stored;
 }
@@ -441,7 +441,7 @@ export function checkNodeConfigSpec(spec: unknown, opts: { readonly source?: str
 /** Like `checkNodeConfigSpec`, for a NodeConfigTemplate spec (its label selector included). */
 export function checkNodeConfigTemplateSpec(spec: unknown, opts: { readonly source?: string } = {}): NodeConfigTemplateSpec {
   const source = opts.source ?? `NodeConfigTemplate (${WAO_GROUP}/${WAO_VERSION})`;
-  const stored = NodeConfigTemplate.validate(spec, { source });
+  const stored = NodeConfigTemplateDeclaration.validate(spec, { source });
   throwFirst(source, nodeConfigTemplateSpecProblems(stored), stored);
   return stored;
 }
@@ -453,6 +453,6 @@ export function termPointer(name: TermName): string {
 
 /** The CRD schema of the term `name` of a NodeConfig (for tools that walk it). */
 export function termSchema(name: TermName): JSONSchemaProps {
-  const parent = (METRICS_TERMS as readonly string[]).includes(name) ? MetricsCollector.schema : Predictor.schema;
+  const parent = (METRICS_TERMS as readonly string[]).includes(name) ? MetricsCollectorSchema.schema : PredictorSchema.schema;
   return parent.properties![name];
 }

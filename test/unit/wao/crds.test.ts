@@ -7,8 +7,8 @@ import type { JSONSchemaProps } from '../../../lib/api/crd/schema.js';
 import {
   checkNodeConfigSpec,
   checkNodeConfigTemplateSpec,
-  NodeConfig,
-  NodeConfigTemplate,
+  NodeConfigDeclaration,
+  NodeConfigTemplateDeclaration,
   templateOf,
   templatedTypePattern,
   WAO_CUSTOM_RESOURCES,
@@ -31,9 +31,9 @@ const fake = { type: 'Fake' } as const;
 describe('the seed YAML, unchanged', () => {
   it('NodeConfig validates, with the defaults the API server applies', () => {
     const obj = parseSeed(NODE_CONFIG_YAML);
-    expect(obj.apiVersion).toBe(NodeConfig.apiVersion());
-    expect(obj.kind).toBe(NodeConfig.kind);
-    const stored = NodeConfig.validate(obj.spec);
+    expect(obj.apiVersion).toBe(NodeConfigDeclaration.apiVersion());
+    expect(obj.kind).toBe(NodeConfigDeclaration.kind);
+    const stored = NodeConfigDeclaration.validate(obj.spec);
     expect(checkNodeConfigSpec(obj.spec)).toEqual(stored);
     expect(stored.metricsCollector.inletTemp).toEqual({
       type: 'Redfish',
@@ -47,7 +47,7 @@ describe('the seed YAML, unchanged', () => {
 
   it('NodeConfigTemplate (the README form, fields directly in spec) validates', () => {
     const obj = parseSeed(NODE_CONFIG_TEMPLATE_YAML);
-    expect(obj.apiVersion).toBe(NodeConfigTemplate.apiVersion());
+    expect(obj.apiVersion).toBe(NodeConfigTemplateDeclaration.apiVersion());
     const stored = checkNodeConfigTemplateSpec(obj.spec);
     expect(stored.nodeSelector).toEqual({ matchLabels: { 'node.kubernetes.io/instance-type': 'redfish-enabled' } });
     const body = templateOf(stored);
@@ -81,7 +81,7 @@ describe('bad input, refused with the field named', () => {
     const spec = seedSpec();
     spec.metricsCollector.inletTemp.type = 'IPMI';
     refused(() => checkNodeConfigSpec(spec), NC, '/spec/metricsCollector/inletTemp/type', /must be one of "Redfish", "Fake", got "IPMI"/);
-    refused(() => NodeConfig.validate(spec), NC, '/spec/metricsCollector/inletTemp/type');
+    refused(() => NodeConfigDeclaration.validate(spec), NC, '/spec/metricsCollector/inletTemp/type');
   });
 
   it('a type the term has no client for (the original knew only these per field)', () => {
@@ -223,7 +223,7 @@ describe('NodeConfigTemplate', () => {
 });
 
 describe('the CRDs', () => {
-  const schemaOf = (crd: typeof NodeConfig | typeof NodeConfigTemplate) =>
+  const schemaOf = (crd: typeof NodeConfigDeclaration | typeof NodeConfigTemplateDeclaration) =>
     (crd.manifest().spec as any).versions[0].schema.openAPIV3Schema as JSONSchemaProps;
   const at = (s: JSONSchemaProps, path: string) => path.split('.').reduce<JSONSchemaProps>((n, k) => n.properties![k], s);
 
@@ -238,7 +238,7 @@ describe('the CRDs', () => {
   });
 
   it('NodeConfig: structural schema with enums, duration pattern and default, CEL rules', () => {
-    const spec = at(schemaOf(NodeConfig), 'spec');
+    const spec = at(schemaOf(NodeConfigDeclaration), 'spec');
     expect(spec.required).toEqual(['nodeName', 'metricsCollector']);
     expect(at(spec, 'metricsCollector').required).toEqual(['inletTemp', 'deltaP']);
     const inlet = at(spec, 'metricsCollector.inletTemp');
@@ -260,27 +260,27 @@ describe('the CRDs', () => {
   });
 
   it('NodeConfig: status with conditions and the last reading of each metric, printer columns', () => {
-    const status = at(schemaOf(NodeConfig), 'status');
+    const status = at(schemaOf(NodeConfigDeclaration), 'status');
     expect(status.properties!.conditions['x-kubernetes-list-map-keys']).toEqual(['type']);
     expect(at(status, 'readings.inletTemp').required).toEqual(['value', 'time']);
-    const cols = (NodeConfig.manifest().spec as any).versions[0].additionalPrinterColumns;
+    const cols = (NodeConfigDeclaration.manifest().spec as any).versions[0].additionalPrinterColumns;
     expect(cols.filter((c: any) => !c.priority).map((c: any) => [c.name, c.jsonPath])).toEqual([
       ['Node', '.spec.nodeName'],
       ['Inlet Temp', '.status.readings.inletTemp.value'],
       ['DeltaP', '.status.readings.deltaP.value'],
       ['Age', '.metadata.creationTimestamp'],
     ]);
-    const status1 = NodeConfig.validateStatus({
+    const status1 = NodeConfigDeclaration.validateStatus({
       observedGeneration: 2,
       readings: { inletTemp: { value: 15.5, time: '2026-12-02T11:00:00Z' } },
       conditions: [{ type: 'Ready', status: 'True', reason: 'Collected', message: '', lastTransitionTime: '2026-12-02T11:00:00Z' }],
     });
     expect(status1.readings?.inletTemp?.value).toBe(15.5);
-    refused(() => NodeConfig.validateStatus({ readings: { deltaP: { value: '7.5', time: 'now' } } }), NC, '/status/readings/deltaP/value', /type number/);
+    refused(() => NodeConfigDeclaration.validateStatus({ readings: { deltaP: { value: '7.5', time: 'now' } } }), NC, '/status/readings/deltaP/value', /type number/);
   });
 
   it('NodeConfigTemplate: nodeSelector, template without a required nodeName, templated types', () => {
-    const spec = at(schemaOf(NodeConfigTemplate), 'spec');
+    const spec = at(schemaOf(NodeConfigTemplateDeclaration), 'spec');
     expect(spec.required).toEqual(['nodeSelector']);
     expect(spec.properties!.nodeSelector.properties!.matchExpressions.items!.properties!.operator.enum).toEqual(['In', 'NotIn', 'Exists', 'DoesNotExist']);
     expect(at(spec, 'template').required).toEqual(['metricsCollector']);
