@@ -296,3 +296,30 @@ describe('the CRDs', () => {
     expect(checkNodeConfigSpec(input).nodeName).toBe('n');
   });
 });
+
+describe('the CEL rules and their TypeScript mirror', () => {
+  const rules = (s: JSONSchemaProps, out = new Set<string>()): Set<string> => {
+    for (const r of s['x-kubernetes-validations'] ?? []) out.add(r.rule);
+    for (const c of Object.values(s.properties ?? {})) rules(c, out);
+    if (s.items) rules(s.items, out);
+    if (s.additionalProperties) rules(s.additionalProperties, out);
+    return out;
+  };
+
+  it('are these (a new rule needs its mirror in crds.ts and a case in test/integration/wao-crds.test.ts)', () => {
+    const all = new Set<string>();
+    for (const d of WAO_CUSTOM_RESOURCES) rules((d.manifest().spec as any).versions[0].schema.openAPIV3Schema, all);
+    expect([...all].sort()).toEqual(
+      [
+        "!(has(self.caBundle) && self.insecureSkipVerify)",
+        "!has(self.powerConsumption) || self.powerConsumption.type != '' || has(self.powerConsumptionEndpointProvider)",
+        '!has(self.template) || !has(self.predictor)',
+        "duration(self.fetchInterval) >= duration('1s')",
+        'has(self.configMap) != has(self.secret)',
+        'has(self.template) != has(self.metricsCollector)',
+        "self.type in ['Fake', ''] || (has(self.endpoint) && self.endpoint != '')",
+        "self.type in ['Fake'] || (has(self.endpoint) && self.endpoint != '')",
+      ].sort(),
+    );
+  });
+});
