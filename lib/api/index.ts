@@ -7,3 +7,4 @@ export * from './manager.js';
 export * from './rbac.js';
 export * from './webhook.js';
 export * from './crd/index.js';
+export * from './wao/index.js';
