@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
+import { removeOnExit } from '../cluster/process.js';
 import { makePeerTls } from './tls.js';
 
 export interface DpSensor {
@@ -161,6 +162,7 @@ export async function startDifferentialPressure(opts: DpServerOptions = {}): Pro
   let caPem = '';
   if (opts.tls) {
     dir = mkdtempSync(join(tmpdir(), 'wao-dp-'));
+    removeOnExit(dir);
     const tls = await makePeerTls(dir, 'differential-pressure');
     caPem = tls.caPem;
     server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handle);
@@ -189,7 +191,10 @@ export async function startDifferentialPressure(opts: DpServerOptions = {}): Pro
       held.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) {
+        rmSync(dir, { recursive: true, force: true });
+        removeOnExit(dir, false);
+      }
     },
   };
 }
