@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { randomBytes } from 'node:crypto';
 import { ensureBinaries, ensureNodeBinaries, type Component } from './binaries.js';
 import { createNodeNetwork, deleteNodeNetwork, type NodeNetwork } from './node/network.js';
-import { startNode, type TestNode } from './node/node.js';
+import { reapStaleNode, startNode, type TestNode } from './node/node.js';
 export { nodeUnavailable } from './node/node.js';
 import { ARCHIVE_NAME, DEFAULT_OUT, ensureImage } from '../../runtime/image/build.js';
 import { ClusterClient } from './client.js';
@@ -183,7 +183,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const bins = await ensureBinaries();
   const timeout = opts.readyTimeoutMs ?? 60_000;
   const keepDir = opts.keepDir ?? process.env.PLATFORM_CONSTRUCTS_KEEP_CLUSTER_DIR === '1';
-  const reaped = reapStaleClusters(tmpdir(), DIR_PREFIX);
+  const reaped = reapStaleClusters(tmpdir(), DIR_PREFIX, reapStaleNode);
   if (reaped.length > 0) process.stderr.write(`test cluster: cleaned up ${reaped.length} cluster(s) left by killed runs\n`);
   const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
   if (!keepDir) removeOnExit(dir);

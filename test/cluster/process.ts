@@ -186,7 +186,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * run killed with SIGKILL cannot clean up) and removes their temp dirs. A group is
  * only killed when its leader's command line names that cluster's dir.
  */
-export function reapStaleClusters(tmp: string, prefix: string): string[] {
+export function reapStaleClusters(tmp: string, prefix: string, beforeRemove: (dir: string) => void = () => undefined): string[] {
   const reaped: string[] = [];
   let entries: string[];
   try {
@@ -216,6 +216,11 @@ export function reapStaleClusters(tmp: string, prefix: string): string[] {
       } catch {
         /* gone */
       }
+    }
+    try {
+      beforeRemove(dir);
+    } catch (err) {
+      process.stderr.write(`test cluster: cleaning up ${dir}: ${(err as Error).message}\n`);
     }
     rmSync(dir, { recursive: true, force: true });
     reaped.push(dir);

@@ -106,6 +106,8 @@ export async function startNode(ctx: NodeContext): Promise<TestNode> {
 
   // --- cgroups: one root per node in every hierarchy, so stop() finds everything under it
   createCgroup(cgroupName);
+  // What reapStaleNode() needs should this process be killed before stop().
+  writeFileSync(join(dir, 'node.json'), JSON.stringify({ cgroupName, bridge: ctx.network.bridge }));
 
   // --- the kubelet
   const nodeCert = await clientCertificate(ctx.pki, 'kubelet', `/O=system:nodes/CN=system:node:${name}`);
@@ -361,7 +363,7 @@ function unmountUnder(dir: string): void {
     for (const m of mounts) {
       try {
         // Lazy: a mount still held by a dying process goes as soon as it is free.
-        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+        execFileSync('umount', ['-l', m], { stdio: 'ignore', timeout: 10_000 });
       } catch {
         /* retried */
       }
@@ -379,7 +381,7 @@ export function removeNodeChains(): void {
   for (const [save, restore] of [['iptables-save', 'iptables-restore'], ['ip6tables-save', 'ip6tables-restore']]) {
     let dump: string;
     try {
-      dump = execFileSync(save, [], { encoding: 'utf8' });
+      dump = execFileSync(save, [], { encoding: 'utf8', timeout: 30_000 });
     } catch {
       continue; // no such family here
     }
@@ -390,7 +392,43 @@ export function removeNodeChains(): void {
       const target = /\s-[jg] (\S+)/.exec(line)?.[1] ?? '';
       return !ours.test(chain) && !ours.test(target);
     });
-    if (kept.length !== dump.split('\n').length) execFileSync(restore, [], { input: kept.join('\n') });
+    if (kept.length !== dump.split('\n').length) execFileSync(restore, [], { input: kept.join('\n'), timeout: 30_000 });
+  }
+}
+
+/**
+ * Removes what a node of a killed test run left (its owner could not call stop()): processes,
+ * mounts, cgroups, iptables chains and the bridge, from the `node.json` startNode() wrote in the
+ * cluster's dir. Synchronous, for the harness's reaper of stale clusters.
+ */
+export function reapStaleNode(clusterDir: string): void {
+  const dir = join(clusterDir, 'node');
+  let info: { cgroupName: string; bridge: string };
+  try {
+    info = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8'));
+  } catch {
+    return; // no node, or it never got that far
+  }
+  killMatching(dir);
+  for (const h of hierarchies()) {
+    for (const d of cgroupDirs(join(CGROUP_ROOT, h, info.cgroupName))) {
+      for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  execFileSync('sleep', ['0.5']); // let the kernel take the killed processes out of their cgroups
+  unmountUnder(dir);
+  removeCgroup(info.cgroupName);
+  removeNodeChains();
+  try {
+    execFileSync('ip', ['link', 'delete', info.bridge], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    /* gone */
   }
 }
 
