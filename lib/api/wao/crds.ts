@@ -63,7 +63,7 @@ const keyRef = (what: string) =>
   });
 
 /** A key of a ConfigMap or a Secret in the object's namespace that holds PEM CA certificates. */
-export const CaBundleReferenceSchema = Schema.object(
+const CaBundleReferenceSchema = Schema.object(
   {
     configMap: Schema.optional(
       Schema.object({ name: nameRef('ConfigMap'), key: keyRef('ConfigMap') }, { mapType: 'atomic', description: 'A ConfigMap key.' }),
@@ -174,12 +174,12 @@ const PREDICTOR_RULES: ValidationRule[] = [
   },
 ];
 
-export const MetricsCollectorSchema = Schema.object(
+const MetricsCollectorSchema = Schema.object(
   { inletTemp: InletTempTerm, deltaP: DeltaPTerm },
   { description: 'How the node\'s metrics are collected: inlet temperature (Redfish, Fake) and differential pressure (DifferentialPressureAPI, Fake).' },
 );
 
-export const PredictorSchema = Schema.object(
+const PredictorSchema = Schema.object(
   {
     powerConsumption: Schema.optional(PredictorTerm),
     powerConsumptionEndpointProvider: Schema.optional(ProviderTerm),
@@ -193,7 +193,7 @@ export const PredictorSchema = Schema.object(
   },
 );
 
-export const NodeConfigSpecSchema = Schema.object(
+const NodeConfigSpecSchema = Schema.object(
   {
     nodeName: Schema.string({ minLength: 1, maxLength: 253, description: 'The node this configuration is for.' }),
     metricsCollector: MetricsCollectorSchema,
@@ -203,12 +203,12 @@ export const NodeConfigSpecSchema = Schema.object(
 );
 
 /** The last good value of a metric and when it was read. */
-export const ReadingSchema = Schema.object({
+const ReadingSchema = Schema.object({
   value: Schema.number({ description: 'The value (°C for inlet temperature, the API\'s unit for differential pressure).' }),
   time: Schema.dateTime({ description: 'When it was read.' }),
 });
 
-export const NodeConfigStatusSchema = Schema.object({
+const NodeConfigStatusSchema = Schema.object({
   observedGeneration: Schema.optional(Schema.integer({ format: 'int64', minimum: 0, description: 'The generation the status is for.' })),
   conditions: Schema.conditions(),
   readings: Schema.optional(
@@ -237,7 +237,7 @@ const TEMPLATE_HELP =
   'type, endpoint and basicAuthSecret.name are Go templates with .Hostname (label kubernetes.io/hostname), .IPv4.Address and .IPv4.Octet1 to .Octet4 (the first InternalIP) and add, sub, mul, div, mod, printf, lower, upper, trim; a field that does not render is kept as written and reported in an Event.';
 
 /** A NodeConfig spec with Go templates, rendered per node. `nodeName` is ignored (wao-core requires it). */
-export const NodeConfigTemplateBodySchema = Schema.object(
+const NodeConfigTemplateBodySchema = Schema.object(
   {
     nodeName: Schema.optional(Schema.string({ maxLength: 253, description: 'Ignored: the controller sets each NodeConfig\'s node (kept for wao-core\'s users).' })),
     metricsCollector: TemplateMetricsCollector,
@@ -246,7 +246,7 @@ export const NodeConfigTemplateBodySchema = Schema.object(
   { description: `The NodeConfig spec made for each selected node. ${TEMPLATE_HELP}` },
 );
 
-export const NodeConfigTemplateSpecSchema = Schema.object(
+const NodeConfigTemplateSpecSchema = Schema.object(
   {
     nodeSelector: Schema.labelSelector({ description: 'The nodes that get a NodeConfig: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist), ANDed; {} selects every node.' }),
     template: Schema.optional(NodeConfigTemplateBodySchema),
@@ -263,7 +263,7 @@ export const NodeConfigTemplateSpecSchema = Schema.object(
   },
 );
 
-export const NodeConfigTemplateStatusSchema = Schema.object({
+const NodeConfigTemplateStatusSchema = Schema.object({
   observedGeneration: Schema.optional(Schema.integer({ format: 'int64', minimum: 0, description: 'The generation the status is for.' })),
   conditions: Schema.conditions(),
   selectedNodes: Schema.optional(Schema.integer({ minimum: 0, description: 'How many nodes the selector matches.' })),
@@ -315,7 +315,8 @@ export const NodeConfigTemplateDeclaration = defineCustomResource({
 });
 
 /** Both declarations, CRDs in this order. */
-export const WAO_CUSTOM_RESOURCES = [NodeConfigDeclaration, NodeConfigTemplateDeclaration] as const;
+// Typed by name: an inferred tuple would repeat both declarations' types in the published .d.ts.
+export const WAO_CUSTOM_RESOURCES: readonly [typeof NodeConfigDeclaration, typeof NodeConfigTemplateDeclaration] = [NodeConfigDeclaration, NodeConfigTemplateDeclaration];
 
 export type NodeConfigSpec = SpecOf<typeof NodeConfigDeclaration>;
 export type NodeConfigSpecInput = SpecInputOf<typeof NodeConfigDeclaration>;
