@@ -47,7 +47,7 @@ export function mergeParsed(parts: readonly ParsedModule[], options: MergeOption
         const claim = claims.get(entry.key);
         if (claim && volumeIdentity(claim) !== volumeIdentity(entry)) {
           if (!lastWins) {
-            throw conflict(claim, entry, `claim "${entry.key}" is asked for as ${describeSource(claim)} by "${claim.module}" but as ${describeSource(entry)} by "${entry.module}"`);
+            throw conflict(claim, entry, describeClaimConflict(entry.key, claim, entry));
           }
           // As Terraform's merge() of the output maps: the later entry under that key replaces the earlier one.
           if (mounts.get(claim.mountPath) === claim) mounts.delete(claim.mountPath);
@@ -111,6 +111,11 @@ export function volumeIdentity(m: MountEntry): string {
 
 function describeMountOptions(m: MountEntry): string {
   return `${m.readOnly ? 'read-only' : 'writable'}, ${m.subPath === undefined ? 'whole' : `subPath "${m.subPath}"`}`;
+}
+
+/** Two different claims asked for under one name, as messages say it. */
+export function describeClaimConflict(claimName: string, first: MountEntry, second: MountEntry): string {
+  return `claim "${claimName}" is asked for as ${describeSource(first)} by "${first.module}" but as ${describeSource(second)} by "${second.module}"`;
 }
 
 /** A claim to create as messages describe it: `10Gi, ReadWriteOnce, storage class "fast"`. */

@@ -1,7 +1,7 @@
 import { shortHash, toDns1123Label } from '../k8s/names.js';
 import { ValidationError } from '../k8s/validation.js';
 import { ModuleOutputsError } from './errors.js';
-import { describeSource, volumeIdentity } from './merge.js';
+import { describeClaimConflict, volumeIdentity } from './merge.js';
 import type { MountEntry } from './types.js';
 
 /** The longest mount key kept whole before a `-<hash>` suffix (63 - 1 - 8). */
@@ -60,7 +60,7 @@ export class PodVolumeNames {
     throw new ModuleOutputsError(
       mount.module,
       mount.path,
-      `claim "${claimName}" is asked for as ${describeSource(first)} by "${first.module}" but as ${describeSource(mount)} by "${mount.module}"; ` +
+      `${describeClaimConflict(claimName, first, mount)}; ` +
         'give one of them another mount_volume_claim key, or the same size, storage class and access modes',
       first.module === mount.module ? undefined : first.module,
     );

@@ -299,25 +299,27 @@ function cgroupDirs(root: string): string[] {
   return out; // children before parents
 }
 
-/** SIGKILLs every process in the node's cgroups, until none is left. */
-async function killCgroup(name: string): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    let found = 0;
-    for (const h of hierarchies()) {
-      for (const d of cgroupDirs(join(CGROUP_ROOT, h, name))) {
-        for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-          found++;
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            /* gone */
-          }
+/** SIGKILLs every process now in the node's cgroups; returns how many it found. */
+function signalCgroup(name: string): number {
+  let found = 0;
+  for (const h of hierarchies()) {
+    for (const d of cgroupDirs(join(CGROUP_ROOT, h, name))) {
+      for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        found++;
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
         }
       }
     }
-    if (found === 0) return;
-    await sleep(100);
   }
+  return found;
+}
+
+/** SIGKILLs every process in the node's cgroups, until none is left. */
+async function killCgroup(name: string): Promise<void> {
+  for (let round = 0; round < 50 && signalCgroup(name) > 0; round++) await sleep(100);
 }
 
 function removeCgroup(name: string): void {
@@ -347,7 +349,7 @@ function killMatching(dir: string): void {
 }
 
 /** The mount points of this mount namespace under `dir` (deepest first). */
-export function mountsUnder(dir: string): string[] {
+function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
@@ -410,17 +412,7 @@ export function reapStaleNode(clusterDir: string): void {
     return; // no node, or it never got that far
   }
   killMatching(dir);
-  for (const h of hierarchies()) {
-    for (const d of cgroupDirs(join(CGROUP_ROOT, h, info.cgroupName))) {
-      for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }
-  }
+  signalCgroup(info.cgroupName);
   execFileSync('sleep', ['0.5']); // let the kernel take the killed processes out of their cgroups
   unmountUnder(dir);
   removeCgroup(info.cgroupName);
