@@ -243,11 +243,13 @@ describe('statuses and bodies', () => {
       const status = Number(q.url?.split('/').pop());
       if (status === 302) {
         r.writeHead(302, { location: 'https://elsewhere.example/login' });
-        return r.end();
+        r.end();
+        return;
       }
       if (status === 200) {
         r.writeHead(200, { 'content-type': 'text/html' });
-        return r.end('<!DOCTYPE html><html><body>Sign in</body></html>');
+        r.end('<!DOCTYPE html><html><body>Sign in</body></html>');
+        return;
       }
       json(r, { code: status }, status);
     });
