@@ -108,6 +108,17 @@ describe('keep-alive agents and sockets', () => {
     expect(s.connections()).toBe(2);
   });
 
+  it('keeps at most 64 agents (one per CA bundle); an evicted one closes its sockets', async () => {
+    const s = await start((_q, r) => json(r, WATTS), tls);
+    const c = make();
+    await c.predictPowerConsumption(v2(s.url, { caPem: tls.caPem }), INPUT, OPTS);
+    expect(s.open()).toBe(1);
+    // 64 other CA bundles (none verifies this server): the first agent is the least recently used.
+    for (let i = 0; i < 64; i++) await c.predictPowerConsumption(v2(s.url, { caPem: `not a PEM ${i}` }), INPUT, OPTS).catch(() => undefined);
+    expect(c.agentStats().agents).toBe(64);
+    await until(() => s.open() === 0);
+  });
+
   it('destroys the socket of an answer it stops reading (too large, timed out): nothing is left open', async () => {
     const s = await start((_q, r) => {
       r.writeHead(200, { 'content-type': 'application/json' });
