@@ -25,12 +25,14 @@ import {
 } from './kit/index.js';
 import { configAggregatorCommand } from './config-aggregator/index.js';
 import { secretGeneratorCommand } from './secret-generator/index.js';
+import { waoCommand } from './wao/index.js';
 
 export type { ControllerCommand };
 
 export const CONTROLLERS: Record<string, ControllerCommand> = {
   'config-aggregator': configAggregatorCommand,
   'secret-generator': secretGeneratorCommand,
+  wao: waoCommand,
 };
 
 const ELECTION_FLAGS = MANAGER_FLAGS.filter((f) => (ELECTION_FLAG_NAMES as readonly string[]).includes(f.name));

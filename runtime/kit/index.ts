@@ -16,3 +16,5 @@ export * from './manager.js';
 export * from './cache.js';
 export * from './webhook.js';
 export * from './leader-worker.js';
+export * from './ttl-cache.js';
+export * from './json-equal.js';

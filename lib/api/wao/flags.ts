@@ -75,7 +75,8 @@ export function waoOptionsFromFlags(v: WaoFlags): WaoOptions {
     return p;
   };
   const predictionPort = port('prediction-port', 0);
-  const metricsPort = port('metrics-port', 1);
+  // 0: any free port (the manager's rule; tests and `run` with several processes use it).
+  const metricsPort = port('metrics-port', 0);
   if (predictionPort !== 0 && predictionPort === metricsPort) throw new FlagError('prediction-port', `is the same as --metrics-port (${metricsPort})`);
   if (v['prediction-cache-ttl'] <= 0) throw new FlagError('prediction-cache-ttl', 'must be more than 0');
   const size = v['prediction-cache-size'];

@@ -1,0 +1,73 @@
+/**
+ * Support for WAO's integration tests and benchmark: deploy the synthesized controller (CRDs,
+ * ServiceAccount, least RBAC, Deployment) and run `platform-controllers wao` as a child process
+ * with its ServiceAccount's token, so RBAC is exactly what ships.
+ */
+import { Chart, Testing } from 'cdk8s';
+import { WAO, WAO_CUSTOM_RESOURCES, WAO_FLAGS, waoRules } from '../../lib/api/wao/index.js';
+import { PlatformController } from '../../constructs/controller/index.js';
+import { freePort, type ClusterClient, type KubeObject } from '../cluster/index.js';
+import { ControllerProcess, serviceAccountKubeconfig } from './config-aggregator.support.js';
+
+export interface WaoDeployment {
+  readonly namespace: string;
+  readonly objects: KubeObject[];
+  readonly serviceAccountName: string;
+  /** The Deployment's flags, without the controller name and the metrics port. */
+  readonly args: string[];
+}
+
+/** Applies the CRDs (cluster-wide, idempotent) and the controller's objects to `namespace`, watching `watch`. */
+export async function deployWao(cluster: ClusterClient, namespace: string, watch: readonly string[] = [namespace]): Promise<WaoDeployment> {
+  const chart = new Chart(Testing.app(), 'wao', { namespace });
+  const controller = new PlatformController(chart, 'wao', {
+    controller: WAO,
+    flags: WAO_FLAGS,
+    args: { namespaces: watch.join(',') },
+    rules: waoRules(watch),
+    customResources: WAO_CUSTOM_RESOURCES,
+  });
+  const objects = chart.toJson() as KubeObject[];
+  await cluster.applyObjects(objects, { fieldManager: 'wao-test', namespace, force: true });
+  const deployment = objects.find((o) => o.kind === 'Deployment') as any;
+  const args = (deployment.spec.template.spec.containers[0].args as string[]).slice(1).filter((a) => !a.startsWith('--metrics-port='));
+  return { namespace, objects, serviceAccountName: controller.serviceAccountName, args };
+}
+
+export interface WaoProcess {
+  readonly process: ControllerProcess;
+  readonly predictPort: number;
+  predict(body: unknown, contentType?: string): Promise<{ status: number; json: any }>;
+}
+
+/** Runs the controller as its ServiceAccount with the deployment's flags and `extra` ones. */
+export async function startWao(cluster: ClusterClient, d: WaoDeployment, podName: string, extra: readonly string[] = []): Promise<WaoProcess> {
+  const kubeconfig = await serviceAccountKubeconfig(cluster, d.namespace, d.serviceAccountName);
+  const predictPort = await freePort();
+  const process = await ControllerProcess.start({
+    kubeconfig,
+    namespace: d.namespace,
+    podName,
+    controller: WAO,
+    args: [...d.args, `--prediction-port=${predictPort}`, ...extra],
+  });
+  return {
+    process,
+    predictPort,
+    async predict(body, contentType = 'application/json') {
+      const res = await fetch(`http://127.0.0.1:${predictPort}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json: any;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = { raw: text };
+      }
+      return { status: res.status, json };
+    },
+  };
+}
