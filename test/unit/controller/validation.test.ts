@@ -156,6 +156,7 @@ describe('custom resources', () => {
     refused(() => new CustomResource(chart(), 'w', any(undefined)), 'stack/w', 'props', /with definition, spec/);
     refused(() => new CustomResource(chart(), 'w', any({ definition: 'widgets', spec: {} })), 'stack/w', 'definition', /defineCustomResource/);
     refused(() => new CustomResource(chart(), 'w', any({ definition: Widget, spec: {}, metadata: 'w' })), 'stack/w', 'metadata', /must be an object/);
+    refused(() => new CustomResource(chart(), 'w', any({ definition: Widget, spec: () => 1 })), 'stack/w', '/spec', /must be of type object, got undefined/);
   });
 
   it('a CRD or a custom resource synthesized twice is refused, naming both', () => {
