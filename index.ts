@@ -12,3 +12,4 @@ export * from './constructs/modules/index.js';
 export * from './constructs/armonik/index.js';
 export * from './constructs/config-aggregator/index.js';
 export * from './constructs/secret-generator/index.js';
+export * from './constructs/wao/index.js';

@@ -16,6 +16,8 @@ import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.
 import {
   checkDns1035Label,
   checkListenPort,
+  checkPort,
+  checkPortName,
   checkPositiveInteger,
   dns1035LabelReason,
   ensure,
@@ -28,7 +30,7 @@ import { AdmissionWebhooks } from './admission-webhooks.js';
 import { CustomResourceDefinition } from './custom-resource-definition.js';
 import { ControllerRbac } from './controller-rbac.js';
 import { ControllerWorkload } from './controller-workload.js';
-import { checkDuration, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from '../../lib/k8s/props.js';
+import { checkDuration, checkObject, checkOptionalObject, checkOptionalString, checkPropsObject, checkString } from '../../lib/k8s/props.js';
 import type { WebhookCertificate } from './webhook-certificate.js';
 
 /** A Prometheus-operator `ServiceMonitor` for the metrics Service. */
@@ -47,6 +49,27 @@ export interface ControllerWebhooksProps {
   readonly certificate: WebhookCertificate;
   /** Container port of the HTTPS server (`--webhook-port`). @default 9443 */
   readonly port?: number;
+}
+
+/** A ClusterIP Service for one of the controller's {@link ControllerPortProps ports}. */
+export interface ControllerPortServiceProps {
+  /** Name of the Service. @default `<controller name>-<port name>` */
+  readonly name?: string;
+  /** Port of the Service. @default the container port */
+  readonly port?: number;
+}
+
+/**
+ * A port the controller's container serves besides `metrics` and `webhook` (e.g. an API for other
+ * workloads of the cluster), declared on the container and, when asked, behind a Service.
+ */
+export interface ControllerPortProps {
+  /** Name of the container port, e.g. `prediction` (lower-case, at most 15 characters; not `metrics` or `webhook`). */
+  readonly name: string;
+  /** The TCP port the container listens on, from 1024 (the container runs as non-root). */
+  readonly port: number;
+  /** A ClusterIP Service for this port, selecting the controller's pods. @default none */
+  readonly service?: ControllerPortServiceProps;
 }
 
 export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
@@ -74,6 +97,8 @@ export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonl
   readonly serviceMonitor?: ServiceMonitorProps;
   /** Admission webhooks it serves. @default none */
   readonly webhooks?: ControllerWebhooksProps;
+  /** More TCP ports the container serves, each optionally behind a ClusterIP Service. @default none */
+  readonly ports?: readonly ControllerPortProps[];
   /** Extra environment of the container, e.g. a token from a Secret. @default none */
   readonly env?: readonly k8s.EnvVar[];
   /** Custom resources the controller owns, from its `lib/api` folder: their CRDs are emitted with it. @default none */
@@ -88,7 +113,7 @@ export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonl
  * flags (so construct and runtime cannot drift), restricted security contexts, probes, a heap
  * sized from the memory limit; a PodDisruptionBudget; the metrics Service (and a ServiceMonitor
  * when asked); the CRDs of the custom resources it owns; optionally admission webhooks with their
- * Service, certificate and configurations.
+ * Service, certificate and configurations, and more ports (`ports`) with their Services.
  *
  * Controller constructs (`ConfigAggregator`, `SecretGenerator`, ...) are thin layers on it.
  */
@@ -110,6 +135,8 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
   readonly customResourceDefinitions: ReadonlyMap<string, CustomResourceDefinition>;
   /** The `app.kubernetes.io/*` labels of its objects. */
   readonly labels: Record<string, string>;
+  /** The Services of its extra {@link PlatformControllerProps.ports ports}, by port name. */
+  readonly portServices: ReadonlyMap<string, k8s.KubeService>;
 
   constructor(scope: Construct, id: string, props: PlatformControllerProps<S>) {
     super(scope, id);
@@ -152,6 +179,11 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     const scrapeMs = serviceMonitor === undefined ? undefined : checkDuration(where, 'serviceMonitor.interval', serviceMonitor.interval ?? Duration.seconds(30), { minMs: 1000, wholeSeconds: true });
     if (serviceMonitor?.labels !== undefined) checkLabels(where, 'serviceMonitor.labels', serviceMonitor.labels);
     const env = checkEnvList(where, 'env', p.env, workload.kind === 'DaemonSet');
+    const extraPorts = checkPorts(where, 'ports', p.ports, {
+      name,
+      ports: new Map<number, string>([[port, 'metricsPort'], ...(webhooksProps ? [[webhookPort, 'webhooks.port'] as [number, string]] : [])]),
+      services: new Map<string, string>([[name, 'the metrics Service'], ...(webhooksProps ? [[`${name}-webhook`, 'the webhook Service'] as [string, string]] : [])]),
+    });
     const customResources = checkList(where, 'customResources', p.customResources) ?? [];
     // Node sizes its heap from the machine, not the container: cap the old generation at half
     // the memory limit, so that garbage is collected long before the limit (measured with the
@@ -257,6 +289,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
           ports: [
             { name: 'metrics', containerPort: port, protocol: 'TCP' },
             ...(webhooks ? [{ name: 'webhook', containerPort: webhookPort, protocol: 'TCP' }] : []),
+            ...extraPorts.map((x) => ({ name: x.name, containerPort: x.port, protocol: 'TCP' })),
           ],
           securityContext: restrictedContainerSecurityContext() as k8s.SecurityContext,
           resources,
@@ -302,6 +335,22 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
         ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
       },
     });
+    const portServices = new Map<string, k8s.KubeService>();
+    for (const x of extraPorts) {
+      if (!x.service) continue;
+      portServices.set(
+        x.name,
+        new k8s.KubeService(this, `service-${x.name}`, {
+          metadata: meta(x.service.name),
+          spec: {
+            type: 'ClusterIP',
+            selector,
+            ports: [{ name: x.name, port: x.service.port, targetPort: k8s.IntOrString.fromString(x.name), protocol: 'TCP' }],
+          },
+        }),
+      );
+    }
+    this.portServices = portServices;
     if (workload.kind === 'Deployment') {
       new k8s.KubePodDisruptionBudget(this, 'pdb', {
         metadata: meta(name),
@@ -360,6 +409,56 @@ function checkEnvList(where: string, field: string, env: readonly k8s.EnvVar[] |
     if (e.value !== undefined && e.valueFrom !== undefined) throw new ValidationError(where, at, 'give value or valueFrom, not both');
   });
   return env ?? [];
+}
+
+/** Port names the construct gives itself. */
+const OWN_PORT_NAMES = ['metrics', 'webhook'];
+
+/** An extra port, checked, with its Service's name and port resolved. */
+interface CheckedPort {
+  readonly name: string;
+  readonly port: number;
+  readonly service?: { readonly name: string; readonly port: number };
+}
+
+/**
+ * The `ports` prop: a list of `{ name, port, service? }` with valid, unique names and ports, none
+ * of the construct's own (`taken.ports`: port -> the prop that holds it), and Service names that
+ * are valid and not the construct's own Services.
+ */
+function checkPorts(
+  where: string,
+  field: string,
+  list: readonly ControllerPortProps[] | undefined,
+  taken: { readonly name: string; readonly ports: ReadonlyMap<number, string>; readonly services: ReadonlyMap<string, string> },
+): CheckedPort[] {
+  const out: CheckedPort[] = [];
+  const ports = new Map(taken.ports);
+  const services = new Map(taken.services);
+  (checkList(where, field, list) ?? []).forEach((item, i) => {
+    const at = `${field}[${i}]`;
+    const x = checkObject(where, at, item, ['name', 'port', 'service'], true);
+    const portName = checkPortName(where, `${at}.name`, x.name);
+    if (OWN_PORT_NAMES.includes(portName)) throw new ValidationError(where, `${at}.name`, `${quote(portName)} is a port of PlatformController itself`, portName);
+    if (out.some((o) => o.name === portName)) throw new ValidationError(where, `${at}.name`, `${quote(portName)} is given twice`, portName);
+    const port = checkListenPort(where, `${at}.port`, x.port);
+    const holder = ports.get(port);
+    if (holder !== undefined) throw new ValidationError(where, `${at}.port`, `${port} is already the port of ${holder}`, port);
+    ports.set(port, `${at}.port`);
+    let service: CheckedPort['service'];
+    if (x.service !== undefined) {
+      const s = checkObject(where, `${at}.service`, x.service, ['name', 'port']);
+      const serviceName = s.name ?? `${taken.name}-${portName}`;
+      const bad = dns1035LabelReason(serviceName);
+      if (bad) throw new ValidationError(where, `${at}.service.name`, s.name === undefined ? `the derived name is invalid (give one): ${bad}` : bad, serviceName);
+      const owner = services.get(serviceName);
+      if (owner !== undefined) throw new ValidationError(where, `${at}.service.name`, `${quote(serviceName)} is already the name of ${owner}`, serviceName);
+      services.set(serviceName, `the Service of ${at}`);
+      service = { name: serviceName, port: checkPort(where, `${at}.service.port`, s.port ?? port) };
+    }
+    out.push({ name: portName, port, ...(service ? { service } : {}) });
+  });
+  return out;
 }
 
 /** The path a construct `id` under `scope` will have: for checks before `super()`. */

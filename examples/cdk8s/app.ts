@@ -16,8 +16,13 @@
  * The config aggregator collects the platform's labelled application configs (here the anomaly
  * detection settings of the control plane's metrics) into one ConfigMap.
  *
+ * WAO, in its own namespace `wao-system`, collects the nodes' inlet temperature and differential
+ * pressure and predicts their power consumption for power-aware schedulers; the example's nodes
+ * (those labelled `platform-constructs.io/wao=fake`) use the Fake collectors and predictor, so it
+ * runs on any cluster.
+ *
  * One chart per component (namespace, secret generator, storage, control plane, compute plane,
- * metrics, config aggregator), in dependency order, for a GitOps layout. Shared by
+ * metrics, config aggregator, WAO), in dependency order, for a GitOps layout. Shared by
  * `examples/cdk8s/main.ts`, the cdktf example and the tests. It imports only the package entry,
  * as a user's project would (the consumer tests build it from the packed tarball in a CommonJS
  * cdk8s project).
@@ -26,10 +31,17 @@ import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   ActiveMq, AppConfig, ComputePlane, ConfigAggregator, ControlPlane, CoreSettings, MetricsExporter, MinIo, MongoDb,
-  PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, type IModule,
+  NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, type IModule,
 } from '../../index.js';
 
 export const EXAMPLE_NAMESPACE = 'armonik';
+/** WAO's namespace in the example (wao-core's). */
+export const EXAMPLE_WAO_NAMESPACE = 'wao-system';
+/** The node label, and its value, that the example's NodeConfigTemplate selects: `kubectl label node <node> platform-constructs.io/wao=fake`. */
+export const EXAMPLE_WAO_NODE_LABEL = { key: 'platform-constructs.io/wao', value: 'fake' } as const;
+
+/** The labels of a namespace whose pods must satisfy PodSecurity `restricted`. */
+const RESTRICTED_NAMESPACE_LABELS = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
 
 /** Which queue the example uses: swapping it changes only the queue env, secrets and mounts of its consumers. */
 export type ExampleQueue = 'activemq' | 'rabbitmq';
@@ -62,10 +74,7 @@ export class NamespaceChart extends Chart {
     new ApiObject(this, 'namespace', {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: {
-        name: EXAMPLE_NAMESPACE,
-        labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
-      },
+      metadata: { name: EXAMPLE_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
     });
   }
 }
@@ -96,6 +105,59 @@ export class StorageChart extends Chart {
     this.objectStorage = new MinIo(this, 'minio', { namespace, storageSize: '20Gi' });
     this.tableStorage = new MongoDb(this, 'mongodb', { namespace });
     this.sharedStorage = TerraformModule.fromFile(this, 'nfs', nfsOutputFile ?? EXAMPLE_NFS_OUTPUT_FILE);
+  }
+}
+
+/**
+ * WAO in its own restricted namespace: the controller (its CRDs land in the layout's `00-crds`),
+ * its prediction Service `wao-prediction.wao-system.svc:5656` for schedulers, and a
+ * NodeConfigTemplate that gives every node labelled `platform-constructs.io/wao=fake` a NodeConfig
+ * with the Fake collectors and predictor.
+ */
+export class WaoChart extends Chart {
+  public readonly wao: Wao;
+  public readonly nodes: NodeConfigTemplate;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, chartProps(props));
+    const namespace = new ApiObject(this, 'namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: EXAMPLE_WAO_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
+    });
+    this.wao = new Wao(this, 'wao', { namespace: EXAMPLE_WAO_NAMESPACE });
+    this.wao.node.addDependency(namespace);
+    this.nodes = new NodeConfigTemplate(this, 'fake-nodes', {
+      wao: this.wao,
+      namespace: EXAMPLE_WAO_NAMESPACE,
+      spec: {
+        nodeSelector: { matchLabels: { [EXAMPLE_WAO_NODE_LABEL.key]: EXAMPLE_WAO_NODE_LABEL.value } },
+        template: {
+          metricsCollector: {
+            inletTemp: { type: 'Fake', fetchInterval: '10s' },
+            deltaP: { type: 'Fake', fetchInterval: '10s' },
+          },
+          predictor: { powerConsumption: { type: 'Fake' } },
+        },
+        // On servers with Redfish BMCs, a differential pressure API and a V2 inference server, the
+        // template reads (Go templates are rendered per node; the Secrets hold username and password):
+        //
+        //   nodeSelector: { matchLabels: { 'node.kubernetes.io/instance-type': 'redfish-enabled' } },
+        //   template: {
+        //     metricsCollector: {
+        //       inletTemp: { type: 'Redfish', endpoint: 'https://10.0.1.{{.IPv4.Octet4}}', basicAuthSecret: { name: '{{.Hostname}}-redfish-basicauth' }, fetchInterval: '10s' },
+        //       deltaP: { type: 'DifferentialPressureAPI', endpoint: 'http://10.0.0.1:5000', fetchInterval: '10s' },
+        //     },
+        //     predictor: {
+        //       powerConsumption: { type: 'V2InferenceProtocol', endpoint: 'http://10.0.0.1:8080/v2/models/myModel/versions/v0.1.0/infer' },
+        //       // or let each BMC name its model's endpoint:
+        //       // powerConsumptionEndpointProvider: { type: 'Redfish', endpoint: 'https://10.0.1.{{.IPv4.Octet4}}', basicAuthSecret: { name: '{{.Hostname}}-redfish-basicauth' } },
+        //     },
+        //   },
+        //
+        // with `caBundle: { secret: { name: 'bmc-ca' } }` on a term whose endpoint has a private CA.
+      },
+    });
   }
 }
 
@@ -148,6 +210,8 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
     },
   });
   config.addDependency(namespace);
+
+  new WaoChart(app, 'wao');
 
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   computePlane.addDependency(controlPlane);

@@ -329,6 +329,24 @@ export function checkPort(source: string, field: string, value: number, min = 1)
   return ensure(source, field, value, portReason(value, min));
 }
 
+/** Longest name of a container port (an IANA service name). */
+export const PORT_NAME_MAX = 15;
+
+/**
+ * Why `s` is not a container port name (IANA_SVC_NAME: lower-case alphanumerics and '-', at most
+ * 15 characters, at least one letter, no '-' at either end and no '--'), or undefined.
+ */
+export function portNameReason(s: string): string | undefined {
+  const ok = typeof s === 'string' && s.length >= 1 && s.length <= PORT_NAME_MAX && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes('--');
+  return ok
+    ? undefined
+    : `${showValue(s)} is not a port name (lower-case alphanumerics and '-', at most ${PORT_NAME_MAX} characters, at least one letter, no '-' at either end and no '--')`;
+}
+
+export function checkPortName(source: string, field: string, value: string): string {
+  return ensure(source, field, value, portNameReason(value));
+}
+
 // ---- quantities --------------------------------------------------------------------------------
 
 /**

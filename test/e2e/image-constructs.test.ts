@@ -8,6 +8,7 @@ import { Chart, Testing } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { SecretGenerator } from '../../constructs/secret-generator/index.js';
+import { Wao } from '../../constructs/wao/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/index.js';
 import { IMAGE_NAME } from '../../runtime/image/build.js';
 
@@ -16,6 +17,7 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', im
 const CONTROLLERS: Record<string, (scope: Construct, image?: ControllerImageProps) => void> = {
   ConfigAggregator: (scope, image) => new ConfigAggregator(scope, 'c', { configmapName: 'agg', ...(image ? { image } : {}) }),
   SecretGenerator: (scope, image) => new SecretGenerator(scope, 'c', { ...(image ? { image } : {}) }),
+  Wao: (scope, image) => new Wao(scope, 'c', { ...(image ? { image } : {}) }),
 };
 
 function imagesOf(make: (scope: Construct, image?: ControllerImageProps) => void, image?: ControllerImageProps): string[] {

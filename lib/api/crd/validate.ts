@@ -173,7 +173,9 @@ export interface CheckOptions {
  * first bad field.
  */
 export function checkValue<T>(schema: JSONSchemaProps, value: unknown, opts: CheckOptions): T {
-  const copy = value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+  // A function (or a symbol) has no JSON: it is checked as the undefined it would be written as.
+  const text = value === undefined ? undefined : JSON.stringify(value);
+  const copy = text === undefined ? undefined : (JSON.parse(text) as unknown);
   const fn = compile(schema);
   if (!fn(copy)) throw toError(fn.errors![0], copy, opts.source, opts.base ?? '');
   const dup = duplicate(schema, copy, opts.base ?? '');

@@ -181,6 +181,30 @@ describe('PlatformController', () => {
     expect(() => sample({ customResources: [Widget, Widget] })).toThrow(/customResources: widgets\.examples\.platform-constructs\.io is given twice/);
   });
 
+  it('more ports: declared on the container, a ClusterIP Service for those that ask, selecting its pods', () => {
+    const { ctl, objects } = sample({
+      ports: [
+        { name: 'api', port: 9000, service: {} },
+        { name: 'grpc', port: 9001, service: { name: 'sample-rpc', port: 80 } },
+        { name: 'debug', port: 9002 },
+      ],
+    });
+    expect(containerOf(objects).ports).toEqual([
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+      { name: 'api', containerPort: 9000, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 9001, protocol: 'TCP' },
+      { name: 'debug', containerPort: 9002, protocol: 'TCP' },
+    ]);
+    const services = byKind(objects, 'Service');
+    expect(services.map((s) => s.metadata.name)).toEqual(['sample', 'sample-api', 'sample-rpc']);
+    const selector = byKind(objects, 'Deployment')[0].spec.selector.matchLabels;
+    for (const s of services) expect(s.spec.selector).toEqual(selector);
+    expect(services[1].spec).toEqual({ type: 'ClusterIP', selector, ports: [{ name: 'api', port: 9000, targetPort: 'api', protocol: 'TCP' }] });
+    expect(services[2].spec.ports).toEqual([{ name: 'grpc', port: 80, targetPort: 'grpc', protocol: 'TCP' }]);
+    expect([...ctl.portServices.keys()]).toEqual(['api', 'grpc']);
+    expect(ctl.portServices.get('api')!.name).toBe('sample-api');
+  });
+
   it('a ServiceMonitor when asked', () => {
     const { objects } = sample({ serviceMonitor: { interval: Duration.seconds(15), labels: { release: 'prom' } } });
     const [sm] = byKind(objects, 'ServiceMonitor');
@@ -200,6 +224,10 @@ describe('PlatformController', () => {
     ['a CA bundle that is not PEM', { webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', 'abc') } }, /webhookCertificate\.caBundle: must be the PEM/],
     ['the webhook port on the metrics port', { metricsPort: 9443, webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', CA) } }, /webhooks\.port: 9443 is the metrics port/],
     ['a privileged metrics port', { metricsPort: 80 }, /metricsPort: 80 is not a port from 1024 to 65535/],
+    ['an extra port on the metrics port', { ports: [{ name: 'api', port: 8080 }] }, /ports\[0\]\.port: 8080 is already the port of metricsPort/],
+    ['an extra port on the webhook port', { ports: [{ name: 'api', port: 9443 }], webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', CA) } }, /ports\[0\]\.port: 9443 is already the port of webhooks\.port/],
+    ['an extra port named metrics', { ports: [{ name: 'metrics', port: 9000 }] }, /ports\[0\]\.name: "metrics" is a port of PlatformController itself/],
+    ['an extra Service named as the webhook Service', { ports: [{ name: 'api', port: 9000, service: { name: 'sample-webhook' } }], webhooks: { webhooks: [MUTATE_PODS], certificate: WebhookCertificate.fromSecret('s', CA) } }, /ports\[0\]\.service\.name: "sample-webhook" is already the name of the webhook Service/],
   ])('rejects %s, naming the field', (_what, props, message) => {
     expect(() => sample(props)).toThrow(ValidationError);
     expect(() => sample(props)).toThrow(message);

@@ -101,6 +101,26 @@ describe('PlatformController props', () => {
     expect(() => sample({ env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] })).not.toThrow();
   });
 
+  it('ports: a list of { name, port, service? }, names and ports unique and valid, Service names valid and free', () => {
+    refused(() => sample({ ports: any({ name: 'api', port: 9000 }) }), 'stack/sample', 'ports', /must be a list, not an object/);
+    refused(() => sample({ ports: any([undefined]) }), 'stack/sample', 'ports[0]', /is required \(fields: name, port, service\)/);
+    refused(() => sample({ ports: any([{ name: 'api', port: 9000, protocol: 'UDP' }]) }), 'stack/sample', 'ports[0].protocol', /unknown field/);
+    refused(() => sample({ ports: [{ name: 'API', port: 9000 }] }), 'stack/sample', 'ports[0].name', /"API" is not a port name/);
+    refused(() => sample({ ports: [{ name: 'a-very-long-port-name', port: 9000 }] }), 'stack/sample', 'ports[0].name', /at most 15 characters/);
+    refused(() => sample({ ports: [{ name: '9000', port: 9000 }] }), 'stack/sample', 'ports[0].name', /at least one letter/);
+    refused(() => sample({ ports: [{ name: 'webhook', port: 9000 }] }), 'stack/sample', 'ports[0].name', /a port of PlatformController itself/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000 }, { name: 'api', port: 9001 }] }), 'stack/sample', 'ports[1].name', /"api" is given twice/);
+    refused(() => sample({ ports: [{ name: 'api', port: 80 }] }), 'stack/sample', 'ports[0].port', /80 is not a port from 1024 to 65535/);
+    refused(() => sample({ ports: [{ name: 'api', port: any('9000') }] }), 'stack/sample', 'ports[0].port', /string "9000"/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000 }, { name: 'rpc', port: 9000 }] }), 'stack/sample', 'ports[1].port', /9000 is already the port of ports\[0\]\.port/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000, service: any(true) }] }), 'stack/sample', 'ports[0].service', /must be an object/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000, service: { name: 'Api' } }] }), 'stack/sample', 'ports[0].service.name', /not a valid Service name/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000, service: { name: 'sample' } }] }), 'stack/sample', 'ports[0].service.name', /"sample" is already the name of the metrics Service/);
+    refused(() => sample({ ports: [{ name: 'api', port: 9000, service: { port: 0 } }] }), 'stack/sample', 'ports[0].service.port', /0 is not a TCP port/);
+    refused(() => sample({ name: `s${'x'.repeat(59)}`, ports: [{ name: 'api', port: 9000, service: {} }] }), 'stack/sample', 'ports[0].service.name', /the derived name is invalid \(give one\)/);
+    expect(() => sample({ name: `s${'x'.repeat(59)}`, ports: [{ name: 'api', port: 9000, service: { name: 'api' } }] })).not.toThrow();
+  });
+
   it('serviceMonitor labels are labels', () => {
     refused(() => sample({ serviceMonitor: { labels: { 'bad key!': 'x' } } }), 'stack/sample', 'serviceMonitor.labels.bad key!', /not a valid label key/);
     refused(() => sample({ serviceMonitor: { labels: { release: any(1) } } }), 'stack/sample', 'serviceMonitor.labels.release', /not a valid label value/);
@@ -136,6 +156,7 @@ describe('custom resources', () => {
     refused(() => new CustomResource(chart(), 'w', any(undefined)), 'stack/w', 'props', /with definition, spec/);
     refused(() => new CustomResource(chart(), 'w', any({ definition: 'widgets', spec: {} })), 'stack/w', 'definition', /defineCustomResource/);
     refused(() => new CustomResource(chart(), 'w', any({ definition: Widget, spec: {}, metadata: 'w' })), 'stack/w', 'metadata', /must be an object/);
+    refused(() => new CustomResource(chart(), 'w', any({ definition: Widget, spec: () => 1 })), 'stack/w', '/spec', /must be of type object, got undefined/);
   });
 
   it('a CRD or a custom resource synthesized twice is refused, naming both', () => {

@@ -1,6 +1,9 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
-import { buildExampleApp, EXAMPLE_NAMESPACE, type ExampleQueue } from '../../../examples/cdk8s/app.js';
+import { buildExampleApp, EXAMPLE_NAMESPACE, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue } from '../../../examples/cdk8s/app.js';
+import { GitOpsLayout } from '../../../lib/gitops/index.js';
+import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, WAO_FLAGS, waoOptionsFromFlags } from '../../../lib/api/wao/index.js';
+import { parseFlags } from '../../../lib/api/flags.js';
 import { KubernetesManifests } from '../../../lib/tf/index.js';
 import { unresolvedInObjects } from '../../fixtures/references.js';
 
@@ -14,7 +17,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
 
   it('has one chart per component, in dependency order', () => {
     const names = Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]));
-    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator']);
+    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao']);
     expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`]);
     expect(names.secrets).toEqual(expect.arrayContaining(['ServiceAccount/secret-generator', 'Deployment/secret-generator']));
     expect(names.storage).toEqual(expect.arrayContaining([
@@ -34,8 +37,18 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       'ConfigMap/application-config-schema',
       'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
     ]);
-    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
-    for (const objs of Object.values(charts)) for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(EXAMPLE_NAMESPACE);
+    expect(names.wao).toEqual([
+      `Namespace/${EXAMPLE_WAO_NAMESPACE}`,
+      `CustomResourceDefinition/${NodeConfigDeclaration.name}`,
+      'ServiceAccount/wao', 'Role/wao', 'RoleBinding/wao', 'ClusterRole/wao-system-wao', 'ClusterRoleBinding/wao-system-wao',
+      'Deployment/wao', 'Service/wao', 'Service/wao-prediction', 'PodDisruptionBudget/wao',
+      `CustomResourceDefinition/${NodeConfigTemplateDeclaration.name}`,
+      'NodeConfigTemplate/fake-nodes',
+    ]);
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+    for (const [id, objs] of Object.entries(charts)) {
+      for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(id === 'wao' ? EXAMPLE_WAO_NAMESPACE : EXAMPLE_NAMESPACE);
+    }
   });
 
   it('is self-contained: every Secret and ConfigMap a pod reads is in the stack, with its keys (bar the Percona operator\'s users Secret, declared too)', () => {
@@ -50,6 +63,33 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
     expect(app.metadata.labels['numaprom.numaproj.io/component']).toBe('argo-rollouts');
     const args: string[] = find(config, 'Deployment', 'config-aggregator').spec.template.spec.containers[0].args;
     expect(args).toEqual(expect.arrayContaining(['--configmap-name=armonik-anomaly-config']));
+  });
+
+  it('WAO: its own restricted namespace, the controller watching it, Fake collectors on the labelled nodes', () => {
+    const wao = charts.wao;
+    expect(find(wao, 'Namespace', EXAMPLE_WAO_NAMESPACE).metadata.labels).toEqual(find(charts.namespace, 'Namespace', EXAMPLE_NAMESPACE).metadata.labels);
+    const args: string[] = find(wao, 'Deployment', 'wao').spec.template.spec.containers[0].args;
+    expect(waoOptionsFromFlags(parseFlags(WAO_FLAGS, args.slice(1), { NAMESPACE: EXAMPLE_WAO_NAMESPACE }).values)).toMatchObject({
+      namespaces: [EXAMPLE_WAO_NAMESPACE],
+      predictionPort: 5656,
+    });
+    const template = find(wao, 'NodeConfigTemplate', 'fake-nodes');
+    expect(template.spec.nodeSelector).toEqual({ matchLabels: { [EXAMPLE_WAO_NODE_LABEL.key]: EXAMPLE_WAO_NODE_LABEL.value } });
+    const terms = [...Object.values(template.spec.template.metricsCollector), ...Object.values(template.spec.template.predictor)] as any[];
+    expect(terms.map((t) => t.type)).toEqual(['Fake', 'Fake', 'Fake']);
+    expect(find(wao, 'Service', 'wao-prediction').spec.ports).toEqual([{ name: 'prediction', port: 5656, targetPort: 'prediction', protocol: 'TCP' }]);
+  });
+
+  it('the GitOps layout: the WAO CRDs in 00-crds, the rest in the chart\'s folder', () => {
+    const layout = GitOpsLayout.fromApp(buildExampleApp());
+    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao']);
+    const files = [...layout.files.keys()];
+    expect(files.filter((f) => f.startsWith('00-crds/'))).toEqual(expect.arrayContaining([
+      `00-crds/customresourcedefinition-${NodeConfigDeclaration.name}.yaml`,
+      `00-crds/customresourcedefinition-${NodeConfigTemplateDeclaration.name}.yaml`,
+    ]));
+    expect(files.filter((f) => f.startsWith('wao/') && /customresourcedefinition/.test(f))).toEqual([]);
+    expect(files).toContain('wao/nodeconfigtemplate-wao-system-fake-nodes.yaml');
   });
 
   it('wires the modules into their consumers', () => {
@@ -153,7 +193,15 @@ describe('the same example through cdktf', () => {
     expect(Object.keys(resources)).toHaveLength(cdk8sCount);
     const cp = resources['example_deployment_armonik_control-plane'];
     expect(cp.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
-    expect(cp.depends_on).toEqual(['kubernetes_manifest.example_namespace_armonik']);
+    // Every object after every Namespace and CRD (the foundation), the WAO ones included.
+    const foundation = [
+      'kubernetes_manifest.example_namespace_armonik',
+      'kubernetes_manifest.example_namespace_wao-system',
+      'kubernetes_manifest.example_customresourcedefinition_nodeconfigs-wao-bitmedia-co-jp',
+      'kubernetes_manifest.example_customresourcedefinition_nodeconfigtemplates-wao-bitmedia-co-jp',
+    ];
+    expect(cp.depends_on).toEqual(foundation);
+    expect(resources['example_nodeconfigtemplate_wao-system_fake-nodes'].depends_on).toEqual(foundation);
     expect(resources['example_scaledobject_armonik_default-compute-plane'].manifest.apiVersion).toBe('keda.sh/v1alpha1');
   });
 
