@@ -3,7 +3,8 @@
  * kube-scheduler from pinned sources (test/cluster/build-binaries.sh, build-node.sh). Our own
  * manifests, written as the GitOps layout and applied unchanged, run as pods: the config
  * aggregator's two replicas under PodSecurity `restricted`, one holding the Lease, aggregating a
- * labelled application ConfigMap, the other taking over when the leader's pod is deleted. What
+ * labelled application ConfigMap, the other taking over when the leader's pod is deleted; WAO's
+ * two replicas filling the real node's NodeConfig and both serving /predict. What
  * the API server cannot judge is judged here: the image, its entrypoint, the securityContext,
  * probes, the projected token, RBAC as the pod uses it. And stop() leaves nothing behind.
  */
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { App, Chart, Duration } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
+import { NodeConfigTemplate, Wao } from '../../constructs/wao/index.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
 import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
 import { nodeUnavailable, RESTRICTED_LABELS, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
@@ -253,6 +255,65 @@ suite('a real node', () => {
     };
     expect(await mode('seccomp-default')).toBe('2');
     expect(await mode('seccomp-none')).toBe('0');
+  });
+
+  it('runs WAO from its GitOps layout: CRDs first, two replicas, the NodeConfig of the real node filled by the leader pod, /predict served', async () => {
+    const ns = 'wao-node';
+    const nodeName = cluster.node!.name;
+    const out = join(work, 'wao-dist');
+    const app = new App({ outdir: out });
+    const chart = new Chart(app, 'wao', { namespace: ns });
+    const wao = new Wao(chart, 'wao', { replicas: 2, leaseDuration: Duration.seconds(15), statusInterval: Duration.seconds(1) });
+    new NodeConfigTemplate(chart, 'fake-nodes', {
+      wao,
+      spec: {
+        nodeSelector: { matchLabels: { 'platform-constructs.io/wao': 'fake' } },
+        template: {
+          metricsCollector: { inletTemp: { type: 'Fake', fetchInterval: '1s' }, deltaP: { type: 'Fake', fetchInterval: '1s' } },
+          predictor: { powerConsumption: { type: 'Fake' } },
+        },
+      },
+    });
+    GitOpsLayout.fromApp(app).write(out);
+    const objects = layoutObjects(out);
+    // The layout puts the CRDs first (00-crds): applied in file order, the template finds its kind.
+    expect(objects.findIndex((o) => o.kind === 'CustomResourceDefinition')).toBeLessThan(objects.findIndex((o) => o.kind === 'NodeConfigTemplate'));
+    await cluster.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: RESTRICTED_LABELS } }], { fieldManager: FIELD_MANAGER });
+    await cluster.applyObjects(objects.filter((o) => o.kind === 'CustomResourceDefinition'), { fieldManager: FIELD_MANAGER });
+    await cluster.waitFor('WAO CRDs established', async () => {
+      const crds = (await cluster.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).body.items
+        .filter((c: any) => c.spec.group === 'wao.bitmedia.co.jp' && c.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True'));
+      return crds.length === 2;
+    }, { timeoutMs: 30_000, intervalMs: 250 });
+    await cluster.applyObjects(objects.filter((o) => o.kind !== 'CustomResourceDefinition'), { fieldManager: FIELD_MANAGER, namespace: ns });
+    await cluster.request('PATCH', `/api/v1/nodes/${nodeName}`, { metadata: { labels: { 'platform-constructs.io/wao': 'fake' } } }, { contentType: 'application/merge-patch+json' });
+
+    await waitWithReport(cluster, ns, 'WAO with 2 ready replicas', async () =>
+      (await cluster.request('GET', `/apis/apps/v1/namespaces/${ns}/deployments/wao`)).body.status?.readyReplicas === 2, 120_000);
+    const nc = await waitWithReport(cluster, ns, 'the node\'s NodeConfig with both readings', async () => {
+      const r = await cluster.request('GET', `/apis/wao.bitmedia.co.jp/v1beta1/namespaces/${ns}/nodeconfigs/fake-nodes-${nodeName}`, undefined, { allowStatus: [404] });
+      const readings = r.statusCode === 200 ? r.body.status?.readings : undefined;
+      return readings?.inletTemp?.value === 15.5 && readings?.deltaP?.value === 7.5 && r.body;
+    }, 90_000);
+    expect(nc.spec.nodeName).toBe(nodeName);
+    expect(nc.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+
+    // Every replica serves /predict (the leader from its collectors, the other from the status).
+    const pods = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods`)).body.items.filter((p: any) => p.status.phase === 'Running');
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      const res = await fetch(`http://${pod.status.podIP}:5656/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ node: nodeName, cpuUsage: 10 }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ node: nodeName, nodeConfig: `${ns}/fake-nodes-${nodeName}`, watts: 3.14, inputs: { inletTemp: 15.5, deltaP: 7.5 } });
+    }
+    // The label removed: the NodeConfig goes.
+    await cluster.request('PATCH', `/api/v1/nodes/${nodeName}`, { metadata: { labels: { 'platform-constructs.io/wao': null } } }, { contentType: 'application/merge-patch+json' });
+    await waitWithReport(cluster, ns, 'the NodeConfig deleted', async () =>
+      (await cluster.request('GET', `/apis/wao.bitmedia.co.jp/v1beta1/namespaces/${ns}/nodeconfigs/fake-nodes-${nodeName}`, undefined, { allowStatus: [404] })).statusCode === 404, 60_000);
   });
 
   it('stop() leaves no process, mount, namespace, link, cgroup or iptables chain behind', async () => {

@@ -1,11 +1,11 @@
 /**
- * Support for WAO's integration tests and benchmark: deploy the synthesized controller (CRDs,
- * ServiceAccount, least RBAC, Deployment) and run `platform-controllers wao` as a child process
+ * Support for WAO's integration tests and benchmark: deploy the synthesized `Wao` construct (CRDs,
+ * ServiceAccount, least RBAC, Deployment, Services) and run `platform-controllers wao` as a child process
  * with its ServiceAccount's token, so RBAC is exactly what ships.
  */
 import { Chart, Testing } from 'cdk8s';
-import { WAO, WAO_CUSTOM_RESOURCES, WAO_FLAGS, waoRules } from '../../lib/api/wao/index.js';
-import { PlatformController } from '../../constructs/controller/index.js';
+import { WAO } from '../../lib/api/wao/index.js';
+import { Wao } from '../../constructs/wao/index.js';
 import { freePort, type ClusterClient, type KubeObject } from '../cluster/index.js';
 import { ControllerProcess, serviceAccountKubeconfig } from './config-aggregator.support.js';
 
@@ -20,13 +20,7 @@ export interface WaoDeployment {
 /** Applies the CRDs (cluster-wide, idempotent) and the controller's objects to `namespace`, watching `watch`. */
 export async function deployWao(cluster: ClusterClient, namespace: string, watch: readonly string[] = [namespace]): Promise<WaoDeployment> {
   const chart = new Chart(Testing.app(), 'wao', { namespace });
-  const controller = new PlatformController(chart, 'wao', {
-    controller: WAO,
-    flags: WAO_FLAGS,
-    args: { namespaces: watch.join(',') },
-    rules: waoRules(watch),
-    customResources: WAO_CUSTOM_RESOURCES,
-  });
+  const controller = new Wao(chart, 'wao', { watchNamespaces: [...watch] });
   const objects = chart.toJson() as KubeObject[];
   await cluster.applyObjects(objects, { fieldManager: 'wao-test', namespace, force: true });
   const deployment = objects.find((o) => o.kind === 'Deployment') as any;
