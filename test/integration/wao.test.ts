@@ -248,7 +248,7 @@ suite('WAO controller on a real API server with real peers', () => {
         apiVersion: WAO_API_VERSION,
         kind: 'NodeConfig',
         metadata: { name: `mine-${node}`, namespace: ns },
-        spec: { nodeName: node, metricsCollector: { inletTemp: { type: 'Fake' }, deltaP: { type: 'Fake' } } },
+        spec: { nodeName: node, metricsCollector: { inletTemp: { type: 'Fake', fetchInterval: '1s' }, deltaP: { type: 'Fake', fetchInterval: '1s' } } },
       },
     ]);
     await putNode(node, { [SELECT]: `${run}-mine` });
