@@ -26,6 +26,8 @@ export interface CollectorOptions {
   /** Fetches the value; rejects with an error whose `reason` (if any) names the failure. */
   readonly fetch: (signal: AbortSignal, timeoutMs: number) => Promise<number>;
   readonly onOutcome: (outcome: FetchOutcome) => void;
+  /** Told when `onOutcome` throws (the collector goes on). @default ignored */
+  readonly onHandlerError?: (err: unknown) => void;
   /** Longest wait after repeated failures. @default max(interval, 5 min) */
   readonly maxBackoffMs?: number;
   readonly clock?: Clock;
@@ -50,6 +52,8 @@ export class Collector {
   private running?: Promise<void>;
   private stopped = true;
   private failures = 0;
+  /** Bumped by every start and stop: a tick of an earlier run ends instead of scheduling. */
+  private run = 0;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -66,12 +70,14 @@ export class Collector {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.run++;
     this.schedule(Math.floor(this.random() * this.options.intervalMs));
   }
 
   /** Stops: no further fetch; a fetch in flight is aborted and its outcome dropped. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.run++;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.abort?.abort();
@@ -89,6 +95,7 @@ export class Collector {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const run = this.run;
     const { intervalMs } = this.options;
     const timeoutMs = fetchTimeoutMs(intervalMs);
     const abort = (this.abort = new AbortController());
@@ -115,14 +122,16 @@ export class Collector {
       this.clock.clearTimeout(timeout);
       this.abort = undefined;
     }
-    if (this.stopped) return;
+    if (this.stopped || run !== this.run) return;
     try {
       this.options.onOutcome(outcome);
-    } finally {
-      // Keep the cadence: the next fetch is one interval after this one started.
-      const next = outcome.ok ? Math.max(0, intervalMs - (this.clock.now() - started)) : outcome.retryInMs;
-      this.schedule(next);
+    } catch (err) {
+      // A receiver's bug must not end the process (an unhandled rejection) nor this collector.
+      this.options.onHandlerError?.(err);
     }
+    // Keep the cadence: the next fetch is one interval after this one started.
+    const next = outcome.ok ? Math.max(0, intervalMs - (this.clock.now() - started)) : outcome.retryInMs;
+    this.schedule(next);
   }
 
   /** After n failures in a row: interval × 2^(n-1), at most maxBackoffMs, plus up to 10 %. */

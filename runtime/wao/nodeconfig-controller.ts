@@ -206,6 +206,7 @@ export class NodeConfigController {
         }
       },
       onOutcome: (outcome) => this.onOutcome(key, node, metric, outcome),
+      onHandlerError: (err) => this.log.error({ nodeconfig: key, metric, err: String(err) }, 'handling a fetch outcome failed'),
     });
   }
 

@@ -21,6 +21,12 @@ export class StatusWriter {
   private readonly timers = new Map<string, ClockTimer>();
   private readonly ready: string[] = [];
   private readonly queued = new Set<string>();
+  /** Keys being written; a mark meanwhile waits for the write to end (never two writes of one key at once). */
+  private readonly inFlight = new Set<string>();
+  /** Keys marked while in flight: written again after. */
+  private readonly dirty = new Set<string>();
+  /** Keys forgotten while in flight: neither retried nor written again. */
+  private readonly forgotten = new Set<string>();
   private active = 0;
   private stopped = false;
   private idle?: () => void;
@@ -32,7 +38,12 @@ export class StatusWriter {
 
   /** Asks for a write of `key`: now if none was made within the interval, else when it ends. */
   mark(key: string): void {
-    if (this.stopped || this.timers.has(key) || this.queued.has(key)) return;
+    if (this.stopped) return;
+    if (this.inFlight.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.timers.has(key) || this.queued.has(key)) return;
     const last = this.lastWrite.get(key);
     const wait = last === undefined ? 0 : Math.max(0, last + this.options.minIntervalMs - this.clock.now());
     if (wait === 0) return this.enqueue(key);
@@ -49,6 +60,8 @@ export class StatusWriter {
     this.clock.clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     this.lastWrite.delete(key);
+    this.dirty.delete(key);
+    if (this.inFlight.has(key)) this.forgotten.add(key);
     if (this.queued.delete(key)) this.ready.splice(this.ready.indexOf(key), 1);
   }
 
@@ -59,6 +72,7 @@ export class StatusWriter {
     this.timers.clear();
     this.ready.length = 0;
     this.queued.clear();
+    this.dirty.clear();
     if (this.active) await new Promise<void>((r) => (this.idle = r));
   }
 
@@ -86,14 +100,20 @@ export class StatusWriter {
       this.queued.delete(key);
       this.lastWrite.set(key, this.clock.now());
       this.active++;
+      this.inFlight.add(key);
+      let failed = false;
       void this.options
         .write(key)
         .catch((err) => {
+          failed = true;
           this.options.logger?.warn({ key, err: String(err) }, 'status write failed; retrying at the next interval');
-          if (!this.stopped) this.mark(key);
         })
         .finally(() => {
           this.active--;
+          this.inFlight.delete(key);
+          const again = !this.forgotten.delete(key) && (failed || this.dirty.has(key));
+          this.dirty.delete(key);
+          if (again && !this.stopped) this.mark(key);
           if (this.active === 0 && this.idle) {
             this.idle();
             this.idle = undefined;

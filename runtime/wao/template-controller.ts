@@ -40,6 +40,7 @@ import {
   type KitMetrics,
   type KubeClient,
   type Logger,
+  type Result,
   type Runnable,
 } from '../kit/index.js';
 import { BY_OWNER, byAge, splitKey, type WaoInformers } from './informers.js';
@@ -122,8 +123,10 @@ export class TemplateController {
     for (const nc of this.deps.informers.allNodeConfigs()) for (const k of ownerKeys(nc)) this.controller.queue.add(k);
   }
 
-  async reconcile(key: string): Promise<void> {
-    if (this.deps.informers.notReadyReason()) return;
+  async reconcile(key: string): Promise<Result | void> {
+    // The manager starts leader runnables without waiting for the caches: try again shortly
+    // (an empty NodeConfig list on a fresh install would otherwise enqueue nothing until the resync).
+    if (this.deps.informers.notReadyReason()) return { requeueAfterMs: 1000 };
     const [namespace, name] = splitKey(key);
     const template = this.deps.informers.templates.get(namespace)?.get(namespace, name);
     const owned = this.deps.informers.nodeConfigs.get(namespace)?.byIndex(BY_OWNER, name) ?? [];
@@ -144,7 +147,7 @@ export class TemplateController {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       // Nothing good is lost: the NodeConfigs made with the last good selector stay.
-      const message = `spec.nodeSelector: ${err.reason}; NodeConfigs left as they are`;
+      const message = `${err.field.replace(/^\//, '').replace(/\//g, '.')}: ${err.reason}; NodeConfigs left as they are`;
       await this.recorder.record(about, 'Warning', 'InvalidSelector', message, `selector/${uid}/${generation}`);
       cond(Conditions.Ready, 'False', 'InvalidSelector', message);
       await this.writeStatus(template, { conditions, nodeConfigs: owned.length });
@@ -159,6 +162,7 @@ export class TemplateController {
     const invalid: string[] = [];
     const taken: string[] = [];
     let written = 0;
+    let created = 0;
     for (const node of selected) {
       const nodeName = node.metadata!.name!;
       const ncName = nodeConfigName(name, nodeName);
@@ -205,11 +209,14 @@ export class TemplateController {
         { force: true },
       );
       written++;
-      this.m.writes.inc({ action: existing ? 'updated' : 'created' });
+      const replaced = existing !== undefined && controllerUid(existing) !== uid;
+      if (!existing || replaced) created++;
+      this.m.writes.inc({ action: existing && !replaced ? 'updated' : 'created' });
     }
     let deleted = 0;
     for (const nc of owned) {
-      if (controllerUid(nc) === uid && !wanted.has(nc.metadata!.name!)) {
+      // Also those of an earlier template of this name (deleted and made again while no replica led).
+      if (!wanted.has(nc.metadata!.name!) && (controllerUid(nc) === uid || !this.ownerExists(nc))) {
         await this.deleteNodeConfig(nc, `node ${nc.spec?.nodeName} no longer selected`);
         deleted++;
       }
@@ -229,8 +236,9 @@ export class TemplateController {
     ];
     if (problems.length) cond(Conditions.Ready, 'False', invalid.length ? 'InvalidNodeConfig' : 'NameTaken', problems.join('; '));
     else cond(Conditions.Ready, 'True', 'NodeConfigsApplied', `${selected.length} node(s) selected, each with its NodeConfig`);
-    const ownedNow = owned.filter((nc) => controllerUid(nc) === uid).length + written - deleted;
-    await this.writeStatus(template, { conditions, selectedNodes: selected.length, nodeConfigs: Math.max(0, Math.min(ownedNow, selected.length)) });
+    const ownedBefore = owned.filter((nc) => controllerUid(nc) === uid).length;
+    const ownedNow = ownedBefore + created - owned.filter((nc) => controllerUid(nc) === uid && !wanted.has(nc.metadata!.name!)).length;
+    await this.writeStatus(template, { conditions, selectedNodes: selected.length, nodeConfigs: Math.max(0, ownedNow) });
     if (written || deleted) this.log.info({ template: key, selected: selected.length, written, deleted }, 'template reconciled');
   }
 

@@ -171,11 +171,11 @@ describe('StatusWriter', () => {
     expect(s.keys()).toEqual(['a', 'c']);
   });
 
-  // BUG (runtime/wao/status-writer.ts, pump's catch): a write that fails after forget(key) calls
+  // Regression test (fixed; runtime/wao/status-writer.ts, pump's catch): a write that fails after forget(key) calls
   // mark(key) again; forget() has just deleted lastWrite, so the forgotten key is written again at
   // once (and remembered again), although forget() promises "no pending write, no memory of it".
   // Fix: keep a set of keys forgotten while in flight (or a per-key generation) and skip the retry.
-  it.failing('a write in flight that fails after forget() is not retried', async () => {
+  it('a write in flight that fails after forget() is not retried', async () => {
     const s = setup({ minIntervalMs: 1000 });
     const gate = deferred();
     s.setWrite(() => gate.promise);
@@ -189,12 +189,12 @@ describe('StatusWriter', () => {
     expect(s.writer.pending).toBe(0);
   });
 
-  // BUG (runtime/wao/status-writer.ts, mark/pump): a key whose write is still in flight when its
+  // Regression test (fixed; runtime/wao/status-writer.ts, mark/pump): a key whose write is still in flight when its
   // interval ends is written again concurrently (mark only checks timers and the ready queue, not
   // the writes in flight). Two status patches of one NodeConfig can then land out of order (the
   // older state last), and against a slow API server one key can take every slot. Fix: keep the
   // keys in flight; a mark or timer for such a key waits for its write to finish (then writes once).
-  it.failing('never writes one key twice at once: a mark during a slow write waits for it', async () => {
+  it('never writes one key twice at once: a mark during a slow write waits for it', async () => {
     const s = setup({ minIntervalMs: 1000 });
     const gate = deferred();
     s.setWrite(() => (s.writes.length === 1 ? gate.promise : Promise.resolve()));
