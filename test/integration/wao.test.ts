@@ -188,6 +188,34 @@ suite('WAO controller on a real API server with real peers', () => {
     expect(await ctrl.process.metric('wao_fetches_total', { metric: 'deltaP', result: 'Timeout' })).toBeGreaterThan(0);
   });
 
+  it('names a missing or wrong basic-auth Secret in the condition, and picks up the fixed password at once', async () => {
+    const node = `wao-${run}-auth`;
+    const nc = (secret: string): KubeObject => ({
+      apiVersion: WAO_API_VERSION,
+      kind: 'NodeConfig',
+      metadata: { name: `auth-${run}`, namespace: ns },
+      spec: {
+        nodeName: node,
+        metricsCollector: {
+          inletTemp: { type: 'Redfish', endpoint: redfish.url, basicAuthSecret: { name: secret }, caBundle: { configMap: { name: 'bmc-ca' } }, fetchInterval: '1s' },
+          deltaP: { type: 'Fake', fetchInterval: '1s' },
+        },
+      },
+    });
+    const inlet = async () => condition(await get(ns, 'nodeconfigs', `auth-${run}`), 'InletTempAvailable');
+    // A Secret name left unrendered by a template (wao-core's behaviour) is just a missing Secret.
+    await apply([nc('redfish-basicauth-{{.Unknown}}')]);
+    await waitFor('SecretNotFound', async () => (await inlet())?.reason === 'SecretNotFound', 30_000, 200);
+    expect((await inlet()).message).toContain(`${ns}/redfish-basicauth-{{.Unknown}}`);
+    await apply([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong-auth', namespace: ns }, stringData: { username: redfish.username!, password: 'wrong' } }]);
+    await apply([nc('wrong-auth')]);
+    await waitFor('Unauthorized', async () => (await inlet())?.reason === 'Unauthorized', 30_000, 200);
+    expect((await inlet()).message).not.toContain('wrong');
+    await apply([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong-auth', namespace: ns }, stringData: { username: redfish.username!, password: redfish.password! } }]);
+    await waitFor('fixed password used', async () => (await inlet())?.status === 'True', 30_000, 200);
+    await cluster.request('DELETE', wao(ns, 'nodeconfigs', `auth-${run}`));
+  });
+
   it('predicts watts from MLServer with the latest readings, and caches the answer', async () => {
     const nc = await get(ns, 'nodeconfigs', `racks-${nodes[0]}`);
     const { inletTemp, deltaP } = nc.status.readings;
