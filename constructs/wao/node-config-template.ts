@@ -63,7 +63,7 @@ export class NodeConfigTemplate extends CustomResource<typeof NodeConfigTemplate
     const stored = checkNodeConfigTemplateSpec(props.spec, { source: where });
     super(scope, id, {
       definition: m.wao ? m.wao.nodeConfigTemplateDefinition : NodeConfigTemplateDeclaration,
-      metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(m.annotations ? { annotations: m.annotations } : {}) },
+      metadata: m.metadata,
       spec: props.spec,
     });
     this.storedSpec = stored;

@@ -50,7 +50,7 @@ export class NodeConfig extends CustomResource<typeof NodeConfigDeclaration> {
     const stored = checkNodeConfigSpec(props.spec, { source: where });
     super(scope, id, {
       definition: m.wao ? m.wao.nodeConfigDefinition : NodeConfigDeclaration,
-      metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(m.annotations ? { annotations: m.annotations } : {}) },
+      metadata: m.metadata,
       spec: props.spec,
     });
     this.storedSpec = stored;

@@ -31,6 +31,8 @@ export interface WaoObjectMetadata {
   readonly labels?: Record<string, string>;
   readonly annotations?: Record<string, string>;
   readonly wao?: Wao;
+  /** The object's `metadata`: name, namespace, labels and annotations when given. */
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
 }
 
 /**
@@ -56,12 +58,15 @@ export function checkWaoObjectProps<P extends WaoObjectProps & { readonly spec: 
   }
   checkStringMap(where, 'labels', p.labels, 'label');
   checkStringMap(where, 'annotations', p.annotations, 'annotation');
+  const labels = p.labels ? { ...p.labels } : undefined;
+  const annotations = p.annotations ? { ...p.annotations } : undefined;
   return {
     name,
     namespace,
-    ...(p.labels ? { labels: { ...p.labels } } : {}),
-    ...(p.annotations ? { annotations: { ...p.annotations } } : {}),
+    ...(labels ? { labels } : {}),
+    ...(annotations ? { annotations } : {}),
     ...(p.wao ? { wao: p.wao } : {}),
+    metadata: { name, namespace, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
   };
 }
 

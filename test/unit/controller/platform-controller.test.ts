@@ -16,31 +16,11 @@ import { ValidationError } from '../../../lib/k8s/validation.js';
 import { checkEntry, compileSchema } from '../../../runtime/config-aggregator/aggregate.js';
 import { NUMALOGIC_APP_CONFIG_SCHEMA } from '../../../constructs/config-aggregator/index.js';
 import { Widget } from '../../fixtures/widget-crd.js';
+import { declaredRules, grantedRules } from '../../fixtures/rbac.js';
 
 const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'platform' });
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
 const containerOf = (objects: any[]) => objects.find((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').spec.template.spec.containers[0];
-
-const canonical = (r: any) => JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b))));
-
-/** The synthesized (Cluster)Roles as `scope/namespace/rule` strings, to compare with declared rules. */
-function grantedRules(objects: any[]): string[] {
-  const out: string[] = [];
-  for (const o of objects) {
-    if (o.kind !== 'Role' && o.kind !== 'ClusterRole') continue;
-    for (const r of o.rules) out.push(`${o.kind === 'Role' ? `namespace/${o.metadata.namespace}` : 'cluster'} ${canonical(r)}`);
-  }
-  return out.sort();
-}
-function declaredRules(rules: readonly ControllerRule[], own: string): string[] {
-  const out: string[] = [];
-  for (const { scope, namespaces, ...r } of rules) {
-    const rule = canonical({ apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}), verbs: r.verbs });
-    if (scope === 'cluster') out.push(`cluster ${rule}`);
-    else for (const ns of namespaces?.length ? namespaces : [own]) out.push(`namespace/${ns} ${rule}`);
-  }
-  return out.sort();
-}
 
 describe('controller constructs agree with their lib/api folder', () => {
   it('ConfigAggregator: args parse with the runtime spec, RBAC equals the API rules plus the Lease', () => {

@@ -1,16 +1,7 @@
 import { TtlCache } from '../../../runtime/kit/index.js';
 import { FakeClock, flush } from './fake-clock.js';
+import { deferred } from '../../fixtures/deferred.js';
 
-/** A promise settled from outside. */
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('TtlCache', () => {
   it('rejects a maxEntries below 1 and a ttlMs not above 0 (NaN included)', () => {

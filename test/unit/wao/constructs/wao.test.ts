@@ -7,9 +7,10 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Wao, type WaoProps } from '../../../../constructs/wao/index.js';
 import { parseFlags, renderFlags } from '../../../../lib/api/flags.js';
-import { leaseRules, type ControllerRule } from '../../../../lib/api/rbac.js';
+import { leaseRules } from '../../../../lib/api/rbac.js';
 import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, WAO_FLAGS, waoOptionsFromFlags, waoRules } from '../../../../lib/api/wao/index.js';
 import { errorOf, refused } from '../../../fixtures/validation.js';
+import { declaredRules, grantedRules } from '../../../fixtures/rbac.js';
 
 const any = (v: unknown) => v as any;
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
@@ -19,26 +20,6 @@ function synth(props: WaoProps = {}, namespace: string | undefined = 'wao-system
   const chart = new Chart(Testing.app(), 'stack', namespace ? { namespace } : {});
   const wao = new Wao(chart, 'wao', props);
   return { wao, objects: Testing.synth(chart) as any[] };
-}
-
-const canonical = (r: any) => JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b))));
-/** The synthesized (Cluster)Roles as `scope rule` strings. */
-function grantedRules(objects: any[]): string[] {
-  const out: string[] = [];
-  for (const o of objects) {
-    if (o.kind !== 'Role' && o.kind !== 'ClusterRole') continue;
-    for (const r of o.rules) out.push(`${o.kind === 'Role' ? `namespace/${o.metadata.namespace}` : 'cluster'} ${canonical(r)}`);
-  }
-  return out.sort();
-}
-function declaredRules(rules: readonly ControllerRule[], own: string): string[] {
-  const out: string[] = [];
-  for (const { scope, namespaces, ...r } of rules) {
-    const rule = canonical({ apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}), verbs: r.verbs });
-    if (scope === 'cluster') out.push(`cluster ${rule}`);
-    else for (const ns of namespaces?.length ? namespaces : [own]) out.push(`namespace/${ns} ${rule}`);
-  }
-  return out.sort();
 }
 
 describe('Wao', () => {

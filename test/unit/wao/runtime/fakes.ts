@@ -11,19 +11,10 @@ import { WaoInformers } from '../../../../runtime/wao/informers.js';
 import type { Node, NodeConfig, NodeConfigTemplate } from '../../../../runtime/wao/resources.js';
 import { flush } from '../../kit/fake-clock.js';
 import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
+export { deferred } from '../../../fixtures/deferred.js';
 
 export const NS = 'wao-system';
 
-/** A promise settled from outside. */
-export function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Lets promise chains and informer handlers run (a few turns of the event loop). */
 export async function settle(turns = 5): Promise<void> {

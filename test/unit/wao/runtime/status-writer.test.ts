@@ -1,15 +1,7 @@
 import { StatusWriter } from '../../../../runtime/wao/status-writer.js';
 import { FakeClock, flush } from '../../kit/fake-clock.js';
+import { deferred } from '../../../fixtures/deferred.js';
 
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /**
  * A writer on a fake clock. `writes` are [key, fake ms since start]; by default a write resolves
