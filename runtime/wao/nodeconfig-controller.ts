@@ -11,6 +11,7 @@ import { DEFAULT_FETCH_INTERVAL, MIN_FETCH_INTERVAL, type EndpointTerm, type Nod
 import {
   Controller,
   LeaderWorker,
+  generationChanged,
   keyOf,
   sameJson,
   silentLogger,
@@ -26,7 +27,7 @@ import type { WaoClients } from './clients/index.js';
 import { Collector, type FetchOutcome } from './collector.js';
 import { splitKey, type WaoInformers } from './informers.js';
 import { METRICS, record, statusOf, type MetricName, type NodeConfigState } from './readings.js';
-import { NODECONFIGS } from './resources.js';
+import { NODECONFIGS, type NodeConfig } from './resources.js';
 import { StatusWriter } from './status-writer.js';
 
 export interface NodeConfigControllerDeps {
@@ -93,7 +94,8 @@ export class NodeConfigController {
       metrics: deps.metrics,
       isLeader: deps.isLeader,
     });
-    for (const inf of deps.informers.nodeConfigs.values()) this.controller.watches(inf, keyOf);
+    // Spec changes only: the status writes of the collectors themselves must not trigger reconciles.
+    for (const inf of deps.informers.nodeConfigs.values()) this.controller.watches(inf, keyOf, generationChanged<NodeConfig>());
     this.statusWriter = new StatusWriter({ minIntervalMs: deps.statusIntervalMs, write: (key) => this.writeStatus(key), clock: deps.clock, logger: this.log });
     this.worker = new LeaderWorker({
       name: 'wao-nodeconfig',
@@ -171,7 +173,8 @@ export class NodeConfigController {
       const fingerprint = term ? JSON.stringify([namespace, node, term]) : '';
       const current = running.get(metric);
       if (current?.fingerprint === fingerprint) continue;
-      if (current) await this.stopCollector(key, metric, current);
+      // Replaced for the same node: its series stay (with the last good value) until the new one reads.
+      if (current) await this.stopCollector(key, metric, current, !term || current.node !== node);
       running.delete(metric);
       if (!term) {
         delete state.metrics[metric];
@@ -227,9 +230,10 @@ export class NodeConfigController {
     this.statusWriter.mark(key);
   }
 
-  private async stopCollector(key: string, metric: MetricName, r: Running): Promise<void> {
+  private async stopCollector(key: string, metric: MetricName, r: Running, removeSeries = true): Promise<void> {
     await r.collector.stop();
     this.m.collectors.dec({ metric });
+    if (!removeSeries) return;
     this.m[GAUGE_OF[metric]].remove({ node: r.node, nodeconfig: key });
     this.m.readingTime.remove({ metric, node: r.node, nodeconfig: key });
   }

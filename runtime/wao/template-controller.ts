@@ -32,6 +32,7 @@ import {
   LeaderWorker,
   NotLeaderError,
   anyOf,
+  generationChanged,
   keyOf,
   labelsChanged,
   onUpdateOnly,
@@ -89,7 +90,14 @@ export class TemplateController {
     const inf = deps.informers;
     for (const t of inf.templates.values()) this.controller.watches(t, keyOf);
     // NodeConfigs: back to the owning template (by name: a template deleted and made again still converges).
-    for (const nc of inf.nodeConfigs.values()) this.controller.watches(nc, (o) => ownerKeys(o));
+    // Not on status writes (every reading would reconcile the whole template): spec, labels, owners.
+    for (const nc of inf.nodeConfigs.values()) {
+      this.controller.watches(
+        nc,
+        (o) => ownerKeys(o),
+        anyOf(generationChanged<NodeConfig>(), labelsChanged<NodeConfig>(), onUpdateOnly<NodeConfig>((o, old) => !sameJson(o.metadata?.ownerReferences, old.metadata?.ownerReferences))),
+      );
+    }
     // Nodes: every template, when a node comes, goes, or changes what selectors and templates read.
     this.controller.watches(
       inf.nodes,

@@ -55,8 +55,12 @@ export interface AgentStats {
 }
 
 const DEFAULT_MAX_BODY = 1 << 20;
-/** One BMC polled every few seconds needs one socket; a few spare ones cover bursts. */
-const MAX_FREE_SOCKETS_PER_HOST = 4;
+/**
+ * Idle sockets kept per host. A BMC needs one, but the differential-pressure API is one service
+ * polled for every node: 500 nodes at 1 s with ~100 ms answers keep ~50 requests in flight, and a
+ * smaller pool turns most of them into new connections. Idle sockets close after `idleSocketMs`.
+ */
+const MAX_FREE_SOCKETS_PER_HOST = 64;
 
 /** A deadline for one call (all of its requests), cancelled with the caller's signal too. */
 export function callDeadline(timeoutMs: number, caller?: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {

@@ -139,6 +139,28 @@ describe('NodeConfigController', () => {
     expect((await s.series('wao_collectors')).find((v) => v.labels.metric === 'deltaP')?.value).toBe(1);
   });
 
+  it('a replaced collector keeps its series (the last good value) until the new one reads; a status-only update starts nothing', async () => {
+    let random = 0;
+    s = await setup({ random: () => random });
+    s.controller.start();
+    await s.settleUntil(() => s.fetches.length === 2, 'first fetches');
+    const before = (await s.series('wao_differential_pressure')).map((v) => v.value);
+    expect(before).toHaveLength(1);
+    random = 0.5; // the next collectors start half an interval later
+    // A status write (same generation): no reconcile, nothing restarted.
+    s.world.nodeConfigs().upsert(nodeConfig('nc', { nodeName: 'worker-0', metricsCollector: { inletTemp: INLET, deltaP: DELTAP } }, { uid: 'nc-uid', generation: 1, status: { conditions: [] } }));
+    await s.clock.advance(0);
+    expect(s.fetches).toHaveLength(2);
+    const newDp = 'http://10.0.0.3:5000';
+    s.world.nodeConfigs().upsert(
+      nodeConfig('nc', { nodeName: 'worker-0', metricsCollector: { inletTemp: INLET, deltaP: { ...DELTAP, endpoint: newDp } } }, { uid: 'nc-uid', generation: 2 }),
+    );
+    await s.settleUntil(() => s.controller.collectorCount().deltaP === 1 && s.controller.state(KEY)?.generation === 2, 'replaced');
+    expect(count(s.fetches, 'deltaP', newDp)).toEqual([]); // jittered: not read yet
+    expect((await s.series('wao_differential_pressure')).map((v) => v.value)).toEqual(before);
+    expect(count(s.fetches, 'inletTemp')).toHaveLength(1);
+  });
+
   it('a change of the node restarts both collectors for the new node', async () => {
     s = await setup();
     s.controller.start();

@@ -125,6 +125,7 @@ describe('TemplateController', () => {
     await s.quiet();
     const edited = structuredClone(s.stored('t-n1')!);
     (edited.spec.metricsCollector.inletTemp as { endpoint?: string }).endpoint = 'https://elsewhere';
+    edited.metadata!.generation = (edited.metadata!.generation ?? 1) + 1; // as the API server does on a spec change
     s.world.nodeConfigs().upsert(edited);
     await until(() => s.applied().length === 3);
     await s.quiet();
