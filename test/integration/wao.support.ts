@@ -50,6 +50,8 @@ export interface StartWaoOptions {
   readonly bundle?: string;
   /** `NODE_OPTIONS` of the controller, e.g. the Deployment's heap cap (WaoDeployment.nodeOptions). */
   readonly nodeOptions?: string;
+  /** Flags of `node` itself, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  readonly execArgv?: readonly string[];
 }
 
 /** Runs the controller as its ServiceAccount with the deployment's flags and `extra` ones. */
@@ -70,6 +72,7 @@ export async function startWao(
     args: [...d.args, `--prediction-port=${predictPort}`, ...extra],
     ...(options.bundle ? { bundle: options.bundle } : {}),
     ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   });
   return {
     process,
