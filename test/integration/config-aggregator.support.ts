@@ -113,6 +113,8 @@ export interface ControllerProcessOptions {
   readonly bundle?: string;
   /** `NODE_OPTIONS` of the controller, e.g. the heap flags its Deployment sets. @default none */
   readonly nodeOptions?: string;
+  /** Flags of `node` itself that NODE_OPTIONS does not take (e.g. `--cpu-prof`). @default none */
+  readonly execArgv?: readonly string[];
   /** The controller of `platform-controllers` to run. @default 'config-aggregator' */
   readonly controller?: string;
 }
@@ -158,6 +160,7 @@ export class ControllerProcess {
     if (o.nodeOptions) env.NODE_OPTIONS = o.nodeOptions;
     delete env.KUBECONFIG;
     const args = [
+      ...(o.execArgv ?? []),
       ...(o.bundle ? [o.bundle] : ['--import', 'tsx', join(REPO_ROOT, 'runtime/main.ts')]),
       o.controller ?? 'config-aggregator',
       `--kubeconfig=${o.kubeconfig}`,

@@ -15,6 +15,8 @@ export interface WaoDeployment {
   readonly serviceAccountName: string;
   /** The Deployment's flags, without the controller name and the metrics port. */
   readonly args: string[];
+  /** The Deployment's `NODE_OPTIONS` (its heap cap), if any. */
+  readonly nodeOptions?: string;
 }
 
 /** Applies the CRDs (cluster-wide, idempotent) and the controller's objects to `namespace`, watching `watch`. */
@@ -24,8 +26,10 @@ export async function deployWao(cluster: ClusterClient, namespace: string, watch
   const objects = chart.toJson() as KubeObject[];
   await cluster.applyObjects(objects, { fieldManager: 'wao-test', namespace, force: true });
   const deployment = objects.find((o) => o.kind === 'Deployment') as any;
-  const args = (deployment.spec.template.spec.containers[0].args as string[]).slice(1).filter((a) => !a.startsWith('--metrics-port='));
-  return { namespace, objects, serviceAccountName: controller.serviceAccountName, args };
+  const container = deployment.spec.template.spec.containers[0];
+  const args = (container.args as string[]).slice(1).filter((a) => !a.startsWith('--metrics-port='));
+  const nodeOptions = ((container.env ?? []) as Array<{ name: string; value?: string }>).find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return { namespace, objects, serviceAccountName: controller.serviceAccountName, args, ...(nodeOptions !== undefined ? { nodeOptions } : {}) };
 }
 
 export interface WaoProcess {
@@ -34,8 +38,24 @@ export interface WaoProcess {
   predict(body: unknown, contentType?: string): Promise<{ status: number; json: any }>;
 }
 
+/** How the controller process runs (the defaults are the integration tests': runtime/main.ts through tsx). */
+export interface StartWaoOptions {
+  /** An esbuild bundle of runtime/main.ts (see bundleControllers), run with plain `node` as in the image. */
+  readonly bundle?: string;
+  /** `NODE_OPTIONS` of the controller, e.g. the Deployment's heap cap (WaoDeployment.nodeOptions). */
+  readonly nodeOptions?: string;
+  /** Flags of `node` itself, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  readonly execArgv?: readonly string[];
+}
+
 /** Runs the controller as its ServiceAccount with the deployment's flags and `extra` ones. */
-export async function startWao(cluster: ClusterClient, d: WaoDeployment, podName: string, extra: readonly string[] = []): Promise<WaoProcess> {
+export async function startWao(
+  cluster: ClusterClient,
+  d: WaoDeployment,
+  podName: string,
+  extra: readonly string[] = [],
+  options: StartWaoOptions = {},
+): Promise<WaoProcess> {
   const kubeconfig = await serviceAccountKubeconfig(cluster, d.namespace, d.serviceAccountName);
   const predictPort = await freePort();
   const process = await ControllerProcess.start({
@@ -44,6 +64,9 @@ export async function startWao(cluster: ClusterClient, d: WaoDeployment, podName
     podName,
     controller: WAO,
     args: [...d.args, `--prediction-port=${predictPort}`, ...extra],
+    ...(options.bundle ? { bundle: options.bundle } : {}),
+    ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   });
   return {
     process,
