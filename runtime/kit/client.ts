@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { ObjectMeta } from '../../lib/k8s/object.js';
 import https from 'node:https';
@@ -47,6 +48,45 @@ export interface RawRequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** Keep-alive agents by TLS identity (CA, client certificate, key, verification, server name). */
+const agents = new Map<string, https.Agent>();
+/** More than a process's few kubeconfigs (a rotated client certificate makes a new key). */
+const MAX_AGENTS = 16;
+
+function keepAliveAgent(opts: https.RequestOptions): https.Agent {
+  const h = createHash('sha256');
+  for (const part of [opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, opts.servername, String(opts.rejectUnauthorized)]) {
+    const items = Array.isArray(part) ? part : [part];
+    for (const x of items) h.update(x === undefined ? '\u0000' : typeof x === 'string' || Buffer.isBuffer(x) ? x : JSON.stringify(x)).update('\u0001');
+  }
+  const id = h.digest('hex');
+  let agent = agents.get(id);
+  if (agent) {
+    agents.delete(id);
+    agents.set(id, agent);
+    return agent;
+  }
+  agent = new https.Agent({
+    keepAlive: true,
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    pfx: opts.pfx,
+    passphrase: opts.passphrase,
+    servername: opts.servername,
+    ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+  });
+  agents.set(id, agent);
+  if (agents.size > MAX_AGENTS) {
+    const [oldest, old] = agents.entries().next().value as [string, https.Agent];
+    agents.delete(oldest);
+    // Requests in flight (a watch) finish; their sockets close instead of going back to the pool.
+    (old as unknown as { keepAlive: boolean }).keepAlive = false;
+    for (const list of Object.values(old.freeSockets)) for (const socket of list ?? []) socket.destroy();
+  }
+  return agent;
+}
+
 /**
  * One JSON request to the API server with the kubeconfig's credentials, without client-node's
  * typed (de)serialization: generic over any resource path and cheap for large lists.
@@ -61,6 +101,8 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, path: string, opti
     headers: { Accept: 'application/json' },
   };
   await kc.applyToHTTPSOptions(opts);
+  // client-node makes a new https.Agent per call: every request would pay a TCP and TLS handshake.
+  if (url.protocol === 'https:' && !kc.getCurrentCluster()?.proxyUrl) opts.agent = keepAliveAgent(opts);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (payload !== undefined) opts.headers['Content-Type'] = options.contentType ?? 'application/json';
   const lib = url.protocol === 'http:' ? http : https;
