@@ -1,0 +1,3 @@
+/** What Konsumerator's construct and runtime share: names, the Consumer declaration and its checks, flags and RBAC. */
+export * from './names.js';
+export * from './crds.js';
