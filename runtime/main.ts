@@ -24,6 +24,7 @@ import {
   type HostedController,
 } from './kit/index.js';
 import { configAggregatorCommand } from './config-aggregator/index.js';
+import { konsumeratorCommand } from './konsumerator/index.js';
 import { secretGeneratorCommand } from './secret-generator/index.js';
 import { waoCommand } from './wao/index.js';
 
@@ -31,6 +32,7 @@ export type { ControllerCommand };
 
 export const CONTROLLERS: Record<string, ControllerCommand> = {
   'config-aggregator': configAggregatorCommand,
+  konsumerator: konsumeratorCommand,
   'secret-generator': secretGeneratorCommand,
   wao: waoCommand,
 };
