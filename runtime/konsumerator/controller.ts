@@ -318,6 +318,11 @@ export class KonsumeratorController {
         since = now;
       } else if (paused || !known) {
         apply = false;
+      } else if (autoscaling && [...sized].some((n) => isUnsized(current.get(n)))) {
+        // Made before the first metrics: sized at once, not after a pending period.
+        apply = true;
+        status = ScalingStatus.running;
+        since = now;
       } else if (!autoscaling) {
         apply = true;
         status = ScalingStatus.running;
@@ -516,6 +521,10 @@ function resourcesFromEstimate(e: ResourceEstimate): Container['resources'] {
   const requests = part(e.requests);
   const limits = part(e.limits);
   return { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
+}
+
+function isUnsized(r: Container['resources'] | undefined): boolean {
+  return !r || (Object.keys(r.requests ?? {}).length === 0 && Object.keys(r.limits ?? {}).length === 0);
 }
 
 /** Rolled out: the controller saw the spec, every replica is updated and available. */
