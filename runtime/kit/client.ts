@@ -106,7 +106,7 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, path: string, opti
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (payload !== undefined) opts.headers['Content-Type'] = options.contentType ?? 'application/json';
   const lib = url.protocol === 'http:' ? http : https;
-  return new Promise<T>((resolve, reject) => {
+  const send = (retried: boolean): Promise<T> => new Promise<T>((resolve, reject) => {
     const req = lib.request(url, { ...opts, signal: options.signal, timeout: options.timeoutMs ?? 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -126,10 +126,16 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, path: string, opti
       });
     });
     req.on('timeout', () => req.destroy(new Error(`${opts.method} ${path}: timed out`)));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed as this request left: nothing was processed;
+      // send it once more on a fresh connection (not a POST: a create is not idempotent).
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && opts.method !== 'POST' && !options.signal?.aborted) return resolve(send(true));
+      reject(err);
+    });
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+  return send(false);
 }
 
 /** Where a resource lives: `/api/v1` or `/apis/<group>/<version>`, plural, optional namespace. */

@@ -16,7 +16,7 @@ import { ExampleStacks } from '../../examples/cdktf/stack.js';
 import { StateBackend } from '../../tf.js';
 import { KubernetesManifests, TerraformModuleOutputs } from '../../lib/tf/index.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/index.js';
-import { connectToTestCluster } from '../cluster/index.js';
+import { connectToTestCluster, startCluster } from '../cluster/index.js';
 import { ensureTerraformTools, terraformEnv, tofu, type TerraformTools } from '../cluster/terraform.js';
 
 const cluster = connectToTestCluster();
@@ -139,16 +139,24 @@ test('outputs of a module in another Terraform state reach the container at appl
 }, 600_000);
 
 test("the example's kubernetes state backend keeps each stack's state in a Secret of the cluster", async () => {
-  const outdir = join(work, 'k8s-backend.out');
-  const app = new TfApp({ outdir });
-  new ExampleStacks(app, 'example', { kubeconfig: cluster.kubeconfigPath, backend: StateBackend.kubernetes({ namespace }) });
-  app.synth();
-  // The CRD stack is cheap to apply (the example may have no CRD at all): its state lands in the Secret.
-  const dir = join(outdir, 'stacks', 'example-crds');
-  const env = terraformEnv(tools, { KUBE_CONFIG_PATH: cluster.kubeconfigPath });
-  await tofu(tools, dir, ['init', '-input=false'], env);
-  await tofu(tools, dir, ['apply', '-input=false', '-auto-approve'], env);
-  const secret = await cluster.get({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tfstate-default-example-crds', namespace } });
-  expect(secret?.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'terraform' });
-  await tofu(tools, dir, ['destroy', '-input=false', '-auto-approve'], env);
+  // Its own API server: the example's CRD stack creates and destroys cluster-wide CRDs that other
+  // tests of the shared cluster apply and use at the same time.
+  const own = await startCluster();
+  try {
+    const ns = await own.createNamespace('remote-state');
+    const outdir = join(work, 'k8s-backend.out');
+    const app = new TfApp({ outdir });
+    new ExampleStacks(app, 'example', { kubeconfig: own.kubeconfigPath, backend: StateBackend.kubernetes({ namespace: ns }) });
+    app.synth();
+    // The CRD stack is cheap to apply: its state lands in the Secret.
+    const dir = join(outdir, 'stacks', 'example-crds');
+    const env = terraformEnv(tools, { KUBE_CONFIG_PATH: own.kubeconfigPath });
+    await tofu(tools, dir, ['init', '-input=false'], env);
+    await tofu(tools, dir, ['apply', '-input=false', '-auto-approve'], env);
+    const secret = await own.get({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tfstate-default-example-crds', namespace: ns } });
+    expect(secret?.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'terraform' });
+    await tofu(tools, dir, ['destroy', '-input=false', '-auto-approve'], env);
+  } finally {
+    await own.stop();
+  }
 }, 600_000);

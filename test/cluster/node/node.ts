@@ -304,7 +304,13 @@ function signalCgroup(name: string): number {
   let found = 0;
   for (const h of hierarchies()) {
     for (const d of cgroupDirs(join(CGROUP_ROOT, h, name))) {
-      for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      let procs: string;
+      try {
+        procs = readFileSync(join(d, 'cgroup.procs'), 'utf8');
+      } catch {
+        continue; // removed since it was listed (the kubelet and containerd clean up while we kill)
+      }
+      for (const pid of procs.split('\n').filter(Boolean)) {
         found++;
         try {
           process.kill(Number(pid), 'SIGKILL');

@@ -68,3 +68,39 @@ test('a different CA gets its own agent: its verification still applies', async 
     rmSync(other, { recursive: true, force: true });
   }
 });
+
+test('a kept-alive connection closed by the server as a request leaves: the request is sent once more (not a POST)', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'kit-keepalive-reset-'));
+  const t = await makePeerTls(other, 'reset');
+  const seen: string[] = [];
+  const perSocket = new WeakMap<object, number>();
+  const s = createServer({ cert: t.certPem, key: t.keyPem }, (req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    seen.push(`${req.method} ${n}`);
+    // The second request on a connection: the server drops it unanswered, as an idle timeout would.
+    if (n === 2) return req.socket.destroy();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `https://127.0.0.1:${(s.address() as { port: number }).port}`, caData: Buffer.from(t.caPem).toString('base64') }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    await rawRequest(kc, '/a', { method: 'PATCH', body: {} });
+    await expect(rawRequest(kc, '/b', { method: 'PATCH', body: {} })).resolves.toEqual({});
+    expect(seen).toEqual(['PATCH 1', 'PATCH 2', 'PATCH 1']);
+    // A POST is not sent twice: the caller sees the failure.
+    await rawRequest(kc, '/c', { method: 'PATCH', body: {} });
+    await expect(rawRequest(kc, '/d', { method: 'POST', body: {} })).rejects.toThrow();
+  } finally {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+    rmSync(other, { recursive: true, force: true });
+  }
+});
