@@ -76,7 +76,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_BODY = 16 << 20;
 
 /** The address is not answering (connection, timeout, a proxy with no backend). */
-class Unanswered extends Error {}
+class Unanswered extends Error {
+  /** A kept-alive connection the server had closed: worth one more try on a new one. */
+  staleSocket = false;
+}
 
 interface RawAnswer {
   readonly status: number;
@@ -259,8 +262,20 @@ export class PrometheusProvider {
     this.httpsAgent.destroy();
   }
 
-  /** One instant query; rejects (Unanswered) when the address does not answer as Prometheus. */
-  private get(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
+  /**
+   * One instant query; rejects (Unanswered) when the address does not answer as Prometheus. A
+   * reused keep-alive connection that the server closed meanwhile is retried once.
+   */
+  private async get(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
+    try {
+      return await this.getOnce(address, query, caller);
+    } catch (err) {
+      if (!(err instanceof Unanswered && err.staleSocket)) throw err;
+      return this.getOnce(address, query, caller);
+    }
+  }
+
+  private getOnce(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
     const url = new URL(`${address.replace(/\/+$/, '')}/api/v1/query`);
     url.searchParams.set('query', query);
     const https = url.protocol === 'https:';
@@ -312,7 +327,11 @@ export class PrometheusProvider {
         req.destroy();
         finish(new Unanswered(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      req.on('error', (err: NodeJS.ErrnoException) => finish(new Unanswered(err.code ? `${err.code} (${err.message})` : err.message)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const e = new Unanswered(err.code ? `${err.code} (${err.message})` : err.message);
+        e.staleSocket = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        finish(e);
+      });
       if (caller?.aborted) onAbort();
       else caller?.addEventListener('abort', onAbort, { once: true });
       req.end();
