@@ -31,7 +31,7 @@ async function fakeProm(answers: Record<string, Answer> = {}): Promise<FakeProm>
     const u = new URL(req.url ?? '/', 'http://x');
     const q = u.searchParams.get('query') ?? '';
     asked.push(`${req.method} ${u.pathname} ${q}`);
-    if (!u.pathname.endsWith('/api/v1/query')) {
+    if (u.pathname !== '/api/v1/query' && u.pathname !== '/prom/api/v1/query') {
       res.writeHead(404).end('404 page not found');
       return;
     }
@@ -270,6 +270,24 @@ describe('PrometheusProvider', () => {
     expect(r.reason).toBe('QueryFailed');
     expect(r.message).toContain(`${f.url} answered, but every query failed: `);
     for (const name of ['offset', 'production', 'consumption']) expect(r.message).toContain(`${name}: Prometheus answered HTTP 400, status "error" bad_data`);
+  });
+
+  it('an address where every query failed (a wrong path prefix) is passed over; none better: QueryFailed with each', async () => {
+    const dead = await deadAddress();
+    const wrong = await prom(good());
+    const live = await prom(good());
+    const r = answered(await provider([`${wrong.url}/nope`, live.url]).fetch(Q));
+    expect(r.address).toBe(live.url);
+    expect(wrong.asked).toHaveLength(3);
+
+    const f = await prom({});
+    const all = await provider([`${wrong.url}/nope`, dead, f.url]).fetch(Q);
+    expect(all.ok).toBe(false);
+    if (all.ok) return;
+    expect(all.reason).toBe('QueryFailed');
+    expect(all.message).toMatch(
+      new RegExp(`^${wrong.url}/nope answered, but every query failed: offset: Prometheus answered HTTP 404 with a body that is not JSON \\(no Content-Type\\): "404 page not found".* \\| ${f.url} answered, but every query failed: offset: .*bad_data.* \\| unreachable: ${dead}: ECONNREFUSED`),
+    );
   });
 
   it('tries the addresses in order: a refused connection, a proxy 502 and a not-ready 503 are skipped', async () => {
