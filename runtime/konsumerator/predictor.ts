@@ -124,10 +124,15 @@ export function lagSeconds(metrics: PartitionMetrics | undefined, lastKnownProdu
   return rate === 0 ? Infinity : behind / rate;
 }
 
-/** The largest lag of an instance's partitions (0 for none); each entry's `lastKnownProduction` is used. */
-export function maxLagSeconds(partitions: readonly (PartitionMetrics | undefined)[]): number {
+/**
+ * The largest lag of an instance's partitions (0 for none). `lastKnownProduction[i]`, when
+ * given, is partition i's; else each entry's own `lastKnownProduction` is used.
+ */
+export function maxLagSeconds(partitions: readonly (PartitionMetrics | undefined)[], lastKnownProduction?: readonly (number | undefined)[]): number {
   let max = 0;
-  for (const m of partitions) max = Math.max(max, lagSeconds(m));
+  partitions.forEach((m, i) => {
+    max = Math.max(max, lagSeconds(m, lastKnownProduction?.[i]));
+  });
   return max;
 }
 

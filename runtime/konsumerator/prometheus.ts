@@ -14,8 +14,9 @@
  * the partition label or with a label that is not a partition number, the same partition twice,
  * a non-JSON body or an error answer (`{"status":"error"}`), a scalar or string result, and
  * Prometheus's own warnings each become one line of `problems` naming the query
- * (offset/production/consumption); the good series are still used. When every query of the
- * answering address failed as a whole the result is `QueryFailed`.
+ * (offset/production/consumption); the good series are still used. An address at which every
+ * query failed as a whole (a wrong path prefix answers 404 text) is passed over for the next
+ * one; when no address did better the result is `QueryFailed`.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -55,7 +56,7 @@ export interface PromAnswered {
 
 export interface PromNotAnswered {
   readonly ok: false;
-  /** Unreachable: no address answered. QueryFailed: an address answered, every query failed. */
+  /** Unreachable: no address answered. QueryFailed: some answered, but every query failed at each. */
   readonly reason: 'Unreachable' | 'QueryFailed';
   readonly message: string;
 }
@@ -76,7 +77,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_BODY = 16 << 20;
 
 /** The address is not answering (connection, timeout, a proxy with no backend). */
-class Unanswered extends Error {}
+class Unanswered extends Error {
+  /** A kept-alive connection the server had closed: worth one more try on a new one. */
+  staleSocket = false;
+}
 
 interface RawAnswer {
   readonly status: number;
@@ -219,6 +223,7 @@ export class PrometheusProvider {
       return q ? [{ name, q }] : [];
     });
     const unreachable: string[] = [];
+    const queryFailed: string[] = [];
     for (const address of this.addresses) {
       signal?.throwIfAborted();
       const answers = await Promise.allSettled(asked.map(({ q }) => this.get(address, q.query, signal)));
@@ -246,9 +251,15 @@ export class PrometheusProvider {
         }
       });
       if (failedQueries.length === asked.length) {
-        return { ok: false, reason: 'QueryFailed', message: `${shown(address)} answered, but every query failed: ${problems.join('; ')}` };
+        // Maybe not a Prometheus at all (a wrong path prefix answers 404 text): try the next one.
+        queryFailed.push(`${shown(address)} answered, but every query failed: ${problems.join('; ')}`);
+        continue;
       }
       return { ok: true, partitions: new Map([...partitions].sort(([a], [b]) => a - b)), problems, failedQueries, address };
+    }
+    if (queryFailed.length > 0) {
+      const down = unreachable.length > 0 ? ` | unreachable: ${unreachable.join('; ')}` : '';
+      return { ok: false, reason: 'QueryFailed', message: `${queryFailed.join(' | ')}${down}` };
     }
     return { ok: false, reason: 'Unreachable', message: `no Prometheus answered: ${unreachable.join('; ')}` };
   }
@@ -259,8 +270,20 @@ export class PrometheusProvider {
     this.httpsAgent.destroy();
   }
 
-  /** One instant query; rejects (Unanswered) when the address does not answer as Prometheus. */
-  private get(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
+  /**
+   * One instant query; rejects (Unanswered) when the address does not answer as Prometheus. A
+   * reused keep-alive connection that the server closed meanwhile is retried once.
+   */
+  private async get(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
+    try {
+      return await this.getOnce(address, query, caller);
+    } catch (err) {
+      if (!(err instanceof Unanswered && err.staleSocket)) throw err;
+      return this.getOnce(address, query, caller);
+    }
+  }
+
+  private getOnce(address: string, query: string, caller?: AbortSignal): Promise<RawAnswer> {
     const url = new URL(`${address.replace(/\/+$/, '')}/api/v1/query`);
     url.searchParams.set('query', query);
     const https = url.protocol === 'https:';
@@ -277,7 +300,7 @@ export class PrometheusProvider {
       };
       const onAbort = () => {
         req.destroy();
-        finish(caller!.reason instanceof Error ? caller!.reason : new Error('aborted'));
+        finish((caller!.reason as Error | undefined) ?? new Error('aborted'));
       };
       const req = (https ? httpsRequest : httpRequest)(
         url,
@@ -312,7 +335,11 @@ export class PrometheusProvider {
         req.destroy();
         finish(new Unanswered(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      req.on('error', (err: NodeJS.ErrnoException) => finish(new Unanswered(err.code ? `${err.code} (${err.message})` : err.message)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const e = new Unanswered(err.code ? `${err.code} (${err.message})` : err.message);
+        e.staleSocket = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        finish(e);
+      });
       if (caller?.aborted) onAbort();
       else caller?.addEventListener('abort', onAbort, { once: true });
       req.end();

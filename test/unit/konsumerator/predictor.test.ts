@@ -151,6 +151,8 @@ describe('lagSeconds', () => {
     const parts: (PartitionMetrics | undefined)[] = [{ production: 100, behind: 500 }, undefined, { production: 0, behind: 100, lastKnownProduction: 1 }, { production: 10 }];
     expect(maxLagSeconds(parts)).toBe(100);
     expect(maxLagSeconds([])).toBe(0);
+    expect(maxLagSeconds([{ production: 0, behind: 600 }, { production: 0, behind: 100 }], [60, 1])).toBe(100);
+    expect(maxLagSeconds([{ production: 0, behind: 600 }, undefined], [undefined, 5])).toBe(Infinity);
     expect(isLagCritical(100, 100)).toBe(true);
     expect(isLagCritical(99.9, 100)).toBe(false);
     expect(isLagCritical(Infinity, 3600)).toBe(true);

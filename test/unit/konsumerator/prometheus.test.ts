@@ -4,6 +4,7 @@
  * labels missing or not a number, errors, HTML, proxies without a backend, silence.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { PrometheusProvider, type PromAnswered, type PromFetchResult, type PromQueries } from '../../../runtime/konsumerator/prometheus.js';
 
 type Answer = { status?: number; json?: unknown; text?: string; contentType?: string; hold?: boolean };
@@ -30,7 +31,7 @@ async function fakeProm(answers: Record<string, Answer> = {}): Promise<FakeProm>
     const u = new URL(req.url ?? '/', 'http://x');
     const q = u.searchParams.get('query') ?? '';
     asked.push(`${req.method} ${u.pathname} ${q}`);
-    if (!u.pathname.endsWith('/api/v1/query')) {
+    if (u.pathname !== '/api/v1/query' && u.pathname !== '/prom/api/v1/query') {
       res.writeHead(404).end('404 page not found');
       return;
     }
@@ -271,6 +272,24 @@ describe('PrometheusProvider', () => {
     for (const name of ['offset', 'production', 'consumption']) expect(r.message).toContain(`${name}: Prometheus answered HTTP 400, status "error" bad_data`);
   });
 
+  it('an address where every query failed (a wrong path prefix) is passed over; none better: QueryFailed with each', async () => {
+    const dead = await deadAddress();
+    const wrong = await prom(good());
+    const live = await prom(good());
+    const r = answered(await provider([`${wrong.url}/nope`, live.url]).fetch(Q));
+    expect(r.address).toBe(live.url);
+    expect(wrong.asked).toHaveLength(3);
+
+    const f = await prom({});
+    const all = await provider([`${wrong.url}/nope`, dead, f.url]).fetch(Q);
+    expect(all.ok).toBe(false);
+    if (all.ok) return;
+    expect(all.reason).toBe('QueryFailed');
+    expect(all.message).toMatch(
+      new RegExp(`^${wrong.url}/nope answered, but every query failed: offset: Prometheus answered HTTP 404 with a body that is not JSON \\(no Content-Type\\): "404 page not found".* \\| ${f.url} answered, but every query failed: offset: .*bad_data.* \\| unreachable: ${dead}: ECONNREFUSED`),
+    );
+  });
+
   it('tries the addresses in order: a refused connection, a proxy 502 and a not-ready 503 are skipped', async () => {
     const dead = await deadAddress();
     const proxy = await prom(Object.fromEntries(Object.keys(good()).map((q) => [q, { status: 502, text: '<html>502 Bad Gateway</html>' }])));
@@ -322,6 +341,43 @@ describe('PrometheusProvider', () => {
     const done = new AbortController();
     done.abort(new Error('already'));
     await expect(provider([silent.url]).fetch(Q, done.signal)).rejects.toThrow('already');
+  });
+
+  it('a kept-alive connection the server closed meanwhile is retried once on a new one', async () => {
+    // Answers the first request of each connection (keep-alive), drops the connection on its second.
+    const body = JSON.stringify(vector(['5', p('0')]));
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const tcp = createTcpServer((sock) => {
+      connections++;
+      sockets.add(sock);
+      let requests = 0;
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          if (++requests > 1) {
+            sock.destroy();
+            return;
+          }
+          sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: keep-alive\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        }
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+    try {
+      const pr = provider([url]);
+      const one = { offset: Q.offset, production: Q.offset };
+      expect(answered(await pr.fetch(one)).partitions.get(0)).toEqual({ behind: 5, production: 5 });
+      const before = connections;
+      expect(answered(await pr.fetch(one)).partitions.get(0)).toEqual({ behind: 5, production: 5 });
+      expect(connections).toBeGreaterThan(before);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => tcp.close(r));
+    }
   });
 
   it('an answer larger than maxBodyBytes is a failed query, not read', async () => {
