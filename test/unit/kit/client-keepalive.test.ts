@@ -79,7 +79,10 @@ test('a kept-alive connection closed by the server as a request leaves: the requ
     perSocket.set(req.socket, n);
     seen.push(`${req.method} ${n}`);
     // The second request on a connection: the server drops it unanswered, as an idle timeout would.
-    if (n === 2) return req.socket.destroy();
+    if (n === 2) {
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   });
