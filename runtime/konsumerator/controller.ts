@@ -253,7 +253,8 @@ export class KonsumeratorController {
     const count: InstanceCount = { running: 0, paused: 0, lagging: 0, missing: 0, outdated: 0, redundant: redundant.length };
     const lastSyncState: NonNullable<ConsumerStatus['lastSyncState']> = {};
     let recheck: number | undefined;
-    const inProgress = [...byInstance.values()].filter((d) => d.metadata?.annotations?.[PREVIOUS_GENERATION_ANNOTATION] !== undefined && d.metadata?.annotations?.[Annotations.generation] === hash && !isAvailable(d)).length;
+    // Rolling: updated from an older template and not available yet, whichever template it is rolling to.
+    const inProgress = [...byInstance.values()].filter((d) => d.metadata?.annotations?.[PREVIOUS_GENERATION_ANNOTATION] !== undefined && !isAvailable(d)).length;
     let updatesLeft = Math.max(0, spec.maxConcurrentUpdates - inProgress);
     const writes: Array<() => Promise<void>> = [];
 
@@ -298,15 +299,8 @@ export class KonsumeratorController {
         });
         if (est.partitionsWithoutMetrics === partitions.length) known = false;
         const isCritical = isLagCritical(lag, critical);
-        for (const name of sized) {
-          const policy = policyOf(spec, name);
-          const max = policy?.maxAllowed;
-          // criticalLag: the policy's maxAllowed; without one, the estimate (the original panicked).
-          const t = isCritical && max?.cpuMillis !== undefined
-            ? { requests: { cpuMillis: max.cpuMillis, memoryBytes: max.memoryBytes ?? est.requests.memoryBytes }, limits: { cpuMillis: max.cpuMillis, memoryBytes: max.memoryBytes ?? est.limits.memoryBytes } }
-            : clampToPolicy(est, policy);
-          target.set(name, t);
-        }
+        // criticalLag: each resource with a maxAllowed gets it; without a policy, the estimate (the original panicked).
+        for (const name of sized) target.set(name, clampToPolicy(est, policyOf(spec, name), { critical: isCritical }));
       }
 
       let apply: boolean;
@@ -451,7 +445,8 @@ export class KonsumeratorController {
 
   private async deleteDeployment(d: Deployment, why: string): Promise<void> {
     try {
-      await this.deps.client.delete({ ...DEPLOYMENTS, namespace: d.metadata!.namespace }, d.metadata!.name!, { preconditions: { uid: d.metadata!.uid }, propagationPolicy: 'Background' });
+      // false: already gone (the cache had not caught up with an earlier delete): nothing written.
+      if (!(await this.deps.client.delete({ ...DEPLOYMENTS, namespace: d.metadata!.namespace }, d.metadata!.name!, { preconditions: { uid: d.metadata!.uid }, propagationPolicy: 'Background' }))) return;
       this.m.writes.inc({ action: 'deleted' });
       this.log.info({ deployment: `${d.metadata!.namespace}/${d.metadata!.name}`, why }, 'Deployment deleted');
     } catch (err) {
@@ -504,12 +499,18 @@ export class KonsumeratorController {
   }
 }
 
-/** >0 when the targets ask for more than the current resources (CPU requests first, then memory), <0 for less. */
+/**
+ * >0 when the targets ask for more than the current resources, <0 for less, 0 when every amount
+ * is the same: CPU request, CPU limit, memory limit, memory request, in that order of weight.
+ */
 function direction(targets: readonly ResourceEstimate[], current: readonly ResourceEstimate[]): number {
   const sum = (xs: readonly ResourceEstimate[], f: (e: ResourceEstimate) => number) => xs.reduce((s, e) => s + f(e), 0);
-  const cpu = sum(targets, (e) => e.requests.cpuMillis) - sum(current, (e) => e.requests.cpuMillis);
-  if (cpu !== 0) return Math.sign(cpu);
-  return Math.sign(sum(targets, (e) => e.limits.memoryBytes) - sum(current, (e) => e.limits.memoryBytes));
+  const amounts: Array<(e: ResourceEstimate) => number> = [(e) => e.requests.cpuMillis, (e) => e.limits.cpuMillis, (e) => e.limits.memoryBytes, (e) => e.requests.memoryBytes];
+  for (const f of amounts) {
+    const d = sum(targets, f) - sum(current, f);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 function resourcesFromEstimate(e: ResourceEstimate): Container['resources'] {

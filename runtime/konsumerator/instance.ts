@@ -200,8 +200,23 @@ export function ownedProjection(d: Deployment): string {
     replicas: d.spec?.replicas ?? 1,
     selector: d.spec?.selector,
     podLabels: d.spec?.template?.metadata?.labels,
-    containers: (d.spec?.template?.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, env: c.env ?? [], resources: normalizeResources(c.resources) })),
+    containers: (d.spec?.template?.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, env: (c.env ?? []).map(normalizeEnv), resources: normalizeResources(c.resources) })),
   });
+}
+
+/** An env entry as the API server stores it: `value: ""` dropped, `fieldRef.apiVersion` and `resourceFieldRef.divisor` defaulted. */
+function normalizeEnv(e: NonNullable<Container['env']>[number]): unknown {
+  const out: Record<string, unknown> = { name: e.name };
+  if (e.value !== undefined && e.value !== '') out.value = e.value;
+  const from = e.valueFrom as { fieldRef?: { apiVersion?: string; fieldPath: string }; resourceFieldRef?: { divisor?: string | number; resource: string; containerName?: string } } | undefined;
+  if (from) {
+    out.valueFrom = {
+      ...from,
+      ...(from.fieldRef ? { fieldRef: { apiVersion: 'v1', ...from.fieldRef } } : {}),
+      ...(from.resourceFieldRef ? { resourceFieldRef: { ...from.resourceFieldRef, divisor: quantityValue(String(from.resourceFieldRef.divisor ?? '0')) ?? 0 } } : {}),
+    };
+  }
+  return out;
 }
 
 function normalizeResources(r: Container['resources']): unknown {

@@ -100,7 +100,7 @@ const ConsumerSpecSchema = Schema.object(
     namespace: Schema.optional(Schema.string({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Namespace of the Deployments. @default the Consumer\'s' })),
     autoscaler: Schema.optional(AutoscalerSchema),
     partitionEnvKey: Schema.string({ default: DEFAULT_PARTITION_ENV_KEY, minLength: 1, maxLength: 128, pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$', description: `Env variable with the instance's partitions. @default ${DEFAULT_PARTITION_ENV_KEY}` }),
-    mainContainer: Schema.optional(Schema.string({ minLength: 1, maxLength: 63, description: 'The container sized by the predictor when no containerPolicies name one (sidecars keep their resources).' })),
+    mainContainer: Schema.optional(Schema.string({ minLength: 1, maxLength: 63, description: 'A container the predictor sizes besides those with a containerPolicy (the others, sidecars, keep their resources).' })),
     maxConcurrentUpdates: Schema.integer({ minimum: 1, maximum: MAX_PARTITIONS, default: 10, description: 'Instances updated at once after a template change; the next batch waits for these to be available. @default 10' }),
     deploymentTemplate: Schema.object(
       { template: Schema.unstructured({ description: 'The pod template.' }) },

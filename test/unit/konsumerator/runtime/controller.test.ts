@@ -125,12 +125,12 @@ describe('KonsumeratorController', () => {
       expect(h.api.writes.slice(before).map((w) => w.verb)).toEqual(['patchStatus']);
     });
 
-    // BUG (runtime/konsumerator/instance.ts ownedProjection, used by controller.ts converge): the
+    // Regression test (fixed; runtime/konsumerator/instance.ts ownedProjection, used by controller.ts converge): the
     // API server defaults `valueFrom.fieldRef.apiVersion` to "v1"; the projection compares env
     // verbatim, so a template with a fieldRef env entry (POD_NAME, POD_IP...) makes every reconcile
     // re-apply every instance. Fix: normalize env in ownedProjection (fieldRef.apiVersion ?? 'v1',
     // resourceFieldRef.divisor ?? '0', drop empty `value`).
-    it.failing('a steady state writes nothing when the template has a fieldRef env entry', async () => {
+    it('a steady state writes nothing when the template has a fieldRef env entry', async () => {
       const tpl = deploymentTemplate();
       tpl.template.spec.containers[1].env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
       await running(specInput({ deploymentTemplate: tpl }));
@@ -445,14 +445,14 @@ describe('KonsumeratorController', () => {
       }
     });
 
-    // BUG (runtime/konsumerator/controller.ts, converge: the `isCritical && max?.cpuMillis !==
+    // Regression test (fixed; runtime/konsumerator/controller.ts, converge: the `isCritical && max?.cpuMillis !==
     // undefined` branch): at criticalLag the target is built by hand from maxAllowed.cpu and, for
     // memory, `maxAllowed.memory ?? the raw estimate`: a policy's minAllowed.memory is skipped, so
     // the instance gets less memory than its policy allows (here 200M under a 500M minimum). (With
     // maxAllowed.memory but no maxAllowed.cpu, the memory max is not given either.) Fix: use the
     // predictor's own `clampToPolicy(est, policy, { critical: isCritical })`, which gives each
     // resource its maxAllowed when set and the clamped estimate otherwise.
-    it.failing('criticalLag with maxAllowed.cpu only still honours minAllowed.memory', async () => {
+    it('criticalLag with maxAllowed.cpu only still honours minAllowed.memory', async () => {
       const policy = { containerName: 'main', minAllowed: { cpu: '100m', memory: '500M' }, maxAllowed: { cpu: '2' } };
       await running(specInput({ resourcePolicy: { containerPolicies: [policy] }, autoscaler: { mode: 'prometheus', prometheus: prometheus({ criticalLag: '60m' }) } }));
       h.prom.set(4, CRITICAL);
@@ -463,14 +463,14 @@ describe('KonsumeratorController', () => {
       expect(memLim).toBeGreaterThanOrEqual(500 * M);
     });
 
-    // BUG (runtime/konsumerator/controller.ts, `direction`): only CPU requests, then memory
+    // Regression test (fixed; runtime/konsumerator/controller.ts, `direction`): only CPU requests, then memory
     // limits, are compared. A change that moves only a CPU limit or a memory request (here:
     // maxAllowed.cpu lowered from 4 to 1500m under a 2-core limit, request unchanged at 1500m) is
     // direction 0 → `running`, apply=false, and the Deployment keeps a limit above maxAllowed
     // (and GOMAXPROCS 2) for as long as the load stays the same. Fix: compare all four amounts;
     // when CPU requests and memory limits are equal but another amount differs, apply it (at once,
     // or as a scale-down when it lowers something).
-    it.failing('a resourcePolicy that lowers only the CPU limit is applied', async () => {
+    it('a resourcePolicy that lowers only the CPU limit is applied', async () => {
       await running(specInput(), { production: 1500, consumption: 1500, behind: 0 }); // 1500m / 2 cores / 200M
       expect(res(h.deployment('orders-0'))).toEqual([1500, 2000, 200 * M, 200 * M]);
       await h.updateConsumer((c) => (c.spec.resourcePolicy.containerPolicies[0].maxAllowed.cpu = '1500m'));
@@ -542,14 +542,14 @@ describe('KonsumeratorController', () => {
       expect(applied(h, from)).toEqual(['orders-0', 'orders-1', 'orders-2']);
     });
 
-    // BUG (runtime/konsumerator/controller.ts, converge: `inProgress`): only Deployments already
+    // Regression test (fixed; runtime/konsumerator/controller.ts, converge: `inProgress`): only Deployments already
     // on the *current* template hash count as in progress. When the template changes again while
     // a batch is rolling out, the rolling Deployments carry the previous hash, count for nothing,
     // and a new batch starts on top of them: here 4 Deployments roll at once with
     // maxConcurrentUpdates 2. Fix: count every Deployment that carries the previous-generation
     // annotation and is not available, whatever its hash (and let re-updating one of those not
     // take a new slot).
-    it.failing('a second template change during a rollout keeps at most maxConcurrentUpdates rolling', async () => {
+    it('a second template change during a rollout keeps at most maxConcurrentUpdates rolling', async () => {
       h = await harness({ consumers: [consumer(rollout(5))] });
       await h.reconcile();
       for (const d of h.deployments()) await h.rolledOut(d.metadata!.name!);

@@ -361,14 +361,14 @@ describe('ownedProjection', () => {
     expect(change((o) => (o.metadata.labels.partitions = '0-1'))).not.toBe(base);
   });
 
-  // BUG (runtime/konsumerator/instance.ts, ownedProjection): env entries are compared verbatim,
+  // Regression test (fixed; runtime/konsumerator/instance.ts, ownedProjection): env entries are compared verbatim,
   // but the API server defaults `valueFrom.fieldRef.apiVersion` to "v1" (and a
   // `resourceFieldRef.divisor` to "0"). A template with the common
   // `POD_NAME: valueFrom.fieldRef.fieldPath: metadata.name` therefore never compares equal to the
   // stored Deployment, and every reconcile of every instance writes it again (steady-state writes).
   // Fix: normalize env in the projection (fieldRef.apiVersion ?? 'v1', divisor ?? '0'), or compare
   // only name + value + whether valueFrom is set for template-owned entries.
-  it.failing('the same when the API server defaulted fieldRef.apiVersion in a template env entry', () => {
+  it('the same when the API server defaulted fieldRef.apiVersion in a template env entry', () => {
     const tpl = deploymentTemplate();
     tpl.template.spec.containers[1].env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
     const d = desired(tpl);
@@ -377,11 +377,11 @@ describe('ownedProjection', () => {
     expect(ownedProjection(s)).toBe(ownedProjection(d));
   });
 
-  // BUG (runtime/konsumerator/instance.ts, ownedProjection): EnvVar.value is `omitempty` in the
+  // Regression test (fixed; runtime/konsumerator/instance.ts, ownedProjection): EnvVar.value is `omitempty` in the
   // API, so a template entry `{ name: X, value: "" }` comes back as `{ name: X }` and the
   // projection differs forever (a write on every reconcile). Fix: drop empty `value` when
   // normalizing env in the projection.
-  it.failing('the same when the API server dropped an empty env value', () => {
+  it('the same when the API server dropped an empty env value', () => {
     const tpl = deploymentTemplate();
     tpl.template.spec.containers[1].env.push({ name: 'EMPTY', value: '' });
     const d = desired(tpl);
