@@ -31,12 +31,13 @@ const edit = (f: (s: any) => void): ConsumerSpecInput => {
   return s;
 };
 
-/** A small spec: two containers, no autoscaler. */
+/** A small spec: two containers, no autoscaler (typed: the template takes DeploymentSpec fields). */
 const SMALL: ConsumerSpecInput = {
   numPartitions: 6,
   numPartitionsPerInstance: 2,
   name: 'orders',
   deploymentTemplate: {
+    strategy: { type: 'Recreate' },
     template: { spec: { containers: [{ name: 'consumer', image: 'ghcr.io/acme/orders:1.0' }, { name: 'sidecar', image: 'ghcr.io/acme/proxy:1.0' }] } },
   },
 };
