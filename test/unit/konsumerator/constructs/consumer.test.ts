@@ -31,6 +31,50 @@ const edit = (f: (s: any) => void): ConsumerSpecInput => {
   return s;
 };
 
+/** The seed's Consumer spec written in TypeScript, as constructs/konsumerator/README.md shows it. */
+const SEED_SPEC: ConsumerSpecInput = {
+  numPartitions: 100,
+  numPartitionsPerInstance: 1,
+  name: 'test-consumer',
+  namespace: 'default',
+  autoscaler: {
+    mode: 'prometheus',
+    prometheus: {
+      minSyncPeriod: '1m',
+      tolerableLag: '5m',
+      ratePerCore: 20000,
+      ramPerCore: '100M',
+      criticalLag: '60m',
+      recoveryTime: '30m',
+      address: ['http://prometheus-operator-prometheus.monitoring.svc.cluster.local:9090'],
+      offset: { query: "sum(rate(kafka_messages_last_offset{topic=''}[5m])) by (partition)", partitionLabel: 'partition' },
+      production: { query: "sum(rate(kafka_messages_produced_total{topic=''}[5m])) by (partition)", partitionLabel: 'partition' },
+      consumption: { query: "sum(rate(kafka_messages_consumed_total{topic=''}[5m])) by (partition)", partitionLabel: 'partition' },
+    },
+  },
+  partitionEnvKey: 'PARTITION',
+  deploymentTemplate: {
+    replicas: 1,
+    strategy: { type: 'Recreate' },
+    selector: { matchLabels: { app: 'my-dep' } },
+    template: {
+      metadata: { labels: { app: 'my-dep' } },
+      spec: {
+        containers: [
+          { image: 'busybox', name: 'busybox-sidecar', command: ['/bin/sh', '-ec', 'env && sleep 3000'] },
+          { image: 'busybox', name: 'busybox', command: ['/bin/sh', '-ec', 'sleep 2000'] },
+        ],
+      },
+    },
+  },
+  resourcePolicy: {
+    containerPolicies: [
+      { containerName: 'busybox', minAllowed: { cpu: '100m', memory: '100M' }, maxAllowed: { cpu: '1', memory: '1G' } },
+      { containerName: 'busybox-sidecar', minAllowed: { cpu: '100m', memory: '100M' }, maxAllowed: { cpu: '100m', memory: '100M' } },
+    ],
+  },
+};
+
 /** A small spec: two containers, no autoscaler (typed: the template takes DeploymentSpec fields). */
 const SMALL: ConsumerSpecInput = {
   numPartitions: 6,
@@ -43,10 +87,14 @@ const SMALL: ConsumerSpecInput = {
 };
 
 describe('the seed, written with the construct', () => {
+  it('the README\'s TypeScript form is the seed\'s spec', () => {
+    expect(SEED_SPEC).toEqual(parseConsumer().spec);
+  });
+
   it('synthesizes to the seed\'s Consumer, unchanged (no defaults added); the stored spec is checkConsumerSpec\'s', () => {
     const seed = parseConsumer();
     const c = chart();
-    const consumer = new Consumer(c, 'consumer-sample', { spec: seed.spec });
+    const consumer = new Consumer(c, 'consumer-sample', { spec: SEED_SPEC });
     expect(only(c)).toEqual([{ ...seed, metadata: { name: 'consumer-sample', namespace: 'konsumerator-system' } }]);
     expect(consumer.storedSpec).toEqual(checkConsumerSpec(seed.spec));
     expect(consumer.storedSpec.autoscaler?.prometheus?.cpuIncrement).toBe('100m');
