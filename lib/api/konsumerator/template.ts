@@ -61,7 +61,7 @@ export function consumerTemplateProblems(spec: ConsumerSpec): SpecProblem[] {
   if (spec.mainContainer !== undefined && !seen.has(spec.mainContainer)) {
     out.push({ pointer: '/mainContainer', reason: `${quote(spec.mainContainer)} is not a container of deploymentTemplate.template (${known})` });
   }
-  const matchLabels = (spec.deploymentTemplate as { selector?: { matchLabels?: unknown } }).selector?.matchLabels;
+  const matchLabels: unknown = spec.deploymentTemplate.selector?.matchLabels;
   if (isPlainObject(matchLabels)) {
     const metadata = template.metadata;
     const labels = isPlainObject(metadata) && isPlainObject(metadata.labels) ? metadata.labels : {};

@@ -48,6 +48,13 @@ describe('Konsumerator', () => {
     expect([...konsumerator.customResourceDefinitions.keys()]).toEqual([ConsumerDeclaration.name]);
   });
 
+  it('the CRD declares every field of apps/v1 DeploymentSpec under deploymentTemplate (Terraform\'s kubernetes_manifest refuses undeclared ones)', () => {
+    const spec = (ConsumerDeclaration.manifest().spec as any).versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(Object.keys(spec.properties.deploymentTemplate.properties).sort()).toEqual(
+      ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'replicas', 'revisionHistoryLimit', 'selector', 'strategy', 'template'],
+    );
+  });
+
   it('guest mode: no CRD, no ClusterRole, only Roles in its namespace', () => {
     const { konsumerator, objects } = synth({ guestMode: true });
     expect(refs(objects)).toEqual([
