@@ -13,3 +13,4 @@ export * from './constructs/armonik/index.js';
 export * from './constructs/config-aggregator/index.js';
 export * from './constructs/secret-generator/index.js';
 export * from './constructs/wao/index.js';
+export * from './constructs/konsumerator/index.js';

@@ -21,8 +21,12 @@
  * (those labelled `platform-constructs.io/wao=fake`) use the Fake collectors and predictor, so it
  * runs on any cluster.
  *
+ * Konsumerator, in its own namespace `konsumerator-system`, runs a Kafka consumer as one
+ * Deployment per group of partitions (here 6 partitions, 2 per instance: 3 Deployments) and sizes
+ * each from the lag that the example's Prometheus (`prometheus.armonik:9090`) reports.
+ *
  * One chart per component (namespace, secret generator, storage, control plane, compute plane,
- * metrics, config aggregator, WAO), in dependency order, for a GitOps layout. Shared by
+ * metrics, config aggregator, WAO, Konsumerator), in dependency order, for a GitOps layout. Shared by
  * `examples/cdk8s/main.ts`, the cdktf example and the tests. It imports only the package entry,
  * as a user's project would (the consumer tests build it from the packed tarball in a CommonJS
  * cdk8s project).
@@ -30,8 +34,8 @@
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
-  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, ControlPlane, CoreSettings, MetricsExporter, MinIo, MongoDb,
-  NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, type IModule,
+  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, Consumer, ControlPlane, CoreSettings, Konsumerator, MetricsExporter, MinIo,
+  MongoDb, NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, type IModule,
 } from '../../index.js';
 
 export const EXAMPLE_NAMESPACE = 'armonik';
@@ -39,6 +43,10 @@ export const EXAMPLE_NAMESPACE = 'armonik';
 export const EXAMPLE_WAO_NAMESPACE = 'wao-system';
 /** The node label, and its value, that the example's NodeConfigTemplate selects: `kubectl label node <node> platform-constructs.io/wao=fake`. */
 export const EXAMPLE_WAO_NODE_LABEL = { key: 'platform-constructs.io/wao', value: 'fake' } as const;
+/** Konsumerator's namespace in the example (its Consumer's Deployments run there too). */
+export const EXAMPLE_KONSUMERATOR_NAMESPACE = 'konsumerator-system';
+/** The Prometheus the example assumes (ArmoniK.Infra's, scraping the metrics exporter), which Konsumerator queries for the lag. */
+export const EXAMPLE_PROMETHEUS_URL = `http://prometheus.${EXAMPLE_NAMESPACE}:9090`;
 
 /** The labels of a namespace whose pods must satisfy PodSecurity `restricted`. */
 const RESTRICTED_NAMESPACE_LABELS = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
@@ -161,6 +169,85 @@ export class WaoChart extends Chart {
   }
 }
 
+/**
+ * Konsumerator in its own restricted namespace: the operator (its Consumer CRD lands in the
+ * layout's `00-crds`) and one small Consumer, `orders`: 6 partitions of the Kafka topic `orders`,
+ * 2 per instance, so 3 Deployments `orders-0` to `orders-2`, each sized between the policy's
+ * bounds from the lag that Prometheus reports (kafka_exporter's metrics). The consumer here is a
+ * placeholder (busybox printing the partitions it was given); its pod template satisfies
+ * PodSecurity `restricted`, as every Deployment made from it must in this namespace.
+ */
+export class KonsumeratorChart extends Chart {
+  public readonly konsumerator: Konsumerator;
+  public readonly consumer: Consumer;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, chartProps(props));
+    const namespace = new ApiObject(this, 'namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: EXAMPLE_KONSUMERATOR_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
+    });
+    this.konsumerator = new Konsumerator(this, 'konsumerator', { namespace: EXAMPLE_KONSUMERATOR_NAMESPACE });
+    this.konsumerator.node.addDependency(namespace);
+    const labels = { app: 'orders-consumer' };
+    this.consumer = new Consumer(this, 'orders', {
+      konsumerator: this.konsumerator,
+      namespace: EXAMPLE_KONSUMERATOR_NAMESPACE,
+      spec: {
+        numPartitions: 6,
+        numPartitionsPerInstance: 2,
+        name: 'orders',
+        autoscaler: {
+          mode: 'prometheus',
+          prometheus: {
+            address: [EXAMPLE_PROMETHEUS_URL],
+            minSyncPeriod: '1m',
+            tolerableLag: '5m',
+            criticalLag: '30m',
+            recoveryTime: '15m',
+            ratePerCore: 20000,
+            ramPerCore: '100M',
+            // The lag, production and consumption per partition, as kafka_exporter reports them.
+            offset: { query: 'sum(kafka_consumergroup_lag{consumergroup="orders",topic="orders"}) by (partition)', partitionLabel: 'partition' },
+            production: { query: 'sum(rate(kafka_topic_partition_current_offset{topic="orders"}[5m])) by (partition)', partitionLabel: 'partition' },
+            consumption: { query: 'sum(rate(kafka_consumergroup_current_offset{consumergroup="orders",topic="orders"}[5m])) by (partition)', partitionLabel: 'partition' },
+          },
+        },
+        deploymentTemplate: {
+          replicas: 1,
+          // One consumer per group of partitions at a time.
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+              containers: [
+                {
+                  name: 'consumer',
+                  image: 'busybox:1.37.0',
+                  command: [
+                    '/bin/sh',
+                    '-c',
+                    'trap "exit 0" TERM; echo "instance $KONSUMERATOR_INSTANCE of $KONSUMERATOR_NUM_INSTANCES: partitions $KONSUMERATOR_PARTITION"; while true; do sleep 3600 & wait $!; done',
+                  ],
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                },
+              ],
+            },
+          },
+        },
+        resourcePolicy: {
+          containerPolicies: [{ containerName: 'consumer', minAllowed: { cpu: '50m', memory: '64Mi' }, maxAllowed: { cpu: '1', memory: '512Mi' } }],
+        },
+      },
+    });
+  }
+}
+
 /** The example app, not yet synthesized. */
 export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
@@ -212,6 +299,7 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
   config.addDependency(namespace);
 
   new WaoChart(app, 'wao');
+  new KonsumeratorChart(app, 'konsumerator');
 
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   computePlane.addDependency(controlPlane);

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { SecretGenerator } from '../../constructs/secret-generator/index.js';
 import { Wao } from '../../constructs/wao/index.js';
+import { Konsumerator } from '../../constructs/konsumerator/index.js';
 import type { ControllerImageProps } from '../../lib/k8s/index.js';
 import { IMAGE_NAME } from '../../runtime/image/build.js';
 
@@ -18,6 +19,7 @@ const CONTROLLERS: Record<string, (scope: Construct, image?: ControllerImageProp
   ConfigAggregator: (scope, image) => new ConfigAggregator(scope, 'c', { configmapName: 'agg', ...(image ? { image } : {}) }),
   SecretGenerator: (scope, image) => new SecretGenerator(scope, 'c', { ...(image ? { image } : {}) }),
   Wao: (scope, image) => new Wao(scope, 'c', { ...(image ? { image } : {}) }),
+  Konsumerator: (scope, image) => new Konsumerator(scope, 'c', { ...(image ? { image } : {}) }),
 };
 
 function imagesOf(make: (scope: Construct, image?: ControllerImageProps) => void, image?: ControllerImageProps): string[] {

@@ -135,6 +135,8 @@ export interface ValueOptions<T> extends CommonOptions {
 
 type ModOf<O> = O extends { readonly default: unknown } ? 'defaulted' : 'required';
 type NullOf<O, T> = O extends { readonly nullable: true } ? T | null : T;
+/** An object that keeps undeclared fields (`preserveUnknownFields: true`) takes and holds any other field too. */
+type OpenOf<O, T> = O extends { readonly preserveUnknownFields: true } ? T & { [field: string]: unknown } : T;
 type Node<O, T> = TSchema<NullOf<O, T>, NullOf<O, T>, ModOf<O>>;
 
 /** String formats understood by both the API server and `validate` (JS approximations of Go's strfmt). */
@@ -381,7 +383,7 @@ export const Schema = {
   object<const P extends Properties, const O extends ObjectOptions<ObjectInput<P>>>(
     properties: P,
     o?: O,
-  ): TObject<P, NullOf<O, ObjectStatic<P>>, NullOf<O, ObjectInput<P>>, ModOf<O>> {
+  ): TObject<P, NullOf<O, OpenOf<O, ObjectStatic<P>>>, NullOf<O, OpenOf<O, ObjectInput<P>>>, ModOf<O>> {
     const props: Record<string, JSONSchemaProps> = {};
     const required: string[] = [];
     for (const [k, v] of Object.entries(properties)) {

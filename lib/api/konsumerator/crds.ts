@@ -102,8 +102,20 @@ const ConsumerSpecSchema = Schema.object(
     partitionEnvKey: Schema.string({ default: DEFAULT_PARTITION_ENV_KEY, minLength: 1, maxLength: 128, pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$', description: `Env variable with the instance's partitions. @default ${DEFAULT_PARTITION_ENV_KEY}` }),
     mainContainer: Schema.optional(Schema.string({ minLength: 1, maxLength: 63, description: 'A container the predictor sizes besides those with a containerPolicy (the others, sidecars, keep their resources).' })),
     maxConcurrentUpdates: Schema.integer({ minimum: 1, maximum: MAX_PARTITIONS, default: 10, description: 'Instances updated at once after a template change; the next batch waits for these to be available. @default 10' }),
+    // Every field of apps/v1 DeploymentSpec is declared: Terraform's kubernetes_manifest derives
+    // its types from this schema and refuses fields it does not declare, even where unknown
+    // fields are preserved (the seed's replicas, strategy and selector).
     deploymentTemplate: Schema.object(
-      { template: Schema.unstructured({ description: 'The pod template.' }) },
+      {
+        replicas: Schema.optional(Schema.integer({ minimum: 0, format: 'int32', description: 'Pods of each instance (0 stops the consumer).' })),
+        selector: Schema.optional(Schema.labelSelector({ description: 'Selects the template\'s pods; each instance\'s Deployment also selects its own instance label.' })),
+        strategy: Schema.optional(Schema.unstructured({ description: 'An apps/v1 DeploymentStrategy (Recreate keeps two pods off the same partitions).' })),
+        minReadySeconds: Schema.optional(Schema.integer({ minimum: 0, format: 'int32' })),
+        revisionHistoryLimit: Schema.optional(Schema.integer({ minimum: 0, format: 'int32' })),
+        progressDeadlineSeconds: Schema.optional(Schema.integer({ minimum: 0, format: 'int32' })),
+        paused: Schema.optional(Schema.boolean()),
+        template: Schema.unstructured({ description: 'The pod template.' }),
+      },
       { preserveUnknownFields: true, description: 'An apps/v1 DeploymentSpec; resources and the partition env are set per instance.' },
     ),
     resourcePolicy: Schema.optional(

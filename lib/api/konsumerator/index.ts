@@ -3,3 +3,4 @@ export * from './names.js';
 export * from './crds.js';
 export * from './flags.js';
 export * from './rbac.js';
+export * from './template.js';

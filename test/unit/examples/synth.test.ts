@@ -1,9 +1,12 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
-import { buildExampleApp, EXAMPLE_NAMESPACE, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue } from '../../../examples/cdk8s/app.js';
+import {
+  buildExampleApp, EXAMPLE_KONSUMERATOR_NAMESPACE, EXAMPLE_NAMESPACE, EXAMPLE_PROMETHEUS_URL, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue,
+} from '../../../examples/cdk8s/app.js';
 import { GitOpsLayout } from '../../../lib/gitops/index.js';
 import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, WAO_FLAGS, waoOptionsFromFlags } from '../../../lib/api/wao/index.js';
 import { parseFlags } from '../../../lib/api/flags.js';
+import { checkConsumerSpec, ConsumerDeclaration, KONSUMERATOR_FLAGS, konsumeratorOptionsFromFlags } from '../../../lib/api/konsumerator/index.js';
 import { KubernetesManifests } from '../../../lib/tf/index.js';
 import { unresolvedInObjects } from '../../fixtures/references.js';
 
@@ -17,7 +20,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
 
   it('has one chart per component, in dependency order', () => {
     const names = Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]));
-    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao']);
+    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator']);
     expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`]);
     expect(names.secrets).toEqual(expect.arrayContaining(['ServiceAccount/secret-generator', 'Deployment/secret-generator']));
     expect(names.storage).toEqual(expect.arrayContaining([
@@ -45,9 +48,18 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       `CustomResourceDefinition/${NodeConfigTemplateDeclaration.name}`,
       'NodeConfigTemplate/fake-nodes',
     ]);
+    expect(names.konsumerator).toEqual([
+      `Namespace/${EXAMPLE_KONSUMERATOR_NAMESPACE}`,
+      'ServiceAccount/konsumerator', 'Role/konsumerator', 'RoleBinding/konsumerator',
+      'ClusterRole/konsumerator-system-konsumerator', 'ClusterRoleBinding/konsumerator-system-konsumerator',
+      'Deployment/konsumerator', 'Service/konsumerator', 'PodDisruptionBudget/konsumerator',
+      `CustomResourceDefinition/${ConsumerDeclaration.name}`,
+      'Consumer/orders',
+    ]);
     const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+    const namespaceOf: Record<string, string> = { wao: EXAMPLE_WAO_NAMESPACE, konsumerator: EXAMPLE_KONSUMERATOR_NAMESPACE };
     for (const [id, objs] of Object.entries(charts)) {
-      for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(id === 'wao' ? EXAMPLE_WAO_NAMESPACE : EXAMPLE_NAMESPACE);
+      for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(namespaceOf[id] ?? EXAMPLE_NAMESPACE);
     }
   });
 
@@ -80,16 +92,40 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
     expect(find(wao, 'Service', 'wao-prediction').spec.ports).toEqual([{ name: 'prediction', port: 5656, targetPort: 'prediction', protocol: 'TCP' }]);
   });
 
-  it('the GitOps layout: the WAO CRDs in 00-crds, the rest in the chart\'s folder', () => {
+  it('Konsumerator: its own restricted namespace, the operator in cluster mode, a Consumer of 6 partitions whose pods run restricted', () => {
+    const k = charts.konsumerator;
+    expect(find(k, 'Namespace', EXAMPLE_KONSUMERATOR_NAMESPACE).metadata.labels).toEqual(find(charts.namespace, 'Namespace', EXAMPLE_NAMESPACE).metadata.labels);
+    const args: string[] = find(k, 'Deployment', 'konsumerator').spec.template.spec.containers[0].args;
+    expect(konsumeratorOptionsFromFlags(parseFlags(KONSUMERATOR_FLAGS, args.slice(1), { NAMESPACE: EXAMPLE_KONSUMERATOR_NAMESPACE }).values)).toEqual({
+      namespace: EXAMPLE_KONSUMERATOR_NAMESPACE,
+      guestMode: false,
+      workers: 4,
+      prometheusTimeoutMs: 10_000,
+    });
+    const consumer = find(k, 'Consumer', 'orders');
+    const spec = checkConsumerSpec(consumer.spec);
+    expect([spec.numPartitions, spec.numPartitionsPerInstance, spec.namespace]).toEqual([6, 2, undefined]);
+    expect(spec.autoscaler?.prometheus?.address).toEqual([EXAMPLE_PROMETHEUS_URL]);
+    expect(EXAMPLE_PROMETHEUS_URL).toBe('http://prometheus.armonik:9090');
+    // What the restricted profile asks of every pod the operator makes from the template.
+    const pod = (spec.deploymentTemplate.template as any).spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of pod.containers) expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(spec.resourcePolicy?.containerPolicies?.map((p) => p.containerName)).toEqual(pod.containers.map((c: any) => c.name));
+  });
+
+  it('the GitOps layout: the CRDs in 00-crds, the rest in the chart\'s folder', () => {
     const layout = GitOpsLayout.fromApp(buildExampleApp());
-    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao']);
+    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator']);
     const files = [...layout.files.keys()];
     expect(files.filter((f) => f.startsWith('00-crds/'))).toEqual(expect.arrayContaining([
       `00-crds/customresourcedefinition-${NodeConfigDeclaration.name}.yaml`,
       `00-crds/customresourcedefinition-${NodeConfigTemplateDeclaration.name}.yaml`,
+      `00-crds/customresourcedefinition-${ConsumerDeclaration.name}.yaml`,
     ]));
-    expect(files.filter((f) => f.startsWith('wao/') && /customresourcedefinition/.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(wao|konsumerator)\//.test(f) && /customresourcedefinition/.test(f))).toEqual([]);
     expect(files).toContain('wao/nodeconfigtemplate-wao-system-fake-nodes.yaml');
+    expect(files).toContain('konsumerator/consumer-konsumerator-system-orders.yaml');
   });
 
   it('wires the modules into their consumers', () => {
@@ -193,15 +229,18 @@ describe('the same example through cdktf', () => {
     expect(Object.keys(resources)).toHaveLength(cdk8sCount);
     const cp = resources['example_deployment_armonik_control-plane'];
     expect(cp.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
-    // Every object after every Namespace and CRD (the foundation), the WAO ones included.
+    // Every object after every Namespace and CRD (the foundation), the WAO and Konsumerator ones included.
     const foundation = [
       'kubernetes_manifest.example_namespace_armonik',
       'kubernetes_manifest.example_namespace_wao-system',
       'kubernetes_manifest.example_customresourcedefinition_nodeconfigs-wao-bitmedia-co-jp',
       'kubernetes_manifest.example_customresourcedefinition_nodeconfigtemplates-wao-bitmedia-co-jp',
+      'kubernetes_manifest.example_namespace_konsumerator-system',
+      'kubernetes_manifest.example_customresourcedefinition_consumers-konsumerator-lwolf-org',
     ];
     expect(cp.depends_on).toEqual(foundation);
     expect(resources['example_nodeconfigtemplate_wao-system_fake-nodes'].depends_on).toEqual(foundation);
+    expect(resources['example_consumer_konsumerator-system_orders'].depends_on).toEqual(foundation);
     expect(resources['example_scaledobject_armonik_default-compute-plane'].manifest.apiVersion).toBe('keda.sh/v1alpha1');
   });
 

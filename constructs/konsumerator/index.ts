@@ -1,0 +1,2 @@
+export * from './konsumerator.js';
+export * from './consumer.js';
