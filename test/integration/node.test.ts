@@ -16,6 +16,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { NodeConfigTemplate, Wao } from '../../constructs/wao/index.js';
+import { deployKonsumerator } from './konsumerator.support.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
 import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
 import { nodeUnavailable, RESTRICTED_LABELS, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
@@ -314,6 +315,71 @@ suite('a real node', () => {
     await cluster.request('PATCH', `/api/v1/nodes/${nodeName}`, { metadata: { labels: { 'platform-constructs.io/wao': null } } }, { contentType: 'application/merge-patch+json' });
     await waitWithReport(cluster, ns, 'the NodeConfig deleted', async () =>
       (await cluster.request('GET', `/apis/wao.bitmedia.co.jp/v1beta1/namespaces/${ns}/nodeconfigs/fake-nodes-${nodeName}`, undefined, { allowStatus: [404] })).statusCode === 404, 60_000);
+  });
+
+  it('Konsumerator rolls a template change out one instance at a time, each batch waiting for running pods', async () => {
+    const ns = 'konsum-node';
+    await cluster.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: RESTRICTED_LABELS } }], { fieldManager: FIELD_MANAGER });
+    // The operator runs as its Deployment's pods on the node, as its ServiceAccount.
+    await deployKonsumerator(cluster, ns);
+    {
+      await waitWithReport(cluster, ns, 'the operator Ready and leading', async () => {
+        const dep = (await cluster.request('GET', `/apis/apps/v1/namespaces/${ns}/deployments/konsumerator`)).body;
+        const lease = await cluster.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/konsumerator`, undefined, { allowStatus: [404] });
+        return dep.status?.readyReplicas === 2 && lease.statusCode === 200 && !!lease.body.spec.holderIdentity;
+      }, 120_000);
+      const consumer = (release: string) => ({
+        apiVersion: 'konsumerator.lwolf.org/v1',
+        kind: 'Consumer',
+        metadata: { name: 'stream', namespace: ns },
+        spec: {
+          numPartitions: 3,
+          name: 'stream',
+          maxConcurrentUpdates: 1,
+          autoscaler: { mode: '' },
+          deploymentTemplate: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'stream' } },
+            template: {
+              metadata: { labels: { app: 'stream' }, annotations: { release } },
+              spec: {
+                terminationGracePeriodSeconds: 1,
+                securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+                containers: [{
+                  name: 'consumer',
+                  image: IMAGE,
+                  command: ['/nodejs/bin/node', '-e', 'setInterval(() => {}, 1 << 30)'],
+                  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                }],
+              },
+            },
+          },
+          resourcePolicy: { containerPolicies: [{ containerName: 'consumer', minAllowed: { cpu: '10m', memory: '32Mi' }, maxAllowed: { cpu: '100m', memory: '64Mi' } }] },
+        },
+      }) as unknown as KubeObject;
+      const available = async () => {
+        const items = ((await cluster.request('GET', `/apis/apps/v1/namespaces/${ns}/deployments`)).body.items as any[]).filter((x) => x.metadata.name.startsWith('stream-'));
+        return items.map((x) => ({ release: x.spec.template.metadata.annotations?.release, available: (x.status?.availableReplicas ?? 0) >= 1 && x.status?.observedGeneration >= x.metadata.generation && (x.status?.updatedReplicas ?? 0) >= 1 }));
+      };
+      await cluster.applyObjects([consumer('one')], { fieldManager: FIELD_MANAGER });
+      await waitWithReport(cluster, ns, '3 instances running', async () => {
+        const a = await available();
+        return a.length === 3 && a.every((x) => x.available);
+      }, 180_000);
+      // The partition env reached the running container.
+      const pods = ((await cluster.request('GET', `/api/v1/namespaces/${ns}/pods`)).body.items as any[]).filter((p) => p.metadata.name.startsWith('stream-'));
+      expect(pods.map((p) => p.spec.containers[0].env.find((e: any) => e.name === 'KONSUMERATOR_PARTITION').value).sort()).toEqual(['0', '1', '2']);
+
+      await cluster.applyObjects([consumer('two')], { fieldManager: FIELD_MANAGER, force: true });
+      let most = 0;
+      await waitWithReport(cluster, ns, 'all 3 instances on release two, available', async () => {
+        const a = await available();
+        // Rolling: on the new release and not available yet. Never more than maxConcurrentUpdates.
+        most = Math.max(most, a.filter((x) => x.release === 'two' && !x.available).length);
+        return a.length === 3 && a.every((x) => x.release === 'two' && x.available);
+      }, 240_000);
+      expect(most).toBeLessThanOrEqual(1);
+    }
   });
 
   it('stop() leaves no process, mount, namespace, link, cgroup or iptables chain behind', async () => {
