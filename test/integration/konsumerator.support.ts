@@ -1,11 +1,11 @@
 /**
- * Support for Konsumerator's integration tests and benchmark: deploy the operator's RBAC (and the
- * CRD in cluster mode) and run `platform-controllers konsumerator` as a child process with its
+ * Support for Konsumerator's integration tests and benchmark: deploy the synthesized `Konsumerator`
+ * construct (RBAC, Deployment, and the CRD in cluster mode) and run `platform-controllers konsumerator` as a child process with its
  * ServiceAccount's token, so RBAC is exactly what ships.
  */
 import { Chart, Testing } from 'cdk8s';
-import { ConsumerDeclaration, KONSUMERATOR, KONSUMERATOR_FLAGS, konsumeratorRules } from '../../lib/api/konsumerator/index.js';
-import { PlatformController } from '../../constructs/controller/index.js';
+import { KONSUMERATOR } from '../../lib/api/konsumerator/index.js';
+import { Konsumerator } from '../../constructs/konsumerator/index.js';
 import type { ClusterClient, KubeObject } from '../cluster/index.js';
 import { ControllerProcess, serviceAccountKubeconfig } from './config-aggregator.support.js';
 
@@ -17,13 +17,7 @@ export interface KonsumeratorDeployment {
 
 export async function deployKonsumerator(cluster: ClusterClient, namespace: string, guestMode = false): Promise<KonsumeratorDeployment> {
   const chart = new Chart(Testing.app(), 'konsumerator', { namespace });
-  const controller = new PlatformController(chart, 'konsumerator', {
-    controller: KONSUMERATOR,
-    flags: KONSUMERATOR_FLAGS,
-    args: { 'guest-mode': guestMode },
-    rules: konsumeratorRules(guestMode ? { guestNamespace: namespace } : {}),
-    customResources: guestMode ? [] : [ConsumerDeclaration],
-  });
+  const controller = new Konsumerator(chart, 'konsumerator', { guestMode });
   const objects = chart.toJson() as KubeObject[];
   await cluster.applyObjects(objects, { fieldManager: 'konsumerator-test', namespace, force: true });
   const deployment = objects.find((o) => o.kind === 'Deployment') as any;
