@@ -81,6 +81,8 @@ export interface PrometheusPeer {
   readonly startMs: number;
   /** The binary's `--version` first line. */
   readonly version: string;
+  /** The prometheus process's id (for CPU and memory readings from /proc). */
+  readonly pid: number | undefined;
   /** Stops prometheus (SIGTERM, then SIGKILL) and removes its config and TSDB. Idempotent. */
   stop(): Promise<void>;
 }
@@ -138,5 +140,5 @@ export async function startPrometheus(opts: PrometheusPeerOptions): Promise<Prom
     await stop();
     throw err;
   }
-  return { url, log, startMs: Date.now() - t0, version, stop };
+  return { url, log, startMs: Date.now() - t0, version, pid: proc.pid, stop };
 }
