@@ -29,7 +29,11 @@ import {
   EventRecorder,
   LeaderWorker,
   NotLeaderError,
+  annotationsChanged,
+  anyOf,
+  generationChanged,
   keyOf,
+  onUpdateOnly,
   sameJson,
   silentLogger,
   systemClock,
@@ -74,6 +78,10 @@ import {
 /** Marks a Deployment updated from an older template (a rollout batch waits for it to be available). */
 export const PREVIOUS_GENERATION_ANNOTATION = `${Annotations.partition.split('/')[0]}/previous-generation`;
 const BY_UID = 'consumer-uid';
+/** Most entries of `status.lastSyncState` (the most lagging instances). */
+export const MAX_SYNC_STATE_ENTRIES = 100;
+/** A status that changed only in lastSyncTime / lastSyncState is written at most this often. */
+export const SYNC_STATUS_INTERVAL_MS = 60_000;
 
 /** Reads metrics for a Consumer (production: Prometheus). */
 export type MetricsSource = (addresses: readonly string[], queries: PromQueries, timeoutMs: number) => Promise<PromFetchResult>;
@@ -143,7 +151,18 @@ export class KonsumeratorController {
     );
     this.deployments.addIndexer(BY_UID, (d) => d.metadata?.labels?.[CONSUMER_UID_LABEL]);
     this.controller = new Controller<string>({ name: KONSUMERATOR, reconciler: this, workers: o.workers, logger: deps.logger, metrics: deps.metrics, isLeader: deps.isLeader });
-    this.controller.watches(this.sources, keyOf);
+    // Not on the operator's own status writes (every sync would reconcile twice): spec, annotations
+    // (disable-autoscaler, guest mode's managed), data (guest mode's spec), finalizers and deletion.
+    this.controller.watches(
+      this.sources,
+      keyOf,
+      anyOf(
+        generationChanged(),
+        annotationsChanged(),
+        onUpdateOnly((o, old) => !sameJson((o as ConfigMapObject).data, (old as ConfigMapObject).data)),
+        onUpdateOnly((o, old) => !sameJson(o.metadata?.finalizers, old.metadata?.finalizers) || !!o.metadata?.deletionTimestamp !== !!old.metadata?.deletionTimestamp),
+      ),
+    );
     // A managed Deployment changed (hand edit, rollout progress, deletion): its Consumer, by owner or by uid.
     this.controller.watches(this.deployments, (d) => this.ownerKeys(d));
     this.recorder = new EventRecorder({ sink: deps.events, component: KONSUMERATOR, instance: deps.identity, logger: deps.logger });
@@ -386,6 +405,8 @@ export class KonsumeratorController {
     const ready = count.missing === 0 && count.outdated === 0 && count.redundant === 0;
     conditions.push({ type: ConsumerConditions.Ready, status: ready ? 'True' : 'False', reason: ready ? 'InstancesUpToDate' : 'Converging', message: `${buckets.length} expected, ${count.missing} missing, ${count.outdated} outdated, ${count.redundant} redundant` });
     const memo = this.memo.get(keyOf(view.object));
+    // The most lagging instances only: per-instance state of 100,000 instances would outgrow etcd's request limit.
+    const syncState = Object.fromEntries(Object.entries(lastSyncState).sort(([, a], [, b]) => b.messageBehind - a.messageBehind).slice(0, MAX_SYNC_STATE_ENTRIES));
     await this.writeStatus(
       view,
       {
@@ -396,7 +417,7 @@ export class KonsumeratorController {
         missing: count.missing,
         outdated: count.outdated,
         redundant: count.redundant,
-        ...(memo?.result.ok ? { lastSyncTime: new Date(memo.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), lastSyncState } : {}),
+        ...(memo?.result.ok ? { lastSyncTime: new Date(memo.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), lastSyncState: syncState } : {}),
       },
       conditions,
     );
@@ -483,6 +504,10 @@ export class KonsumeratorController {
     });
     const status: ConsumerStatus = { ...prev, ...s, ...(view.generation !== undefined ? { observedGeneration: view.generation } : {}), conditions };
     if (sameJson(status, prev)) return;
+    // Only the sync time and rates moved: written once a minute, not on every Prometheus sync.
+    const withoutSync = (x: ConsumerStatus) => ({ ...x, lastSyncTime: undefined, lastSyncState: undefined });
+    const lastWritten = Date.parse(prev.lastSyncTime ?? '');
+    if (sameJson(withoutSync(status), withoutSync(prev)) && this.clock.now() - lastWritten < SYNC_STATUS_INTERVAL_MS) return;
     await this.deps.client.patchStatus({ ...CONSUMERS, namespace: view.namespace }, view.name, { status }, 'merge');
   }
 
@@ -493,8 +518,10 @@ export class KonsumeratorController {
     for (const k of ['expected', 'running', 'paused', 'missing', 'lagging', 'outdated'] as const) if (s[k] !== undefined) want[`${a}${k}`] = String(s[k]);
     if (s.lastSyncTime) want[`${a}last-sync-time`] = s.lastSyncTime;
     if (s.lastSyncState) want[`${a}last-sync-state`] = JSON.stringify(s.lastSyncState);
-    const changed = Object.entries(want).some(([k, v]) => view.annotations[k] !== v);
-    if (!changed) return;
+    const changed = Object.entries(want).filter(([k, v]) => view.annotations[k] !== v).map(([k]) => k);
+    if (!changed.length) return;
+    const onlySync = changed.every((k) => k.startsWith(`${a}last-sync-`));
+    if (onlySync && this.clock.now() - Date.parse(view.annotations[`${a}last-sync-time`] ?? '') < SYNC_STATUS_INTERVAL_MS) return;
     await this.deps.client.patch({ ...CONFIGMAPS, namespace: view.namespace }, view.name, { metadata: { annotations: want } }, 'merge');
   }
 }

@@ -125,6 +125,32 @@ describe('KonsumeratorController', () => {
       expect(h.api.writes.slice(before).map((w) => w.verb)).toEqual(['patchStatus']);
     });
 
+    it('a status where only the sync time and rates moved is written at most once a minute (minSyncPeriod 5s)', async () => {
+      h = await harness({ consumers: [consumer(specInput({ autoscaler: { mode: 'prometheus', prometheus: prometheus({ minSyncPeriod: '5s' }) } }))] });
+      h.prom.set(4, LOW);
+      await h.reconcile();
+      await h.reconcile();
+      const before = h.api.of('patchStatus').length;
+      for (let i = 0; i < 10; i++) {
+        await h.clock.advance(6 * SEC);
+        await h.reconcile();
+      }
+      // Ten Prometheus syncs in 60 s: at most one status write (when a minute has passed).
+      expect(h.prom.calls.length).toBeGreaterThanOrEqual(10);
+      expect(h.api.of('patchStatus').length - before).toBeLessThanOrEqual(1);
+      await h.clock.advance(61 * SEC);
+      await h.reconcile();
+      expect(h.api.of('patchStatus').length - before).toBeGreaterThanOrEqual(1);
+    });
+
+    it('status.lastSyncState keeps the 100 most lagging instances only', async () => {
+      h = await harness({ consumers: [consumer(specInput({ numPartitions: 150 }))] });
+      h.prom.set(150, LOW);
+      await h.reconcile();
+      const state = h.stored('orders')?.status?.lastSyncState ?? {};
+      expect(Object.keys(state)).toHaveLength(100);
+    });
+
     // Regression test (fixed; runtime/konsumerator/instance.ts ownedProjection, used by controller.ts converge): the
     // API server defaults `valueFrom.fieldRef.apiVersion` to "v1"; the projection compares env
     // verbatim, so a template with a fieldRef env entry (POD_NAME, POD_IP...) makes every reconcile
