@@ -10,10 +10,10 @@ import {
   type ConsumerSpec,
   type ConsumerSpecInput,
 } from '../../lib/api/konsumerator/index.js';
-import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
+import { checkMetadataMap, checkPropsObject } from '../../lib/k8s/props.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Label, dns1123SubdomainReason, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
+import { checkDns1123Label, dns1123SubdomainReason } from '../../lib/k8s/validators.js';
 import { CustomResource, constructPath } from '../controller/index.js';
 import { Konsumerator, KONSUMERATOR_DEFAULT_NAMESPACE } from './konsumerator.js';
 
@@ -115,8 +115,8 @@ export class Consumer extends Construct {
         namespace,
       );
     }
-    checkStringMap(where, 'labels', p.labels, 'label');
-    checkStringMap(where, 'annotations', p.annotations, 'annotation');
+    checkMetadataMap(where, 'labels', p.labels, 'label');
+    checkMetadataMap(where, 'annotations', p.annotations, 'annotation');
     if (guestMode && p.annotations && Annotations.managed in p.annotations) {
       throw new ValidationError(where, `annotations.${Annotations.managed}`, 'is set by Consumer in guest mode', p.annotations[Annotations.managed]);
     }
@@ -162,19 +162,5 @@ export class Consumer extends Construct {
       this.apiObject = this.customResource.apiObject;
     }
     claimObjectNames(this, where);
-  }
-}
-
-/** Labels or annotations: valid keys, string values (and valid label values). */
-function checkStringMap(where: string, field: string, map: Record<string, string> | undefined, what: 'label' | 'annotation'): void {
-  checkOptionalObject(where, field, map, `an object of ${what} key: value strings`);
-  for (const [k, v] of Object.entries(map ?? {})) {
-    const badKey = labelKeyReason(k, what);
-    if (badKey) throw new ValidationError(where, `${field}.${k}`, badKey, k);
-    if (typeof v !== 'string') throw new ValidationError(where, `${field}.${k}`, `must be a string, not ${describeValue(v)}`, v);
-    if (what === 'label') {
-      const badValue = labelValueReason(v);
-      if (badValue) throw new ValidationError(where, `${field}.${k}`, badValue, v);
-    }
   }
 }

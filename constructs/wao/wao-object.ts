@@ -2,9 +2,9 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { WAO_DEFAULT_NAMESPACE } from '../../lib/api/wao/index.js';
-import { checkOptionalObject, checkPropsObject } from '../../lib/k8s/props.js';
+import { checkMetadataMap, checkPropsObject } from '../../lib/k8s/props.js';
 import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Label, dns1123SubdomainReason, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
+import { checkDns1123Label, dns1123SubdomainReason } from '../../lib/k8s/validators.js';
 import { Wao } from './wao.js';
 
 /** The props of a WAO custom resource besides its spec. */
@@ -56,8 +56,8 @@ export function checkWaoObjectProps<P extends WaoObjectProps & { readonly spec: 
       namespace,
     );
   }
-  checkStringMap(where, 'labels', p.labels, 'label');
-  checkStringMap(where, 'annotations', p.annotations, 'annotation');
+  checkMetadataMap(where, 'labels', p.labels, 'label');
+  checkMetadataMap(where, 'annotations', p.annotations, 'annotation');
   const labels = p.labels ? { ...p.labels } : undefined;
   const annotations = p.annotations ? { ...p.annotations } : undefined;
   return {
@@ -68,17 +68,4 @@ export function checkWaoObjectProps<P extends WaoObjectProps & { readonly spec: 
     ...(p.wao ? { wao: p.wao } : {}),
     metadata: { name, namespace, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
   };
-}
-
-function checkStringMap(where: string, field: string, map: Record<string, string> | undefined, what: 'label' | 'annotation'): void {
-  checkOptionalObject(where, field, map, `an object of ${what} key: value strings`);
-  for (const [k, v] of Object.entries(map ?? {})) {
-    const badKey = labelKeyReason(k, what);
-    if (badKey) throw new ValidationError(where, `${field}.${k}`, badKey, k);
-    if (typeof v !== 'string') throw new ValidationError(where, `${field}.${k}`, `must be a string, not ${describeValue(v)}`, v);
-    if (what === 'label') {
-      const badValue = labelValueReason(v);
-      if (badValue) throw new ValidationError(where, `${field}.${k}`, badValue, v);
-    }
-  }
 }

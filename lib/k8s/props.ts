@@ -6,7 +6,7 @@
  */
 import { Duration } from 'cdk8s';
 import { describeValue, ValidationError } from './validation.js';
-import { checkEnvVars } from './validators.js';
+import { checkEnvVars, labelKeyReason, labelValueReason } from './validators.js';
 
 /**
  * An object that can hold props: a plain object, or a class instance implementing the props
@@ -125,4 +125,18 @@ export function checkOptionalEnv(where: string, field: string, env: Readonly<Rec
 export function checkInstance<T>(where: string, field: string, value: T | undefined, type: Function & { prototype: T }, how: string): T | undefined {
   if (value === undefined || value instanceof type) return value;
   throw new ValidationError(where, field, `must be made with ${how}, not ${describeValue(value)}`, value);
+}
+
+/** Labels or annotations of an object: an object of valid keys to strings (valid label values for labels). */
+export function checkMetadataMap(where: string, field: string, map: Record<string, string> | undefined, what: 'label' | 'annotation'): void {
+  checkOptionalObject(where, field, map, `an object of ${what} key: value strings`);
+  for (const [k, v] of Object.entries(map ?? {})) {
+    const badKey = labelKeyReason(k, what);
+    if (badKey) throw new ValidationError(where, `${field}.${k}`, badKey, k);
+    if (typeof v !== 'string') throw new ValidationError(where, `${field}.${k}`, `must be a string, not ${describeValue(v)}`, v);
+    if (what === 'label') {
+      const badValue = labelValueReason(v);
+      if (badValue) throw new ValidationError(where, `${field}.${k}`, badValue, v);
+    }
+  }
 }

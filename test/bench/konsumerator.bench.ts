@@ -35,9 +35,8 @@
  *      KONSUM_BENCH_CPU_PROF (a directory: the operator runs with --cpu-prof and writes its profiles there),
  *      CONFIG_AGGREGATOR_TEST_LOGS=1 (echo the operator's logs).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import { Annotations, KONSUMERATOR_API_VERSION, ScalingStatus } from '../../lib/api/konsumerator/index.js';
@@ -49,6 +48,7 @@ import type { ControllerProcess } from '../integration/config-aggregator.support
 import type { KonsumeratorDeployment } from '../integration/konsumerator.support.js';
 import type { KafkaExporter } from '../peers/kafka-exporter.js';
 import type { PrometheusPeer } from '../peers/prometheus.js';
+import { CLK_TCK, CORES, CpuWindow, pool, rssBytes, scrape, sum, type Sample } from './proc.js';
 
 const PARTITIONS = Number(process.env.KONSUM_BENCH_PARTITIONS ?? 1000);
 const B_CONSUMERS = Math.max(1, Math.round(PARTITIONS / 10));
@@ -89,78 +89,6 @@ const rateOf = (p: number) => 1500 + (p % 4) * 1000;
 // ---------------------------------------------------------------------------------------------
 // /proc: CPU time and RSS of a process, and of the whole machine (as wao.bench.ts).
 // ---------------------------------------------------------------------------------------------
-const CORES = availableParallelism();
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout?.trim()) || 100;
-})();
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-function machineJiffies(): { busy: number; total: number } {
-  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - v[3] - v[4], total };
-}
-
-class CpuWindow {
-  private readonly t0 = performance.now();
-  private readonly start: Record<string, number>;
-  private readonly self0 = process.cpuUsage();
-  private readonly machine0 = machineJiffies();
-
-  constructor(private readonly pids: Record<string, number | undefined>) {
-    this.start = Object.fromEntries(Object.entries(pids).flatMap(([k, pid]) => (pid ? [[k, cpuSeconds(pid)]] : [])));
-  }
-
-  stop(): { seconds: number; pct: Record<string, number>; selfPct: number; machineBusyPct: number } {
-    const seconds = (performance.now() - this.t0) / 1000;
-    const pct: Record<string, number> = {};
-    for (const [k, pid] of Object.entries(this.pids)) if (pid && k in this.start) pct[k] = ((cpuSeconds(pid) - this.start[k]) / seconds) * 100;
-    const self = process.cpuUsage(this.self0);
-    const m = machineJiffies();
-    return { seconds, pct, selfPct: ((self.user + self.system) / 1e6 / seconds) * 100, machineBusyPct: ((m.busy - this.machine0.busy) / (m.total - this.machine0.total)) * 100 };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Prometheus text format: the operator's /metrics and Prometheus's own.
-// ---------------------------------------------------------------------------------------------
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-async function scrape(url: string): Promise<Sample[]> {
-  const text = await (await fetch(url)).text();
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    out.push({ name: m[1], labels: Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]])), value: parseFloat(m[4]) });
-  }
-  return out;
-}
-
-function sum(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const s of samples) if (s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) total += s.value;
-  return total;
-}
 
 /** Deltas of a counter between two scrapes, grouped by the given labels. */
 function deltaBy(m0: readonly Sample[], m1: readonly Sample[], name: string, by: readonly string[], filter: Record<string, string> = {}): Map<string, number> {
@@ -283,25 +211,6 @@ async function until(what: string, check: () => boolean, progress: () => string,
   }
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length) {
-        const item = items[i++];
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await fn(item);
-            break;
-          } catch (err) {
-            if (attempt >= 5) throw err;
-            await sleep(200 * (attempt + 1));
-          }
-        }
-      }
-    }),
-  );
-}
 
 const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
 /** The largest finite bucket of kit_reconcile_duration_seconds: a quantile above it is shown as "> 10000 ms". */

@@ -23,11 +23,10 @@
  *      WAO_BENCH_CPU_PROF (a directory: the controller runs with --cpu-prof and writes its profiles there),
  *      CONFIG_AGGREGATOR_TEST_LOGS=1 (echo the controller's logs).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WAO_API_VERSION } from '../../lib/api/wao/index.js';
 import { printTable } from './support.js';
@@ -35,6 +34,7 @@ import type { Cluster, KubeObject } from '../cluster/index.js';
 import type { WaoDeployment, WaoProcess } from '../integration/wao.support.js';
 import type { DpServer } from '../peers/differential-pressure.js';
 import type { InferencePeer } from '../peers/inference.js';
+import { CLK_TCK, CORES, CpuWindow, pool, rssBytes, scrape, sum } from './proc.js';
 
 const NODES = Number(process.env.WAO_BENCH_NODES ?? 500);
 const STEADY_S = Number(process.env.WAO_BENCH_STEADY_SECONDS ?? 30);
@@ -56,88 +56,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // /proc: CPU time and RSS of a process, and of the whole machine.
 // ---------------------------------------------------------------------------------------------
-const CORES = availableParallelism();
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout?.trim()) || 100;
-})();
-
-/** CPU seconds (user + system) the process has used. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Busy and total jiffies of all CPUs together (busy: all but idle and iowait). */
-function machineJiffies(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - v[3] - v[4], total };
-}
-
-/** CPU used over a window, as % of one core, for a set of named pids, this process and the machine. */
-class CpuWindow {
-  private readonly t0 = performance.now();
-  private readonly start: Record<string, number>;
-  private readonly self0 = process.cpuUsage();
-  private readonly machine0 = machineJiffies();
-
-  constructor(private readonly pids: Record<string, number | undefined>) {
-    this.start = Object.fromEntries(Object.entries(pids).flatMap(([k, pid]) => (pid ? [[k, cpuSeconds(pid)]] : [])));
-  }
-
-  stop(): { seconds: number; pct: Record<string, number>; selfPct: number; machineBusyPct: number } {
-    const seconds = (performance.now() - this.t0) / 1000;
-    const pct: Record<string, number> = {};
-    for (const [k, pid] of Object.entries(this.pids)) if (pid && k in this.start) pct[k] = ((cpuSeconds(pid) - this.start[k]) / seconds) * 100;
-    const self = process.cpuUsage(this.self0);
-    const m = machineJiffies();
-    return {
-      seconds,
-      pct,
-      selfPct: ((self.user + self.system) / 1e6 / seconds) * 100,
-      machineBusyPct: ((m.busy - this.machine0.busy) / (m.total - this.machine0.total)) * 100,
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The controller's /metrics, scraped once and queried many times.
-// ---------------------------------------------------------------------------------------------
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-async function scrape(port: number): Promise<Sample[]> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    out.push({ name: m[1], labels: Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]])), value: parseFloat(m[4]) });
-  }
-  return out;
-}
-
-function sum(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const s of samples) if (s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) total += s.value;
-  return total;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The Redfish peer of this benchmark.
@@ -202,25 +120,6 @@ async function startThermalServer(auth: { username: string; password: string }):
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 // ---------------------------------------------------------------------------------------------
-async function pool<T>(items: readonly T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length) {
-        const item = items[i++];
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await fn(item);
-            break;
-          } catch (err) {
-            if (attempt >= 5) throw err;
-            await sleep(200 * (attempt + 1));
-          }
-        }
-      }
-    }),
-  );
-}
 
 function pct(values: readonly number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -381,14 +280,14 @@ async function runOnce(s: Setup, statusInterval: string, index: number): Promise
     // (c) steady state: let the start-up burst (first status writes, first template passes) settle, then measure.
     await sleep(5000);
     const pids = s.cluster.pids;
-    const m0 = await scrape(w.process.port);
+    const m0 = await scrape(`http://127.0.0.1:${w.process.port}/metrics`);
     const peers0 = { redfish: s.thermal.requests, dp: s.dp.requests.length, conns: s.thermal.connections };
     const warn0 = w.process.logs.filter((l) => l.level === 'warn').length;
     const win = new CpuWindow({ controller: pid, 'kube-apiserver': pids['kube-apiserver'], etcd: pids.etcd });
     const wStart = performance.now();
     await sleep(STEADY_S * 1000);
     const cpu = win.stop();
-    const m1 = await scrape(w.process.port);
+    const m1 = await scrape(`http://127.0.0.1:${w.process.port}/metrics`);
     const secs = cpu.seconds;
     const d = (name: string, labels: Record<string, string> = {}) => sum(m1, name, labels) - sum(m0, name, labels);
     const fetches = d('wao_fetches_total');
