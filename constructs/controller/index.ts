@@ -5,3 +5,4 @@ export * from './admission-webhooks.js';
 export * from './webhook-certificate.js';
 export * from './custom-resource-definition.js';
 export * from './custom-resource.js';
+export * from './runtime-options.js';

@@ -1,7 +1,7 @@
 import { Chart, Duration } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { FlagError, parseFlags, renderFlags, type FlagInputOf } from '../../lib/api/flags.js';
+import type { FlagInputOf } from '../../lib/api/flags.js';
 import {
   ConsumerDeclaration,
   KONSUMERATOR,
@@ -15,9 +15,8 @@ import type { ControllerImageProps } from '../../lib/k8s/image.js';
 import { checkDuration, checkOptionalBoolean, checkPropsObject } from '../../lib/k8s/props.js';
 import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
-import { ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1035Label, checkDns1123Label, checkInteger, checkListenPort } from '../../lib/k8s/validators.js';
-import { ControllerWorkload, PlatformController, constructPath, type CustomResourceDefinition } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition } from '../controller/index.js';
 
 /** Namespace of a {@link Konsumerator} (and of its {@link Consumer}s) in a chart without one. */
 export const KONSUMERATOR_DEFAULT_NAMESPACE = 'konsumerator-system';
@@ -105,7 +104,7 @@ export class Konsumerator extends PlatformController<typeof KONSUMERATOR_FLAGS> 
       'prometheus-timeout': timeoutMs,
     } satisfies FlagInputOf<typeof KONSUMERATOR_FLAGS>;
     // What the runtime will make of these args: a value it refuses is refused here, naming the prop.
-    const options = runtimeOptions(where, args, metricsPort, namespace);
+    const options = checkRuntimeOptions(where, KONSUMERATOR_FLAGS, { args, metricsPort, namespace, toOptions: konsumeratorOptionsFromFlags, propOfFlag: PROP_OF_FLAG });
 
     super(scope, id, {
       controller: KONSUMERATOR,
@@ -132,16 +131,5 @@ export class Konsumerator extends PlatformController<typeof KONSUMERATOR_FLAGS> 
    */
   get consumerDefinition(): CustomResourceDefinition<typeof ConsumerDeclaration> | undefined {
     return this.customResourceDefinitions.get(ConsumerDeclaration.name) as CustomResourceDefinition<typeof ConsumerDeclaration> | undefined;
-  }
-}
-
-/** The args as the runtime parses and checks them (`konsumeratorOptionsFromFlags`); a FlagError names the prop. */
-function runtimeOptions(where: string, args: FlagInputOf<typeof KONSUMERATOR_FLAGS>, metricsPort: number, namespace: string): KonsumeratorOptions {
-  try {
-    const rendered = renderFlags(KONSUMERATOR_FLAGS, { ...args, 'metrics-port': metricsPort });
-    return konsumeratorOptionsFromFlags(parseFlags(KONSUMERATOR_FLAGS, rendered, { NAMESPACE: namespace }).values);
-  } catch (err) {
-    if (!(err instanceof FlagError)) throw err;
-    throw new ValidationError(where, PROP_OF_FLAG[err.flag] ?? `args.${err.flag}`, err.reason);
   }
 }

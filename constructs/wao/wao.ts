@@ -1,7 +1,7 @@
 import { Chart, Duration } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { FlagError, parseFlags, renderFlags, type FlagInputOf } from '../../lib/api/flags.js';
+import type { FlagInputOf } from '../../lib/api/flags.js';
 import {
   DEFAULT_PREDICTION_PORT,
   MAX_PREDICTION_CACHE_SIZE,
@@ -22,7 +22,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1035Label, checkDns1123Label, checkInteger, checkListenPort, dns1035LabelReason } from '../../lib/k8s/validators.js';
 import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
-import { ControllerWorkload, PlatformController, constructPath, type CustomResourceDefinition } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition } from '../controller/index.js';
 
 /** Name of the prediction endpoint's container port (and of its Service port). */
 export const WAO_PREDICTION_PORT_NAME = 'prediction';
@@ -129,7 +129,7 @@ export class Wao extends PlatformController<typeof WAO_FLAGS> {
       'status-interval': statusMs,
     } satisfies FlagInputOf<typeof WAO_FLAGS>;
     // What the runtime will make of these args: a value it refuses is refused here, naming the prop.
-    const options = runtimeOptions(where, args, metricsPort, namespace);
+    const options = checkRuntimeOptions(where, WAO_FLAGS, { args, metricsPort, namespace, toOptions: waoOptionsFromFlags, propOfFlag: PROP_OF_FLAG });
 
     super(scope, id, {
       controller: WAO,
@@ -192,15 +192,4 @@ function checkPredictionPort(where: string, value: number | false | undefined, m
   const port = checkListenPort(where, 'predictionPort', value ?? DEFAULT_PREDICTION_PORT);
   if (port === metricsPort) throw new ValidationError(where, 'predictionPort', `${port} is the metricsPort`, port);
   return port;
-}
-
-/** The args as the runtime parses and checks them (`waoOptionsFromFlags`); a FlagError names the prop. */
-function runtimeOptions(where: string, args: FlagInputOf<typeof WAO_FLAGS>, metricsPort: number, namespace: string): WaoOptions {
-  try {
-    const rendered = renderFlags(WAO_FLAGS, { ...args, 'metrics-port': metricsPort });
-    return waoOptionsFromFlags(parseFlags(WAO_FLAGS, rendered, { NAMESPACE: namespace }).values);
-  } catch (err) {
-    if (!(err instanceof FlagError)) throw err;
-    throw new ValidationError(where, PROP_OF_FLAG[err.flag] ?? `args.${err.flag}`, err.reason);
-  }
 }
