@@ -25,6 +25,7 @@ import { loadKubeConfig, rawRequest } from '../../runtime/kit/client.js';
 // from this file, must not carry them in its memory.
 import type { Cluster } from '../cluster/index.js';
 import type { ControllerProcess } from '../integration/config-aggregator.support.js';
+import { pool } from './proc.js';
 
 const LABEL_KEY = 'bench.platform-constructs.io/app-config';
 const LABEL = `${LABEL_KEY}=yes`;
@@ -79,25 +80,6 @@ async function runPoller(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The benchmark.
 // ---------------------------------------------------------------------------------------------
-async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length) {
-        const item = items[i++];
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await fn(item);
-            break;
-          } catch (err) {
-            if (attempt >= 5) throw err;
-            await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-          }
-        }
-      }
-    }),
-  );
-}
 
 /** Watches the aggregate ConfigMap and calls back on every version with its data. */
 async function watchAggregate(cluster: Cluster, namespace: string, onData: (text: string, at: number) => void): Promise<() => void> {
