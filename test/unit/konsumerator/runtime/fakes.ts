@@ -10,10 +10,12 @@ import { KonsumeratorController, type MetricsSource } from '../../../../runtime/
 import type { Deployment } from '../../../../runtime/konsumerator/instance.js';
 import type { PromFetchResult, PromQueries } from '../../../../runtime/konsumerator/prometheus.js';
 import { CONFIGMAPS, CONSUMERS, DEPLOYMENTS, type ConfigMapObject, type ConsumerObject } from '../../../../runtime/konsumerator/source.js';
-import { InformerCache, KitMetrics, type EventSink, type ListerWatcher, type ResourceRef, type Result } from '../../../../runtime/kit/index.js';
+import { InformerCache, KitMetrics, type ListerWatcher, type ResourceRef, type Result } from '../../../../runtime/kit/index.js';
 import { FakeClock, flush } from '../../kit/fake-clock.js';
 import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
 import { NS, answered, every, local, type Reading } from './fixtures.js';
+import { FakeEvents } from '../../kit/fake-events.js';
+export { FakeEvents, type RecordedEvent } from '../../kit/fake-events.js';
 
 export { until };
 
@@ -170,23 +172,6 @@ export class FakeApi {
   }
 }
 
-export interface RecordedEvent {
-  readonly namespace: string;
-  readonly reason: string;
-  readonly type: string;
-  readonly message: string;
-  readonly on: string;
-  readonly kind: string;
-}
-
-export class FakeEvents implements EventSink {
-  readonly events: RecordedEvent[] = [];
-  async create(namespace: string, event: Record<string, unknown>): Promise<unknown> {
-    const e = event as { reason: string; type: string; message: string; involvedObject: { name: string; kind: string } };
-    this.events.push({ namespace, reason: e.reason, type: e.type, message: e.message, on: e.involvedObject.name, kind: e.involvedObject.kind });
-    return event;
-  }
-}
 
 /** Prometheus as the test says: a fixed answer (or a function of the call), every call recorded with its fake time. */
 export class FakePrometheus {

@@ -5,12 +5,13 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { WAO_API_VERSION } from '../../../../lib/api/wao/index.js';
-import { InformerCache, type EventSink, type KubeClient, type ListerWatcher, type ResourceRef } from '../../../../runtime/kit/index.js';
+import { InformerCache, type KubeClient, type ListerWatcher, type ResourceRef } from '../../../../runtime/kit/index.js';
 import type { CallOptions, EndpointAccess, PowerInput, WaoClients } from '../../../../runtime/wao/clients/index.js';
 import { WaoInformers } from '../../../../runtime/wao/informers.js';
 import type { Node, NodeConfig, NodeConfigTemplate } from '../../../../runtime/wao/resources.js';
 import { flush } from '../../kit/fake-clock.js';
 import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
+export { FakeEvents, type RecordedEvent } from '../../kit/fake-events.js';
 export { deferred } from '../../../fixtures/deferred.js';
 
 export const NS = 'wao-system';
@@ -190,26 +191,6 @@ export class FakeApi {
   }
 }
 
-export interface RecordedEvent {
-  readonly namespace: string;
-  readonly reason: string;
-  readonly type: string;
-  readonly message: string;
-  readonly on: string;
-  readonly kind: string;
-}
-
-export class FakeEvents implements EventSink {
-  readonly events: RecordedEvent[] = [];
-  async create(namespace: string, event: Record<string, unknown>): Promise<unknown> {
-    const e = event as { reason: string; type: string; message: string; involvedObject: { name: string; kind: string } };
-    this.events.push({ namespace, reason: e.reason, type: e.type, message: e.message, on: e.involvedObject.name, kind: e.involvedObject.kind });
-    return event;
-  }
-  reasons(on?: string): string[] {
-    return this.events.filter((e) => on === undefined || e.on === on).map((e) => e.reason);
-  }
-}
 
 export interface ClientCall {
   readonly method: 'fetchInletTemp' | 'fetchDeltaP' | 'predictPowerConsumption' | 'providePowerConsumptionEndpoint';
