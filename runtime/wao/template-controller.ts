@@ -88,7 +88,12 @@ export class TemplateController {
     this.recorder = new EventRecorder({ sink: deps.events, component: WAO, instance: deps.identity, logger: deps.logger });
     this.controller = new Controller<string>({ name: 'wao-template', reconciler: this, workers: deps.workers, logger: deps.logger, metrics: deps.metrics, isLeader: deps.isLeader });
     const inf = deps.informers;
-    for (const t of inf.templates.values()) this.controller.watches(t, keyOf);
+    // A template itself, and every other one: a template that comes, goes or changes its selector
+    // may start or end an overlap the others report (their Conflict condition and Event).
+    // Spec changes only (not the controller's own status writes).
+    for (const t of inf.templates.values()) {
+      this.controller.watches(t, (o) => [keyOf(o), ...inf.allTemplates().map(keyOf).filter((k) => k !== keyOf(o))], generationChanged<NodeConfigTemplate>());
+    }
     // NodeConfigs: back to the owning template (by name: a template deleted and made again still converges).
     // Not on status writes (every reading would reconcile the whole template): spec, labels, owners.
     for (const nc of inf.nodeConfigs.values()) {

@@ -170,6 +170,19 @@ describe('TemplateController', () => {
     await until(() => s.stored('t-n1')!.spec.metricsCollector.inletTemp.endpoint === 'https://10.0.100.11');
   });
 
+  it('a template added later: the earlier one, already converged, reports the overlap too', async () => {
+    s = await setup((w) => {
+      w.nodes.upsertSilently(node('n1', { wao: 'yes', rack: 'a' }, '10.0.0.1'));
+      w.templates().upsertSilently(template('t1', YES));
+    });
+    await until(() => s.applied().length === 1);
+    await s.quiet();
+    expect(s.cond('t1', 'Conflict')).toMatchObject({ status: 'False' });
+    s.world.templates().upsert(template('t2', { matchLabels: { rack: 'a' } }));
+    await until(() => s.cond('t1', 'Conflict')?.status === 'True', 2000, 't1 reports the overlap');
+    expect(s.events.events.filter((e) => e.reason === 'Conflict').map((e) => e.on).sort()).toEqual(['t1', 't2']);
+  });
+
   it('two templates selecting one node: both apply, and each gets a Conflict Event naming the other', async () => {
     s = await setup((w) => {
       w.nodes.upsertSilently(node('n1', { wao: 'yes', rack: 'a' }, '10.0.0.1'));
