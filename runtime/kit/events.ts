@@ -1,3 +1,4 @@
+import { rfc3339 } from './time.js';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { rawRequest, resourcePath, type KubeClient } from './client.js';
 import type { Logger } from './log.js';
@@ -85,8 +86,8 @@ export class EventRecorder {
       source: { component: this.options.component },
       reportingComponent: this.options.component,
       reportingInstance: this.options.instance,
-      firstTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      lastTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      firstTimestamp: rfc3339(now),
+      lastTimestamp: rfc3339(now),
       count: 1,
     };
     try {

@@ -18,3 +18,4 @@ export * from './webhook.js';
 export * from './leader-worker.js';
 export * from './ttl-cache.js';
 export * from './json-equal.js';
+export * from './time.js';

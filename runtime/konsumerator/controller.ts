@@ -34,6 +34,7 @@ import {
   generationChanged,
   keyOf,
   onUpdateOnly,
+  rfc3339,
   sameJson,
   silentLogger,
   systemClock,
@@ -55,6 +56,7 @@ import {
   instanceName,
   ownedProjection,
   policyOf,
+  resourcesOf,
   sizedContainers,
   templateHash,
   type Container,
@@ -359,7 +361,7 @@ export class KonsumeratorController {
       const resources = new Map<string, Container['resources']>();
       for (const name of sized) {
         const t = target.get(name);
-        if (apply && t) resources.set(name, resourcesFromEstimate(t));
+        if (apply && t) resources.set(name, resourcesOf(t));
         else if (current.has(name)) resources.set(name, current.get(name));
       }
       const outdated = cur !== undefined && cur.metadata?.annotations?.[Annotations.generation] !== hash;
@@ -371,7 +373,7 @@ export class KonsumeratorController {
         hash: outdated ? cur!.metadata!.annotations![Annotations.generation]! : hash,
         resources,
         scalingStatus: status,
-        scalingStatusChange: new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        scalingStatusChange: rfc3339(new Date(since)),
       });
       if (outdated) {
         if (updatesLeft <= 0) {
@@ -417,7 +419,7 @@ export class KonsumeratorController {
         missing: count.missing,
         outdated: count.outdated,
         redundant: count.redundant,
-        ...(memo?.result.ok ? { lastSyncTime: new Date(memo.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), lastSyncState: syncState } : {}),
+        ...(memo?.result.ok ? { lastSyncTime: rfc3339(new Date(memo.at)), lastSyncState: syncState } : {}),
       },
       conditions,
     );
@@ -497,7 +499,7 @@ export class KonsumeratorController {
     if (view.kind === 'ConfigMap') return this.writeGuestStatus(view, s);
     const prev = view.status ?? {};
     const before = new Map((prev.conditions ?? []).map((c) => [c.type, c]));
-    const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(new Date(this.clock.now()));
     const conditions = conds.map((c) => {
       const p = before.get(c.type);
       return { ...c, ...(view.generation !== undefined ? { observedGeneration: view.generation } : {}), lastTransitionTime: p && p.status === c.status ? p.lastTransitionTime : now } as Condition;
@@ -538,17 +540,6 @@ function direction(targets: readonly ResourceEstimate[], current: readonly Resou
     if (d !== 0) return Math.sign(d);
   }
   return 0;
-}
-
-function resourcesFromEstimate(e: ResourceEstimate): Container['resources'] {
-  const cpu = (m: number) => (m % 1000 === 0 ? String(m / 1000) : `${m}m`);
-  const part = (a: { cpuMillis: number; memoryBytes: number }) => ({
-    ...(a.cpuMillis > 0 ? { cpu: cpu(a.cpuMillis) } : {}),
-    ...(a.memoryBytes > 0 ? { memory: String(Math.round(a.memoryBytes)) } : {}),
-  });
-  const requests = part(e.requests);
-  const limits = part(e.limits);
-  return { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
 }
 
 function isUnsized(r: Container['resources'] | undefined): boolean {

@@ -200,7 +200,7 @@ export function ownedProjection(d: Deployment): string {
     replicas: d.spec?.replicas ?? 1,
     selector: d.spec?.selector,
     podLabels: d.spec?.template?.metadata?.labels,
-    containers: (d.spec?.template?.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, env: (c.env ?? []).map(normalizeEnv), resources: normalizeResources(c.resources) })),
+    containers: (d.spec?.template?.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, env: (c.env ?? []).map(normalizeEnv), resources: amountsOf(c.resources) })),
   });
 }
 
@@ -219,10 +219,6 @@ function normalizeEnv(e: NonNullable<Container['env']>[number]): unknown {
   return out;
 }
 
-function normalizeResources(r: Container['resources']): unknown {
-  const a = amountsOf(r);
-  return a;
-}
 
 /** A label value (at most 63 characters, as the original cut it). */
 function labelValue(s: string): string {

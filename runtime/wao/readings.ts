@@ -8,6 +8,7 @@
 import type { Condition } from '../../lib/api/crd/index.js';
 import { NodeConfigConditions, type NodeConfigStatus } from '../../lib/api/wao/index.js';
 import type { FetchFailure, FetchOutcome } from './collector.js';
+import { rfc3339 } from '../kit/index.js';
 
 export const METRICS = ['inletTemp', 'deltaP'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -51,10 +52,7 @@ export function record(state: MetricState, outcome: FetchOutcome): void {
   }
 }
 
-/** Kubernetes' time format for status (RFC 3339, seconds). */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { rfc3339 } from '../kit/index.js';
 
 /**
  * The status of a NodeConfig from its state: conditions per metric (True with the reading, or
