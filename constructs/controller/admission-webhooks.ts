@@ -98,6 +98,7 @@ export class AdmissionWebhooks extends Construct {
         ],
       },
       ...(w.objectSelector ? { objectSelector: w.objectSelector } : {}),
+      ...(w.matchConditions?.length ? { matchConditions: w.matchConditions.map((c) => ({ name: c.name, expression: c.expression })) } : {}),
       ...(w.type === 'mutating' ? { reinvocationPolicy: w.reinvocationPolicy ?? 'Never' } : {}),
     });
     const mutating = props.webhooks.filter((w) => w.type === 'mutating');

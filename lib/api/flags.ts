@@ -8,6 +8,7 @@
  * returns values typed from the spec (`FlagValuesOf`), and `renderFlags` accepts only those.
  */
 import { ValidationError } from '../k8s/validation.js';
+import { dns1123LabelReason } from '../k8s/validators.js';
 
 export type FlagType = 'string' | 'duration' | 'bool' | 'int';
 
@@ -198,4 +199,18 @@ export function flagsUsage(specs: readonly FlagSpec[]): string {
       return `  --${s.name}${type}\n      ${s.description}${extra ? ` (${extra})` : ''}`;
     })
     .join('\n');
+}
+
+/**
+ * The namespaces of a comma-separated list flag: trimmed, deduplicated, sorted, at least one,
+ * each a DNS-1123 label; a FlagError names the flag.
+ */
+export function parseNamespaces(text: string, flag = 'namespaces'): string[] {
+  const list = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].sort();
+  if (list.length === 0) throw new FlagError(flag, 'needs at least one namespace');
+  for (const ns of list) {
+    const reason = dns1123LabelReason(ns);
+    if (reason) throw new FlagError(flag, reason);
+  }
+  return list;
 }

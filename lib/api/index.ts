@@ -9,5 +9,6 @@ export * from './webhook.js';
 export * from './crd/index.js';
 export * from './wao/index.js';
 export * from './konsumerator/index.js';
+export * from './servo/index.js';
 // WAO's and Konsumerator's spec problems are the same shape: one name in the package.
 export type { SpecProblem } from './wao/index.js';

@@ -32,8 +32,20 @@ export interface AdmissionWebhookSpec {
   readonly namespaceSelector?: LabelSelector;
   /** Only objects matching this. @default all objects */
   readonly objectSelector?: LabelSelector;
+  /**
+   * CEL conditions (all must be true) for the API server to call the webhook at all, e.g.
+   * `object.spec.restartPolicy != 'Always'`: requests that cannot concern it cost no call.
+   * @default none
+   */
+  readonly matchConditions?: readonly MatchCondition[];
   /** Mutating only: call again when a later webhook changed the object. @default 'Never' */
   readonly reinvocationPolicy?: 'Never' | 'IfNeeded';
+}
+
+/** One `matchConditions` entry: a name (unique in the webhook) and a CEL expression. */
+export interface MatchCondition {
+  readonly name: string;
+  readonly expression: string;
 }
 
 /** A problem with a webhook spec: the field and what is wrong with it. */
@@ -53,6 +65,14 @@ export function webhookProblems(spec: AdmissionWebhookSpec): WebhookProblem[] {
   if (spec.rules.length === 0) problems.push({ field: 'rules', reason: 'at least one rule is needed' });
   const t = spec.timeoutSeconds ?? 5;
   if (!Number.isInteger(t) || t < 1 || t > 30) problems.push({ field: 'timeoutSeconds', reason: `${t} must be an integer from 1 to 30` });
+  const names = new Set<string>();
+  (spec.matchConditions ?? []).forEach((c, i) => {
+    if (!/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(c.name) || c.name.length > 63) problems.push({ field: `matchConditions[${i}].name`, reason: `"${c.name}" must be a qualified name of at most 63 characters` });
+    else if (names.has(c.name)) problems.push({ field: `matchConditions[${i}].name`, reason: `"${c.name}" is given twice` });
+    names.add(c.name);
+    if (typeof c.expression !== 'string' || c.expression.trim() === '') problems.push({ field: `matchConditions[${i}].expression`, reason: 'must be a CEL expression' });
+  });
+  if ((spec.matchConditions?.length ?? 0) > 64) problems.push({ field: 'matchConditions', reason: 'at most 64 conditions are allowed' });
   if (spec.type === 'validating' && spec.reinvocationPolicy !== undefined) {
     problems.push({ field: 'reinvocationPolicy', reason: 'only mutating webhooks are reinvoked' });
   }

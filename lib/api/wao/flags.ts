@@ -1,6 +1,5 @@
-import { FlagError, type FlagSpec, type FlagValuesOf } from '../flags.js';
+import { FlagError, parseNamespaces, type FlagSpec, type FlagValuesOf } from '../flags.js';
 import { MANAGER_FLAGS } from '../manager.js';
-import { dns1123LabelReason } from '../../k8s/validators.js';
 import { WAO_DEFAULT_NAMESPACE } from './names.js';
 
 /** Port of the prediction endpoint (`POST /predict`) when none is given. */
@@ -57,16 +56,6 @@ export interface WaoOptions {
 }
 
 /** Parses a comma-separated list of namespaces: trimmed, unique, sorted, each a DNS-1123 label. */
-export function parseNamespaces(text: string, flag = 'namespaces'): string[] {
-  const list = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].sort();
-  if (list.length === 0) throw new FlagError(flag, 'needs at least one namespace (WAO reads Secrets, which RBAC grants per namespace)');
-  for (const ns of list) {
-    const reason = dns1123LabelReason(ns);
-    if (reason) throw new FlagError(flag, reason);
-  }
-  return list;
-}
-
 /** The options of the flags; a bad value is a FlagError naming the flag. */
 export function waoOptionsFromFlags(v: WaoFlags): WaoOptions {
   const port = (name: 'prediction-port' | 'metrics-port', min: number) => {

@@ -1,7 +1,8 @@
 /** WAO's flags (typed, shared by construct and runtime) and its least RBAC. */
 import { FlagError, parseFlags, renderFlags } from '../../../lib/api/flags.js';
 import { leaseRules, ruleProblems } from '../../../lib/api/rbac.js';
-import { parseNamespaces, WAO_FLAGS, WAO_GROUP, waoOptionsFromFlags, waoRules } from '../../../lib/api/wao/index.js';
+import { parseNamespaces } from '../../../lib/api/flags.js';
+import { WAO_FLAGS, WAO_GROUP, waoOptionsFromFlags, waoRules } from '../../../lib/api/wao/index.js';
 
 const env = { NAMESPACE: 'wao-system' };
 const options = (...args: string[]) => waoOptionsFromFlags(parseFlags(WAO_FLAGS, args, env).values);

@@ -1,0 +1,85 @@
+/**
+ * What the webhook does to a job pod at CREATE, as a JSONPatch: the measurement finalizer, and
+ * (when a monitor image is configured) the monitor as a native sidecar with the pod's process
+ * namespace shared. Pure and idempotent: a pod that already has them gets an empty patch.
+ */
+import { pointer } from '../../k8s/json-pointer.js';
+import { SERVO_MONITOR_COMMAND, MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from './names.js';
+import type { JobPodObject } from './pod.js';
+import { hasFinalizer, hasMonitor } from './job.js';
+
+/** One RFC 6902 operation (the subset the webhook emits). */
+export type PatchOperation = { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown };
+
+/** The monitor container's settings. */
+export interface MonitorSettings {
+  readonly image: string;
+  /** @default 'IfNotPresent' */
+  readonly imagePullPolicy?: string;
+  /** Sampling interval in ms. */
+  readonly intervalMs: number;
+  /** CPU of the monitor (request and limit, so a Guaranteed pod stays Guaranteed), e.g. `50m`. */
+  readonly cpu: string;
+  /** Memory of the monitor (request and limit), e.g. `64Mi`. */
+  readonly memory: string;
+  /** V8 heap of the monitor in MiB (below `memory`). */
+  readonly heapMiB: number;
+}
+
+/** The monitor as an init container with `restartPolicy: Always` (a native sidecar, Kubernetes ≥ 1.29). */
+export function monitorContainer(m: MonitorSettings, withResources: boolean): Record<string, unknown> {
+  return {
+    name: MONITOR_CONTAINER,
+    image: m.image,
+    imagePullPolicy: m.imagePullPolicy ?? 'IfNotPresent',
+    args: [SERVO_MONITOR_COMMAND, `--interval=${m.intervalMs}ms`],
+    restartPolicy: 'Always',
+    env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${m.heapMiB}` }],
+    ...(withResources ? { resources: { requests: { cpu: m.cpu, memory: m.memory }, limits: { cpu: m.cpu, memory: m.memory } } } : {}),
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    // PodSecurity `restricted` as a whole: a restricted namespace keeps admitting the job.
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+}
+
+/** Whether no container of the pod has requests or limits (QoS BestEffort). */
+function isBestEffort(pod: JobPodObject): boolean {
+  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  return all.every((c) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+}
+
+export interface Injection {
+  readonly patch: readonly PatchOperation[];
+  /** Told to the client (kubectl prints them). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The patch for a job pod. The monitor gets equal requests and limits so a Guaranteed pod stays
+ * Guaranteed, and none in a BestEffort pod so it stays BestEffort. `shareProcessNamespace: false`
+ * set by the user is kept (the monitor then sees no process: no cpu_time/max_memory, a warning).
+ */
+export function injectionFor(pod: JobPodObject, monitor: MonitorSettings | undefined): Injection {
+  const patch: PatchOperation[] = [];
+  const warnings: string[] = [];
+  if (!hasFinalizer(pod)) {
+    if (pod.metadata?.finalizers?.length) patch.push({ op: 'add', path: pointer('metadata', 'finalizers', '-'), value: MEASUREMENT_FINALIZER });
+    else patch.push({ op: 'add', path: pointer('metadata', 'finalizers'), value: [MEASUREMENT_FINALIZER] });
+  }
+  if (monitor && !hasMonitor(pod)) {
+    const container = monitorContainer(monitor, !isBestEffort(pod));
+    if (pod.spec?.initContainers?.length) patch.push({ op: 'add', path: pointer('spec', 'initContainers', '-'), value: container });
+    else patch.push({ op: 'add', path: pointer('spec', 'initContainers'), value: [container] });
+    const share = pod.spec?.shareProcessNamespace;
+    if (share === undefined) patch.push({ op: 'add', path: pointer('spec', 'shareProcessNamespace'), value: true });
+    else if (share === false) warnings.push('servo: spec.shareProcessNamespace is false, so the monitor cannot see the job: cpu_time and max_memory will not be measured');
+  }
+  return { patch, warnings };
+}
