@@ -26,6 +26,7 @@ import {
 import { configAggregatorCommand } from './config-aggregator/index.js';
 import { konsumeratorCommand } from './konsumerator/index.js';
 import { secretGeneratorCommand } from './secret-generator/index.js';
+import { servoCommand } from './servo/index.js';
 import { waoCommand } from './wao/index.js';
 
 export type { ControllerCommand };
@@ -34,6 +35,7 @@ export const CONTROLLERS: Record<string, ControllerCommand> = {
   'config-aggregator': configAggregatorCommand,
   konsumerator: konsumeratorCommand,
   'secret-generator': secretGeneratorCommand,
+  servo: servoCommand,
   wao: waoCommand,
 };
 
