@@ -14,3 +14,4 @@ export * from './constructs/config-aggregator/index.js';
 export * from './constructs/secret-generator/index.js';
 export * from './constructs/wao/index.js';
 export * from './constructs/konsumerator/index.js';
+export * from './constructs/servo/index.js';
