@@ -4,8 +4,10 @@
  *
  *   platform-controllers <controller> [flags]
  *   platform-controllers run [process flags] <controller> [its flags] [<controller> [its flags]]...
+ *   platform-controllers <tool> [flags]
  *
- * A controller is one line in CONTROLLERS.
+ * A controller is one line in CONTROLLERS. A tool (TOOLS) is a plain command: no manager, no
+ * leader election.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -23,10 +25,12 @@ import {
   type FlagValues,
   type HostedController,
 } from './kit/index.js';
+import { SERVO_MONITOR_COMMAND } from '../lib/api/servo/names.js';
 import { configAggregatorCommand } from './config-aggregator/index.js';
 import { konsumeratorCommand } from './konsumerator/index.js';
 import { secretGeneratorCommand } from './secret-generator/index.js';
 import { servoCommand } from './servo/index.js';
+import { SERVO_MONITOR_DESCRIPTION, servoMonitorMain } from './servo/monitor/monitor.js';
 import { waoCommand } from './wao/index.js';
 
 export type { ControllerCommand };
@@ -39,16 +43,24 @@ export const CONTROLLERS: Record<string, ControllerCommand> = {
   wao: waoCommand,
 };
 
+/** Commands that are not controllers: each takes its arguments and returns the exit code. */
+export const TOOLS: Record<string, { readonly description: string; readonly main: (argv: readonly string[]) => Promise<number> }> = {
+  [SERVO_MONITOR_COMMAND]: { description: SERVO_MONITOR_DESCRIPTION, main: servoMonitorMain },
+};
+
 const ELECTION_FLAGS = MANAGER_FLAGS.filter((f) => (ELECTION_FLAG_NAMES as readonly string[]).includes(f.name));
 
 export function usage(): string {
-  const list = Object.entries(CONTROLLERS)
-    .map(([name, c]) => `  ${name.padEnd(20)} ${c.description}`)
-    .join('\n');
+  const list = (commands: Record<string, { readonly description: string }>) =>
+    Object.entries(commands)
+      .map(([name, c]) => `  ${name.padEnd(20)} ${c.description}`)
+      .join('\n');
   return (
     `Usage: platform-controllers <controller> [flags]\n` +
-    `       platform-controllers run [process flags] <controller> [flags] [<controller> [flags]]...\n\n` +
-    `Controllers:\n${list}\n\n` +
+    `       platform-controllers run [process flags] <controller> [flags] [<controller> [flags]]...\n` +
+    `       platform-controllers <tool> [flags]\n\n` +
+    `Controllers:\n${list(CONTROLLERS)}\n\n` +
+    `Tools:\n${list(TOOLS)}\n\n` +
     `Run 'platform-controllers <controller> --help' for its flags, 'platform-controllers run --help' for several controllers in one process.\n`
   );
 }
@@ -160,6 +172,7 @@ export async function main(argv: readonly string[], env = process.env): Promise<
     return name ? 0 : 2;
   }
   if (name === 'run') return runSeveral(rest, env);
+  if (Object.hasOwn(TOOLS, name)) return TOOLS[name].main(rest);
   const command = CONTROLLERS[name];
   if (!command) {
     process.stderr.write(`unknown controller "${name}"\n\n${usage()}`);
