@@ -17,7 +17,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BUNDLE_PATH, NODE_PATH, REPO_ROOT, bundleControllers, thirdPartyLicenses, type Bundle } from './bundle.js';
+import { BUNDLE_PATH, MONITOR_BUNDLE_PATH, NODE_PATH, REPO_ROOT, bundleControllers, bundleMonitor, thirdPartyLicenses, type Bundle } from './bundle.js';
 import { LOCK_FILE, debPackages, extractFromTgz, nodeTarball, readLock, sha256, unpackDeb, updatedLock, type ImageLock } from './fetch.js';
 import { archive, assembleImage, buildLayer, layoutFiles, writeLayoutDir, type BuiltLayer, type Compression } from './oci.js';
 import { NONROOT, baseLayer, withParents, type UnpackedDeb } from './rootfs.js';
@@ -142,6 +142,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuildInfo> {
   const t0 = Date.now();
 
   const bundle = opts.bundle ?? (await bundleControllers());
+  const monitor = await bundleMonitor();
   const key = buildKey(bundle, { compression, level: opts.level, tag, revision, epoch });
   log(`bundle: ${bundle.code.length} bytes, ${bundle.packages.length} npm packages`);
 
@@ -188,6 +189,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuildInfo> {
         name: `platform-controllers ${pkg.version} bundle, SBOM, licenses`,
         entries: withParents([
           { type: 'file', path: BUNDLE_PATH, data: bundle.code, mode: 0o755 },
+          { type: 'file', path: MONITOR_BUNDLE_PATH, data: monitor, mode: 0o755 },
           { type: 'file', path: '/app/sbom.cdx.json', data: sbomJson },
           { type: 'file', path: '/app/THIRD_PARTY_LICENSES.txt', data: Buffer.from(thirdPartyLicenses(bundle.packages)) },
         ]),
@@ -301,6 +303,7 @@ export async function writeAppFiles(dir: string, log: (m: string) => void = () =
   execFileSync('strip', ['--strip-all', nodeFile]);
   writeFileSync(join(dir, 'nodejs/LICENSE'), extractFromTgz(tgz, 'LICENSE'));
   writeFileSync(join(dir, 'app/platform-controllers.mjs'), bundle.code, { mode: 0o755 });
+  writeFileSync(join(dir, MONITOR_BUNDLE_PATH.slice(1)), await bundleMonitor(), { mode: 0o755 });
   writeFileSync(join(dir, 'app/THIRD_PARTY_LICENSES.txt'), thirdPartyLicenses(bundle.packages));
   const sbom = cycloneDx({
     name: IMAGE_NAME,

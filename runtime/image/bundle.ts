@@ -8,12 +8,16 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareStrings } from '../../lib/k8s/sort.js';
+import { MONITOR_COMMAND } from '../../lib/api/servo/names.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where the image runs the bundle, and the interpreter its first line names. */
 export const BUNDLE_PATH = '/app/platform-controllers.mjs';
 export const NODE_PATH = '/nodejs/bin/node';
+/** The servo's monitor alone (lib/api/servo MONITOR_COMMAND runs it in job pods). */
+export const MONITOR_BUNDLE_PATH = MONITOR_COMMAND[1];
+export const MONITOR_ENTRY = 'runtime/servo/monitor/cli.ts';
 
 export interface BundledPackage {
   readonly name: string;
@@ -119,4 +123,11 @@ export function thirdPartyLicenses(packages: readonly BundledPackage[]): string 
   return packages
     .map((p) => `${'='.repeat(78)}\n${p.name}@${p.version} (${p.license})\n${'='.repeat(78)}\n${p.licenseText?.trim() ?? '(no license file in the package; see its package.json)'}\n`)
     .join('\n');
+}
+
+/** The monitor's bundle: no npm package (checked), so the image's SBOM and licenses cover it. */
+export async function bundleMonitor(): Promise<Buffer> {
+  const b = await bundleControllers({ entry: join(REPO_ROOT, MONITOR_ENTRY) });
+  if (b.packages.length) throw new Error(`the monitor bundle would carry npm packages: ${b.packages.map((p) => p.name).join(', ')}`);
+  return b.code;
 }

@@ -104,6 +104,7 @@ describe('npm run image', () => {
       'lib/x86_64-linux-gnu/libgcc_s.so.1',
       'etc/ssl/certs/ca-certificates.crt',
       'app/platform-controllers.mjs',
+      'app/servo-monitor.mjs',
       'app/sbom.cdx.json',
       'app/THIRD_PARTY_LICENSES.txt',
       'var/lib/dpkg/status.d/libc6',
@@ -141,7 +142,7 @@ describe('npm run image', () => {
     const dir = join(work, 'app-only');
     await writeAppFiles(dir);
     const all = new Map(layers.flat().map((e) => [e.name, e]));
-    for (const p of ['nodejs/bin/node', 'nodejs/LICENSE', 'app/platform-controllers.mjs', 'app/THIRD_PARTY_LICENSES.txt']) {
+    for (const p of ['nodejs/bin/node', 'nodejs/LICENSE', 'app/platform-controllers.mjs', 'app/servo-monitor.mjs', 'app/THIRD_PARTY_LICENSES.txt']) {
       expect([p, readFileSync(join(dir, p)).equals(all.get(p)!.data!)]).toEqual([p, true]);
     }
     const sbom = JSON.parse(readFileSync(join(dir, 'app/sbom.cdx.json'), 'utf8'));

@@ -4,7 +4,7 @@
  * namespace shared. Pure and idempotent: a pod that already has them gets an empty patch.
  */
 import { pointer } from '../../k8s/json-pointer.js';
-import { SERVO_MONITOR_COMMAND, MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from './names.js';
+import { MEASUREMENT_FINALIZER, MONITOR_COMMAND, MONITOR_CONTAINER } from './names.js';
 import type { JobPodObject } from './pod.js';
 import { hasFinalizer, hasMonitor } from './job.js';
 
@@ -32,7 +32,8 @@ export function monitorContainer(m: MonitorSettings, withResources: boolean): Re
     name: MONITOR_CONTAINER,
     image: m.image,
     imagePullPolicy: m.imagePullPolicy ?? 'IfNotPresent',
-    args: [SERVO_MONITOR_COMMAND, `--interval=${m.intervalMs}ms`],
+    command: [...MONITOR_COMMAND],
+    args: [`--interval=${m.intervalMs}ms`],
     restartPolicy: 'Always',
     env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${m.heapMiB}` }],
     ...(withResources ? { resources: { requests: { cpu: m.cpu, memory: m.memory }, limits: { cpu: m.cpu, memory: m.memory } } } : {}),
