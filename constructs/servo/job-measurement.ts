@@ -307,8 +307,8 @@ function checkUrl(where: string, url: string, account: string | undefined, byDef
   const credentials = urlCredentialsReason(url, 'a Secret given as authTokenSecret (sent as a Bearer token)');
   if (credentials) throw new ValidationError(where, 'url', credentials);
   for (const problem of urlPatternProblems(url, account)) {
-    if (problem.startsWith('uses {acct}')) throw new ValidationError(where, 'account', `is required: ${byDefault ? 'the default url (the original\'s OPTUNE_URL)' : 'url'} uses {acct}`);
-    throw new ValidationError(where, 'url', problem, url);
+    if (problem.field === 'account') throw new ValidationError(where, 'account', `is required: ${byDefault ? 'the default url (the original\'s OPTUNE_URL)' : 'url'} uses {acct}`);
+    throw new ValidationError(where, 'url', problem.reason, url);
   }
 }
 

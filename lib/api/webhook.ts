@@ -3,6 +3,7 @@
  * runtime serves `path`, the construct registers a Mutating/ValidatingWebhookConfiguration.
  */
 import type { LabelSelector } from './crd/schema.js';
+import { isQualifiedName } from '../k8s/labels.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT' | '*';
 
@@ -67,7 +68,7 @@ export function webhookProblems(spec: AdmissionWebhookSpec): WebhookProblem[] {
   if (!Number.isInteger(t) || t < 1 || t > 30) problems.push({ field: 'timeoutSeconds', reason: `${t} must be an integer from 1 to 30` });
   const names = new Set<string>();
   (spec.matchConditions ?? []).forEach((c, i) => {
-    if (!/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(c.name) || c.name.length > 63) problems.push({ field: `matchConditions[${i}].name`, reason: `"${c.name}" must be a qualified name of at most 63 characters` });
+    if (typeof c.name !== 'string' || !isQualifiedName(c.name)) problems.push({ field: `matchConditions[${i}].name`, reason: `"${c.name}" must be a qualified name ([prefix/]name, the name at most 63 characters)` });
     else if (names.has(c.name)) problems.push({ field: `matchConditions[${i}].name`, reason: `"${c.name}" is given twice` });
     names.add(c.name);
     if (typeof c.expression !== 'string' || c.expression.trim() === '') problems.push({ field: `matchConditions[${i}].expression`, reason: 'must be a CEL expression' });

@@ -57,7 +57,7 @@ export function valueAtAppIdPath(obj: unknown, path: AppIdPath): unknown {
     if (step.kind === 'lookup') {
       if (!Array.isArray(node)) return undefined;
       const hit = node.find((e) => e !== null && typeof e === 'object' && (e as Record<string, unknown>)[step.keyField] === step.key);
-      node = hit === undefined ? undefined : (hit as Record<string, unknown>)[step.valueField];
+      node = hit === undefined || !Object.prototype.hasOwnProperty.call(hit, step.valueField) ? undefined : (hit as Record<string, unknown>)[step.valueField];
     } else if (Array.isArray(node)) {
       if (!/^\d+$/.test(step.name)) return undefined;
       node = node[Number(step.name)];
@@ -68,8 +68,11 @@ export function valueAtAppIdPath(obj: unknown, path: AppIdPath): unknown {
   return node;
 }
 
-/** The app id of `obj`: the value at `path` when it is a non-empty string, else undefined (not a job). */
+/**
+ * The app id of `obj`: the value at `path` when it is a non-empty string, else undefined (not a
+ * job). `.` and `..` are not app ids: as a URL path segment they would move the POST elsewhere.
+ */
 export function appIdOf(obj: unknown, path: AppIdPath): string | undefined {
   const v = valueAtAppIdPath(obj, path);
-  return typeof v === 'string' && v !== '' ? v : undefined;
+  return typeof v === 'string' && v !== '' && v !== '.' && v !== '..' ? v : undefined;
 }

@@ -1,6 +1,6 @@
 import { FlagError, parseNamespaces, type FlagSpec, type FlagValuesOf } from '../flags.js';
 import { MANAGER_FLAGS } from '../manager.js';
-import { quantityReason, quantityValue } from '../../k8s/validators.js';
+import { imageReferenceReason, quantityReason, quantityValue } from '../../k8s/validators.js';
 import { parseAppIdPath, type AppIdPath } from './app-id.js';
 import { DEFAULT_APP_ID_PATH, DEFAULT_OPTUNE_URL, DEFAULT_POD_NAMESPACES, ServoEnv } from './names.js';
 import type { MonitorSettings } from './sidecar.js';
@@ -65,7 +65,7 @@ export function servoOptionsFromFlags(v: ServoFlags): ServoOptions {
   const namespaces = parseNamespaces(v.namespaces);
   const account = v.account || undefined;
   const [urlProblem] = urlPatternProblems(v.url, account);
-  if (urlProblem) throw new FlagError(urlProblem.includes('account') ? 'account' : 'url', urlProblem);
+  if (urlProblem) throw new FlagError(urlProblem.field, urlProblem.reason);
   const appIdPath = parseAppIdPath(v['app-id-path']);
   if (typeof appIdPath === 'string') throw new FlagError('app-id-path', appIdPath);
   if (v['monitor-interval'] < 10) throw new FlagError('monitor-interval', 'must be at least 10ms');
@@ -83,6 +83,8 @@ export function servoOptionsFromFlags(v: ServoFlags): ServoOptions {
   if (v.concurrency < 1 || v.concurrency > MAX_SERVO_CONCURRENCY) throw new FlagError('concurrency', `must be from 1 to ${MAX_SERVO_CONCURRENCY}`);
   if (v.workers < 1 || v.workers > 64) throw new FlagError('workers', 'must be from 1 to 64');
   const image = v['monitor-image'] || undefined;
+  const imageReason = image === undefined ? undefined : imageReferenceReason(image);
+  if (imageReason) throw new FlagError('monitor-image', imageReason);
   return {
     namespace: v.namespace,
     namespaces,

@@ -5,7 +5,7 @@
 import { appIdOf, type AppIdPath } from './app-id.js';
 import { groupOfContainer, parseMonitorReport } from './monitor-report.js';
 import { DONE_AT_ANNOTATION, MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from './names.js';
-import { isPodTerminal, type ContainerStatus, type JobPodObject, type PodContainer } from './pod.js';
+import { isPodTerminal, type ContainerStateTerminated, type ContainerStatus, type JobPodObject, type PodContainer } from './pod.js';
 import type { MeasurementParam, MetricValue } from './wire.js';
 
 /** What makes a pod a job. */
@@ -29,7 +29,7 @@ export function jobAppId(pod: JobPodObject, sel: JobSelection): string | undefin
 
 /** The job's container: the one the app id path reads (`spec/containers/<i>` or `[name]`), else the first. */
 export function jobContainer(pod: JobPodObject, path: AppIdPath): PodContainer | undefined {
-  const containers = pod.spec?.containers ?? [];
+  const containers = objects(pod.spec?.containers);
   if (path.containerName !== undefined) return containers.find((c) => c.name === path.containerName);
   return containers[path.containerIndex] ?? containers[0];
 }
@@ -52,9 +52,14 @@ export function measuredRecordOf(pod: JobPodObject): MeasuredRecord | undefined 
   return { at: '', status: 0 };
 }
 
-export const hasFinalizer = (pod: JobPodObject): boolean => (pod.metadata?.finalizers ?? []).includes(MEASUREMENT_FINALIZER);
+/** The entries of a list field that are objects: a missing, null or mistyped field reads as empty. */
+function objects<T>(x: readonly T[] | undefined | null): T[] {
+  return Array.isArray(x) ? x.filter((e): e is T => e !== null && typeof e === 'object') : [];
+}
+
+export const hasFinalizer = (pod: JobPodObject): boolean => Array.isArray(pod.metadata?.finalizers) && pod.metadata.finalizers.includes(MEASUREMENT_FINALIZER);
 export const hasMonitor = (pod: JobPodObject): boolean =>
-  (pod.spec?.initContainers ?? []).some((c) => c.name === MONITOR_CONTAINER) || (pod.spec?.containers ?? []).some((c) => c.name === MONITOR_CONTAINER);
+  objects(pod.spec?.initContainers).some((c) => c.name === MONITOR_CONTAINER) || objects(pod.spec?.containers).some((c) => c.name === MONITOR_CONTAINER);
 
 /** The original's message for a job that never ran. */
 export const NEVER_RAN_MESSAGE = 'job deleted before it ran';
@@ -78,14 +83,21 @@ export type JobAssessment =
   /** Ready to report: what to send, and notes for the log (e.g. why cpu_time is missing). */
   | { readonly state: 'report'; readonly appId: string; readonly param: MeasurementParam | { status: 'failed'; message: string }; readonly notes: readonly string[]; readonly finishedAtMs?: number };
 
-const parseTime = (t: string | null | undefined): number | undefined => {
+const parseTime = (t: unknown): number | undefined => {
+  if (typeof t !== 'string') return undefined;
   if (!t) return undefined;
   const ms = Date.parse(t);
   return Number.isFinite(ms) ? ms : undefined;
 };
 
 function statusOf(statuses: readonly ContainerStatus[] | undefined, name: string | undefined): ContainerStatus | undefined {
-  return name === undefined ? undefined : (statuses ?? []).find((s) => s.name === name);
+  return name === undefined ? undefined : objects(statuses).find((s) => s.name === name);
+}
+
+/** The `terminated` state of a status, when it is an object. */
+function terminatedOf(status: ContainerStatus | undefined): ContainerStateTerminated | undefined {
+  const t = status?.state?.terminated;
+  return t !== null && typeof t === 'object' ? t : undefined;
 }
 
 const metric = (value: number, unit: string): MetricValue => ({ value, unit });
@@ -106,9 +118,10 @@ export function assessJob(pod: JobPodObject, opts: AssessOptions, nowMs: number)
 
   const container = jobContainer(pod, opts.selection.appIdPath);
   const status = statusOf(pod.status?.containerStatuses, container?.name);
-  const terminated = status?.state?.terminated;
+  const terminated = terminatedOf(status);
   const restartPolicy = pod.spec?.restartPolicy;
-  const ended = terminated !== undefined && (restartPolicy === 'Never' || terminated.exitCode === 0);
+  // OnFailure restarts a failed container, unless the pod itself has ended (deadline, deletion).
+  const ended = terminated !== undefined && (restartPolicy === 'Never' || terminated.exitCode === 0 || isPodTerminal(pod));
   const neverRan = { state: 'report', appId, param: { status: 'failed', message: NEVER_RAN_MESSAGE }, notes: [] } as const;
   if (!ended) {
     if (isPodTerminal(pod)) return neverRan;
@@ -129,13 +142,13 @@ export function assessJob(pod: JobPodObject, opts: AssessOptions, nowMs: number)
 
   if (hasMonitor(pod)) {
     const monitor = statusOf(pod.status?.initContainerStatuses, MONITOR_CONTAINER) ?? statusOf(pod.status?.containerStatuses, MONITOR_CONTAINER);
-    const done = monitor?.state?.terminated;
+    const done = terminatedOf(monitor);
     if (!done) {
       const deadlineMs = finishedMs + opts.statsTimeoutMs;
       if (!isPodTerminal(pod) && nowMs < deadlineMs) return { state: 'awaiting-monitor', appId, deadlineMs };
       notes.push('the monitor did not report in time: cpu_time and max_memory omitted');
     } else {
-      const report = parseMonitorReport(done.message);
+      const report = parseMonitorReport(typeof done.message === 'string' ? done.message : undefined);
       if (typeof report === 'string') notes.push(`${report}: cpu_time and max_memory omitted`);
       else {
         const group = groupOfContainer(report, status?.containerID);
@@ -149,7 +162,7 @@ export function assessJob(pod: JobPodObject, opts: AssessOptions, nowMs: number)
 
   const doneAt = pod.metadata?.annotations?.[DONE_AT_ANNOTATION];
   const createdMs = parseTime(pod.metadata?.creationTimestamp);
-  if (doneAt !== undefined && /^\d+$/.test(doneAt.trim()) && createdMs !== undefined) {
+  if (typeof doneAt === 'string' && /^\d+$/.test(doneAt.trim()) && createdMs !== undefined) {
     metrics.est_duration = metric(Number(doneAt.trim()) - Math.floor(createdMs / 1000), 's');
   }
   return {
@@ -159,7 +172,7 @@ export function assessJob(pod: JobPodObject, opts: AssessOptions, nowMs: number)
     notes,
     param: {
       metrics,
-      annotations: { resources: JSON.stringify(container?.resources ?? {}), exitcode: terminated.exitCode ?? -1 },
+      annotations: { resources: JSON.stringify(container?.resources ?? {}), exitcode: typeof terminated.exitCode === 'number' ? terminated.exitCode : -1 },
     },
   };
 }

@@ -8,6 +8,8 @@
 
 /** The kubelet keeps at most this many bytes of a termination message. */
 export const TERMINATION_MESSAGE_LIMIT = 4096;
+/** The report's error is cut to this many characters. */
+export const MAX_ERROR_CHARS = 512;
 /** At most this many groups are reported (largest CPU time first), so the report fits the limit. */
 export const MAX_REPORT_GROUPS = 8;
 
@@ -39,6 +41,8 @@ export interface MonitorReport {
 /** The report as the monitor writes it: compact JSON, never above the kubelet's limit. */
 export function encodeMonitorReport(report: MonitorReport): string {
   const groups = [...report.groups].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, MAX_REPORT_GROUPS);
+  const error = report.error === undefined ? {} : { error: report.error.length > MAX_ERROR_CHARS ? `${report.error.slice(0, MAX_ERROR_CHARS - 3)}...` : report.error };
+  report = { ...report, ...error };
   let text = JSON.stringify({ ...report, groups });
   while (Buffer.byteLength(text) > TERMINATION_MESSAGE_LIMIT && groups.length) {
     groups.pop();

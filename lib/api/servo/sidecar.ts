@@ -5,7 +5,7 @@
  */
 import { pointer } from '../../k8s/json-pointer.js';
 import { MEASUREMENT_FINALIZER, MONITOR_COMMAND, MONITOR_CONTAINER } from './names.js';
-import type { JobPodObject } from './pod.js';
+import type { JobPodObject, PodContainer } from './pod.js';
 import { hasFinalizer, hasMonitor } from './job.js';
 
 /** One RFC 6902 operation (the subset the webhook emits). */
@@ -50,10 +50,12 @@ export function monitorContainer(m: MonitorSettings, withResources: boolean): Re
   };
 }
 
-/** Whether no container of the pod has requests or limits (QoS BestEffort). */
+/** Whether no container of the pod requests or limits cpu or memory (QoS BestEffort: other resources do not count). */
 function isBestEffort(pod: JobPodObject): boolean {
-  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-  return all.every((c) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+  const list = (x: unknown) => (Array.isArray(x) ? x : []) as PodContainer[];
+  const all = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)];
+  const sets = (r: Record<string, string> | undefined) => r !== null && typeof r === 'object' && ('cpu' in r || 'memory' in r);
+  return all.every((c) => !sets(c?.resources?.requests) && !sets(c?.resources?.limits));
 }
 
 export interface Injection {

@@ -47,23 +47,31 @@ export const helloEvent = (account: string | undefined): OptimizerEvent => ({ ev
 export const goodbyeEvent = (account: string | undefined, reason: string): OptimizerEvent => ({ event: 'GOODBYE', param: { account: account ?? null, reason } });
 export const measurementEvent = (param: MeasurementParam | FailedMeasurementParam): OptimizerEvent => ({ event: 'MEASUREMENT', param });
 
-const PLACEHOLDER = /\{(\w*)\}/g;
+const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-/** Problems with an `OPTUNE_URL` pattern (empty when fine); `account` is whether one is configured. */
-export function urlPatternProblems(pattern: string, account: string | undefined): string[] {
-  const problems: string[] = [];
+/** A problem with the URL settings, and the setting it is about. */
+export interface UrlProblem {
+  readonly field: 'url' | 'account';
+  readonly reason: string;
+}
+
+/** Problems with an `OPTUNE_URL` pattern (empty when fine); `account` is the one configured, if any. */
+export function urlPatternProblems(pattern: string, account: string | undefined): UrlProblem[] {
+  const problems: UrlProblem[] = [];
+  const url = (reason: string) => problems.push({ field: 'url', reason });
   for (const [, name] of pattern.matchAll(PLACEHOLDER)) {
-    if (name !== 'acct' && name !== 'app_id') problems.push(`has the placeholder {${name}}: only {acct} and {app_id} are replaced`);
+    if (name !== 'acct' && name !== 'app_id') url(`has the placeholder {${name}}: only {acct} and {app_id} are replaced`);
   }
-  if (pattern.includes('{acct}') && (account === undefined || account === '')) problems.push('uses {acct} but no account is set (OPTUNE_ACCOUNT)');
-  let url: URL | undefined;
+  if (/[{}]/.test(pattern.replace(PLACEHOLDER, ''))) url('has an unbalanced { or }: only {acct} and {app_id} are replaced');
+  if (pattern.includes('{acct}') && (account === undefined || account === '')) problems.push({ field: 'account', reason: 'must be set: the URL uses {acct} (OPTUNE_ACCOUNT)' });
+  let parsed: URL | undefined;
   try {
-    url = new URL(pattern.replace(PLACEHOLDER, 'x'));
+    parsed = new URL(pattern.replace(PLACEHOLDER, 'x'));
   } catch {
-    problems.push(`"${pattern}" is not a URL`);
+    url(`"${pattern}" is not a URL`);
   }
-  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`"${pattern}" must be http or https`);
-  if (url && (url.username || url.password)) problems.push('must not carry credentials: give the token as a Secret (OPTUNE_AUTH_TOKEN)');
+  if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') url(`"${pattern}" must be http or https`);
+  if (parsed && (parsed.username || parsed.password)) url('must not carry credentials: give the token as a Secret (OPTUNE_AUTH_TOKEN)');
   return problems;
 }
 

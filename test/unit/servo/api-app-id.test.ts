@@ -131,9 +131,9 @@ describe('valueAtAppIdPath and appIdOf', () => {
     }
   });
 
-  // Bug: the lookup step reads `hit[valueField]` without an own-property check (the field step has one),
+  // Regression: the lookup step reads `hit[valueField]` without an own-property check (the field step has one),
   // so a lookup entry lacking the value field yields Object.prototype members (here the Object constructor).
-  it.failing('a lookup entry without the value field resolves to nothing, not to an inherited member', () => {
+  it('a lookup entry without the value field resolves to nothing, not to an inherited member', () => {
     expect(valueAtAppIdPath({ env: [{ name: 'JOBID' }] }, path('env/[JOBID,name,constructor]'))).toBeUndefined();
   });
 

@@ -144,7 +144,7 @@ describe('servoOptionsFromFlags', () => {
 
   it('{acct} in the URL without an account names account', () => {
     const err = flagErrorOf(() => options([], { NAMESPACE: 'n' }));
-    expect([err.flag, err.message]).toEqual(['account', '--account: uses {acct} but no account is set (OPTUNE_ACCOUNT)']);
+    expect([err.flag, err.message]).toEqual(['account', '--account: must be set: the URL uses {acct} (OPTUNE_ACCOUNT)']);
     expect(flagErrorOf(() => options(['--account='], { NAMESPACE: 'n' })).flag).toBe('account');
   });
 
@@ -158,18 +158,18 @@ describe('servoOptionsFromFlags', () => {
     expect(flagErrorOf(() => options([], { OPTUNE_ACCOUNT: 'a' })).flag).toBe('namespace');
   });
 
-  // Bug: servoOptionsFromFlags picks the flag by `urlProblem.includes('account')`, and the problem quotes
+  // Regression: servoOptionsFromFlags picks the flag by `urlProblem.includes('account')`, and the problem quotes
   // the user's URL: a {account} placeholder (a likely typo of {acct}) or "account" anywhere in a bad URL names --account.
-  it.failing.each([
+  it.each([
     ['https://h/{account}/{app_id}'],
     ['ftp://h/account/{app_id}'],
   ])('--url=%s is refused naming url, not account', (url) => {
     expect(flagErrorOf(() => options([`--url=${url}`])).flag).toBe('url');
   });
 
-  // Bug: --monitor-image (and OPTUNE_SLEEPER_IMG) is not checked at all; this value would be injected into
+  // Regression: --monitor-image (and OPTUNE_SLEEPER_IMG) is not checked at all; this value would be injected into
   // every job pod as a native sidecar that can never be pulled, so no job pod would start.
-  it.failing('a monitor image that is not an image reference is refused, naming monitor-image', () => {
+  it('a monitor image that is not an image reference is refused, naming monitor-image', () => {
     expect(flagErrorOf(() => options(['--monitor-image=platform controllers:1'])).flag).toBe('monitor-image');
   });
 });

@@ -229,9 +229,9 @@ describe('assessJob', () => {
     expect(assessJob(jobPod({ restartPolicy: 'OnFailure', statuses: [terminated('main', 1, at(0), at(2))] }), opts(), NOW)).toEqual({ state: 'running', appId: 'job-42' });
   });
 
-  // Bug: `ended` requires Never or exit 0, ignoring that a Failed pod restarts nothing (activeDeadlineSeconds,
+  // Regression: `ended` requires Never or exit 0, ignoring that a Failed pod restarts nothing (activeDeadlineSeconds,
   // eviction): the job ran for 30 s and exited 1, yet it is reported as "job deleted before it ran".
-  it.failing('OnFailure in a Failed pod: the last non-zero exit is final and measured', () => {
+  it('OnFailure in a Failed pod: the last non-zero exit is final and measured', () => {
     const a = assessJob(jobPod({ restartPolicy: 'OnFailure', phase: 'Failed', statuses: [terminated('main', 1, at(0), at(30))] }), opts(), NOW);
     expect(reported(a).param).toEqual({
       metrics: { duration: { value: 30, unit: 's' }, perf: { value: 1 / 30, unit: '1/s' } },
@@ -473,9 +473,9 @@ describe('assessJob never throws (properties)', () => {
     expect(assessJob({ ...jobPod(), status: undefined }, opts(), T0_MS)).toEqual({ state: 'running', appId: 'job-42' });
   });
 
-  // Bug: assessJob trusts the type of every field that is present: nulls and values of other types
+  // Regression: assessJob trusts the type of every field that is present: nulls and values of other types
   // (see the cases below) throw a TypeError instead of being treated as missing.
-  it.failing('a random partial pod with nulls and values of the wrong type anywhere never throws', () => {
+  it('a random partial pod with nulls and values of the wrong type anywhere never throws', () => {
     fc.assert(
       fc.property(podArbitrary(ANY_TYPE), fc.constantFrom(...PATHS), nowMs, (pod, appIdPath, now) => {
         const o: AssessOptions = { selection: { namespaces: ['default'], appIdPath }, statsTimeoutMs: 1000 };
@@ -491,11 +491,11 @@ describe('assessJob never throws (properties)', () => {
     patch(pod);
     return pod as JobPodObject;
   };
-  // Bug: each of these throws a TypeError in assessJob (job.ts) instead of being handled as missing:
+  // Regression: each of these throws a TypeError in assessJob (job.ts) instead of being handled as missing:
   // statusOf calls .find on a non-array and reads .name of a null entry; a null `terminated` passes
   // `!== undefined` and is dereferenced; hasMonitor calls .some on a non-array; done-at is .trim()med
   // without a string check.
-  it.failing.each([
+  it.each([
     ['state.terminated: null', (p: Record<string, any>) => (p.status.containerStatuses[0].state.terminated = null)],
     ['containerStatuses: [null]', (p: Record<string, any>) => (p.status.containerStatuses = [null])],
     ['containerStatuses: "x"', (p: Record<string, any>) => (p.status.containerStatuses = 'x')],

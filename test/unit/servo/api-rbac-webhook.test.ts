@@ -107,9 +107,9 @@ describe('webhookProblems: matchConditions', () => {
     expect(webhookProblems(withConditions([cond('ok'), cond(name)]))).toEqual([{ field: 'matchConditions[1].name', reason: expect.stringMatching(reason) }]);
   });
 
-  // Bug: the name check is the bare name regex, but Kubernetes validates matchConditions[].name with
+  // Regression: the name check is the bare name regex, but Kubernetes validates matchConditions[].name with
   // ValidateQualifiedName, which allows a DNS-subdomain prefix (`example.com/name`, as isQualifiedName in lib/k8s/labels.ts does).
-  it.failing('a prefixed qualified name is accepted, as the API server accepts it', () => {
+  it('a prefixed qualified name is accepted, as the API server accepts it', () => {
     expect(webhookProblems(withConditions([cond('example.com/not-restart-always')]))).toEqual([]);
   });
 

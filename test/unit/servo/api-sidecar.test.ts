@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { pointerSegments } from '../../../lib/k8s/json-pointer.js';
 import { hasFinalizer, hasMonitor } from '../../../lib/api/servo/job.js';
-import { MEASUREMENT_FINALIZER, MONITOR_CONTAINER, SERVO_MONITOR_COMMAND } from '../../../lib/api/servo/names.js';
+import { MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from '../../../lib/api/servo/names.js';
 import type { JobPodObject, PodContainer } from '../../../lib/api/servo/pod.js';
 import { injectionFor, monitorContainer, type MonitorSettings, type PatchOperation } from '../../../lib/api/servo/sidecar.js';
 
@@ -69,7 +69,8 @@ describe('monitorContainer', () => {
       name: MONITOR_CONTAINER,
       image: MONITOR.image,
       imagePullPolicy: 'Always',
-      args: [SERVO_MONITOR_COMMAND, '--interval=100ms'],
+      command: ['/nodejs/bin/node', '/app/servo-monitor.mjs'],
+      args: ['--interval=100ms'],
       restartPolicy: 'Always',
       env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=24' }],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50m', memory: '64Mi' } },
@@ -177,9 +178,9 @@ describe('injectionFor', () => {
       expect(resourcesOf(pod({ initContainers: [{ name: 'setup', resources: { requests: { cpu: '10m' } } }] }))).toEqual(EQUAL);
     });
 
-    // Bug: isBestEffort counts any resource name, but Kubernetes computes the QoS class from cpu and memory only:
+    // Regression: isBestEffort counts any resource name, but Kubernetes computes the QoS class from cpu and memory only:
     // a pod asking only for a GPU or ephemeral-storage is BestEffort and becomes Burstable with the monitor's cpu/memory.
-    it.failing.each([
+    it.each([
       ['a GPU only', withResources(undefined, { 'nvidia.com/gpu': '1' })],
       ['ephemeral-storage only', withResources({ 'ephemeral-storage': '1Gi' }, { 'ephemeral-storage': '1Gi' })],
     ])('BestEffort with %s: none either', (_, container) => {
