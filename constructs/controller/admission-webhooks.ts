@@ -1,7 +1,19 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { webhookProblems, type AdmissionWebhookSpec } from '../../lib/api/webhook.js';
+import {
+  GENERATE_LABEL,
+  GENERATE_LABEL_VALUE,
+  GenerateSpecError,
+  ISSUER_CERT_KEY,
+  ISSUER_KEY_KEY,
+  MAX_COMMON_NAME,
+  SPEC_ANNOTATION,
+  renderGenerateSpec,
+  validateGenerateSpec,
+  type GenerateSpec,
+} from '../../lib/api/secret-generator/index.js';
+import { WEBHOOK_CA_KEY, webhookProblems, type AdmissionWebhookSpec, type WebhookConfigurationRef } from '../../lib/api/webhook.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkPropsObject } from '../../lib/k8s/props.js';
 import { WebhookCertificate } from './webhook-certificate.js';
@@ -20,8 +32,9 @@ export interface AdmissionWebhooksProps {
 
 /**
  * The API-server side of a controller's admission webhooks: a Service in front of the pods'
- * `webhook` port, the serving certificate (a given Secret, or a cert-manager Certificate), and one
- * Mutating/ValidatingWebhookConfiguration with the CA bundle, `sideEffects: None`, v1 reviews.
+ * `webhook` port, the serving certificate (a given Secret, a cert-manager Certificate, or Secrets
+ * the secret generator fills), and one Mutating/ValidatingWebhookConfiguration with the CA bundle
+ * (none with cert-manager or a generated certificate: it is injected), `sideEffects: None`, v1 reviews.
  * The controller's own namespace is excluded from every webhook, so that a `Fail` webhook cannot
  * block the pods that serve it.
  */
@@ -31,13 +44,22 @@ export class AdmissionWebhooks extends Construct {
   /** The Secret with `tls.crt` and `tls.key` the pods mount. */
   readonly secretName: string;
 
-  constructor(scope: Construct, id: string, props: AdmissionWebhooksProps) {
-    super(scope, id);
-    const where = scope.node.path;
+  /** The generated Secrets (CA, then serving certificate), with a generated certificate. */
+  readonly generatedSecrets: readonly k8s.KubeSecret[];
+  /** The configurations whose `caBundle` the controller injects itself (a generated certificate), else none. */
+  readonly caInjection: readonly WebhookConfigurationRef[];
+
+  /**
+   * Checks the webhooks and the certificate (errors name the field, under `webhooks`) and returns
+   * the configurations whose `caBundle` the controller must inject itself: those of a generated
+   * certificate, none otherwise. `where` is the controller's path.
+   */
+  static check(where: string, props: Pick<AdmissionWebhooksProps, 'webhooks' | 'certificate' | 'name' | 'namespace'>): WebhookConfigurationRef[] {
     checkPropsObject(where, props, ['webhooks', 'certificate']);
     if (!Array.isArray(props.webhooks)) throw new ValidationError(where, 'webhooks.webhooks', `must be a list of webhooks, not ${describeValue(props.webhooks)}`, props.webhooks);
-    if (!(props.certificate instanceof WebhookCertificate)) {
-      throw new ValidationError(where, 'webhooks.certificate', `must be WebhookCertificate.fromSecret() or WebhookCertificate.fromCertManager(), not ${describeValue(props.certificate)}`);
+    const cert = props.certificate;
+    if (!(cert instanceof WebhookCertificate)) {
+      throw new ValidationError(where, 'webhooks.certificate', `must be WebhookCertificate.fromSecret(), .fromCertManager() or .generated(), not ${describeValue(cert)}`);
     }
     if (props.webhooks.length === 0) throw new ValidationError(where, 'webhooks', 'is empty: give at least one webhook or none at all');
     const seen = new Set<string>();
@@ -47,13 +69,72 @@ export class AdmissionWebhooks extends Construct {
       if (seen.has(w.name)) throw new ValidationError(where, `webhooks[${i}].name`, `"${w.name}" is declared twice`, w.name);
       seen.add(w.name);
     });
+    if (cert.secretName !== undefined && (!cert.caBundle || !cert.caBundle.includes('-----BEGIN CERTIFICATE-----'))) {
+      throw new ValidationError(where, 'webhookCertificate.caBundle', 'must be the PEM of the CA that signed the serving certificate');
+    }
+    if (!cert.generated) return [];
+    const { generator } = cert.generated;
+    const watched = generator.watchNamespaces;
+    if (!watched.includes('*') && !watched.includes(props.namespace)) {
+      throw new ValidationError(
+        where,
+        'webhooks.certificate',
+        `the secret generator ${generator.node.path} does not watch namespace "${props.namespace}" (it watches ${watched.map((n) => `"${n}"`).join(', ') || 'none'}): add it to its watchNamespaces`,
+      );
+    }
+    const name = `${props.namespace}-${props.name}`;
+    return (['mutating', 'validating'] as const).filter((type) => props.webhooks.some((w) => w.type === type)).map((type) => ({ type, name }));
+  }
+
+  constructor(scope: Construct, id: string, props: AdmissionWebhooksProps) {
+    super(scope, id);
+    const where = scope.node.path;
+    this.caInjection = AdmissionWebhooks.check(where, props);
     const { certificate: cert, name, namespace, labels } = props;
     this.serviceName = `${name}-webhook`;
+    const dnsNames = [`${this.serviceName}.${namespace}.svc`, `${this.serviceName}.${namespace}.svc.cluster.local`];
+    const generatedSecrets: k8s.KubeSecret[] = [];
     if (cert.secretName !== undefined) {
-      if (!cert.caBundle || !cert.caBundle.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new ValidationError(where, 'webhookCertificate.caBundle', 'must be the PEM of the CA that signed the serving certificate');
-      }
       this.secretName = cert.secretName;
+    } else if (cert.generated) {
+      this.secretName = `${name}-webhook-cert`;
+      const caName = `${name}-webhook-ca`;
+      const extra = cert.generated.options;
+      const days = extra.validityDays !== undefined ? { validityDays: extra.validityDays } : {};
+      const generated = (id: string, secretName: string, spec: GenerateSpec) => {
+        try {
+          validateGenerateSpec(JSON.parse(JSON.stringify(spec)), { selfName: secretName });
+        } catch (err) {
+          if (err instanceof GenerateSpecError) throw new ValidationError(where, 'webhooks.certificate', `${secretName}: ${err.message}`);
+          throw err;
+        }
+        return new k8s.KubeSecret(this, id, {
+          metadata: {
+            name: secretName,
+            namespace,
+            labels: { ...labels, [GENERATE_LABEL]: GENERATE_LABEL_VALUE },
+            annotations: { [SPEC_ANNOTATION]: renderGenerateSpec(spec) },
+          },
+          type: 'Opaque',
+        });
+      };
+      // A CA and a leaf it signs: the leaf can be reissued (delete its keys) without a new caBundle.
+      generatedSecrets.push(
+        generated('ca', caName, {
+          keys: { [ISSUER_CERT_KEY]: { certificate: 'cert' }, [ISSUER_KEY_KEY]: { certificate: 'key' } },
+          certificate: { commonName: fit(`${this.serviceName}-ca`, 'webhook-ca'), isCA: true, ...days },
+        }),
+        generated('secret', this.secretName, {
+          keys: { 'tls.crt': { certificate: 'cert' }, 'tls.key': { certificate: 'key' }, [WEBHOOK_CA_KEY]: { certificate: 'ca' } },
+          certificate: {
+            commonName: fit(dnsNames[0], this.serviceName),
+            dnsNames: [...new Set([...dnsNames, ...(extra.dnsNames ?? [])])],
+            ...(extra.ipAddresses?.length ? { ipAddresses: extra.ipAddresses } : {}),
+            issuer: caName,
+            ...days,
+          },
+        }),
+      );
     } else {
       this.secretName = `${name}-webhook-cert`;
       new ApiObject(this, 'certificate', {
@@ -62,12 +143,13 @@ export class AdmissionWebhooks extends Construct {
         metadata: { name: this.serviceName, namespace, labels },
         spec: {
           secretName: this.secretName,
-          dnsNames: [`${this.serviceName}.${namespace}.svc`, `${this.serviceName}.${namespace}.svc.cluster.local`],
+          dnsNames,
           issuerRef: { name: cert.issuer!.name, kind: cert.issuer!.kind ?? 'Issuer', group: 'cert-manager.io' },
           privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
         },
       });
     }
+    this.generatedSecrets = generatedSecrets;
 
     new k8s.KubeService(this, 'service', {
       metadata: { name: this.serviceName, namespace, labels },
@@ -120,4 +202,9 @@ export class AdmissionWebhooks extends Construct {
       } as never);
     }
   }
+}
+
+/** `name` when it fits in a certificate's common name, else `shorter`. */
+function fit(name: string, shorter: string): string {
+  return name.length <= MAX_COMMON_NAME ? name : shorter;
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { FlagError, renderFlags, type FlagInputOf, type FlagSpec } from '../../lib/api/flags.js';
 import { WEBHOOK_CERT_DIR, leaseTiming } from '../../lib/api/manager.js';
 import { leaseRules, type ControllerRule } from '../../lib/api/rbac.js';
-import type { AdmissionWebhookSpec } from '../../lib/api/webhook.js';
+import { renderWebhookConfigurationRefs, webhookCaInjectRules, type AdmissionWebhookSpec } from '../../lib/api/webhook.js';
 import { controllerImage, type ControllerImageProps } from '../../lib/k8s/image.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
@@ -113,7 +113,8 @@ export interface PlatformControllerProps<S extends readonly FlagSpec[] = readonl
  * flags (so construct and runtime cannot drift), restricted security contexts, probes, a heap
  * sized from the memory limit; a PodDisruptionBudget; the metrics Service (and a ServiceMonitor
  * when asked); the CRDs of the custom resources it owns; optionally admission webhooks with their
- * Service, certificate and configurations, and more ports (`ports`) with their Services.
+ * Service, certificate and configurations (with a generated certificate, the flag and RBAC for
+ * the controller to inject the CA into them), and more ports (`ports`) with their Services.
  *
  * Controller constructs (`ConfigAggregator`, `SecretGenerator`, ...) are thin layers on it.
  */
@@ -123,7 +124,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
   readonly serviceAccountName: string;
   /** The container's args: the controller, then its flags. */
   readonly args: readonly string[];
-  /** Every RBAC rule granted, the Lease's included. */
+  /** Every RBAC rule granted, the Lease's and the webhook CA injection's included. */
   readonly rules: readonly ControllerRule[];
   /** The Deployment or DaemonSet. */
   readonly workload: ApiObject;
@@ -168,6 +169,8 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
       checkListenPort(where, 'webhooks.port', webhookPort);
       if (webhookPort === port) throw new ValidationError(where, 'webhooks.port', `${webhookPort} is the metrics port`, webhookPort);
     }
+    // Checked before the args and RBAC are made: a generated certificate adds to both.
+    const caInjection = webhooksProps ? AdmissionWebhooks.check(where, { ...webhooksProps, name, namespace }) : [];
     const imageProps = checkOptionalObject(where, 'image', p.image, 'an object { registry?, tag?, digest?, reference? }') ?? {};
     for (const key of Object.keys(imageProps)) {
       if (!IMAGE_FIELDS.includes(key)) throw new ValidationError(where, `image.${key}`, `unknown field (expected one of ${IMAGE_FIELDS.join(', ')})`);
@@ -205,6 +208,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
       managerArgs['leader-elect'] = false;
     }
     if (webhooksProps) Object.assign(managerArgs, { 'webhook-port': webhookPort, 'webhook-cert-dir': WEBHOOK_CERT_DIR });
+    if (caInjection.length) managerArgs['webhook-ca-inject'] = renderWebhookConfigurationRefs(caInjection);
     const values = { ...(p.args as Record<string, unknown>) };
     for (const key of Object.keys(managerArgs)) {
       if (key in values) throw new ValidationError(where, `args.${key}`, 'is set by PlatformController from its own props');
@@ -228,7 +232,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
     this.serviceAccountName = name;
     this.leaseName = leaseName;
     this.args = [controller, ...flagArgs];
-    this.rules = [...p.rules, ...(leaseName ? leaseRules(leaseName) : [])];
+    this.rules = [...p.rules, ...(leaseName ? leaseRules(leaseName) : []), ...webhookCaInjectRules(caInjection)];
 
     const ids = { name: controller, instance: name, component: 'controller', partOf: 'platform-controllers' };
     const labels = appLabels(ids);

@@ -27,6 +27,12 @@ export const MANAGER_FLAGS = [
     default: WEBHOOK_CERT_DIR,
     description: 'Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.',
   },
+  {
+    name: 'webhook-ca-inject',
+    type: 'string',
+    description:
+      'Webhook configurations whose caBundle is kept equal to ca.crt of --webhook-cert-dir, as <mutating|validating>:<name>, comma-separated (needs get and patch on them).',
+  },
 ] as const satisfies readonly FlagSpec[];
 
 export interface LeaseTiming {

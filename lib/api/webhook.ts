@@ -2,8 +2,11 @@
  * Admission webhooks a controller serves, declared in its `lib/api/<controller>/` folder: the
  * runtime serves `path`, the construct registers a Mutating/ValidatingWebhookConfiguration.
  */
+import { dns1123SubdomainReason } from '../k8s/validators.js';
 import type { LabelSelector } from './crd/schema.js';
 import { isQualifiedName } from '../k8s/labels.js';
+import { FlagError } from './flags.js';
+import type { ControllerRule } from './rbac.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT' | '*';
 
@@ -78,4 +81,56 @@ export function webhookProblems(spec: AdmissionWebhookSpec): WebhookProblem[] {
     problems.push({ field: 'reinvocationPolicy', reason: 'only mutating webhooks are reinvoked' });
   }
   return problems;
+}
+
+/** The key of the webhook certificate Secret that holds the CA (PEM) the controller injects. */
+export const WEBHOOK_CA_KEY = 'ca.crt';
+
+/** A Mutating/ValidatingWebhookConfiguration whose `caBundle` the controller keeps equal to its `ca.crt`. */
+export interface WebhookConfigurationRef {
+  readonly type: 'mutating' | 'validating';
+  /** Name of the (cluster-scoped) configuration. */
+  readonly name: string;
+}
+
+/** The resource of a configuration type, e.g. `mutatingwebhookconfigurations`. */
+export function webhookConfigurationResource(type: WebhookConfigurationRef['type']): string {
+  return `${type}webhookconfigurations`;
+}
+
+/** The value of `--webhook-ca-inject`: `<mutating|validating>:<name>`, comma-separated. */
+export function renderWebhookConfigurationRefs(refs: readonly WebhookConfigurationRef[]): string {
+  return refs.map((r) => `${r.type}:${r.name}`).join(',');
+}
+
+/** Parses `--webhook-ca-inject` (empty text: none); a FlagError names the flag. */
+export function parseWebhookConfigurationRefs(text: string, flag = 'webhook-ca-inject'): WebhookConfigurationRef[] {
+  const out: WebhookConfigurationRef[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = item.indexOf(':');
+    const type = item.slice(0, colon);
+    const name = item.slice(colon + 1);
+    if (colon < 0 || (type !== 'mutating' && type !== 'validating')) {
+      throw new FlagError(flag, `"${item}" is not <mutating|validating>:<configuration name>`);
+    }
+    const bad = dns1123SubdomainReason(name, 'webhook configuration');
+    if (bad) throw new FlagError(flag, bad);
+    if (!out.some((r) => r.type === type && r.name === name)) out.push({ type, name });
+  }
+  return out;
+}
+
+/**
+ * RBAC of the CA injection: `get` and `patch` of exactly these configurations (cluster-scoped,
+ * so a ClusterRole limited by `resourceNames`).
+ */
+export function webhookCaInjectRules(refs: readonly WebhookConfigurationRef[]): ControllerRule[] {
+  const rules: ControllerRule[] = [];
+  for (const type of ['mutating', 'validating'] as const) {
+    const names = [...new Set(refs.filter((r) => r.type === type).map((r) => r.name))].sort();
+    if (names.length) {
+      rules.push({ scope: 'cluster', apiGroups: ['admissionregistration.k8s.io'], resources: [webhookConfigurationResource(type)], resourceNames: names, verbs: ['get', 'patch'] });
+    }
+  }
+  return rules;
 }

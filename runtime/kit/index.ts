@@ -19,3 +19,4 @@ export * from './leader-worker.js';
 export * from './ttl-cache.js';
 export * from './json-equal.js';
 export * from './time.js';
+export * from './webhook-ca.js';

@@ -4,7 +4,9 @@ import { KubeClient, loadKubeConfig } from './client.js';
 import type { FlagSpec, FlagValues, FlagValuesOf } from './flags.js';
 import { join } from 'node:path';
 import { MANAGER_FLAGS, WEBHOOK_CERT_DIR } from '../../lib/api/manager.js';
+import { WEBHOOK_CA_KEY, parseWebhookConfigurationRefs } from '../../lib/api/webhook.js';
 import { WebhookServer } from './webhook.js';
+import { CaInjector } from './webhook-ca.js';
 import { LeaderElector, apiLeaseClient, type LeaseClient } from './leader.js';
 import { createLogger, type Logger } from './log.js';
 import { KitMetrics } from './metrics.js';
@@ -14,7 +16,7 @@ import { shutdownSignal } from './shutdown.js';
 export { MANAGER_FLAGS };
 
 /** The manager's flags that belong to the process: given once, shared by every controller it hosts. */
-export const PROCESS_FLAG_NAMES = ['kubeconfig', 'namespace', 'pod-name', 'metrics-port', 'watch-timeout', 'webhook-port', 'webhook-cert-dir'] as const;
+export const PROCESS_FLAG_NAMES = ['kubeconfig', 'namespace', 'pod-name', 'metrics-port', 'watch-timeout', 'webhook-port', 'webhook-cert-dir', 'webhook-ca-inject'] as const;
 /** The manager's flags that belong to each controller: its own leader election and Lease. */
 export const ELECTION_FLAG_NAMES = ['leader-elect', 'leader-election-id', 'lease-duration', 'renew-deadline', 'retry-period'] as const;
 
@@ -134,6 +136,8 @@ export async function runControllers(
   controllers: readonly HostedController[],
   overrides: RunOverrides = {},
 ): Promise<void> {
+  // A bad flag fails before anything starts.
+  const caInjection = parseWebhookConfigurationRefs(flags['webhook-ca-inject'] ?? '');
   const logger = overrides.logger ?? createLogger(processName);
   const { signal, dispose } = overrides.signal ? { signal: overrides.signal, dispose: () => undefined } : shutdownSignal(logger);
   const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(flags.kubeconfig);
@@ -151,10 +155,11 @@ export async function runControllers(
   const cache = new InformerCache({ kubeConfig, logger, metrics, watchTimeoutSeconds });
   const everyReplica = new RunnableGroup(logger);
   let webhookServer: WebhookServer | undefined;
+  const certDir = flags['webhook-cert-dir'] ?? WEBHOOK_CERT_DIR;
   // One server per process, shared by the controllers it hosts (like controller-runtime's manager).
   const webhooks = (): WebhookServer => {
     if (!webhookServer) {
-      const dir = flags['webhook-cert-dir'] ?? WEBHOOK_CERT_DIR;
+      const dir = certDir;
       const server = new WebhookServer({
         port: flags['webhook-port'] ?? 9443,
         certFile: join(dir, 'tls.crt'),
@@ -164,9 +169,15 @@ export async function runControllers(
       });
       webhookServer = server;
       everyReplica.runnables.push({ name: 'webhook-server', needLeaderElection: false, start: async () => void (await server.start()), stop: () => server.stop() });
+      health.addReadinessCheck('webhook', () => server.readiness());
     }
     return webhookServer;
   };
+  if (caInjection.length) {
+    // The process's own writes (not a controller's: no write guard), under its name.
+    const client = new KubeClient(kubeConfig, { fieldManager: processName, metrics });
+    everyReplica.runnables.push(new CaInjector({ client, caFile: join(certDir, WEBHOOK_CA_KEY), configurations: caInjection, logger }).runnable());
+  }
   const several = controllers.length > 1;
   const elections: Array<{ name: string; elector?: LeaderElector; group: RunnableGroup }> = [];
 

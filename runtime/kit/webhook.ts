@@ -60,11 +60,17 @@ export interface WebhookServerOptions {
   readonly port: number;
   /** Bind address. @default all interfaces */
   readonly host?: string;
-  /** PEM certificate (chain) and key files, e.g. a mounted `kubernetes.io/tls` Secret. */
+  /**
+   * PEM certificate (chain) and key files, e.g. a mounted `kubernetes.io/tls` Secret. They may
+   * not exist yet (or be empty) at start: the server then listens, fails TLS handshakes and
+   * reports not ready until they appear.
+   */
   readonly certFile: string;
   readonly keyFile: string;
   /** How often the files are checked for a change (a Secret volume updates them in place). @default 10000 */
   readonly reloadIntervalMs?: number;
+  /** How often the files are looked for while they do not exist yet. @default 1000 (at most reloadIntervalMs) */
+  readonly waitIntervalMs?: number;
   /** A handler slower than this answers 504 (the API server then applies the failurePolicy). @default 10000 */
   readonly timeoutMs?: number;
   /** Larger request bodies are refused with 413. @default 3 MiB (the API server's own request limit) */
@@ -88,7 +94,9 @@ class HttpError extends Error {
  * and key read from files and reloaded when they change (new connections get the new
  * certificate), `admission.k8s.io/v1` AdmissionReview in and out, JSONPatch responses for
  * mutating webhooks, allowed/denied with a status message for validating ones, a per-request
- * timeout and body size limit, and `kit_webhook_*` metrics. Runs on every replica.
+ * timeout and body size limit, and `kit_webhook_*` metrics. Runs on every replica. Files that
+ * do not exist yet at start (a generated Secret the kubelet has not projected its keys of) are
+ * waited for: handshakes fail and {@link readiness} says so until they appear.
  */
 export class WebhookServer {
   private readonly handlers = new Map<string, { handler: AdmissionHandler<any>; mutating: boolean }>();
@@ -96,6 +104,8 @@ export class WebhookServer {
   private timer?: NodeJS.Timeout;
   private fileStamp = '';
   private certHash = '';
+  /** A certificate is being served (false while the files do not exist yet). */
+  private loaded = false;
   private readonly log: Logger;
 
   constructor(private readonly options: WebhookServerOptions) {
@@ -117,31 +127,44 @@ export class WebhookServer {
     return (this.server?.address() as AddressInfo | null)?.port;
   }
 
-  /** SHA-256 of the certificate being served (changes on reload). */
+  /** SHA-256 of the certificate being served (changes on reload); empty while there is none. */
   get certificateHash(): string {
     return this.certHash;
   }
 
+  /** For a readiness check: why it cannot serve (not started, no certificate yet), or undefined. */
+  readiness(): string | undefined {
+    if (!this.server) return 'webhook server not started';
+    return this.loaded ? undefined : 'webhook certificate not present yet';
+  }
+
+  /**
+   * Listens on the port. Files that exist must hold a valid pair (an error otherwise); files
+   * that do not exist yet, or are empty, are waited for (see {@link WebhookServerOptions.certFile}).
+   */
   async start(): Promise<number> {
-    const { cert, key } = this.readFiles();
-    this.server = https.createServer({ cert, key, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
+    const present = this.filesPresent();
+    const pair = present ? this.readFiles() : undefined;
+    this.server = https.createServer({ ...(pair ?? {}), minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
     this.server.requestTimeout = (this.options.timeoutMs ?? 10_000) + 5000;
     this.server.headersTimeout = 10_000;
     this.server.keepAliveTimeout = 30_000;
-    this.useCertificate(cert);
+    if (pair) this.useCertificate(pair.cert);
+    this.loaded = pair !== undefined;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port, this.options.host, () => resolve());
     });
-    this.timer = setInterval(() => this.reload(), this.options.reloadIntervalMs ?? 10_000);
-    this.timer.unref();
+    this.schedule();
     const port = (this.server.address() as AddressInfo).port;
     this.log.info({ port, paths: [...this.handlers.keys()] }, 'webhook server listening');
+    if (!pair) this.log.info({ certFile: this.options.certFile, keyFile: this.options.keyFile }, 'webhook certificate not present yet; serving once it appears');
     return port;
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const s = this.server;
     this.server = undefined;
     if (!s) return;
@@ -156,11 +179,12 @@ export class WebhookServer {
 
   /**
    * Checks the files now; when they changed and hold a valid pair, new connections get it.
-   * Returns true when a new certificate was loaded. An invalid pair (e.g. half-written) is
-   * logged and counted, and the current one is kept.
+   * Returns true when a new certificate was loaded (the first one included). An invalid pair
+   * (e.g. half-written) is logged and counted, and the current one is kept.
    */
   reload(): boolean {
     if (!this.server) return false;
+    if (!this.loaded && !this.filesPresent()) return false;
     let stamp: string;
     try {
       stamp = this.stamp();
@@ -177,13 +201,37 @@ export class WebhookServer {
       this.server.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
       this.useCertificate(cert);
       this.options.metrics?.webhookCertReloads.inc({ result: 'ok' });
-      this.log.info({ certificate: hash.slice(0, 16) }, 'serving certificate reloaded');
+      this.log.info({ certificate: hash.slice(0, 16) }, this.loaded ? 'serving certificate reloaded' : 'serving certificate loaded');
+      this.loaded = true;
       return true;
     } catch (err) {
       this.options.metrics?.webhookCertReloads.inc({ result: 'invalid' });
       this.log.warn({ err: String(err) }, 'certificate files changed but are not a valid pair; keeping the current certificate');
       return false;
     }
+  }
+
+  /** The next check of the files: soon while they are awaited, every reloadIntervalMs after. */
+  private schedule(): void {
+    const every = this.options.reloadIntervalMs ?? 10_000;
+    const ms = this.loaded ? every : Math.min(every, this.options.waitIntervalMs ?? 1000);
+    this.timer = setTimeout(() => {
+      if (!this.server) return;
+      this.reload();
+      this.schedule();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Both files exist and are not empty (a `kubernetes.io/tls` placeholder is empty). */
+  private filesPresent(): boolean {
+    return [this.options.certFile, this.options.keyFile].every((f) => {
+      try {
+        return statSync(f).size > 0;
+      } catch {
+        return false;
+      }
+    });
   }
 
   private register(path: string, handler: AdmissionHandler<any>, mutating: boolean): this {

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { jest } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import {
   NotLeaderError,
   runControllers,
@@ -85,7 +87,7 @@ describe('manager: several controllers in one process', () => {
     let port = 0;
     const done = runControllers(
       'platform-controllers',
-      { kubeconfig: undefined, namespace: 'ops', 'pod-name': 'pod-0', 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent' },
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': 'pod-0', 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent', 'webhook-ca-inject': undefined },
       ['alpha', 'beta'].map((name) => ({
         name,
         flags: election,
@@ -144,7 +146,7 @@ describe('manager: several controllers in one process', () => {
     let ctx: ControllerContext | undefined;
     const done = runControllers(
       'solo',
-      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent' },
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': '/nonexistent', 'webhook-ca-inject': undefined },
       [{ name: 'solo', flags: { ...election, 'leader-elect': false }, setup: (c) => { ctx = c; c.add(recording(log, 'worker', true)); } }],
       { signal: stop.signal, kubeConfig: kc, logger: silentLogger() },
     );
@@ -165,7 +167,7 @@ describe('manager: several controllers in one process', () => {
     const servers: unknown[] = [];
     const done = runControllers(
       'hooks',
-      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': dir },
+      { kubeconfig: undefined, namespace: 'ops', 'pod-name': undefined, 'metrics-port': 0, 'watch-timeout': 300_000, 'webhook-port': 0, 'webhook-cert-dir': dir, 'webhook-ca-inject': undefined },
       ['alpha', 'beta'].map((name) => ({
         name,
         flags: { ...election, 'leader-elect': false },
@@ -189,6 +191,51 @@ describe('manager: several controllers in one process', () => {
         const body = await postInsecure(server.port!, `/validate-${name}`, JSON.stringify(review));
         expect(JSON.parse(body).response).toMatchObject({ uid: `u-${name}`, allowed: false, status: { message: `denied by ${name}` } });
       }
+    } finally {
+      stop.abort();
+      await done;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('manager: a webhook certificate the process waits for, and its CA injection', () => {
+  const flags = (dir: string, inject?: string) => ({
+    kubeconfig: undefined,
+    namespace: 'ops',
+    'pod-name': undefined,
+    'metrics-port': 0,
+    'watch-timeout': 300_000,
+    'webhook-port': 0,
+    'webhook-cert-dir': dir,
+    'webhook-ca-inject': inject,
+  });
+
+  it('a bad --webhook-ca-inject fails before anything starts, naming the flag', async () => {
+    await expect(runControllers('hooks', flags('/nonexistent', 'mutating'), [], { signal: AbortSignal.abort(), kubeConfig: kc, logger: silentLogger() })).rejects.toThrow(
+      /--webhook-ca-inject: "mutating" is not <mutating\|validating>:<configuration name>/,
+    );
+  });
+
+  it('/readyz says the webhook certificate is not present yet; the injector reads ca.crt of --webhook-cert-dir and retries, without crashing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-webhook-wait-'));
+    writeFileSync(join(dir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const lines: any[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, cb) => (lines.push(JSON.parse(chunk.toString())), cb()) }));
+    const stop = new AbortController();
+    let port = 0;
+    const done = runControllers(
+      'hooks',
+      flags(dir, 'mutating:ops-hooks'),
+      [{ name: 'hooks', flags: { ...election, 'leader-elect': false }, setup: (c: ControllerContext) => void c.webhooks().mutating('/m', () => ({ allowed: true })) }],
+      { signal: stop.signal, kubeConfig: kc, logger, onListening: (p) => (port = p) },
+    );
+    try {
+      await until(() => lines.some((l) => l.msg === 'cannot inject the webhook CA; retrying'), 5000, 'an injection attempt');
+      expect(lines.find((l) => l.msg === 'cannot inject the webhook CA; retrying').configuration).toBe('mutating/ops-hooks');
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain('webhook certificate not present yet');
     } finally {
       stop.abort();
       await done;

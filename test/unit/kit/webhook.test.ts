@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +94,68 @@ describe('WebhookServer', () => {
     await expect(post(port, '/validate', review({}), first.certPem)).rejects.toThrow();
     const reloads = (await metrics.registry.getSingleMetric('kit_webhook_certificate_reloads_total')!.get()).values;
     expect(Object.fromEntries(reloads.map((v) => [v.labels.result, v.value]))).toEqual({ invalid: 1, ok: 1 });
+  });
+});
+
+describe('WebhookServer without its certificate files yet', () => {
+  const at = (name: string) => {
+    const d = join(dir, name);
+    mkdirSync(d);
+    return { certFile: join(d, 'tls.crt'), keyFile: join(d, 'tls.key') };
+  };
+
+  it('listens, fails handshakes and is not ready until the files appear, then serves them', async () => {
+    const files = at('later');
+    const server = new WebhookServer({ port: 0, host: '127.0.0.1', ...files, reloadIntervalMs: 3_600_000, waitIntervalMs: 20 }).validating('/validate', () => admission.allow());
+    expect(server.readiness()).toBe('webhook server not started');
+    try {
+      const port = await server.start();
+      expect(server.readiness()).toBe('webhook certificate not present yet');
+      expect(server.certificateHash).toBe('');
+      await expect(post(port, '/validate', review({}), first.certPem)).rejects.toThrow();
+      // What the kubelet does when the generator has filled the Secret: the files appear.
+      writeFileSync(files.keyFile, first.keyPem);
+      writeFileSync(files.certFile, first.certPem);
+      const t0 = Date.now();
+      while (server.readiness() !== undefined && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(server.readiness()).toBeUndefined();
+      expect(server.certificateHash).not.toBe('');
+      const res = await post(port, '/validate', review({}), first.certPem);
+      expect(res.status).toBe(200);
+      expect(res.cert).toBe('first');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('takes empty files (the placeholders of a kubernetes.io/tls Secret) for absent ones', async () => {
+    const files = at('empty');
+    writeFileSync(files.certFile, '');
+    writeFileSync(files.keyFile, '');
+    const server = new WebhookServer({ port: 0, host: '127.0.0.1', ...files, reloadIntervalMs: 3_600_000, waitIntervalMs: 3_600_000 });
+    try {
+      await server.start();
+      expect(server.readiness()).toBe('webhook certificate not present yet');
+      expect(server.reload()).toBe(false);
+      writeFileSync(files.certFile, first.certPem);
+      expect(server.reload()).toBe(false); // the key is still empty
+      writeFileSync(files.keyFile, first.keyPem);
+      expect(server.reload()).toBe(true);
+      expect(server.readiness()).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('still refuses to start on files that exist but are not a valid pair', async () => {
+    const files = at('invalid');
+    writeFileSync(files.certFile, first.certPem);
+    writeFileSync(files.keyFile, cert('other').keyPem);
+    const server = new WebhookServer({ port: 0, host: '127.0.0.1', ...files });
+    try {
+      await expect(server.start()).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
   });
 });
