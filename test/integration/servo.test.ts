@@ -13,6 +13,7 @@ import { jest } from '@jest/globals';
 import { MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER, encodeMonitorReport } from '../../lib/api/servo/index.js';
 import { startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
 import { OptimizerPeer } from '../peers/optimizer.js';
+import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
 import { removeKubeconfigs, waitFor, type ControllerProcess } from './config-aggregator.support.js';
 import { deployServo, registerWebhook, startServo, tokenFile, type ServoDeployment } from './servo.support.js';
 
@@ -44,6 +45,7 @@ function jobPod(ns: string, appId: string | undefined, annotations: Record<strin
         image: 'busybox:1.36',
         env: appId === undefined ? [{ name: 'OTHER', value: 'x' }] : [{ name: 'JOBID', value: appId }],
         resources: { requests: { cpu: '250m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
       }],
     },
   } as KubeObject;
@@ -144,7 +146,8 @@ it('the webhook gives a job pod the finalizer and the monitor sidecar; other pod
   const job = await create(jobPod(jobs, 'app-webhook'));
   expect(job.metadata.finalizers).toContain(MEASUREMENT_FINALIZER);
   const monitor = job.spec.initContainers.find((c: any) => c.name === MONITOR_CONTAINER);
-  expect(monitor).toMatchObject({ restartPolicy: 'Always', args: expect.arrayContaining(['servo-monitor']) });
+  // The image's own monitor bundle, the same image as the servo's by default.
+  expect(monitor).toMatchObject({ restartPolicy: 'Always', command: ['/nodejs/bin/node', '/app/servo-monitor.mjs'], image: `platform-controllers:${PACKAGE_VERSION}` });
   expect(monitor.resources.requests).toEqual(monitor.resources.limits);
   expect(job.spec.shareProcessNamespace).toBe(true);
 
