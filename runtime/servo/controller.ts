@@ -34,6 +34,7 @@ import {
 import {
   Controller,
   EventRecorder,
+  TtlCache,
   LeaderWorker,
   keyOf,
   rfc3339,
@@ -88,6 +89,11 @@ export class ServoController {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly byNamespace = new Map<string, SharedInformer<PodObject>>();
+  /**
+   * Uids whose outcome this process wrote on the pod, until the cache shows it: a reconcile that
+   * runs before the watch delivers the patched pod (resync, a requeue) must not send again.
+   */
+  private readonly recorded: TtlCache<true>;
   /** The uid behind each key with a delivery: a pod deleted meanwhile still has its outcome counted and dropped. */
   private readonly uidOfKey = new Map<string, string>();
   private readonly m: {
@@ -101,6 +107,7 @@ export class ServoController {
   constructor(private readonly deps: ServoDeps) {
     this.log = (deps.logger ?? silentLogger()).child({ controller: SERVO });
     this.clock = deps.clock ?? systemClock;
+    this.recorded = new TtlCache<true>({ ttlMs: 600_000, maxEntries: 100_000, clock: this.clock });
     const registers = [deps.metrics.registry];
     this.m = {
       sent: new Counter({ name: 'servo_measurements_sent_total', help: 'Measurements accepted by the optimizer (2xx).', registers }),
@@ -191,6 +198,7 @@ export class ServoController {
       case 'awaiting-monitor':
         return { requeueAfterMs: Math.max(100, a.deadlineMs - now) };
       case 'report': {
+        if (this.recorded.get(uid)) return;
         const outcome = this.deliveries.outcome(uid);
         if (!outcome) {
           for (const note of a.notes) this.log.info({ pod: podRef(view(pod)), appId: a.appId }, note);
@@ -223,6 +231,7 @@ export class ServoController {
   }
 
   private done(key: string, uid: string, outcome: Exclude<Outcome, { state: 'pending' }>, finishedAtMs: number | undefined, ref: string): void {
+    this.recorded.set(uid, true);
     this.deliveries.forget(uid);
     this.uidOfKey.delete(key);
     if (outcome.state === 'accepted') {

@@ -241,8 +241,8 @@ describe('ServoController', () => {
       expect(await h.metric('servo_measurements_sent_total')).toBe(1);
     });
 
-    // Bug (lib/api/servo/job.ts assessJob): an OnFailure pod that ended Failed (e.g. activeDeadlineSeconds) whose container ran and exited 1 is reported as "job deleted before it ran": a terminal pod's terminated container is final too.
-    it.failing('an OnFailure pod that ended Failed after its container ran: its measurement, not "deleted before it ran"', async () => {
+    // Regression (lib/api/servo/job.ts assessJob): an OnFailure pod that ended Failed (e.g. activeDeadlineSeconds) whose container ran and exited 1 is reported as "job deleted before it ran": a terminal pod's terminated container is final too.
+    it('an OnFailure pod that ended Failed after its container ran: its measurement, not "deleted before it ran"', async () => {
       h = await harness([jobPod({ restartPolicy: 'OnFailure', phase: 'Failed', job: { startedAt: iso(T0 - 60 * SEC), finishedAt: iso(T0 - 10 * SEC), exitCode: 1 }, monitor: { message: MONITOR_MESSAGE } })]);
       await h.reconcile();
       const param = h.optimizer.measurements()[0].event.param as any;
@@ -404,8 +404,8 @@ describe('ServoController', () => {
       expect(h.controller.deliveries.outcome(`uid-${NS}-job-1`)).toBeUndefined();
     });
 
-    // Bug (runtime/servo/controller.ts reconcile/done): once the patch succeeded, the delivery is forgotten at once; a reconcile that runs before the watch delivers the patched pod (resync, leader start, requeue) sees no annotation and POSTs the measurement again.
-    it.failing('a reconcile before the informer has seen the recorded annotation does not send again', async () => {
+    // Regression (runtime/servo/controller.ts reconcile/done): once the patch succeeded, the delivery is forgotten at once; a reconcile that runs before the watch delivers the patched pod (resync, leader start, requeue) sees no annotation and POSTs the measurement again.
+    it('a reconcile before the informer has seen the recorded annotation does not send again', async () => {
       h = await harness([jobPod({ monitor: { message: MONITOR_MESSAGE } })]);
       await h.reconcile();
       h.api.deliver = false;

@@ -1,5 +1,5 @@
 import { Counter, Registry } from 'prom-client';
-import { MEASUREMENT_FINALIZER, MONITOR_CONTAINER, SERVO_MONITOR_COMMAND, type JobPodObject, type PatchOperation } from '../../../../lib/api/servo/index.js';
+import { MEASUREMENT_FINALIZER, MONITOR_CONTAINER, MONITOR_COMMAND, type JobPodObject, type PatchOperation } from '../../../../lib/api/servo/index.js';
 import type { AdmissionRequest, AdmissionResult } from '../../../../runtime/kit/index.js';
 import { servoAdmission } from '../../../../runtime/servo/webhook.js';
 import { MONITOR_IMAGE, NS, OTHER_FINALIZER, UNWATCHED, appIdPath, local, servoOptions } from './fakes.js';
@@ -83,7 +83,8 @@ describe('servoAdmission', () => {
       image: MONITOR_IMAGE,
       imagePullPolicy: 'IfNotPresent',
       restartPolicy: 'Always',
-      args: [SERVO_MONITOR_COMMAND, '--interval=100ms'],
+      command: [...MONITOR_COMMAND],
+      args: ['--interval=100ms'],
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
     });
@@ -98,7 +99,7 @@ describe('servoAdmission', () => {
   it('the image and pull policy come from the options', () => {
     const opts = servoOptions({ monitor: { image: 'mirror.local/pc:9', imagePullPolicy: 'Always', intervalMs: 250, cpu: '10m', memory: '48Mi', heapMiB: 16 } });
     const after = applyPatch(podOf(), patchOf(servoAdmission(opts)(request(podOf())))) as any;
-    expect(after.spec.initContainers[0]).toMatchObject({ image: 'mirror.local/pc:9', imagePullPolicy: 'Always', args: [SERVO_MONITOR_COMMAND, '--interval=250ms'] });
+    expect(after.spec.initContainers[0]).toMatchObject({ image: 'mirror.local/pc:9', imagePullPolicy: 'Always', command: [...MONITOR_COMMAND], args: ['--interval=250ms'] });
   });
 
   it('without a monitor image: only the finalizer', () => {
