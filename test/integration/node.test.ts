@@ -17,6 +17,9 @@ import { parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { NodeConfigTemplate, Wao } from '../../constructs/wao/index.js';
 import { deployKonsumerator } from './konsumerator.support.js';
+import { deployServo, registerWebhook, startServo } from './servo.support.js';
+import { OptimizerPeer } from '../peers/optimizer.js';
+import { MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from '../../lib/api/servo/index.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
 import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
 import { nodeUnavailable, RESTRICTED_LABELS, startCluster, type Cluster, type KubeObject } from '../cluster/index.js';
@@ -379,6 +382,63 @@ suite('a real node', () => {
         return a.length === 3 && a.every((x) => x.release === 'two' && x.available);
       }, 240_000);
       expect(most).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a real job pod gets the servo\'s monitor from the webhook; the monitor measures it and the servo reports it once', async () => {
+    const ns = await cluster.createNamespace('servo-node');
+    const jobs = 'servo-jobs';
+    await cluster.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: jobs, labels: RESTRICTED_LABELS } }], { fieldManager: FIELD_MANAGER });
+    const optimizer = new OptimizerPeer();
+    const base = await optimizer.start();
+    const servo = await deployServo(cluster, ns, { namespaces: [jobs], url: optimizer.urlPattern(base), account: 'node-test' });
+    const { proc, webhookPort } = await startServo(cluster, servo, 'servo-0');
+    try {
+      await proc.waitReady();
+      await registerWebhook(cluster, servo, webhookPort);
+      // About 2 s of CPU, then 96 MiB touched and held a moment: what the monitor must see.
+      const script = 'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<2e6){}' +
+        'const b=Buffer.alloc(96*1024*1024,1);setTimeout(()=>{console.log(b.length);process.exit(4)},500)';
+      const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'measured-job', namespace: jobs },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          containers: [{
+            name: 'job', image: IMAGE, command: ['/nodejs/bin/node', '-e', script],
+            env: [{ name: 'JOBID', value: 'node-job' }],
+            resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          }],
+        },
+      })).body;
+      // The real API server called the webhook: sidecar, finalizer, shared process namespace.
+      expect(created.spec.initContainers.map((c: any) => c.name)).toEqual([MONITOR_CONTAINER]);
+      expect(created.spec.shareProcessNamespace).toBe(true);
+      expect(created.metadata.finalizers).toEqual([MEASUREMENT_FINALIZER]);
+      const pod = await waitWithReport(cluster, jobs, 'the job measured and released', async () => {
+        const p = (await cluster.request('GET', `/api/v1/namespaces/${jobs}/pods/measured-job`)).body;
+        return !!p.metadata.annotations?.[MEASURED_ANNOTATION] && !(p.metadata.finalizers ?? []).length && p;
+      }, 180_000);
+      const [m, ...more] = optimizer.accepted('node-job');
+      const metrics = m.body.param.metrics;
+      process.stderr.write(`servo on the node: ${JSON.stringify(metrics)}\n`);
+      expect(more).toHaveLength(0);
+      // The monitor had stopped (the kubelet stops sidecars once the job container ended) and said so.
+      const monitor = pod.status.initContainerStatuses.find((c: any) => c.name === MONITOR_CONTAINER);
+      expect(monitor.state.terminated.exitCode).toBe(0);
+      expect(pod.status.qosClass).toBe('Guaranteed');
+      expect(m.body.param.annotations.exitcode).toBe(4);
+      expect(metrics.duration.value).toBeGreaterThanOrEqual(2);
+      expect(metrics.duration.value).toBeLessThan(30);
+      // The monitor sampled every 100 ms: at most one interval missed at the end.
+      expect(metrics.cpu_time.value).toBeGreaterThan(1.7);
+      expect(metrics.cpu_time.value).toBeLessThan(4);
+      expect(metrics.max_memory.value).toBeGreaterThan(96 * 2 ** 20);
+      expect(metrics.max_memory.value).toBeLessThan(256 * 2 ** 20);
+    } finally {
+      await proc.stop();
+      await optimizer.stop();
     }
   });
 
