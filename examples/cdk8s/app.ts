@@ -25,8 +25,12 @@
  * Deployment per group of partitions (here 6 partitions, 2 per instance: 3 Deployments) and sizes
  * each from the lag that the example's Prometheus (`prometheus.armonik:9090`) reports.
  *
- * One chart per component (namespace, secret generator, storage, control plane, compute plane,
- * metrics, config aggregator, WAO, Konsumerator), in dependency order, for a GitOps layout. Shared by
+ * The servo, in `servo-system`, measures the job pods of `batch-jobs` (duration, CPU time, peak
+ * memory from its monitor sidecar) and reports them to an optimizer API; its webhook certificate
+ * is generated in the cluster by the secret generator.
+ *
+ * One chart per component (namespaces, secret generator, storage, control plane, compute plane,
+ * metrics, config aggregator, WAO, Konsumerator, servo), in dependency order, for a GitOps layout. Shared by
  * `examples/cdk8s/main.ts`, the cdktf example and the tests. It imports only the package entry,
  * as a user's project would (the consumer tests build it from the packed tarball in a CommonJS
  * cdk8s project).
@@ -35,7 +39,7 @@ import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   ActiveMq, AppConfig, ComputePlane, ConfigAggregator, Consumer, ControlPlane, CoreSettings, Konsumerator, MetricsExporter, MinIo,
-  MongoDb, NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, type IModule,
+  JobMeasurement, MongoDb, NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, WebhookCertificate, type IModule,
 } from '../../index.js';
 
 export const EXAMPLE_NAMESPACE = 'armonik';
@@ -45,6 +49,12 @@ export const EXAMPLE_WAO_NAMESPACE = 'wao-system';
 export const EXAMPLE_WAO_NODE_LABEL = { key: 'platform-constructs.io/wao', value: 'fake' } as const;
 /** Konsumerator's namespace in the example (its Consumer's Deployments run there too). */
 export const EXAMPLE_KONSUMERATOR_NAMESPACE = 'konsumerator-system';
+/** The servo's namespace in the example. */
+export const EXAMPLE_SERVO_NAMESPACE = 'servo-system';
+/** The namespace whose job pods the example's servo measures. */
+export const EXAMPLE_JOBS_NAMESPACE = 'batch-jobs';
+/** Where the example's servo reports: an optimizer in the cluster (replace with yours, e.g. the default OPTUNE_URL and a token Secret). */
+export const EXAMPLE_OPTIMIZER_URL = 'http://optimizer.servo-system.svc:8080/metrics/{acct}/{app_id}/servo';
 /** The Prometheus the example assumes (ArmoniK.Infra's, scraping the metrics exporter), which Konsumerator queries for the lag. */
 export const EXAMPLE_PROMETHEUS_URL = `http://prometheus.${EXAMPLE_NAMESPACE}:9090`;
 
@@ -75,6 +85,35 @@ export interface StorageChartProps extends ChartProps {
 
 const chartProps = (props: ChartProps = {}): ChartProps => ({ ...props, disableResourceNameHashes: true });
 
+/** Props of {@link ServoChart}. */
+export interface ServoChartProps extends ChartProps {
+  /** The secret generator that makes the webhook's serving certificate (it must watch the servo's namespace). */
+  readonly generator: SecretGenerator;
+}
+
+/**
+ * The job measurement daemon in `servo-system`, measuring the job pods of `batch-jobs` (a pod is
+ * a job when it has the env `JOBID`): its webhook gives each one the monitor sidecar, and it
+ * reports duration, CPU time and peak memory to the optimizer at {@link EXAMPLE_OPTIMIZER_URL}.
+ * The webhook's certificate is generated in the cluster by the secret generator and its CA
+ * injected by the servo itself: no cert-manager, nothing secret in the manifests.
+ */
+export class ServoChart extends Chart {
+  public readonly servo: JobMeasurement;
+
+  constructor(scope: Construct, id: string, props: ServoChartProps) {
+    const { generator, ...rest } = props;
+    super(scope, id, chartProps(rest));
+    this.servo = new JobMeasurement(this, 'servo', {
+      namespace: EXAMPLE_SERVO_NAMESPACE,
+      namespaces: [EXAMPLE_JOBS_NAMESPACE],
+      url: EXAMPLE_OPTIMIZER_URL,
+      account: 'example',
+      webhookCertificate: WebhookCertificate.generated(generator),
+    });
+  }
+}
+
 /** The namespace, restricted by PodSecurity: every workload of the example runs restricted. */
 export class NamespaceChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
@@ -84,6 +123,11 @@ export class NamespaceChart extends Chart {
       kind: 'Namespace',
       metadata: { name: EXAMPLE_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
     });
+    // The servo's and its jobs' namespaces come first too: the secret generator (next chart) has a
+    // Role in the servo's, for its webhook certificate.
+    for (const [id, name] of [['servo-namespace', EXAMPLE_SERVO_NAMESPACE], ['jobs-namespace', EXAMPLE_JOBS_NAMESPACE]]) {
+      new ApiObject(this, id, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...RESTRICTED_NAMESPACE_LABELS } } });
+    }
   }
 }
 
@@ -93,7 +137,8 @@ export class SecretsChart extends Chart {
 
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, chartProps(props));
-    this.generator = new SecretGenerator(this, 'secret-generator', { namespace: EXAMPLE_NAMESPACE });
+    // Also the servo's namespace: its webhook's serving certificate is generated there.
+    this.generator = new SecretGenerator(this, 'secret-generator', { namespace: EXAMPLE_NAMESPACE, watchNamespaces: [EXAMPLE_NAMESPACE, EXAMPLE_SERVO_NAMESPACE] });
   }
 }
 
@@ -300,6 +345,9 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
 
   new WaoChart(app, 'wao');
   new KonsumeratorChart(app, 'konsumerator');
+  const servo = new ServoChart(app, 'servo', { generator: secrets.generator });
+  servo.addDependency(namespace);
+  servo.addDependency(secrets);
 
   for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
   computePlane.addDependency(controlPlane);

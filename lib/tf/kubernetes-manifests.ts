@@ -26,6 +26,20 @@ const COMPUTED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Job: ['metadata.labels', 'metadata.annotations', 'spec.selector', 'spec.template.metadata.labels'],
 };
 
+/**
+ * Fields another writer fills in after apply, per object: a webhook configuration without a
+ * `caBundle` gets it from cert-manager's CA injector or from the controller itself
+ * (`WebhookCertificate.generated()`), which a plan must not show as drift.
+ */
+function computedFieldsOf(object: { kind: string; webhooks?: unknown }): string[] | undefined {
+  if (COMPUTED_FIELDS[object.kind]) return [...COMPUTED_FIELDS[object.kind]];
+  if ((object.kind === 'MutatingWebhookConfiguration' || object.kind === 'ValidatingWebhookConfiguration') && Array.isArray(object.webhooks)) {
+    const injected = object.webhooks.flatMap((w, i) => (w?.clientConfig && w.clientConfig.caBundle === undefined ? [`webhooks[${i}].clientConfig.caBundle`] : []));
+    if (injected.length) return ['metadata.labels', 'metadata.annotations', ...injected];
+  }
+  return undefined;
+}
+
 /** Objects other objects may need at plan time: they are created first. */
 const FOUNDATION = new Set(['CustomResourceDefinition', 'Namespace']);
 
@@ -118,7 +132,7 @@ export class KubernetesManifests extends Construct {
           ? { lifecycle: { precondition: bound.preconditions.map((p) => ({ condition: `\${${p.condition}}`, errorMessage: p.errorMessage })) } }
           : {}),
         fieldManager,
-        ...(COMPUTED_FIELDS[object.kind] ? { computedFields: [...COMPUTED_FIELDS[object.kind]] } : {}),
+        ...(computedFieldsOf(object) ? { computedFields: computedFieldsOf(object) } : {}),
         ...(props.provider ? { provider: props.provider } : {}),
         dependsOn: [...(props.dependsOn ?? []), ...(isFoundation ? [] : foundation)],
       });

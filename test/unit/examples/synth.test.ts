@@ -1,13 +1,14 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
 import {
-  buildExampleApp, EXAMPLE_KONSUMERATOR_NAMESPACE, EXAMPLE_NAMESPACE, EXAMPLE_PROMETHEUS_URL, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue,
+  buildExampleApp, EXAMPLE_JOBS_NAMESPACE, EXAMPLE_KONSUMERATOR_NAMESPACE, EXAMPLE_NAMESPACE, EXAMPLE_OPTIMIZER_URL, EXAMPLE_SERVO_NAMESPACE, EXAMPLE_PROMETHEUS_URL, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue,
 } from '../../../examples/cdk8s/app.js';
 import { GitOpsLayout } from '../../../lib/gitops/index.js';
 import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, WAO_FLAGS, waoOptionsFromFlags } from '../../../lib/api/wao/index.js';
 import { parseFlags } from '../../../lib/api/flags.js';
 import { checkConsumerSpec, ConsumerDeclaration, KONSUMERATOR_FLAGS, konsumeratorOptionsFromFlags } from '../../../lib/api/konsumerator/index.js';
 import { KubernetesManifests } from '../../../lib/tf/index.js';
+import { SERVO_FLAGS, servoOptionsFromFlags } from '../../../lib/api/servo/index.js';
 import { unresolvedInObjects } from '../../fixtures/references.js';
 
 const objectsOf = (queue: ExampleQueue = 'activemq') =>
@@ -20,8 +21,8 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
 
   it('has one chart per component, in dependency order', () => {
     const names = Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]));
-    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator']);
-    expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`]);
+    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
+    expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`, `Namespace/${EXAMPLE_SERVO_NAMESPACE}`, `Namespace/${EXAMPLE_JOBS_NAMESPACE}`]);
     expect(names.secrets).toEqual(expect.arrayContaining(['ServiceAccount/secret-generator', 'Deployment/secret-generator']));
     expect(names.storage).toEqual(expect.arrayContaining([
       'StatefulSet/activemq', 'ConfigMap/activemq-configs', 'Secret/activemq-server-certificates', 'Secret/activemq-user-credentials',
@@ -56,10 +57,23 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       `CustomResourceDefinition/${ConsumerDeclaration.name}`,
       'Consumer/orders',
     ]);
-    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
-    const namespaceOf: Record<string, string> = { wao: EXAMPLE_WAO_NAMESPACE, konsumerator: EXAMPLE_KONSUMERATOR_NAMESPACE };
+    expect(names.servo).toEqual([
+      'ServiceAccount/servo', 'Role/servo', 'RoleBinding/servo', 'Role/servo', 'RoleBinding/servo',
+      'ClusterRole/servo-system-servo', 'ClusterRoleBinding/servo-system-servo',
+      'Secret/servo-webhook-ca', 'Secret/servo-webhook-cert', 'Service/servo-webhook', 'MutatingWebhookConfiguration/servo-system-servo',
+      'Deployment/servo', 'Service/servo', 'PodDisruptionBudget/servo',
+    ]);
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration']);
+    const namespaceOf: Record<string, string> = { wao: EXAMPLE_WAO_NAMESPACE, konsumerator: EXAMPLE_KONSUMERATOR_NAMESPACE, servo: EXAMPLE_SERVO_NAMESPACE };
     for (const [id, objs] of Object.entries(charts)) {
-      for (const o of objs) if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBe(namespaceOf[id] ?? EXAMPLE_NAMESPACE);
+      for (const o of objs) {
+        if (clusterScoped.has(o.kind)) continue;
+        // The servo's Role and RoleBinding in the namespace it watches; the generator's in the servo's.
+        const expected = o.kind.startsWith('Role') && o.metadata.namespace !== (namespaceOf[id] ?? EXAMPLE_NAMESPACE)
+          ? (id === 'servo' ? EXAMPLE_JOBS_NAMESPACE : EXAMPLE_SERVO_NAMESPACE)
+          : (namespaceOf[id] ?? EXAMPLE_NAMESPACE);
+        expect([id, o.kind, o.metadata.namespace]).toEqual([id, o.kind, expected]);
+      }
     }
   });
 
@@ -114,9 +128,28 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
     expect(spec.resourcePolicy?.containerPolicies?.map((p) => p.containerName)).toEqual(pod.containers.map((c: any) => c.name));
   });
 
+  it('servo: measuring the job pods of its own restricted namespace, its webhook certificate generated in the cluster', () => {
+    const servo = charts.servo;
+    for (const ns of [EXAMPLE_SERVO_NAMESPACE, EXAMPLE_JOBS_NAMESPACE]) {
+      expect(find(charts.namespace, 'Namespace', ns).metadata.labels).toEqual(find(charts.namespace, 'Namespace', EXAMPLE_NAMESPACE).metadata.labels);
+    }
+    const args: string[] = find(servo, 'Deployment', 'servo').spec.template.spec.containers[0].args;
+    expect(servoOptionsFromFlags(parseFlags(SERVO_FLAGS, args.slice(1), { NAMESPACE: EXAMPLE_SERVO_NAMESPACE }).values)).toMatchObject({
+      namespaces: [EXAMPLE_JOBS_NAMESPACE],
+      url: EXAMPLE_OPTIMIZER_URL,
+      account: 'example',
+      monitor: { image: expect.stringMatching(/^platform-controllers:/) },
+    });
+    expect(args).toContain('--webhook-ca-inject=mutating:servo-system-servo');
+    // The generator that fills the certificate watches the servo's namespace.
+    const genArgs: string[] = find(charts.secrets, 'Deployment', 'secret-generator').spec.template.spec.containers[0].args;
+    expect(genArgs.find((a) => a.startsWith('--namespaces='))!.split('=')[1].split(',')).toContain(EXAMPLE_SERVO_NAMESPACE);
+    expect(find(servo, 'MutatingWebhookConfiguration', 'servo-system-servo').webhooks[0].clientConfig.caBundle).toBeUndefined();
+  });
+
   it('the GitOps layout: the CRDs in 00-crds, the rest in the chart\'s folder', () => {
     const layout = GitOpsLayout.fromApp(buildExampleApp());
-    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator']);
+    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
     const files = [...layout.files.keys()];
     expect(files.filter((f) => f.startsWith('00-crds/'))).toEqual(expect.arrayContaining([
       `00-crds/customresourcedefinition-${NodeConfigDeclaration.name}.yaml`,
@@ -232,6 +265,8 @@ describe('the same example through cdktf', () => {
     // Every object after every Namespace and CRD (the foundation), the WAO and Konsumerator ones included.
     const foundation = [
       'kubernetes_manifest.example_namespace_armonik',
+      'kubernetes_manifest.example_namespace_servo-system',
+      'kubernetes_manifest.example_namespace_batch-jobs',
       'kubernetes_manifest.example_namespace_wao-system',
       'kubernetes_manifest.example_customresourcedefinition_nodeconfigs-wao-bitmedia-co-jp',
       'kubernetes_manifest.example_customresourcedefinition_nodeconfigtemplates-wao-bitmedia-co-jp',

@@ -120,4 +120,22 @@ describe('fields the API server fills in', () => {
     expect(resources['m_job_ns_init'].computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.selector', 'spec.template.metadata.labels']);
     expect(resources['m_configmap_ns_cfg'].computed_fields).toBeUndefined();
   });
+
+  it('makes an injected caBundle of a webhook configuration computed, and only where the manifest has none', () => {
+    const app = new Cdk8sApp();
+    const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
+    const hook = (name: string, caBundle?: string) => ({
+      name, admissionReviewVersions: ['v1'], sideEffects: 'None',
+      clientConfig: { service: { name: 's', namespace: 'ns' }, ...(caBundle ? { caBundle } : {}) },
+    });
+    new ApiObject(chart, 'injected', { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'injected' }, webhooks: [hook('a.x.io'), hook('b.x.io', 'Q0E='), hook('c.x.io')] } as never);
+    new ApiObject(chart, 'given', { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'given' }, webhooks: [hook('a.x.io', 'Q0E=')] } as never);
+    const stack = new TerraformStack(TfTesting.app(), 's');
+    new KubernetesManifests(stack, 'm', { source: app });
+    const resources = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest;
+    expect(resources['m_mutatingwebhookconfiguration_injected'].computed_fields).toEqual([
+      'metadata.labels', 'metadata.annotations', 'webhooks[0].clientConfig.caBundle', 'webhooks[2].clientConfig.caBundle',
+    ]);
+    expect(resources['m_validatingwebhookconfiguration_given'].computed_fields).toBeUndefined();
+  });
 });
