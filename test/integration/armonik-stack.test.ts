@@ -4,14 +4,14 @@
  * stack's own secret generator runs as its synthesized ServiceAccount, and every Secret and
  * ConfigMap that a pod of the stack references exists with the keys it reads. The generated
  * material is real: the certificates verify against their CAs with openssl for the names the
- * consumers connect to, the ActiveMQ keystore opens with its password, the MongoDB connection
+ * consumers connect to (the servo's webhook certificate for its Service), the ActiveMQ keystore opens with its password, the MongoDB connection
  * string carries the application user's password.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildExampleApp, EXAMPLE_NAMESPACE } from '../../examples/cdk8s/app.js';
+import { buildExampleApp, EXAMPLE_NAMESPACE, EXAMPLE_SERVO_NAMESPACE } from '../../examples/cdk8s/app.js';
 import { appObjects, connectToTestCluster, thirdPartyCrds, type KubeObject } from '../cluster/index.js';
 import { declaredKeys, podReferences, unresolved } from '../fixtures/references.js';
 import { ControllerProcess, serviceAccountKubeconfig, waitFor } from './config-aggregator.support.js';
@@ -27,8 +27,8 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function secret(name: string): Promise<any> {
-  return cluster.get({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns } });
+async function secret(name: string, namespace = ns): Promise<any> {
+  return cluster.get({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } });
 }
 
 test('with the secret generator running, every Secret and ConfigMap a pod of the stack references exists, with the keys it reads', async () => {
@@ -64,7 +64,7 @@ test('with the secret generator running, every Secret and ConfigMap a pod of the
   const generated = objects.filter((o) => o.kind === 'Secret');
   await waitFor('every declared Secret filled', async () => {
     for (const s of generated) {
-      const stored = await secret(s.metadata!.name!);
+      const stored = await secret(s.metadata!.name!, s.metadata!.namespace);
       const have = Object.keys({ ...stored?.data });
       if (!declaredKeys(s as any).every((k) => have.includes(k))) return false;
     }
@@ -93,6 +93,9 @@ test('with the secret generator running, every Secret and ConfigMap a pod of the
   expect(decodeData(await secret('mongodb-connection-string')).uri).toBe(
     `mongodb://application_user:${password}@mongodb-db-ps-rs0.armonik.svc.cluster.local:27017/database?replicaSet=rs0&tls=true`,
   );
+  // The servo's webhook certificate, for the name the API server calls, signed by the CA it injects.
+  const webhook = decodeData(await secret('servo-webhook-cert', EXAMPLE_SERVO_NAMESPACE));
+  expect(verify(webhook['ca.crt'], webhook['tls.crt'], 'servo-webhook.servo-system.svc')).toContain('OK');
   // The consumers' credentials are the broker's and MinIO's own.
   const users = decodeData(await secret('activemq-user-credentials'));
   expect(activemq['credentials.properties']).toContain(`guest.username=${users.Amqp__User}\n`);
