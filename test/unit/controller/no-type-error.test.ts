@@ -7,6 +7,8 @@ import { AppConfig, ConfigAggregator } from '../../../constructs/config-aggregat
 import { GeneratedSecret, SecretGenerator, SecretValue } from '../../../constructs/secret-generator/index.js';
 import { NodeConfig, NodeConfigTemplate, Wao } from '../../../constructs/wao/index.js';
 import { Consumer, Konsumerator } from '../../../constructs/konsumerator/index.js';
+import { JobMeasurement } from '../../../constructs/servo/index.js';
+import { WebhookCertificate } from '../../../constructs/controller/index.js';
 import { isPlainObject, ValidationError } from '../../../lib/k8s/validation.js';
 const chart = () => new Chart(Testing.app(), 'stack', { namespace: 'ns' });
 const WEIRD: unknown[] = [null, 0, -1, NaN, 70000, '', 'x', '..', 'A b', [], {}, [1], { a: 1 }, true, () => 1, new Map(), Duration.millis(500)];
@@ -23,6 +25,7 @@ const cases: Array<[string, (c: Chart, p: any) => unknown, Record<string, unknow
   ['NodeConfigTemplate', (c, p) => new NodeConfigTemplate(c, 'm', p), { spec: { nodeSelector: {}, ...FAKE } }, ['spec', 'wao', 'name', 'namespace', 'labels', 'annotations']],
   ['Konsumerator', (c, p) => new Konsumerator(c, 'm', p), {}, ['namespace', 'name', 'guestMode', 'replicas', 'leaseDuration', 'image', 'resources', 'metricsPort', 'workers', 'prometheusTimeout']],
   ['Consumer', (c, p) => new Consumer(c, 'm', p), { spec: CONSUMER }, ['spec', 'konsumerator', 'name', 'namespace', 'labels', 'annotations']],
+  ['JobMeasurement', (c, p) => new JobMeasurement(c, 'm', p), { account: 'acme', webhookCertificate: WebhookCertificate.fromCertManager({ name: 'ca' }) }, ['namespaces', 'url', 'account', 'authTokenSecret', 'appIdPath', 'monitorImage', 'monitorInterval', 'monitorResources', 'webhookCertificate', 'namespace', 'name', 'replicas', 'leaseDuration', 'image', 'resources', 'metricsPort', 'workers', 'concurrency', 'statsTimeout', 'sendTimeout', 'maxBackoff']],
   ['Consumer (guest mode)', (c, p) => new Consumer(c, 'm', { konsumerator: new Konsumerator(c, 'k', { guestMode: true }), ...p }), { spec: CONSUMER }, ['spec', 'name', 'namespace', 'labels', 'annotations']],
 ];
 it.each(cases)('%s: every prop, every odd value: it works or it is a ValidationError', (kind, make, base, props) => {
