@@ -4,7 +4,9 @@
  * manifests, written as the GitOps layout and applied unchanged, run as pods: the config
  * aggregator's two replicas under PodSecurity `restricted`, one holding the Lease, aggregating a
  * labelled application ConfigMap, the other taking over when the leader's pod is deleted; WAO's
- * two replicas filling the real node's NodeConfig and both serving /predict. What
+ * two replicas filling the real node's NodeConfig and both serving /predict; the servo's two
+ * replicas with their webhook certificate generated in the cluster, injecting the monitor into a
+ * real job pod whose CPU time and peak memory reach an optimizer pod once. What
  * the API server cannot judge is judged here: the image, its entrypoint, the securityContext,
  * probes, the projected token, RBAC as the pod uses it. And stop() leaves nothing behind.
  */
@@ -17,8 +19,9 @@ import { parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigAggregator } from '../../constructs/config-aggregator/index.js';
 import { NodeConfigTemplate, Wao } from '../../constructs/wao/index.js';
 import { deployKonsumerator } from './konsumerator.support.js';
-import { deployServo, registerWebhook, startServo } from './servo.support.js';
-import { OptimizerPeer } from '../peers/optimizer.js';
+import { SecretGenerator } from '../../constructs/secret-generator/index.js';
+import { JobMeasurement } from '../../constructs/servo/index.js';
+import { WebhookCertificate } from '../../constructs/controller/index.js';
 import { MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER } from '../../lib/api/servo/index.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
 import { PACKAGE_VERSION } from '../../lib/k8s/version.js';
@@ -385,61 +388,94 @@ suite('a real node', () => {
     }
   });
 
-  it('a real job pod gets the servo\'s monitor from the webhook; the monitor measures it and the servo reports it once', async () => {
-    const ns = await cluster.createNamespace('servo-node');
+  it('the servo from its GitOps layout: webhook certificate generated and its CA injected, a real job pod measured by its monitor and reported once', async () => {
+    const ns = 'servo-node';
     const jobs = 'servo-jobs';
-    await cluster.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: jobs, labels: RESTRICTED_LABELS } }], { fieldManager: FIELD_MANAGER });
-    const optimizer = new OptimizerPeer();
-    const base = await optimizer.start();
-    const servo = await deployServo(cluster, ns, { namespaces: [jobs], url: optimizer.urlPattern(base), account: 'node-test' });
-    const { proc, webhookPort } = await startServo(cluster, servo, 'servo-0');
-    try {
-      await proc.waitReady();
-      await registerWebhook(cluster, servo, webhookPort);
-      // About 2 s of CPU, then 96 MiB touched and held a moment: what the monitor must see.
-      const script = 'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<2e6){}' +
-        'const b=Buffer.alloc(96*1024*1024,1);setTimeout(()=>{console.log(b.length);process.exit(4)},500)';
-      const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'measured-job', namespace: jobs },
-        spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          containers: [{
-            name: 'job', image: IMAGE, command: ['/nodejs/bin/node', '-e', script],
-            env: [{ name: 'JOBID', value: 'node-job' }],
-            resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '1', memory: '256Mi' } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          }],
-        },
-      })).body;
-      // The real API server called the webhook: sidecar, finalizer, shared process namespace.
-      expect(created.spec.initContainers.map((c: any) => c.name)).toEqual([MONITOR_CONTAINER]);
-      expect(created.spec.shareProcessNamespace).toBe(true);
-      expect(created.metadata.finalizers).toEqual([MEASUREMENT_FINALIZER]);
-      const pod = await waitWithReport(cluster, jobs, 'the job measured and released', async () => {
-        const p = (await cluster.request('GET', `/api/v1/namespaces/${jobs}/pods/measured-job`)).body;
-        return !!p.metadata.annotations?.[MEASURED_ANNOTATION] && !(p.metadata.finalizers ?? []).length && p;
-      }, 180_000);
-      const [m, ...more] = optimizer.accepted('node-job');
-      const metrics = m.body.param.metrics;
-      process.stderr.write(`servo on the node: ${JSON.stringify(metrics)}\n`);
-      expect(more).toHaveLength(0);
-      // The monitor had stopped (the kubelet stops sidecars once the job container ended) and said so.
-      const monitor = pod.status.initContainerStatuses.find((c: any) => c.name === MONITOR_CONTAINER);
-      expect(monitor.state.terminated.exitCode).toBe(0);
-      expect(pod.status.qosClass).toBe('Guaranteed');
-      expect(m.body.param.annotations.exitcode).toBe(4);
-      expect(metrics.duration.value).toBeGreaterThanOrEqual(2);
-      expect(metrics.duration.value).toBeLessThan(30);
-      // The monitor sampled every 100 ms: at most one interval missed at the end.
-      expect(metrics.cpu_time.value).toBeGreaterThan(1.7);
-      expect(metrics.cpu_time.value).toBeLessThan(4);
-      expect(metrics.max_memory.value).toBeGreaterThan(96 * 2 ** 20);
-      expect(metrics.max_memory.value).toBeLessThan(256 * 2 ** 20);
-    } finally {
-      await proc.stop();
-      await optimizer.stop();
-    }
+    await cluster.applyObjects([ns, jobs].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: RESTRICTED_LABELS } })), { fieldManager: FIELD_MANAGER });
+    // The optimizer: a recording HTTP server in a pod (pods reach no port of this process), behind a
+    // Service whose ClusterIP the servo is given (the test node has no cluster DNS).
+    const recorder = "const h=require('http');const seen=[];h.createServer((q,r)=>{let b='';q.on('data',c=>b+=c);q.on('end',()=>{" +
+      "if(q.method==='GET'){r.writeHead(200,{'content-type':'application/json'});return r.end(JSON.stringify(seen));}" +
+      "seen.push({path:q.url,type:q.headers['content-type'],body:JSON.parse(b||'null')});r.writeHead(200,{'content-type':'application/json'});r.end('{}');});}).listen(8080)";
+    const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+    await cluster.applyObjects([
+      {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'optimizer', namespace: ns, labels: { app: 'optimizer' } },
+        spec: { automountServiceAccountToken: false, containers: [{ name: 'optimizer', image: IMAGE, command: ['/nodejs/bin/node', '-e', recorder], securityContext: restricted }] },
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'optimizer', namespace: ns }, spec: { selector: { app: 'optimizer' }, ports: [{ port: 8080, targetPort: 8080 }] } },
+    ] as KubeObject[], { fieldManager: FIELD_MANAGER });
+    const clusterIp = (await cluster.request('GET', `/api/v1/namespaces/${ns}/services/optimizer`)).body.spec.clusterIP;
+
+    // The stack as a user writes it: the secret generator and the servo, its certificate generated.
+    const out = join(work, 'servo-dist');
+    const app = new App({ outdir: out });
+    const chart = new Chart(app, 'servo', { namespace: ns });
+    const generator = new SecretGenerator(chart, 'secret-generator', { replicas: 1 });
+    new JobMeasurement(chart, 'servo', {
+      namespaces: [jobs],
+      url: `http://${clusterIp}:8080/metrics/{acct}/{app_id}/servo`,
+      account: 'node-test',
+      leaseDuration: Duration.seconds(15),
+      webhookCertificate: WebhookCertificate.generated(generator),
+    });
+    GitOpsLayout.fromApp(app).write(out);
+    await cluster.applyObjects(layoutObjects(out), { fieldManager: FIELD_MANAGER, namespace: ns });
+    await waitWithReport(cluster, ns, 'the servo Ready (its webhook certificate generated and mounted) and the optimizer running', async () => {
+      const dep = (await cluster.request('GET', `/apis/apps/v1/namespaces/${ns}/deployments/servo`)).body;
+      const opt = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/optimizer`)).body;
+      return dep.status?.readyReplicas === 2 && opt.status?.containerStatuses?.[0]?.ready === true;
+    }, 240_000);
+    await waitWithReport(cluster, ns, 'the CA injected into the webhook configuration', async () => {
+      const cfg = (await cluster.request('GET', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${ns}-servo`)).body;
+      return !!cfg.webhooks[0].clientConfig.caBundle;
+    }, 60_000);
+
+    // About 2 s of CPU, then 96 MiB touched and held a moment: what the monitor must see.
+    const script = 'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<2e6){}' +
+      'const b=Buffer.alloc(96*1024*1024,1);setTimeout(()=>{console.log(b.length);process.exit(4)},500)';
+    const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'measured-job', namespace: jobs },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        containers: [{
+          name: 'job', image: IMAGE, command: ['/nodejs/bin/node', '-e', script],
+          env: [{ name: 'JOBID', value: 'node-job' }],
+          resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+          securityContext: restricted,
+        }],
+      },
+    })).body;
+    // The API server called the servo's pods through its Service, trusting the injected CA.
+    expect(created.spec.initContainers.map((c: any) => c.name)).toEqual([MONITOR_CONTAINER]);
+    expect(created.spec.shareProcessNamespace).toBe(true);
+    expect(created.metadata.finalizers).toEqual([MEASUREMENT_FINALIZER]);
+    const pod = await waitWithReport(cluster, jobs, 'the job measured and released', async () => {
+      const p = (await cluster.request('GET', `/api/v1/namespaces/${jobs}/pods/measured-job`)).body;
+      return !!p.metadata.annotations?.[MEASURED_ANNOTATION] && !(p.metadata.finalizers ?? []).length && p;
+    }, 180_000);
+    // The monitor had stopped (the kubelet stops sidecars once the job container ended) and said so.
+    expect(pod.status.initContainerStatuses.find((c: any) => c.name === MONITOR_CONTAINER).state.terminated.exitCode).toBe(0);
+    expect(pod.status.qosClass).toBe('Guaranteed');
+
+    const optimizerIp = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods/optimizer`)).body.status.podIP;
+    const seen = (await (await fetch(`http://${optimizerIp}:8080/`)).json()) as any[];
+    const measurements = seen.filter((r) => r.body?.event === 'MEASUREMENT');
+    expect(measurements.map((r) => r.path)).toEqual(['/metrics/node-test/node-job/servo']);
+    expect(seen.some((r) => r.body?.event === 'HELLO' && r.path === '/metrics/node-test/_global_/servo')).toBe(true);
+    const [m] = measurements;
+    process.stderr.write(`servo on the node: ${JSON.stringify(m.body.param.metrics)}\n`);
+    expect(m.type).toBe('application/json');
+    expect(m.body.param.annotations).toEqual({ resources: JSON.stringify({ limits: { cpu: '1', memory: '256Mi' }, requests: { cpu: '1', memory: '256Mi' } }), exitcode: 4 });
+    const metrics = m.body.param.metrics;
+    expect(metrics.duration.value).toBeGreaterThanOrEqual(2);
+    expect(metrics.duration.value).toBeLessThan(30);
+    // The monitor sampled every 100 ms: at most one interval missed at the end.
+    expect(metrics.cpu_time.value).toBeGreaterThan(1.7);
+    expect(metrics.cpu_time.value).toBeLessThan(4);
+    expect(metrics.max_memory.value).toBeGreaterThan(96 * 2 ** 20);
+    expect(metrics.max_memory.value).toBeLessThan(256 * 2 ** 20);
   });
 
   it('stop() leaves no process, mount, namespace, link, cgroup or iptables chain behind', async () => {
