@@ -102,3 +102,28 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A JSON copy made in this realm (Jest's objects from structuredClone fail isPlainObject). */
+const jsonCopy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+/**
+ * `lw` as an informer should see it: JSON copies made in this realm. FakeListerWatcher copies
+ * with structuredClone, whose objects come from Jest's outer realm and fail isPlainObject.
+ */
+export function sameRealm<T extends KubernetesObject>(lw: ListerWatcher<T>): ListerWatcher<T> {
+  return {
+    list: async (options) => jsonCopy(await lw.list(options)),
+    watch: (options, onEvent, onDone) => lw.watch(options, (type, obj) => onEvent(type, jsonCopy(obj)), onDone),
+  };
+}
+
+/** RFC 7386 merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}

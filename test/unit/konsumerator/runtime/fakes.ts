@@ -10,9 +10,9 @@ import { KonsumeratorController, type MetricsSource } from '../../../../runtime/
 import type { Deployment } from '../../../../runtime/konsumerator/instance.js';
 import type { PromFetchResult, PromQueries } from '../../../../runtime/konsumerator/prometheus.js';
 import { CONFIGMAPS, CONSUMERS, DEPLOYMENTS, type ConfigMapObject, type ConsumerObject } from '../../../../runtime/konsumerator/source.js';
-import { InformerCache, KitMetrics, type ListerWatcher, type ResourceRef, type Result } from '../../../../runtime/kit/index.js';
+import { InformerCache, KitMetrics, type ResourceRef, type Result } from '../../../../runtime/kit/index.js';
 import { FakeClock, flush } from '../../kit/fake-clock.js';
-import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
+import { FakeListerWatcher, mergePatch, sameRealm, until } from '../../kit/fake-lister-watcher.js';
 import { NS, answered, every, local, type Reading } from './fixtures.js';
 import { FakeEvents } from '../../kit/fake-events.js';
 export { FakeEvents, type RecordedEvent } from '../../kit/fake-events.js';
@@ -22,28 +22,6 @@ export { until };
 /** Lets promise chains and informer handlers run. */
 export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await flush();
-}
-
-/**
- * `lw` as an informer should see it: JSON copies made in this realm. FakeListerWatcher copies
- * with structuredClone, whose objects come from Jest's outer realm and fail isPlainObject.
- */
-export function sameRealm<T extends KubernetesObject>(lw: ListerWatcher<T>): ListerWatcher<T> {
-  return {
-    list: async (options) => local(await lw.list(options)),
-    watch: (options, onEvent, onDone) => lw.watch(options, (type, obj) => onEvent(type, local(obj)), onDone),
-  };
-}
-
-/** RFC 7386 merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 export interface Write {

@@ -29,7 +29,7 @@ import type { Sender } from '../../../../runtime/servo/deliveries.js';
 import type { SendResult } from '../../../../runtime/servo/optimizer.js';
 import { FakeClock, flush } from '../../kit/fake-clock.js';
 import { FakeEvents } from '../../kit/fake-events.js';
-import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
+import { FakeListerWatcher, mergePatch, sameRealm, until } from '../../kit/fake-lister-watcher.js';
 
 export { until };
 
@@ -49,25 +49,6 @@ export const local = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 /** Lets promise chains and informer handlers run. */
 export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await flush();
-}
-
-/** `lw` as an informer should see it: JSON copies made in this realm (FakeListerWatcher uses structuredClone). */
-function sameRealm<T extends KubernetesObject>(lw: ListerWatcher<T>): ListerWatcher<T> {
-  return {
-    list: async (options) => local(await lw.list(options)),
-    watch: (options, onEvent, onDone) => lw.watch(options, (type, obj) => onEvent(type, local(obj)), onDone),
-  };
-}
-
-/** RFC 7386 merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 /** The "cluster": one FakeListerWatcher of pods per namespace. */
