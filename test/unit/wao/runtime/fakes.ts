@@ -5,12 +5,12 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { WAO_API_VERSION } from '../../../../lib/api/wao/index.js';
-import { InformerCache, type KubeClient, type ListerWatcher, type ResourceRef } from '../../../../runtime/kit/index.js';
+import { InformerCache, type KubeClient, type ResourceRef } from '../../../../runtime/kit/index.js';
 import type { CallOptions, EndpointAccess, PowerInput, WaoClients } from '../../../../runtime/wao/clients/index.js';
 import { WaoInformers } from '../../../../runtime/wao/informers.js';
 import type { Node, NodeConfig, NodeConfigTemplate } from '../../../../runtime/wao/resources.js';
 import { flush } from '../../kit/fake-clock.js';
-import { FakeListerWatcher, until } from '../../kit/fake-lister-watcher.js';
+import { FakeListerWatcher, mergePatch, sameRealm, until } from '../../kit/fake-lister-watcher.js';
 export { FakeEvents, type RecordedEvent } from '../../kit/fake-events.js';
 export { deferred } from '../../../fixtures/deferred.js';
 
@@ -33,33 +33,6 @@ export function node(name: string, labels: Record<string, string> = {}, internal
     kind: 'Node',
     metadata: { name, uid: newUid('node'), labels },
     ...(internalIP ? { status: { addresses: [{ type: 'InternalIP', address: internalIP }] } } : {}),
-  };
-}
-
-/** RFC 7386 merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-/** A JSON copy made in this realm. */
-const local = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-/**
- * `lw` as the informer should see it: every object a JSON copy made in the test's realm, as
- * client-node's parsed JSON would be. FakeListerWatcher copies with `structuredClone`, whose
- * objects come from Jest's outer realm: their prototype is not this realm's `Object.prototype`,
- * and `isPlainObject` (the label selector check) rejects them.
- */
-export function sameRealm<T extends KubernetesObject>(lw: ListerWatcher<T>): ListerWatcher<T> {
-  return {
-    list: async (options) => local(await lw.list(options)),
-    watch: (options, onEvent, onDone) => lw.watch(options, (type, obj) => onEvent(type, local(obj)), onDone),
   };
 }
 
