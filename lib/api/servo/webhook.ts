@@ -20,6 +20,8 @@ export function servoWebhook(namespaces: readonly string[]): AdmissionWebhookSpe
     timeoutSeconds: SERVO_WEBHOOK_TIMEOUT_SECONDS,
     namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...namespaces] }] },
     matchConditions: [{ name: 'not-restart-always', expression: "object.spec.restartPolicy != 'Always'" }],
-    reinvocationPolicy: 'IfNeeded',
+    // Never: the patch is whole at the first call; IfNeeded doubled the calls (the ServiceAccount
+    // plugin reruns after the injection and changes the pod), measured by the servo bench.
+    reinvocationPolicy: 'Never',
   };
 }

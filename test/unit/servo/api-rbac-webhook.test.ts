@@ -54,7 +54,7 @@ describe('servoWebhook', () => {
       rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
       failurePolicy: 'Ignore',
       timeoutSeconds: SERVO_WEBHOOK_TIMEOUT_SECONDS,
-      reinvocationPolicy: 'IfNeeded',
+      reinvocationPolicy: 'Never',
     });
     expect(SERVO_WEBHOOK_TIMEOUT_SECONDS).toBeGreaterThanOrEqual(1);
     expect(SERVO_WEBHOOK_TIMEOUT_SECONDS).toBeLessThanOrEqual(10);

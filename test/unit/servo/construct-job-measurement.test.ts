@@ -229,7 +229,7 @@ describe('JobMeasurement', () => {
           ],
         },
         matchConditions: [{ name: 'not-restart-always', expression: "object.spec.restartPolicy != 'Always'" }],
-        reinvocationPolicy: 'IfNeeded',
+        reinvocationPolicy: 'Never',
       },
     ]);
     expect(mwc.webhooks[0].matchConditions).toEqual(spec.matchConditions);
