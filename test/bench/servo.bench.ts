@@ -327,6 +327,8 @@ interface Report {
   readonly rss: { windowMax: number; end: number; hwm: number; start: number };
   /** The daemon's V8 heap in use (nodejs_heap_size_used_bytes, not after a forced GC) before the pods and at the end. */
   readonly heap: { start: number; end: number };
+  /** One settled pod as JSON, without metadata.managedFields (which the daemon's informer drops). */
+  readonly podBytes: number;
   readonly watchRestarts: number;
 }
 
@@ -473,6 +475,9 @@ async function runScenario(s: Setup, sc: Scenario): Promise<Report> {
     const m2 = await scrape(metricsUrl());
     const rssEnd = rssBytes(pid);
     const hwm = peakRssBytes(pid);
+    const sample = (await s.cluster.request('GET', `/api/v1/namespaces/${jobs}/pods/${names[0]}`)).body;
+    delete sample.metadata.managedFields;
+    const podBytes = Buffer.byteLength(JSON.stringify(sample));
 
     // Latencies, pod by pod.
     const accepted: number[] = [];
@@ -542,6 +547,7 @@ async function runScenario(s: Setup, sc: Scenario): Promise<Report> {
       settledNote,
       optimizer: { requests: measurements.length, attemptsPerJob: measurements.length / Math.max(1, endedAt.size), duplicates, missing, byStatus },
       window,
+      podBytes,
       heap: { start: sum(m0, 'nodejs_heap_size_used_bytes'), end: sum(m2, 'nodejs_heap_size_used_bytes') },
       rss: { windowMax: Math.max(...rss.filter((r) => r.at >= tw).map((r) => r.bytes).filter(Number.isFinite)), end: rssEnd, hwm, start: rssStart },
       watchRestarts: watch.restarts,
@@ -623,6 +629,7 @@ function printReport(reports: readonly Report[], o: { nodeOptions: string; total
     ['  daemon RSS: before the pods / max in (d) / at the end (limit 256Mi)', ...col((r) => `${fmtMb(r.rss.start)} / ${fmtMb(r.rss.windowMax)} / ${fmtMb(r.rss.end)}`)],
     ['  daemon peak RSS of its whole life (VmHWM)', ...col((r) => fmtMb(r.rss.hwm))],
     [`  daemon V8 heap used: before the pods / at the end (${PODS} settled pods cached), per pod`, ...col((r) => `${fmtMb(r.heap.start)} / ${fmtMb(r.heap.end)}, ${((r.heap.end - r.heap.start) / PODS / 1024).toFixed(1)} KiB`)],
+    ['  one settled pod as JSON (without managedFields, as the informer keeps it)', ...col((r) => `${(r.podBytes / 1024).toFixed(1)} KiB`)],
     ['  daemon event-loop lag p99 (at the end)', ...col((r) => fmtMs(r.window.eventLoopLagP99Ms))],
     ['  warnings/errors logged by the daemon', ...col((r) => String(r.window.warnings))],
     ['  CPU kube-apiserver / etcd (% of one core)', ...col((r) => `${fmtPct(r.window.otherPct['kube-apiserver'])} / ${fmtPct(r.window.otherPct.etcd)}`)],
