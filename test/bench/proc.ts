@@ -32,6 +32,16 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** Peak resident set size so far (VmHWM) in bytes; NaN when the process is gone. */
+export function peakRssBytes(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Busy and total jiffies of all CPUs together (busy: all but idle and iowait). */
 export function machineJiffies(): { busy: number; total: number } {
   const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);

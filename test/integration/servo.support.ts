@@ -75,8 +75,25 @@ export async function registerWebhook(cluster: ClusterClient, d: ServoDeployment
   await cluster.applyObjects([config], { fieldManager: 'servo-test', force: true });
 }
 
+/** How the servo process runs (the defaults are the integration tests': runtime/main.ts through tsx). */
+export interface StartServoOptions {
+  /** An esbuild bundle of runtime/main.ts (see bundleControllers), run with plain `node` as in the image. */
+  readonly bundle?: string;
+  /** `NODE_OPTIONS` of the servo, e.g. its Deployment's heap cap. */
+  readonly nodeOptions?: string;
+  /** Flags of `node` itself, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  readonly execArgv?: readonly string[];
+}
+
 /** Runs the servo as its ServiceAccount, serving its webhook on a free port; `extra` flags win. */
-export async function startServo(cluster: ClusterClient, d: ServoDeployment, podName: string, extra: readonly string[] = [], webhookPort?: number): Promise<{ proc: ControllerProcess; webhookPort: number }> {
+export async function startServo(
+  cluster: ClusterClient,
+  d: ServoDeployment,
+  podName: string,
+  extra: readonly string[] = [],
+  webhookPort?: number,
+  options: StartServoOptions = {},
+): Promise<{ proc: ControllerProcess; webhookPort: number }> {
   const kubeconfig = await serviceAccountKubeconfig(cluster, d.namespace, d.serviceAccountName);
   const port = webhookPort ?? (await freePort());
   const proc = await ControllerProcess.start({
@@ -85,6 +102,9 @@ export async function startServo(cluster: ClusterClient, d: ServoDeployment, pod
     podName,
     controller: SERVO,
     args: [...d.args, `--webhook-port=${port}`, `--webhook-cert-dir=${d.certDir}`, ...extra],
+    ...(options.bundle ? { bundle: options.bundle } : {}),
+    ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   });
   return { proc, webhookPort: port };
 }
