@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff } from './backoff.js';
 import type { ResourceRef } from './client.js';
 import {
+  stripManagedFields,
   Informer,
   apiListerWatcher,
   objectKey,
@@ -140,6 +141,12 @@ export interface SharedInformerOptions<T extends KubernetesObject> {
   readonly name?: string;
   /** Reach the objects some other way (tests inject fakes). @default the API server */
   readonly listerWatcher?: ListerWatcher<T>;
+  /**
+   * What the cache keeps of each object (after managedFields are dropped), to save memory: an
+   * informer with a transform is shared only with consumers asking for the same `name`d one.
+   * @default the object without its managedFields
+   */
+  readonly transform?: { readonly name: string; readonly fn: (obj: T) => T };
 }
 
 /**
@@ -159,7 +166,7 @@ export class InformerCache {
     selectors: SelectorOptions = {},
     options: SharedInformerOptions<T> = {},
   ): SharedInformer<T> {
-    const id = cacheKey(resource, selectors);
+    const id = cacheKey(resource, selectors) + (options.transform ? `#${options.transform.name}` : '');
     const existing = this.informers.get(id);
     if (existing) return existing as SharedInformer<T>;
     const lw = options.listerWatcher ?? this.apiListerWatcher<T>(resource, selectors);
@@ -170,6 +177,7 @@ export class InformerCache {
       logger: this.options.logger,
       metrics: this.options.metrics,
       watchTimeoutSeconds: this.options.watchTimeoutSeconds,
+      ...(options.transform ? { transform: (obj: T) => options.transform!.fn(stripManagedFields(obj)) } : {}),
     });
     const shared = new SharedInformer<T>(informer);
     this.informers.set(id, shared);

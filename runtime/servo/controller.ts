@@ -52,6 +52,7 @@ import {
   type SharedInformer,
 } from '../kit/index.js';
 import { Deliveries, type Outcome, type Sender } from './deliveries.js';
+import { trimPod } from './trim.js';
 
 /** A pod as the informer holds it (JSON: timestamps are strings, read through JobPodObject). */
 export type PodObject = V1Pod;
@@ -122,7 +123,11 @@ export class ServoController {
       }),
     };
     this.informers = deps.options.namespaces.map((ns) => {
-      const inf = deps.cache.informer<PodObject>({ ...PODS, namespace: ns }, { fieldSelector: JOB_POD_FIELD_SELECTOR }, { name: `job-pods-${ns}` });
+      const inf = deps.cache.informer<PodObject>(
+        { ...PODS, namespace: ns },
+        { fieldSelector: JOB_POD_FIELD_SELECTOR },
+        { name: `job-pods-${ns}`, transform: { name: 'servo-trim', fn: (p) => trimPod(p, deps.options.appIdPath) } },
+      );
       this.byNamespace.set(ns, inf);
       return inf;
     });
@@ -214,7 +219,7 @@ export class ServoController {
 
   private async settle(pod: PodObject, uid: string, outcome: Exclude<Outcome, { state: 'pending' }>, finishedAtMs: number | undefined): Promise<void> {
     if (outcome.state === 'rejected') {
-      await this.recorder.record({ apiVersion: 'v1', kind: 'Pod', ...pod } as never, 'Warning', 'MeasurementRejected', `the optimizer refused the measurement (${outcome.reason}); it is not retried`, `rejected/${uid}`);
+      await this.recorder.record({ ...pod, apiVersion: 'v1', kind: 'Pod' } as never, 'Warning', 'MeasurementRejected', `the optimizer refused the measurement (${outcome.reason}); it is not retried`, `rejected/${uid}`);
     }
     const written = await this.writeOutcome(pod, { at: rfc3339(new Date(outcome.atMs)), status: outcome.status });
     if (!written) return;

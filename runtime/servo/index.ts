@@ -36,3 +36,4 @@ export const servoCommand = defineController({
     ctx.logger.info({ namespaces: options.namespaces, url: options.url, appIdPath: options.appIdPath.text, monitor: options.monitor?.image ?? null, token: options.authTokenFile ? 'file' : process.env[ServoEnv.authToken] ? 'env' : 'none' }, 'servo configured');
   },
 });
+export * from './trim.js';

@@ -74,9 +74,12 @@ describe('LeaderElector', () => {
     expect(lostAfter).toBeLessThanOrEqual(timing.renewDeadlineMs);
     expect(lostAfter).toBeGreaterThan(timing.renewDeadlineMs - timing.retryPeriodMs - STEP);
     const took = lostAfter + (await clock.until(() => (both(), b.isLeader()), 2 * timing.leaseDurationMs, STEP));
-    // b waited out a whole lease duration after a's last renewal: a had stopped writing long before.
-    expect(took).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.retryPeriodMs);
-    expect(took).toBeLessThanOrEqual(timing.leaseDurationMs + 1.2 * timing.retryPeriodMs + STEP);
+    // b waited out a whole lease duration after it saw a's last renewal: a had stopped writing long
+    // before. Each wait is the retry period with up to 20 % jitter (1.2 R): a renewed at most 1.2 R
+    // before the cut, b saw that renewal at most 1.2 R after it, and polls again at most 1.2 R after
+    // the lease expired by its clock.
+    expect(took).toBeGreaterThanOrEqual(timing.leaseDurationMs - 1.2 * timing.retryPeriodMs - STEP);
+    expect(took).toBeLessThanOrEqual(timing.leaseDurationMs + 2 * 1.2 * timing.retryPeriodMs + STEP);
     expect(overlap).toBe(false);
     ca.abort();
     await ra;
