@@ -49,7 +49,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
-import { MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER, encodeMonitorReport } from '../../lib/api/servo/index.js';
+import { DEFAULT_APP_ID_PATH, MEASURED_ANNOTATION, MEASUREMENT_FINALIZER, MONITOR_CONTAINER, encodeMonitorReport, parseAppIdPath, type AppIdPath } from '../../lib/api/servo/index.js';
+import { trimPod } from '../../runtime/servo/trim.js';
 import { printTable } from './support.js';
 // The harness, cdk8s and the peers are imported in main() only.
 import type { Cluster, KubeObject } from '../cluster/index.js';
@@ -329,6 +330,7 @@ interface Report {
   readonly heap: { start: number; end: number };
   /** One settled pod as JSON, without metadata.managedFields (which the daemon's informer drops). */
   readonly podBytes: number;
+  readonly trimmedBytes: number;
   readonly watchRestarts: number;
 }
 
@@ -478,6 +480,7 @@ async function runScenario(s: Setup, sc: Scenario): Promise<Report> {
     const sample = (await s.cluster.request('GET', `/api/v1/namespaces/${jobs}/pods/${names[0]}`)).body;
     delete sample.metadata.managedFields;
     const podBytes = Buffer.byteLength(JSON.stringify(sample));
+    const trimmedBytes = Buffer.byteLength(JSON.stringify(trimPod(sample, parseAppIdPath(DEFAULT_APP_ID_PATH) as AppIdPath)));
 
     // Latencies, pod by pod.
     const accepted: number[] = [];
@@ -548,6 +551,7 @@ async function runScenario(s: Setup, sc: Scenario): Promise<Report> {
       optimizer: { requests: measurements.length, attemptsPerJob: measurements.length / Math.max(1, endedAt.size), duplicates, missing, byStatus },
       window,
       podBytes,
+      trimmedBytes,
       heap: { start: sum(m0, 'nodejs_heap_size_used_bytes'), end: sum(m2, 'nodejs_heap_size_used_bytes') },
       rss: { windowMax: Math.max(...rss.filter((r) => r.at >= tw).map((r) => r.bytes).filter(Number.isFinite)), end: rssEnd, hwm, start: rssStart },
       watchRestarts: watch.restarts,
@@ -629,7 +633,7 @@ function printReport(reports: readonly Report[], o: { nodeOptions: string; total
     ['  daemon RSS: before the pods / max in (d) / at the end (limit 256Mi)', ...col((r) => `${fmtMb(r.rss.start)} / ${fmtMb(r.rss.windowMax)} / ${fmtMb(r.rss.end)}`)],
     ['  daemon peak RSS of its whole life (VmHWM)', ...col((r) => fmtMb(r.rss.hwm))],
     [`  daemon V8 heap used: before the pods / at the end (${PODS} settled pods cached), per pod`, ...col((r) => `${fmtMb(r.heap.start)} / ${fmtMb(r.heap.end)}, ${((r.heap.end - r.heap.start) / PODS / 1024).toFixed(1)} KiB`)],
-    ['  one settled pod as JSON (without managedFields, as the informer keeps it)', ...col((r) => `${(r.podBytes / 1024).toFixed(1)} KiB`)],
+    ['  one settled pod as JSON: from the API server (no managedFields) / as the servo\'s cache keeps it (trimPod)', ...col((r) => `${(r.podBytes / 1024).toFixed(1)} KiB / ${(r.trimmedBytes / 1024).toFixed(1)} KiB`)],
     ['  daemon event-loop lag p99 (at the end)', ...col((r) => fmtMs(r.window.eventLoopLagP99Ms))],
     ['  warnings/errors logged by the daemon', ...col((r) => String(r.window.warnings))],
     ['  CPU kube-apiserver / etcd (% of one core)', ...col((r) => `${fmtPct(r.window.otherPct['kube-apiserver'])} / ${fmtPct(r.window.otherPct.etcd)}`)],
