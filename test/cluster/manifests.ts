@@ -141,23 +141,28 @@ export async function proveApply(
   }
 
   // Controllers write status for a moment after the apply; wait until nothing moves.
-  const rvs = async () => (await Promise.all(applied.map((o) => cluster.get(o)))).map((o) => o?.metadata?.resourceVersion);
-  let before = await rvs();
+  const current = async () => Promise.all(applied.map((o) => cluster.get(o)));
+  let before = await current();
   for (let i = 0; i < 30; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = await rvs();
-    const same = now.every((v, j) => v === before[j]);
+    const now = await current();
+    const same = now.every((v, j) => v?.metadata?.resourceVersion === before[j]?.metadata?.resourceVersion);
     before = now;
     if (same) break;
   }
 
+  // What our field manager owns, and when it last wrote: a second apply that changes nothing
+  // leaves it as it was. Another manager's write in between (a CronJob's status on its schedule)
+  // is not the second apply's doing.
+  const ours = (o: KubeObject | undefined) =>
+    JSON.stringify(((o?.metadata?.managedFields ?? []) as any[]).filter((m) => m.manager === applyOpts.fieldManager).map((m) => [m.operation, m.subresource, m.time, m.fieldsV1]));
   const second = await cluster.applyObjects(all, applyOpts);
   const changedBySecondApply = second
     .map((o, i) => ({ o, was: before[i] }))
-    .filter(({ o, was }) => o.metadata?.resourceVersion !== was)
+    .filter(({ o, was }) => o.metadata?.resourceVersion !== was?.metadata?.resourceVersion && ours(o) !== ours(was))
     .map(({ o, was }) => {
       const managers = ((o.metadata?.managedFields ?? []) as any[]).map((m) => `${m.manager}@${m.time}`).join(', ');
-      return `${objectRef(o)}: resourceVersion ${was} -> ${o.metadata?.resourceVersion} (managers: ${managers})`;
+      return `${objectRef(o)}: resourceVersion ${was?.metadata?.resourceVersion} -> ${o.metadata?.resourceVersion} (managers: ${managers})`;
     });
   return { applied, namespaces, workloads, changedBySecondApply };
 }

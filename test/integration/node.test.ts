@@ -431,7 +431,8 @@ suite('a real node', () => {
       return !!cfg.webhooks[0].clientConfig.caBundle;
     }, 60_000);
 
-    // About 2 s of CPU, then 96 MiB touched and held a moment: what the monitor must see.
+    // About 2 s of CPU (at most 0.3 of a core: the node's CPU is mostly requested by the earlier
+    // tests' pods), then 96 MiB touched and held a moment: what the monitor must see.
     const script = 'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<2e6){}' +
       'const b=Buffer.alloc(96*1024*1024,1);setTimeout(()=>{console.log(b.length);process.exit(4)},500)';
     const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, {
@@ -442,7 +443,7 @@ suite('a real node', () => {
         containers: [{
           name: 'job', image: IMAGE, command: ['/nodejs/bin/node', '-e', script],
           env: [{ name: 'JOBID', value: 'node-job' }],
-          resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+          resources: { requests: { cpu: '300m', memory: '256Mi' }, limits: { cpu: '300m', memory: '256Mi' } },
           securityContext: restricted,
         }],
       },
@@ -467,10 +468,11 @@ suite('a real node', () => {
     const [m] = measurements;
     process.stderr.write(`servo on the node: ${JSON.stringify(m.body.param.metrics)}\n`);
     expect(m.type).toBe('application/json');
-    expect(m.body.param.annotations).toEqual({ resources: JSON.stringify({ limits: { cpu: '1', memory: '256Mi' }, requests: { cpu: '1', memory: '256Mi' } }), exitcode: 4 });
+    expect(m.body.param.annotations).toEqual({ resources: JSON.stringify({ limits: { cpu: '300m', memory: '256Mi' }, requests: { cpu: '300m', memory: '256Mi' } }), exitcode: 4 });
     const metrics = m.body.param.metrics;
-    expect(metrics.duration.value).toBeGreaterThanOrEqual(2);
-    expect(metrics.duration.value).toBeLessThan(30);
+    // 2 s of CPU at 0.3 of a core take about 7 s.
+    expect(metrics.duration.value).toBeGreaterThanOrEqual(6);
+    expect(metrics.duration.value).toBeLessThan(60);
     // The monitor sampled every 100 ms: at most one interval missed at the end.
     expect(metrics.cpu_time.value).toBeGreaterThan(1.7);
     expect(metrics.cpu_time.value).toBeLessThan(4);
