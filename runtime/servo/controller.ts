@@ -29,12 +29,15 @@ import {
   podRef,
   type JobAssessment,
   type JobPodObject,
+  type OptimizerEvent,
   type ServoOptions,
 } from '../../lib/api/servo/index.js';
 import {
   Controller,
   EventRecorder,
   TtlCache,
+  backoffDelay,
+  sleep,
   LeaderWorker,
   keyOf,
   rfc3339,
@@ -52,6 +55,7 @@ import {
   type SharedInformer,
 } from '../kit/index.js';
 import { Deliveries, type Outcome, type Sender } from './deliveries.js';
+import type { SendResult } from './optimizer.js';
 import { trimPod } from './trim.js';
 
 /** A pod as the informer holds it (JSON: timestamps are strings, read through JobPodObject). */
@@ -95,6 +99,8 @@ export class ServoController {
    * runs before the watch delivers the patched pod (resync, a requeue) must not send again.
    */
   private readonly recorded: TtlCache<true>;
+  /** Aborts the HELLO attempts of the current leadership. */
+  private hello?: AbortController;
   /** The uid behind each key with a delivery: a pod deleted meanwhile still has its outcome counted and dropped. */
   private readonly uidOfKey = new Map<string, string>();
   private readonly m: {
@@ -156,13 +162,29 @@ export class ServoController {
   start(): void {
     this.worker.start();
     this.enqueueAll();
-    void this.global(helloEvent(this.deps.options.account), 'HELLO');
+    this.hello?.abort();
+    const hello = (this.hello = new AbortController());
+    void this.sayHello(hello.signal);
   }
 
   async stop(reason = 'shutdown'): Promise<void> {
+    this.hello?.abort();
     await this.worker.stop();
     this.deliveries.stop();
-    await this.global(goodbyeEvent(this.deps.options.account, reason), 'GOODBYE', 2000);
+    await this.global(goodbyeEvent(this.deps.options.account, reason), 'GOODBYE', AbortSignal.timeout(2000));
+  }
+
+  /**
+   * HELLO when leadership starts, retried with backoff while the optimizer cannot be reached
+   * (it may start after the servo), until accepted, refused (4xx) or leadership ends.
+   */
+  private async sayHello(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      const r = await this.global(helloEvent(this.deps.options.account), 'HELLO', AbortSignal.any([signal, AbortSignal.timeout(this.deps.options.sendTimeoutMs)]));
+      if (r.kind !== 'retry') return;
+      const wait = Math.min(this.deps.options.maxBackoffMs, r.retryAfterMs ?? backoffDelay(attempt, { initialMs: this.deps.initialBackoffMs ?? 1000, maxMs: this.deps.options.maxBackoffMs, jitter: 0.2 }));
+      await sleep(wait, signal, this.clock);
+    }
   }
 
   notReadyReason(): string | undefined {
@@ -175,11 +197,13 @@ export class ServoController {
   }
 
   /** HELLO / GOODBYE: one attempt, best effort (they carry no measurement). */
-  private async global(event: ReturnType<typeof helloEvent>, what: string, timeoutMs = 10_000): Promise<void> {
+  /** One HELLO or GOODBYE (app id `_global_`). */
+  private async global(event: OptimizerEvent, what: string, signal: AbortSignal): Promise<SendResult> {
     const url = optimizerUrl(this.deps.options.url, this.deps.options.account, GLOBAL_APP_ID);
-    const r = await this.deps.send(url, event, AbortSignal.timeout(timeoutMs), `${what}-${this.deps.identity}`).catch((err) => ({ kind: 'retry', reason: String(err) }) as const);
+    const r: SendResult = await this.deps.send(url, event, signal, `${what}-${this.deps.identity}`).catch((err) => ({ kind: 'retry', reason: String(err) }) as const);
     if (r.kind === 'accepted') this.log.info({ event: what }, `${what} accepted`);
     else this.log.warn({ event: what, reason: r.reason }, `${what} not accepted`);
+    return r;
   }
 
   async reconcile(key: string): Promise<Result | void> {

@@ -564,6 +564,29 @@ describe('ServoController', () => {
       expect(h.api.patches).toHaveLength(2);
     });
 
+    it('HELLO is retried with backoff while the optimizer cannot be reached, and stops with the leadership', async () => {
+      h = await harness([]);
+      let refusals = 2;
+      h.optimizer.answer = () => (refusals-- > 0 ? { kind: 'retry', reason: 'connect ECONNREFUSED' } : { kind: 'accepted', status: 200 });
+      h.controller.start();
+      await until(() => h.optimizer.calls.length === 1, 3000, 'first HELLO');
+      await h.clock.advance(1300); // first backoff: 1 s, +20 % jitter at most
+      await until(() => h.optimizer.calls.length === 2, 3000, 'second HELLO');
+      await h.clock.advance(2500); // second: 2 s, +20 %
+      await until(() => h.optimizer.calls.length === 3, 3000, 'third HELLO, accepted');
+      await h.clock.advance(60_000);
+      expect(h.optimizer.calls.map((c) => c.event.event)).toEqual(['HELLO', 'HELLO', 'HELLO']);
+
+      // Refused for ever: the attempts end when leadership does.
+      h.optimizer.calls.length = 0;
+      h.optimizer.answer = (c) => (c.event.event === 'HELLO' ? { kind: 'retry', reason: 'HTTP 503', status: 503 } : { kind: 'accepted', status: 200 });
+      h.controller.start();
+      await until(() => h.optimizer.calls.length === 1, 3000, 'HELLO of the new leadership');
+      await h.controller.stop();
+      await h.clock.advance(600_000);
+      expect(h.optimizer.calls.map((c) => c.event.event)).toEqual(['HELLO', 'GOODBYE']);
+    });
+
     it('no account: HELLO carries account null and an empty {acct}', async () => {
       h = await harness([], { options: { account: undefined }, optimizer: new FakeOptimizer() });
       h.controller.start();
