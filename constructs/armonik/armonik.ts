@@ -7,6 +7,7 @@ import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
+import { POD_DELETION_COST_OPTIONS, PodDeletionCost, type PodDeletionCostOptions } from './pod-deletion-cost.js';
 import { partitionNameReason } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import type { ModuleList } from './workload.js';
@@ -35,13 +36,20 @@ export interface ArmoniKProps {
   readonly worker?: ComputeContainerProps;
   /** The metrics exporter (its `conf`: the table storage). */
   readonly metricsExporter: Omit<MetricsExporterProps, 'namespace' | 'coreVersion' | 'core'>;
+  /**
+   * The pod-deletion-cost updater, on as in ArmoniK (its quick-deploys' `pod_deletion_cost` defaults to `{}`), so that a
+   * scale-down removes idle compute-plane pods first; `false` for none.
+   * @default {} (PodDeletionCost's defaults: Prometheus `http://prometheus.<namespace>.svc.cluster.local:9090/`)
+   */
+  readonly podDeletionCost?: PodDeletionCostOptions | false;
 }
 
 /**
  * A whole ArmoniK as ArmoniK.Infra's `armonik` module deploys it: the Core settings ConfigMap,
  * the control plane, the compute plane (one Deployment per partition, scaled by KEDA, and the
- * init Job that creates the storage and the partitions) and the metrics exporter, each taking
- * its modules from its `conf` as AEP 5 describes. Swapping a module (ActiveMQ for RabbitMQ, MinIO
+ * init Job that creates the storage and the partitions), the metrics exporter, each taking
+ * its modules from its `conf` as AEP 5 describes, and the pod-deletion-cost updater (unless
+ * `podDeletionCost: false`). Swapping a module (ActiveMQ for RabbitMQ, MinIO
  * for S3) changes only what its consumers get from it.
  */
 export class ArmoniK extends Construct {
@@ -49,6 +57,8 @@ export class ArmoniK extends Construct {
   public readonly controlPlane: ControlPlane;
   public readonly computePlane: ComputePlane;
   public readonly metricsExporter: MetricsExporter;
+  /** The pod-deletion-cost updater, unless `podDeletionCost: false`. */
+  public readonly podDeletionCost?: PodDeletionCost;
 
   constructor(scope: Construct, id: string, props: ArmoniKProps) {
     super(scope, id);
@@ -59,6 +69,10 @@ export class ArmoniK extends Construct {
     const controlPlane = checkObject<ArmoniKProps['controlPlane']>(where, 'controlPlane', props.controlPlane, CONTROL_PLANE_FIELDS, true);
     const computePlane = checkObject<ArmoniKProps['computePlane']>(where, 'computePlane', props.computePlane, COMPUTE_PLANE_FIELDS, true);
     const metricsExporter = checkObject<ArmoniKProps['metricsExporter']>(where, 'metricsExporter', props.metricsExporter, METRICS_EXPORTER_FIELDS, true);
+    if (props.podDeletionCost !== false && props.podDeletionCost !== undefined && (typeof props.podDeletionCost !== 'object' || props.podDeletionCost === null)) {
+      throw new ValidationError(where, 'podDeletionCost', `must be its options ({} for the defaults) or false for none, not ${describeValue(props.podDeletionCost)}`, props.podDeletionCost);
+    }
+    const podDeletionCost = props.podDeletionCost === false ? undefined : checkObject<PodDeletionCostOptions>(where, 'podDeletionCost', props.podDeletionCost, POD_DELETION_COST_OPTIONS);
     if (!isPlainObject(computePlane.partitions)) {
       throw new ValidationError(where, 'computePlane.partitions', `must be an object of partitions by name (such as { default: {} }), not ${describeValue(computePlane.partitions)}`, computePlane.partitions);
     }
@@ -88,11 +102,12 @@ export class ArmoniK extends Construct {
       pollingAgent: props.pollingAgent,
       worker: props.worker,
     });
+    if (podDeletionCost) this.podDeletionCost = new PodDeletionCost(this, 'pod-deletion-cost', { ...podDeletionCost, namespace });
     claimObjectNames(this, where);
   }
 }
 
-const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter'];
+const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost'];
 /** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */
 const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
   'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName',

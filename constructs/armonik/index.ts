@@ -5,6 +5,7 @@ export * from './metrics-exporter.js';
 export * from './module-env.js';
 export * from './partition-metrics-exporter.js';
 export * from './partition-scaling.js';
+export * from './pod-deletion-cost.js';
 export * from './control-plane-scaling.js';
 export * from './core-settings.js';
 export * from './init-job.js';

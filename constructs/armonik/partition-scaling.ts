@@ -4,6 +4,7 @@ import { checkInteger, isHttpUrl, urlCredentialsReason } from '../../lib/k8s/val
 import { resourceTriggers, scaleDownBehavior, scaledObject, type ResourceTriggerOptions, type ScaleDownBehavior } from './keda.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkObject } from '../../lib/k8s/props.js';
+import { armonikPrometheusAddress } from './workload.js';
 
 /** Options of {@link PartitionScaling.keda}, with ArmoniK's defaults (its localhost `parameters.tfvars`, `hpa`). */
 export interface KedaScalingOptions extends ResourceTriggerOptions {
@@ -129,7 +130,7 @@ export class PartitionScaling {
       });
     }
     const k = o as KedaScalingOptions;
-    const address = k.prometheusAddress ?? `http://prometheus.${target.namespace}.svc.cluster.local:9090`;
+    const address = k.prometheusAddress ?? armonikPrometheusAddress(target.namespace);
     // The address is KEDA's trigger `serverAddress`, written in the ScaledObject as it is.
     // The error keeps no value: it would be the password.
     const credentials = urlCredentialsReason(address, "a Secret read by a KEDA TriggerAuthentication that the trigger names in its authenticationRef");

@@ -2,10 +2,10 @@
  * The ArmoniK releases the constructs deploy, and what depends on the Core version.
  *
  * Defaults are what ArmoniK 2.23.0 deploys together: aneoconsulting/ArmoniK `versions.tfvars.json`
- * (`armonik_versions`: core 0.37.2, extcsharp 0.21.2, gui 0.15.1, infra 0.15.1). The image of
- * each component takes the version of the project that releases it (ArmoniK.Infra
+ * (`armonik_versions`: core 0.37.2, extcsharp 0.21.2, gui 0.15.1, infra 0.15.1, infra_plugins 0.3.0).
+ * The image of each component takes the version of the project that releases it (ArmoniK.Infra
  * `utils/default-images/outputs.tf`, `image_tags`): Core images the Core version, the C#
- * dynamic worker the `extcsharp` version.
+ * dynamic worker the `extcsharp` version, the pod-deletion-cost updater the `infra_plugins` version.
  */
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 
@@ -16,6 +16,8 @@ export const ARMONIK_VERSIONS = {
   extcsharp: '0.21.2',
   gui: '0.15.1',
   infra: '0.15.1',
+  /** ArmoniK.Infra.Plugins: the pod-deletion-cost updater (and the load balancer, not deployed here). */
+  infraPlugins: '0.3.0',
 } as const;
 
 /** Images of ArmoniK's components (ArmoniK `versions.tfvars.json`, `armonik_images`). */
@@ -28,6 +30,8 @@ export const ARMONIK_IMAGES = {
   partitionMetricsExporter: 'dockerhubaneo/armonik_control_partition_metrics',
   /** ArmoniK.Extensions.Csharp's dynamic worker, tagged with the `extcsharp` version. */
   dynamicWorker: 'dockerhubaneo/armonik-dynamic-dotnet-worker',
+  /** ArmoniK.Infra.Plugins' `pdc-update`, tagged with the `infra_plugins` version. */
+  podDeletionCost: 'dockerhubaneo/armonik_pdc_update',
 } as const;
 
 /** The oldest Core these constructs configure: from 0.34.0 the polling agent reads `Pollster__PartitionId`. */

@@ -132,6 +132,12 @@ export interface WorkloadSpec {
   readonly hashInputs?: readonly string[];
   /** ServiceAccount of the pods; its token is mounted only when one is given (e.g. for a cloud IAM role). @default none, no token */
   readonly serviceAccountName?: string;
+  /** Labels of the nodes the pods may run on. @default none */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Tolerations of the pods, as Kubernetes spells them. @default none */
+  readonly tolerations?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Secrets to pull the images with. @default none */
+  readonly imagePullSecrets?: readonly string[];
 }
 
 /** What {@link buildWorkload} created. */
@@ -248,6 +254,9 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
       enableServiceLinks: false,
       ...(spec.restartPolicy ? { restartPolicy: spec.restartPolicy } : {}),
       ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+      ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length ? { nodeSelector: { ...spec.nodeSelector } } : {}),
+      ...(spec.tolerations?.length ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
+      ...(spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
       securityContext: restrictedPodSecurityContext(spec.uid),
       containers,
@@ -270,6 +279,14 @@ function probes(p: ContainerSpec['probes']): Record<string, unknown> {
 /** ArmoniK's pod labels (ArmoniK.Infra `armonik/locals.tf`): what its Prometheus jobs and dashboards select. */
 export function armonikPodLabels(service: string, partition?: string): Record<string, string> {
   return { app: 'armonik', service, ...(partition === undefined ? {} : { partition }) };
+}
+
+/**
+ * The Prometheus ArmoniK.Infra deploys in ArmoniK's namespace (its Service `prometheus`, port
+ * 9090): what the KEDA triggers of the partitions and the pod-deletion-cost updater query.
+ */
+export function armonikPrometheusAddress(namespace: string): string {
+  return `http://prometheus.${namespace}.svc.cluster.local:9090`;
 }
 
 /** A Service in front of a component, optionally scraped by Prometheus. */

@@ -58,8 +58,8 @@ describe('ArmoniK as ArmoniK 2.23.0 deploys it', () => {
   const job = byKind(objects, 'Job')[0];
   const init = job.spec.template.spec.containers[0];
 
-  it('deploys the control plane, a compute plane per partition, the metrics exporter, the init Job and CronJob, no partition metrics exporter', () => {
-    expect(Object.keys(deployments).sort()).toEqual(['compute-plane-default', 'compute-plane-high-mem', 'control-plane', 'metrics-exporter']);
+  it('deploys the control plane, a compute plane per partition, the metrics exporter, the pod-deletion-cost updater, the init Job and CronJob, no partition metrics exporter', () => {
+    expect(Object.keys(deployments).sort()).toEqual(['compute-plane-default', 'compute-plane-high-mem', 'control-plane', 'metrics-exporter', 'pdc-update']);
     expect(byKind(objects, 'CronJob').map((o) => o.metadata.name)).toEqual(['init']);
     expect(job.metadata.name).toMatch(/^init-[0-9a-f]{10}$/);
     const services = Object.fromEntries(byKind(objects, 'Service').map((s) => [s.metadata.name, s]));
@@ -211,12 +211,12 @@ describe('Core versions', () => {
     return { objects, cp: named(objects, 'Deployment', 'control-plane').spec.template.spec };
   };
 
-  it('one prop sets every Core image; the worker keeps the extcsharp release', () => {
+  it('one prop sets every Core image; the worker keeps the extcsharp release, the pod-deletion-cost updater the infra_plugins one', () => {
     const { objects } = images('0.40.1');
     const all = [...byKind(objects, 'Deployment'), ...byKind(objects, 'Job')].flatMap((d) => d.spec.template.spec.containers.map((c: any) => c.image)).sort();
     expect(all).toEqual([
       'dockerhubaneo/armonik-dynamic-dotnet-worker:0.21.2', 'dockerhubaneo/armonik_control:0.40.1', 'dockerhubaneo/armonik_control:0.40.1',
-      'dockerhubaneo/armonik_control_metrics:0.40.1', 'dockerhubaneo/armonik_pollingagent:0.40.1',
+      'dockerhubaneo/armonik_control_metrics:0.40.1', 'dockerhubaneo/armonik_pdc_update:0.3.0', 'dockerhubaneo/armonik_pollingagent:0.40.1',
     ]);
   });
 

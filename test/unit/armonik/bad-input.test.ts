@@ -19,6 +19,7 @@ import {
   ModuleEnv,
   PartitionMetricsExporter,
   PartitionScaling,
+  PodDeletionCost,
   queuedTasksMetric,
 } from '../../../constructs/armonik/index.js';
 import { ModuleOutputs } from '../../../lib/contract/index.js';
@@ -398,10 +399,15 @@ describe('what was valid still is', () => {
       pollingAgent: { conf: [], image: 'dockerhubaneo/armonik_pollingagent:0.37.2', resources: { cpuRequest: '1' }, env: { Pollster__GraceDelay: '00:00:30' } },
       worker: { env: { WORKER: 'yes' } },
       metricsExporter: { conf: [tables], name: 'metrics-exporter', resources: { memoryLimit: '1Gi' }, env: { A: 'b' }, moduleEnv: ModuleEnv.INLINE },
+      podDeletionCost: {
+        name: 'pdc', labelApp: 'armonik', image: 'dockerhubaneo/armonik_pdc_update:0.3.0', prometheusUrl: 'https://prometheus.monitoring:9090/prom/',
+        metricsName: 'TaskStartTime_Seconds', period: 5, ignoreYoungerThan: 20, concurrency: 4, granularity: 1, extraConf: { RUST_LOG: 'info' },
+        resources: { memoryLimit: '256Mi' }, nodeSelector: { service: 'metrics' }, imagePullSecrets: ['regcred'], annotations: { 'example.com/team': 'hpc' },
+      },
     });
     const objects = Testing.synth(c);
     expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort())
-      .toEqual(['compute-plane-batch', 'compute-plane-default', 'compute-plane-gpu', 'compute-plane-stream', 'control-plane', 'metrics-exporter']);
+      .toEqual(['compute-plane-batch', 'compute-plane-default', 'compute-plane-gpu', 'compute-plane-stream', 'control-plane', 'metrics-exporter', 'pdc']);
   });
 });
 
@@ -422,7 +428,7 @@ describe('no TypeError for any wrong-typed prop', () => {
     ['MetricsExporter', ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'],
       (p) => new MetricsExporter(chart(), 'm', any(p))],
     ['CoreSettings', ['env', 'name', 'namespace'], (p) => new CoreSettings(chart(), 'core', any(p))],
-    ['ArmoniK', ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter'],
+    ['ArmoniK', ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost'],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, ...p }))],
     ['ArmoniK controlPlane', ['conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName'],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: p, computePlane: { partitions: { default: {} } }, metricsExporter: {} }))],
@@ -440,6 +446,10 @@ describe('no TypeError for any wrong-typed prop', () => {
     ['pollingAgent', ['conf', 'image', 'resources', 'env'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, pollingAgent: p }))],
     ['a partition\'s worker', ['conf', 'image', 'resources', 'env'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: { worker: p } } }))],
     ['init', ['image', 'schedule', 'env', 'resources'], (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, init: p }))],
+    ['PodDeletionCost', ['namespace', 'name', 'labelApp', 'image', 'prometheusUrl', 'metricsName', 'period', 'ignoreYoungerThan', 'concurrency', 'granularity', 'extraConf', 'resources', 'nodeSelector', 'imagePullSecrets', 'annotations'],
+      (p) => new PodDeletionCost(chart(), 'pdc', any(p))],
+    ['ArmoniK podDeletionCost', ['name', 'labelApp', 'image', 'prometheusUrl', 'metricsName', 'period', 'ignoreYoungerThan', 'concurrency', 'granularity', 'extraConf', 'resources', 'nodeSelector', 'imagePullSecrets', 'annotations'],
+      (p) => new ArmoniK(chart(), 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, podDeletionCost: p }))],
     ['resources', ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'], (p) => new MetricsExporter(chart(), 'm', any({ resources: p }))],
     ['PartitionMetricsExporter', ['metricsExporter', 'conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'], (p) => {
       const c = chart();
