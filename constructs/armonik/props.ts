@@ -4,11 +4,14 @@
  * partition names, the `core` source, env that would override derived settings. Each throws a {@link ValidationError} naming the
  * construct (`where`) and the prop; never a TypeError from reading a field of something else.
  */
+import type { Construct } from 'constructs';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ModuleEnv } from './module-env.js';
+import { checkInstance } from '../../lib/k8s/props.js';
+import { ArmoniKServiceAccount } from './service-account.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
 import type { CoreSettingsSource, ModuleList } from './workload.js';
 
@@ -42,6 +45,40 @@ export function checkServiceAccountName(where: string, field: string, value: str
   return value === undefined ? undefined : checkDns1123Subdomain(where, field, value, 'ServiceAccount');
 }
 
+/** The pod settings every ArmoniK component takes (the compute plane's partitions too), with ArmoniK.Infra's names. */
+export interface PodSettingsProps {
+  /**
+   * Name of an existing ServiceAccount the pods run as (Infra's `service_account_name`), e.g. one bound to a
+   * cloud IAM role for S3 or SQS; shorthand for `serviceAccount: ArmoniKServiceAccount.fromName(name)`.
+   * @default none (no API token mounted)
+   */
+  readonly serviceAccountName?: string;
+  /** The ServiceAccount the pods run as: an existing one or one created here (e.g. annotated with an IAM role); not with `serviceAccountName`. @default none (no API token mounted) */
+  readonly serviceAccount?: ArmoniKServiceAccount;
+}
+
+/** The fields of {@link PodSettingsProps}, for the checks of unknown fields. */
+export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = ['serviceAccountName', 'serviceAccount'];
+
+/** {@link PodSettingsProps}, checked: what a component's pod spec gets from them (only what was given). */
+export interface PodSettings {
+  readonly serviceAccountName?: string;
+}
+
+/**
+ * Checks a component's {@link PodSettingsProps} (`prefix` before each field, e.g. `partitions.a.`) and
+ * creates what they ask for under `scope` (a ServiceAccount named `target.name` by default).
+ */
+export function checkPodSettings(scope: Construct, where: string, props: PodSettingsProps, target: { name: string; namespace: string }, prefix = ''): PodSettings {
+  const account = checkInstance(where, `${prefix}serviceAccount`, props.serviceAccount, ArmoniKServiceAccount, 'ArmoniKServiceAccount.fromName() or .create()');
+  if (account !== undefined && props.serviceAccountName !== undefined) {
+    throw new ValidationError(where, `${prefix}serviceAccountName`, `give serviceAccountName or serviceAccount, not both`, props.serviceAccountName);
+  }
+  const serviceAccountName = account?._bind(scope, where, `${prefix}serviceAccount`, target)
+    ?? checkServiceAccountName(where, `${prefix}serviceAccountName`, props.serviceAccountName);
+  return { ...(serviceAccountName === undefined ? {} : { serviceAccountName }) };
+}
+
 /** The longest partition name: `compute-plane-<partition>` names its Deployment and pods' instance label (at most 63). */
 export const PARTITION_NAME_MAX = 63 - 'compute-plane-'.length;
 
@@ -53,7 +90,9 @@ export function partitionNameReason(name: string): string | undefined {
 }
 
 /** The props of a MetricsExporter, for the check of unknown fields (the partition metrics exporter adds its own). */
-export const METRICS_EXPORTER_PROPS: ReadonlyArray<keyof MetricsExporterProps> = ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'];
+export const METRICS_EXPORTER_PROPS: ReadonlyArray<keyof MetricsExporterProps> = [
+  'conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,
+];
 
 /**
  * The `core` prop: a CoreSettings, another module (`outputs`) or ModuleOutputs, when given.

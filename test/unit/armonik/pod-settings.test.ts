@@ -1,0 +1,121 @@
+/**
+ * Issue #19 item 5: the pod settings every ArmoniK component takes, with ArmoniK.Infra's names
+ * (`armonik/variables.tf`): each lands in the pod spec of every component that takes it (the
+ * compute plane's per partition too), its default is Infra's, and bad input is an error naming
+ * the component and the field.
+ */
+import { Chart, Testing } from 'cdk8s';
+import { ArmoniK, ArmoniKServiceAccount, ComputePlane, ControlPlane, MetricsExporter, PartitionMetricsExporter } from '../../../constructs/armonik/index.js';
+import { refused } from '../../fixtures/validation.js';
+
+const chart = () => new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+const any = (v: unknown) => v as any;
+const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+const named = (objects: any[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const podOf = (objects: any[], deployment: string) => named(objects, 'Deployment', deployment).spec.template.spec;
+
+/** One of each component, each given `settings` (the compute plane's partitions none of their own). */
+function components(settings: Record<string, unknown> = {}, partitions: Record<string, Record<string, unknown>> = { default: {} }) {
+  const c = chart();
+  new ControlPlane(c, 'control', any(settings));
+  new ComputePlane(c, 'compute', any({ partitions, ...settings }));
+  const exporter = new MetricsExporter(c, 'metrics', any(settings));
+  new PartitionMetricsExporter(c, 'partition-metrics', any({ metricsExporter: exporter, coreVersion: '0.37.0', ...settings }));
+  return Testing.synth(c);
+}
+const DEPLOYMENTS = ['control-plane', 'compute-plane-default', 'metrics-exporter', 'partition-metrics-exporter'];
+
+describe('serviceAccountName / serviceAccount (Infra: control_plane and compute_plane[partition] service_account_name)', () => {
+  it('by default the pods run with no ServiceAccount token (as Infra with service_account_name "")', () => {
+    const objects = components();
+    for (const d of DEPLOYMENTS) {
+      expect(podOf(objects, d).serviceAccountName).toBeUndefined();
+      expect(podOf(objects, d).automountServiceAccountToken).toBe(false);
+    }
+    expect(byKind(objects, 'ServiceAccount')).toEqual([]);
+  });
+
+  it('an existing ServiceAccount by name, in every component and the init', () => {
+    for (const settings of [{ serviceAccountName: 'armonik-s3' }, { serviceAccount: ArmoniKServiceAccount.fromName('armonik-s3') }]) {
+      const objects = components(settings);
+      for (const d of DEPLOYMENTS) {
+        expect(podOf(objects, d).serviceAccountName).toBe('armonik-s3');
+        expect(podOf(objects, d).automountServiceAccountToken).toBeUndefined();
+      }
+      expect(byKind(objects, 'Job')[0].spec.template.spec.serviceAccountName).toBe('armonik-s3');
+      expect(byKind(objects, 'ServiceAccount')).toEqual([]);
+    }
+  });
+
+  it('one the component creates, annotated with an IAM role, named after the component by default', () => {
+    const role = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/armonik-s3' };
+    const objects = components({ serviceAccount: ArmoniKServiceAccount.create({ annotations: role }) });
+    const accounts = byKind(objects, 'ServiceAccount');
+    expect(accounts.map((a) => a.metadata.name).sort()).toEqual(['compute-plane', 'control-plane', 'metrics-exporter', 'partition-metrics-exporter']);
+    for (const a of accounts) expect(a.metadata).toMatchObject({ namespace: 'armonik', annotations: role });
+    expect(podOf(objects, 'control-plane').serviceAccountName).toBe('control-plane');
+    expect(podOf(objects, 'compute-plane-default').serviceAccountName).toBe('compute-plane');
+    expect(byKind(objects, 'Job')[0].spec.template.spec.serviceAccountName).toBe('compute-plane');
+    expect(podOf(objects, 'metrics-exporter').serviceAccountName).toBe('metrics-exporter');
+    const c = chart();
+    new ControlPlane(c, 'cp', { serviceAccount: ArmoniKServiceAccount.create({ name: 'armonik-s3' }) });
+    expect(byKind(Testing.synth(c), 'ServiceAccount').map((a) => a.metadata.name)).toEqual(['armonik-s3']);
+    expect(podOf(Testing.synth(c), 'control-plane').serviceAccountName).toBe('armonik-s3');
+  });
+
+  it('per partition, as Infra: the partition\'s replaces the compute plane\'s for its pods only', () => {
+    const objects = components({}, {
+      default: {},
+      gpu: { serviceAccount: ArmoniKServiceAccount.create({ annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/gpu' } }) },
+      cpu: { serviceAccountName: 'cpu-sa' },
+    });
+    expect(podOf(objects, 'compute-plane-default').serviceAccountName).toBeUndefined();
+    expect(podOf(objects, 'compute-plane-gpu').serviceAccountName).toBe('compute-plane-gpu');
+    expect(podOf(objects, 'compute-plane-cpu').serviceAccountName).toBe('cpu-sa');
+    expect(named(objects, 'ServiceAccount', 'compute-plane-gpu').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/gpu' });
+    expect(byKind(objects, 'Job')[0].spec.template.spec.serviceAccountName).toBeUndefined();
+  });
+
+  it('through ArmoniK, for each component', () => {
+    const c = chart();
+    new ArmoniK(c, 'a', {
+      controlPlane: { serviceAccountName: 'cp-sa' },
+      computePlane: { partitions: { default: {}, gpu: { serviceAccountName: 'gpu-sa' } }, serviceAccount: ArmoniKServiceAccount.create({ name: 'compute-sa' }) },
+      metricsExporter: { serviceAccount: ArmoniKServiceAccount.fromName('metrics-sa') },
+      podDeletionCost: false,
+    });
+    const objects = Testing.synth(c);
+    expect(podOf(objects, 'control-plane').serviceAccountName).toBe('cp-sa');
+    expect(podOf(objects, 'compute-plane-default').serviceAccountName).toBe('compute-sa');
+    expect(podOf(objects, 'compute-plane-gpu').serviceAccountName).toBe('gpu-sa');
+    expect(podOf(objects, 'metrics-exporter').serviceAccountName).toBe('metrics-sa');
+    expect(byKind(objects, 'ServiceAccount').map((a) => a.metadata.name)).toEqual(['compute-sa']);
+  });
+
+  it('refuses bad names and annotations, both props at once, and anything else, naming the component and field', () => {
+    const cases: Array<[(s: Record<string, unknown>) => unknown, string, string]> = [
+      [(s) => new ControlPlane(chart(), 'cp', any(s)), 'ControlPlane test/cp', ''],
+      [(s) => new MetricsExporter(chart(), 'm', any(s)), 'MetricsExporter test/m', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...s })), 'ComputePlane test/cp', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: s } })), 'ComputePlane test/cp', 'partitions.default.'],
+    ];
+    for (const [build, S, prefix] of cases) {
+      const fn = (s: Record<string, unknown>) => () => build(s);
+      refused(fn({ serviceAccountName: 'S3_Writer' }), S, `${prefix}serviceAccountName`, /"S3_Writer" is not a valid ServiceAccount name/);
+      refused(fn({ serviceAccount: ArmoniKServiceAccount.fromName('S3_Writer') }), S, `${prefix}serviceAccount.name`, /"S3_Writer" is not a valid ServiceAccount name/);
+      refused(fn({ serviceAccount: ArmoniKServiceAccount.create({ name: 'A' }) }), S, `${prefix}serviceAccount.name`, /"A" is not a valid ServiceAccount name/);
+      refused(fn({ serviceAccount: ArmoniKServiceAccount.create({ annotations: { 'bad key!': 'x' } }) }), S, `${prefix}serviceAccount.annotations.bad key!`, /not a valid annotation key/);
+      refused(fn({ serviceAccount: ArmoniKServiceAccount.create({ annotations: any({ a: 1 }) }) }), S, `${prefix}serviceAccount.annotations.a`, /must be a string/);
+      refused(fn({ serviceAccount: ArmoniKServiceAccount.create(any({ role: 'x' })) }), S, `${prefix}serviceAccount.role`, /unknown field/);
+      refused(fn({ serviceAccount: { name: 'sa' } }), S, `${prefix}serviceAccount`, /must be made with ArmoniKServiceAccount.fromName\(\) or .create\(\), not an object/);
+      refused(fn({ serviceAccount: 'sa' }), S, `${prefix}serviceAccount`, /not string "sa"/);
+      refused(fn({ serviceAccountName: 'a', serviceAccount: ArmoniKServiceAccount.fromName('b') }), S, `${prefix}serviceAccountName`, /give serviceAccountName or serviceAccount, not both/);
+    }
+  });
+
+  it('refuses a created ServiceAccount named like another object of the chart', () => {
+    const c = chart();
+    new ControlPlane(c, 'cp', { serviceAccount: ArmoniKServiceAccount.create({ name: 'armonik' }) });
+    expect(() => new MetricsExporter(c, 'm', { serviceAccount: ArmoniKServiceAccount.create({ name: 'armonik' }) })).toThrow(/ServiceAccount/);
+  });
+});
