@@ -7,7 +7,7 @@ import { describeValue, isPlainObject, quote, showValue, ValidationError } from 
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, POD_SETTINGS_PROPS, refuseDerivedEnv, type PodSettingsProps } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, refuseDerivedEnv, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
@@ -219,7 +219,7 @@ export class ComputePlane extends Construct {
         terminationGracePeriodSeconds: 30,
         uid,
         hashInputs: base.hashInputs,
-        ...pod,
+        ...podSettingsSpec(pod),
         volumes: [
           { name: 'comm-volume', emptyDir: {} },
           { name: 'cache-volume', emptyDir: {} },

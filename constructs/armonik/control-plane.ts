@@ -8,7 +8,7 @@ import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from 
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
@@ -115,7 +115,7 @@ export class ControlPlane extends Construct {
       podLabels: armonikPodLabels('control-plane'),
       uid: coreImageUid(core),
       hashInputs,
-      ...pod,
+      ...podSettingsSpec(pod),
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {

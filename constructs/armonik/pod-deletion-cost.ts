@@ -9,7 +9,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { ModuleEnv } from './module-env.js';
-import { refuseDerivedEnv } from './props.js';
+import { checkNodeSelector, nodeSelectorTolerations, refuseDerivedEnv } from './props.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS } from './versions.js';
 import { armonikPrometheusAddress, buildWorkload, type Workload } from './workload.js';
 
@@ -122,7 +122,7 @@ export class PodDeletionCost extends Construct {
     const image = checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.podDeletionCost}:${ARMONIK_VERSIONS.infraPlugins}`);
     const extraConf = checkOptionalEnv(where, 'extraConf', props.extraConf) ?? {};
     refuseDerivedEnv(where, 'extraConf', extraConf, (name) => (Object.prototype.hasOwnProperty.call(TYPED_ENV, name) ? TYPED_ENV[name] : undefined));
-    const nodeSelector = checkNodeSelector(where, props.nodeSelector);
+    const nodeSelector = checkNodeSelector(where, 'nodeSelector', props.nodeSelector);
     const imagePullSecrets = checkStringList(where, 'imagePullSecrets', props.imagePullSecrets);
     imagePullSecrets.forEach((s, i) => checkDns1123Subdomain(where, `imagePullSecrets[${i}]`, s, 'Secret'));
     checkMetadataMap(where, 'annotations', props.annotations as Record<string, string> | undefined, 'annotation');
@@ -176,7 +176,7 @@ export class PodDeletionCost extends Construct {
       serviceAccountName: this.name,
       nodeSelector,
       // ArmoniK.Infra `pdc.tf`: one `NoSchedule` toleration per node-selector label.
-      tolerations: Object.entries(nodeSelector).map(([key, value]) => ({ key, operator: 'Equal', value, effect: 'NoSchedule' })),
+      tolerations: nodeSelectorTolerations(nodeSelector),
       imagePullSecrets,
       containers: [
         {
@@ -244,8 +244,3 @@ function checkQuery(where: string, query: unknown): string {
   return query;
 }
 
-/** Infra's `node_selector`: label keys to label values. */
-function checkNodeSelector(where: string, selector: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  checkMetadataMap(where, 'nodeSelector', selector as Record<string, string> | undefined, 'label');
-  return { ...selector };
-}

@@ -6,11 +6,11 @@
  */
 import type { Construct } from 'constructs';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
+import { checkDns1123Subdomain, checkInteger, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ModuleEnv } from './module-env.js';
-import { checkInstance } from '../../lib/k8s/props.js';
+import { checkInstance, checkMetadataMap, checkObject } from '../../lib/k8s/props.js';
 import { ArmoniKServiceAccount } from './service-account.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
 import type { CoreSettingsSource, ModuleList } from './workload.js';
@@ -55,14 +55,94 @@ export interface PodSettingsProps {
   readonly serviceAccountName?: string;
   /** The ServiceAccount the pods run as: an existing one or one created here (e.g. annotated with an IAM role); not with `serviceAccountName`. @default none (no API token mounted) */
   readonly serviceAccount?: ArmoniKServiceAccount;
+  /** Labels of the nodes the pods may run on (Infra's `node_selector`); each is also tolerated as a `NoSchedule` taint, as Infra does. @default none */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Tolerations of the pods, after those of `nodeSelector`. @default none */
+  readonly tolerations?: readonly Toleration[];
 }
 
+/** A toleration of a taint, as Kubernetes spells it. */
+export interface Toleration {
+  /** Taint key; none with `Exists` tolerates every taint. @default none */
+  readonly key?: string;
+  /** @default 'Equal' */
+  readonly operator?: 'Equal' | 'Exists';
+  /** Taint value, with `Equal` only. @default none */
+  readonly value?: string;
+  /** @default none: every effect */
+  readonly effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  /** Seconds the pod stays bound once tainted, with `NoExecute` only. @default forever */
+  readonly tolerationSeconds?: number;
+}
+
+const TOLERATION_FIELDS: ReadonlyArray<keyof Toleration> = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
+const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
 /** The fields of {@link PodSettingsProps}, for the checks of unknown fields. */
-export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = ['serviceAccountName', 'serviceAccount'];
+export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = ['serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations'];
 
 /** {@link PodSettingsProps}, checked: what a component's pod spec gets from them (only what was given). */
 export interface PodSettings {
   readonly serviceAccountName?: string;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: ReadonlyArray<Record<string, unknown>>;
+}
+
+/** Infra's `node_selector`: label keys to label values. */
+export function checkNodeSelector(where: string, field: string, selector: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  checkMetadataMap(where, field, selector as Record<string, string> | undefined, 'label');
+  return { ...selector };
+}
+
+/** ArmoniK.Infra's tolerations of a node selector: one `NoSchedule` toleration per label (e.g. `control-plane.tf`, `pdc.tf`). */
+export function nodeSelectorTolerations(selector: Readonly<Record<string, string>> | undefined): Array<Record<string, unknown>> {
+  return Object.entries(selector ?? {}).map(([key, value]) => ({ key, operator: 'Equal', value, effect: 'NoSchedule' }));
+}
+
+/** A list of tolerations, as the API server accepts them. */
+export function checkTolerations(where: string, field: string, list: readonly Toleration[] | undefined): Array<Record<string, unknown>> {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new ValidationError(where, field, `must be a list of tolerations, not ${describeValue(list)}`, list);
+  return list.map((t, i) => {
+    const f = `${field}[${i}]`;
+    const o = checkObject<Toleration>(where, f, t, TOLERATION_FIELDS);
+    const operator = o.operator ?? 'Equal';
+    if (operator !== 'Equal' && operator !== 'Exists') throw new ValidationError(where, `${f}.operator`, `${showValue(operator)} is not 'Equal' or 'Exists'`, operator);
+    if (o.key !== undefined) {
+      const bad = labelKeyReason(o.key);
+      if (bad) throw new ValidationError(where, `${f}.key`, bad, o.key);
+    } else if (operator !== 'Exists') {
+      throw new ValidationError(where, `${f}.key`, `give a key, or operator 'Exists' to tolerate every taint`);
+    }
+    if (o.value !== undefined) {
+      if (operator === 'Exists') throw new ValidationError(where, `${f}.value`, `a toleration with operator 'Exists' has no value`, o.value);
+      const bad = labelValueReason(o.value);
+      if (bad) throw new ValidationError(where, `${f}.value`, bad, o.value);
+    }
+    if (o.effect !== undefined && !TOLERATION_EFFECTS.includes(o.effect)) {
+      throw new ValidationError(where, `${f}.effect`, `${showValue(o.effect)} is not ${TOLERATION_EFFECTS.map((e) => `'${e}'`).join(', ')}`, o.effect);
+    }
+    if (o.tolerationSeconds !== undefined) {
+      if (o.effect !== 'NoExecute') throw new ValidationError(where, `${f}.tolerationSeconds`, `applies to effect 'NoExecute' only`, o.tolerationSeconds);
+      checkInteger(where, `${f}.tolerationSeconds`, o.tolerationSeconds, 0);
+    }
+    return {
+      ...(o.key === undefined ? {} : { key: o.key }),
+      operator,
+      ...(o.value === undefined ? {} : { value: o.value }),
+      ...(o.effect === undefined ? {} : { effect: o.effect }),
+      ...(o.tolerationSeconds === undefined ? {} : { tolerationSeconds: o.tolerationSeconds }),
+    };
+  });
+}
+
+/** What a pod spec gets from checked {@link PodSettings}: the node selector's tolerations (Infra's) before the explicit ones. */
+export function podSettingsSpec(s: PodSettings): { serviceAccountName?: string; nodeSelector?: Readonly<Record<string, string>>; tolerations: Array<Record<string, unknown>> } {
+  return {
+    ...(s.serviceAccountName === undefined ? {} : { serviceAccountName: s.serviceAccountName }),
+    ...(s.nodeSelector === undefined ? {} : { nodeSelector: s.nodeSelector }),
+    tolerations: [...nodeSelectorTolerations(s.nodeSelector), ...(s.tolerations ?? [])],
+  };
 }
 
 /**
@@ -76,7 +156,11 @@ export function checkPodSettings(scope: Construct, where: string, props: PodSett
   }
   const serviceAccountName = account?._bind(scope, where, `${prefix}serviceAccount`, target)
     ?? checkServiceAccountName(where, `${prefix}serviceAccountName`, props.serviceAccountName);
-  return { ...(serviceAccountName === undefined ? {} : { serviceAccountName }) };
+  return {
+    ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+    ...(props.nodeSelector === undefined ? {} : { nodeSelector: checkNodeSelector(where, `${prefix}nodeSelector`, props.nodeSelector) }),
+    ...(props.tolerations === undefined ? {} : { tolerations: checkTolerations(where, `${prefix}tolerations`, props.tolerations) }),
+  };
 }
 
 /** The longest partition name: `compute-plane-<partition>` names its Deployment and pods' instance label (at most 63). */

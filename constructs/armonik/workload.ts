@@ -135,7 +135,7 @@ export interface WorkloadSpec {
   /** Labels of the nodes the pods may run on. @default none */
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** Tolerations of the pods, as Kubernetes spells them. @default none */
-  readonly tolerations?: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly tolerations?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** Secrets to pull the images with. @default none */
   readonly imagePullSecrets?: readonly string[];
 }

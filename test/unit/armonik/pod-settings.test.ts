@@ -119,3 +119,70 @@ describe('serviceAccountName / serviceAccount (Infra: control_plane and compute_
     expect(() => new MetricsExporter(c, 'm', { serviceAccount: ArmoniKServiceAccount.create({ name: 'armonik' }) })).toThrow(/ServiceAccount/);
   });
 });
+
+describe('nodeSelector (Infra: node_selector, with its NoSchedule tolerations) and tolerations', () => {
+  it('none by default, as Infra with node_selector {}', () => {
+    const objects = components();
+    for (const d of DEPLOYMENTS) {
+      expect(podOf(objects, d).nodeSelector).toBeUndefined();
+      expect(podOf(objects, d).tolerations).toBeUndefined();
+    }
+  });
+
+  it('the node selector, each label tolerated as a NoSchedule taint as Infra does, then the explicit tolerations, in every component', () => {
+    const objects = components({
+      nodeSelector: { service: 'workers', 'node.kubernetes.io/pool': 'spot' },
+      tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }, { operator: 'Exists' }],
+    });
+    for (const d of DEPLOYMENTS) {
+      const pod = podOf(objects, d);
+      expect(pod.nodeSelector).toEqual({ service: 'workers', 'node.kubernetes.io/pool': 'spot' });
+      expect(pod.tolerations).toEqual([
+        { key: 'service', operator: 'Equal', value: 'workers', effect: 'NoSchedule' },
+        { key: 'node.kubernetes.io/pool', operator: 'Equal', value: 'spot', effect: 'NoSchedule' },
+        { key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
+        { operator: 'Exists' },
+      ]);
+    }
+  });
+
+  it('per partition: the partition\'s node selector and tolerations replace the compute plane\'s', () => {
+    const c = chart();
+    new ComputePlane(c, 'cp', {
+      nodeSelector: { service: 'workers' },
+      tolerations: [{ key: 'spot', value: 'true' }],
+      partitions: { default: {}, gpu: { nodeSelector: { service: 'gpu' } }, big: { tolerations: [{ key: 'big', operator: 'Exists' }] } },
+    });
+    const objects = Testing.synth(c);
+    expect(podOf(objects, 'compute-plane-default')).toMatchObject({ nodeSelector: { service: 'workers' }, tolerations: [{ key: 'service', operator: 'Equal', value: 'workers', effect: 'NoSchedule' }, { key: 'spot', operator: 'Equal', value: 'true' }] });
+    expect(podOf(objects, 'compute-plane-gpu')).toMatchObject({ nodeSelector: { service: 'gpu' }, tolerations: [{ key: 'service', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }, { key: 'spot', operator: 'Equal', value: 'true' }] });
+    expect(podOf(objects, 'compute-plane-big')).toMatchObject({ nodeSelector: { service: 'workers' }, tolerations: [{ key: 'service', operator: 'Equal', value: 'workers', effect: 'NoSchedule' }, { key: 'big', operator: 'Exists' }] });
+  });
+
+  it('refuses bad label keys and values and bad tolerations, naming the component and field', () => {
+    const cases: Array<[(s: Record<string, unknown>) => unknown, string, string]> = [
+      [(s) => new ControlPlane(chart(), 'cp', any(s)), 'ControlPlane test/cp', ''],
+      [(s) => new MetricsExporter(chart(), 'm', any(s)), 'MetricsExporter test/m', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...s })), 'ComputePlane test/cp', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: s } })), 'ComputePlane test/cp', 'partitions.default.'],
+    ];
+    for (const [build, S, prefix] of cases) {
+      const fn = (s: Record<string, unknown>) => () => build(s);
+      refused(fn({ nodeSelector: { 'bad key!': 'x' } }), S, `${prefix}nodeSelector.bad key!`, /not a valid label key/);
+      refused(fn({ nodeSelector: { pool: 'not ok' } }), S, `${prefix}nodeSelector.pool`, /label value/);
+      refused(fn({ nodeSelector: { pool: 1 } }), S, `${prefix}nodeSelector.pool`, /must be a string/);
+      refused(fn({ nodeSelector: 'pool=spot' }), S, `${prefix}nodeSelector`, /not string/);
+      refused(fn({ tolerations: { key: 'a' } }), S, `${prefix}tolerations`, /must be a list of tolerations/);
+      refused(fn({ tolerations: ['a'] }), S, `${prefix}tolerations[0]`, /must be an object/);
+      refused(fn({ tolerations: [{ key: 'a', operator: 'In' }] }), S, `${prefix}tolerations[0].operator`, /"In" is not 'Equal' or 'Exists'/);
+      refused(fn({ tolerations: [{ key: 'bad key!' }] }), S, `${prefix}tolerations[0].key`, /not a valid label key/);
+      refused(fn({ tolerations: [{ value: 'x' }] }), S, `${prefix}tolerations[0].key`, /give a key, or operator 'Exists'/);
+      refused(fn({ tolerations: [{ key: 'a', operator: 'Exists', value: 'x' }] }), S, `${prefix}tolerations[0].value`, /has no value/);
+      refused(fn({ tolerations: [{ key: 'a', value: 'not ok' }] }), S, `${prefix}tolerations[0].value`, /label value/);
+      refused(fn({ tolerations: [{ key: 'a', effect: 'NoSchedul' }] }), S, `${prefix}tolerations[0].effect`, /"NoSchedul" is not 'NoSchedule', 'PreferNoSchedule', 'NoExecute'/);
+      refused(fn({ tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 }] }), S, `${prefix}tolerations[0].tolerationSeconds`, /'NoExecute' only/);
+      refused(fn({ tolerations: [{ key: 'a', effect: 'NoExecute', tolerationSeconds: -1 }] }), S, `${prefix}tolerations[0].tolerationSeconds`, /-1/);
+      refused(fn({ tolerations: [{ key: 'a', tolerationSecond: 5 }] }), S, `${prefix}tolerations[0].tolerationSecond`, /unknown field/);
+    }
+  });
+});
