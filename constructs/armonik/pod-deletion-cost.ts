@@ -3,13 +3,13 @@ import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
 import { appLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { checkMetadataMap, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
+import { checkMetadataMap, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Label, checkDns1123Subdomain, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
+import { checkDns1123Label, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { ModuleEnv } from './module-env.js';
-import { checkNodeSelector, nodeSelectorTolerations, refuseDerivedEnv } from './props.js';
+import { checkImagePullSecrets, checkNodeSelector, nodeSelectorTolerations, refuseDerivedEnv } from './props.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS } from './versions.js';
 import { armonikPrometheusAddress, buildWorkload, type Workload } from './workload.js';
 
@@ -123,8 +123,7 @@ export class PodDeletionCost extends Construct {
     const extraConf = checkOptionalEnv(where, 'extraConf', props.extraConf) ?? {};
     refuseDerivedEnv(where, 'extraConf', extraConf, (name) => (Object.prototype.hasOwnProperty.call(TYPED_ENV, name) ? TYPED_ENV[name] : undefined));
     const nodeSelector = checkNodeSelector(where, 'nodeSelector', props.nodeSelector);
-    const imagePullSecrets = checkStringList(where, 'imagePullSecrets', props.imagePullSecrets);
-    imagePullSecrets.forEach((s, i) => checkDns1123Subdomain(where, `imagePullSecrets[${i}]`, s, 'Secret'));
+    const imagePullSecrets = checkImagePullSecrets(where, 'imagePullSecrets', props.imagePullSecrets);
     checkMetadataMap(where, 'annotations', props.annotations as Record<string, string> | undefined, 'annotation');
 
     // Defaults: the binary's own (`main.rs`, `Cli`), which Infra leaves to it; written out here.

@@ -10,7 +10,7 @@ import { checkDns1123Subdomain, checkInteger, labelKeyReason, labelValueReason }
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
 import { ModuleEnv } from './module-env.js';
-import { checkInstance, checkMetadataMap, checkObject } from '../../lib/k8s/props.js';
+import { checkInstance, checkMetadataMap, checkObject, checkStringList } from '../../lib/k8s/props.js';
 import { ArmoniKServiceAccount } from './service-account.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
 import type { CoreSettingsSource, ModuleList } from './workload.js';
@@ -59,7 +59,13 @@ export interface PodSettingsProps {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** Tolerations of the pods, after those of `nodeSelector`. @default none */
   readonly tolerations?: readonly Toleration[];
+  /** Secrets to pull the images with (Infra's `image_pull_secrets`, one name there). @default none */
+  readonly imagePullSecrets?: readonly string[];
+  /** When the kubelet pulls the images of the pods' containers (Infra's `image_pull_policy`). @default 'IfNotPresent' (Infra's) */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
+
+const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 
 /** A toleration of a taint, as Kubernetes spells it. */
 export interface Toleration {
@@ -79,13 +85,24 @@ const TOLERATION_FIELDS: ReadonlyArray<keyof Toleration> = ['key', 'operator', '
 const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** The fields of {@link PodSettingsProps}, for the checks of unknown fields. */
-export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = ['serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations'];
+export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = [
+  'serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy',
+];
 
 /** {@link PodSettingsProps}, checked: what a component's pod spec gets from them (only what was given). */
 export interface PodSettings {
   readonly serviceAccountName?: string;
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: ReadonlyArray<Record<string, unknown>>;
+  readonly imagePullSecrets?: readonly string[];
+  readonly imagePullPolicy?: string;
+}
+
+/** Names of the Secrets to pull images with (`imagePullSecrets`), each a DNS-1123 subdomain. */
+export function checkImagePullSecrets(where: string, field: string, list: readonly string[] | undefined): string[] {
+  const names = checkStringList(where, field, list);
+  names.forEach((s, i) => checkDns1123Subdomain(where, `${field}[${i}]`, s, 'Secret'));
+  return names;
 }
 
 /** Infra's `node_selector`: label keys to label values. */
@@ -136,9 +153,18 @@ export function checkTolerations(where: string, field: string, list: readonly To
   });
 }
 
+function checkImagePullPolicy(where: string, field: string, policy: unknown): string {
+  if (typeof policy === 'string' && IMAGE_PULL_POLICIES.includes(policy)) return policy;
+  throw new ValidationError(where, field, `${showValue(policy)} is not ${IMAGE_PULL_POLICIES.map((p) => `'${p}'`).join(', ')}`, policy);
+}
+
 /** What a pod spec gets from checked {@link PodSettings}: the node selector's tolerations (Infra's) before the explicit ones. */
-export function podSettingsSpec(s: PodSettings): { serviceAccountName?: string; nodeSelector?: Readonly<Record<string, string>>; tolerations: Array<Record<string, unknown>> } {
+export function podSettingsSpec(s: PodSettings): {
+  serviceAccountName?: string; nodeSelector?: Readonly<Record<string, string>>; tolerations: Array<Record<string, unknown>>; imagePullSecrets?: readonly string[]; imagePullPolicy: string;
+} {
   return {
+    ...(s.imagePullSecrets === undefined ? {} : { imagePullSecrets: s.imagePullSecrets }),
+    imagePullPolicy: s.imagePullPolicy ?? 'IfNotPresent',
     ...(s.serviceAccountName === undefined ? {} : { serviceAccountName: s.serviceAccountName }),
     ...(s.nodeSelector === undefined ? {} : { nodeSelector: s.nodeSelector }),
     tolerations: [...nodeSelectorTolerations(s.nodeSelector), ...(s.tolerations ?? [])],
@@ -160,6 +186,8 @@ export function checkPodSettings(scope: Construct, where: string, props: PodSett
     ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
     ...(props.nodeSelector === undefined ? {} : { nodeSelector: checkNodeSelector(where, `${prefix}nodeSelector`, props.nodeSelector) }),
     ...(props.tolerations === undefined ? {} : { tolerations: checkTolerations(where, `${prefix}tolerations`, props.tolerations) }),
+    ...(props.imagePullSecrets === undefined ? {} : { imagePullSecrets: checkImagePullSecrets(where, `${prefix}imagePullSecrets`, props.imagePullSecrets) }),
+    ...(props.imagePullPolicy === undefined ? {} : { imagePullPolicy: checkImagePullPolicy(where, `${prefix}imagePullPolicy`, props.imagePullPolicy) }),
   };
 }
 

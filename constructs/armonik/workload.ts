@@ -138,6 +138,8 @@ export interface WorkloadSpec {
   readonly tolerations?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** Secrets to pull the images with. @default none */
   readonly imagePullSecrets?: readonly string[];
+  /** `imagePullPolicy` of every container. @default none (Kubernetes': IfNotPresent unless the tag is `latest`) */
+  readonly imagePullPolicy?: string;
 }
 
 /** What {@link buildWorkload} created. */
@@ -234,6 +236,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     const own: Record<string, unknown> = {
       name: c.name,
       image: c.image,
+      ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
       ...(c.ports?.length ? { ports: c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) } : {}),
       ...(c.env && Object.keys(c.env).length ? { env: Object.keys(c.env).sort().map((name) => ({ name, value: c.env![name] })) } : {}),
       ...probes(c.probes),

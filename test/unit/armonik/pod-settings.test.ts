@@ -186,3 +186,44 @@ describe('nodeSelector (Infra: node_selector, with its NoSchedule tolerations) a
     }
   });
 });
+
+describe('imagePullSecrets and imagePullPolicy (Infra: image_pull_secrets, image_pull_policy)', () => {
+  it('by default no pull secret and IfNotPresent on every container, as Infra', () => {
+    const objects = components({}, { default: {} });
+    for (const d of DEPLOYMENTS) {
+      const pod = podOf(objects, d);
+      expect(pod.imagePullSecrets).toBeUndefined();
+      for (const c of pod.containers) expect(c.imagePullPolicy).toBe('IfNotPresent');
+    }
+    expect(podOf(objects, 'compute-plane-default').containers).toHaveLength(2);
+  });
+
+  it('given, in every component and both containers of a partition; a partition\'s replace the compute plane\'s', () => {
+    const objects = components({ imagePullSecrets: ['regcred', 'mirror'], imagePullPolicy: 'Always' }, { default: {}, gpu: { imagePullSecrets: ['gpu-cred'], imagePullPolicy: 'Never' } });
+    for (const d of DEPLOYMENTS) {
+      const pod = podOf(objects, d);
+      expect(pod.imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'mirror' }]);
+      for (const c of pod.containers) expect(c.imagePullPolicy).toBe('Always');
+    }
+    const gpu = podOf(objects, 'compute-plane-gpu');
+    expect(gpu.imagePullSecrets).toEqual([{ name: 'gpu-cred' }]);
+    expect(gpu.containers.map((c: any) => c.imagePullPolicy)).toEqual(['Never', 'Never']);
+  });
+
+  it('refuses bad Secret names and policies, naming the component and field', () => {
+    const cases: Array<[(s: Record<string, unknown>) => unknown, string, string]> = [
+      [(s) => new ControlPlane(chart(), 'cp', any(s)), 'ControlPlane test/cp', ''],
+      [(s) => new MetricsExporter(chart(), 'm', any(s)), 'MetricsExporter test/m', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...s })), 'ComputePlane test/cp', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: s } })), 'ComputePlane test/cp', 'partitions.default.'],
+    ];
+    for (const [build, S, prefix] of cases) {
+      const fn = (s: Record<string, unknown>) => () => build(s);
+      refused(fn({ imagePullSecrets: ['Reg_Cred'] }), S, `${prefix}imagePullSecrets[0]`, /"Reg_Cred" is not a valid Secret name/);
+      refused(fn({ imagePullSecrets: 'regcred' }), S, `${prefix}imagePullSecrets`, /must be a list of strings/);
+      refused(fn({ imagePullSecrets: [1] }), S, `${prefix}imagePullSecrets[0]`, /must be a string/);
+      refused(fn({ imagePullPolicy: 'ifnotpresent' }), S, `${prefix}imagePullPolicy`, /"ifnotpresent" is not 'Always', 'IfNotPresent', 'Never'/);
+      refused(fn({ imagePullPolicy: null }), S, `${prefix}imagePullPolicy`, /null is not 'Always'/);
+    }
+  });
+});
