@@ -9,7 +9,7 @@ import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/
 import { checkDns1123Subdomain, checkInteger, labelKeyReason, labelValueReason } from '../../lib/k8s/validators.js';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
-import { ModuleEnv } from './module-env.js';
+import { MODULE_ENV_HASH_ANNOTATION, ModuleEnv } from './module-env.js';
 import { checkInstance, checkMetadataMap, checkObject, checkStringList } from '../../lib/k8s/props.js';
 import { ArmoniKServiceAccount } from './service-account.js';
 import type { MetricsExporterProps } from './metrics-exporter.js';
@@ -63,7 +63,19 @@ export interface PodSettingsProps {
   readonly imagePullSecrets?: readonly string[];
   /** When the kubelet pulls the images of the pods' containers (Infra's `image_pull_policy`). @default 'IfNotPresent' (Infra's) */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Annotations of the pods (Infra's `annotations`); not those the component sets itself
+   * (`platform-constructs.io/module-env-hash`, `armonik.aneo.fr/partition-priority`).
+   * On the compute plane: the pod-deletion-cost updater (`PodDeletionCost`, on by default in `ArmoniK`)
+   * replaces all the annotations of running compute-plane pods (its JSON patch adds `/metadata/annotations`
+   * whole), so these hold only until its first update of a pod; the pod template keeps them.
+   * @default none
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
+
+/** Pod annotations a component sets itself: not for an `annotations` prop. */
+const OWN_POD_ANNOTATIONS = [MODULE_ENV_HASH_ANNOTATION, 'armonik.aneo.fr/partition-priority'];
 
 const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 
@@ -86,7 +98,7 @@ const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** The fields of {@link PodSettingsProps}, for the checks of unknown fields. */
 export const POD_SETTINGS_PROPS: ReadonlyArray<keyof PodSettingsProps> = [
-  'serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy',
+  'serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy', 'annotations',
 ];
 
 /** {@link PodSettingsProps}, checked: what a component's pod spec gets from them (only what was given). */
@@ -96,6 +108,18 @@ export interface PodSettings {
   readonly tolerations?: ReadonlyArray<Record<string, unknown>>;
   readonly imagePullSecrets?: readonly string[];
   readonly imagePullPolicy?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** A pod's `annotations` prop: valid keys, string values, none the component sets itself. */
+export function checkPodAnnotations(where: string, field: string, annotations: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  checkMetadataMap(where, field, annotations as Record<string, string> | undefined, 'annotation');
+  for (const key of OWN_POD_ANNOTATIONS) {
+    if (annotations && Object.prototype.hasOwnProperty.call(annotations, key)) {
+      throw new ValidationError(where, `${field}.${key}`, `${quote(key)} is set by the component itself; remove it from ${field}`, annotations[key]);
+    }
+  }
+  return { ...annotations };
 }
 
 /** Names of the Secrets to pull images with (`imagePullSecrets`), each a DNS-1123 subdomain. */
@@ -161,8 +185,10 @@ function checkImagePullPolicy(where: string, field: string, policy: unknown): st
 /** What a pod spec gets from checked {@link PodSettings}: the node selector's tolerations (Infra's) before the explicit ones. */
 export function podSettingsSpec(s: PodSettings): {
   serviceAccountName?: string; nodeSelector?: Readonly<Record<string, string>>; tolerations: Array<Record<string, unknown>>; imagePullSecrets?: readonly string[]; imagePullPolicy: string;
+  annotations?: Readonly<Record<string, string>>;
 } {
   return {
+    ...(s.annotations === undefined ? {} : { annotations: s.annotations }),
     ...(s.imagePullSecrets === undefined ? {} : { imagePullSecrets: s.imagePullSecrets }),
     imagePullPolicy: s.imagePullPolicy ?? 'IfNotPresent',
     ...(s.serviceAccountName === undefined ? {} : { serviceAccountName: s.serviceAccountName }),
@@ -188,6 +214,7 @@ export function checkPodSettings(scope: Construct, where: string, props: PodSett
     ...(props.tolerations === undefined ? {} : { tolerations: checkTolerations(where, `${prefix}tolerations`, props.tolerations) }),
     ...(props.imagePullSecrets === undefined ? {} : { imagePullSecrets: checkImagePullSecrets(where, `${prefix}imagePullSecrets`, props.imagePullSecrets) }),
     ...(props.imagePullPolicy === undefined ? {} : { imagePullPolicy: checkImagePullPolicy(where, `${prefix}imagePullPolicy`, props.imagePullPolicy) }),
+    ...(props.annotations === undefined ? {} : { annotations: checkPodAnnotations(where, `${prefix}annotations`, props.annotations) }),
   };
 }
 

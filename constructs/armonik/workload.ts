@@ -123,7 +123,10 @@ export interface WorkloadSpec {
    * `partition=...` that its Prometheus jobs and Grafana dashboards select on.
    */
   readonly podLabels?: Readonly<Record<string, string>>;
+  /** The component's own pod annotations. */
   readonly podAnnotations?: Readonly<Record<string, string>>;
+  /** The user's pod annotations (an `annotations` prop), under the component's own. @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
   readonly priorityClassName?: string;
   readonly terminationGracePeriodSeconds?: number;
   /** uid and gid of the pod (also its fsGroup, so the emptyDirs are writable). */
@@ -248,7 +251,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     return applied.containers[0];
   });
 
-  const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
+  const annotations = { ...spec.annotations, ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
   const volumes = [...podVolumes.values()].sort(by('name'));
   const template = {
     metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },

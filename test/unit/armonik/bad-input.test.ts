@@ -29,7 +29,7 @@ import { refused } from '../../fixtures/validation.js';
 const chart = (app = Testing.app(), id = 'test', namespace = 'armonik') => new Chart(app, id, { namespace });
 const any = (v: unknown) => v as any;
 /** The pod settings every component takes (constructs/armonik/props.ts). */
-const POD_SETTINGS = ['serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy'];
+const POD_SETTINGS = ['serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy', 'annotations'];
 
 /** The error `fn` throws: a ValidationError of `source` and `field`, its message `source: field: reason`. */
 

@@ -227,3 +227,36 @@ describe('imagePullSecrets and imagePullPolicy (Infra: image_pull_secrets, image
     }
   });
 });
+
+describe('annotations (Infra: annotations)', () => {
+  it('none by default but the components\' own', () => {
+    const objects = components();
+    expect(named(objects, 'Deployment', 'control-plane').spec.template.metadata.annotations).toBeUndefined();
+    expect(named(objects, 'Deployment', 'compute-plane-default').spec.template.metadata.annotations).toEqual({ 'armonik.aneo.fr/partition-priority': '1' });
+  });
+
+  it('on the pods of every component, beside the components\' own; a partition\'s replace the compute plane\'s', () => {
+    const objects = components({ annotations: { 'example.com/team': 'hpc', note: 'x' } }, { default: {}, gpu: { annotations: { 'example.com/team': 'gpu' } } });
+    for (const d of DEPLOYMENTS) expect(named(objects, 'Deployment', d).spec.template.metadata.annotations).toMatchObject({ 'example.com/team': 'hpc', note: 'x' });
+    expect(named(objects, 'Deployment', 'compute-plane-default').spec.template.metadata.annotations).toEqual({ 'example.com/team': 'hpc', note: 'x', 'armonik.aneo.fr/partition-priority': '1' });
+    expect(named(objects, 'Deployment', 'compute-plane-gpu').spec.template.metadata.annotations).toEqual({ 'example.com/team': 'gpu', 'armonik.aneo.fr/partition-priority': '1' });
+    expect(named(objects, 'Deployment', 'control-plane').metadata.annotations).toBeUndefined();
+  });
+
+  it('refuses bad keys, non-string values and the components\' own, naming the component and field', () => {
+    const cases: Array<[(s: Record<string, unknown>) => unknown, string, string]> = [
+      [(s) => new ControlPlane(chart(), 'cp', any(s)), 'ControlPlane test/cp', ''],
+      [(s) => new MetricsExporter(chart(), 'm', any(s)), 'MetricsExporter test/m', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...s })), 'ComputePlane test/cp', ''],
+      [(s) => new ComputePlane(chart(), 'cp', any({ partitions: { default: s } })), 'ComputePlane test/cp', 'partitions.default.'],
+    ];
+    for (const [build, S, prefix] of cases) {
+      const fn = (s: Record<string, unknown>) => () => build(s);
+      refused(fn({ annotations: { 'bad key!': 'x' } }), S, `${prefix}annotations.bad key!`, /not a valid annotation key/);
+      refused(fn({ annotations: { a: 1 } }), S, `${prefix}annotations.a`, /must be a string/);
+      refused(fn({ annotations: 'a=b' }), S, `${prefix}annotations`, /not string/);
+      refused(fn({ annotations: { 'armonik.aneo.fr/partition-priority': '9' } }), S, `${prefix}annotations.armonik.aneo.fr/partition-priority`, /is set by the component itself/);
+      refused(fn({ annotations: { 'platform-constructs.io/module-env-hash': 'x' } }), S, `${prefix}annotations.platform-constructs.io/module-env-hash`, /is set by the component itself/);
+    }
+  });
+});
