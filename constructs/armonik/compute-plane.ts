@@ -54,6 +54,8 @@ export interface PartitionProps extends PodSettingsProps {
   readonly priorityClassName?: string;
   /** How the agent and worker talk: Unix sockets in the shared cache, or TCP on localhost (`socket_type`). @default 'unixdomainsocket' */
   readonly socketType?: 'unixdomainsocket' | 'tcp';
+  /** Seconds the pods get to finish their task when stopped (Infra's `termination_grace_period_seconds`, required there; its quick-deploys give 30). @default 30 */
+  readonly terminationGracePeriodSeconds?: number;
 }
 
 /** Options of the init Job the compute plane runs. */
@@ -106,7 +108,7 @@ const COMPUTE_PLANE_PROPS: ReadonlyArray<keyof ComputePlaneProps> = [
 ];
 const PARTITION_PROPS: ReadonlyArray<keyof PartitionProps> = [
   'priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker',
-  'conf', 'priorityClassName', 'socketType', ...POD_SETTINGS_PROPS,
+  'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', ...POD_SETTINGS_PROPS,
 ];
 const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'image', 'resources', 'env'];
 const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources'];
@@ -216,7 +218,7 @@ export class ComputePlane extends Construct {
         podLabels: armonikPodLabels('compute-plane', partition),
         podAnnotations: { 'armonik.aneo.fr/partition-priority': String(document.Priority) },
         priorityClassName: p.priorityClassName,
-        terminationGracePeriodSeconds: 30,
+        terminationGracePeriodSeconds: checkInteger(pwhere, 'terminationGracePeriodSeconds', p.terminationGracePeriodSeconds ?? 30, 0),
         uid,
         hashInputs: base.hashInputs,
         ...podSettingsSpec(pod),

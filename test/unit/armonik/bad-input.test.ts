@@ -425,7 +425,7 @@ describe('no TypeError for any wrong-typed prop', () => {
       (p) => new ControlPlane(chart(), 'cp', any(p))],
     ['ComputePlane', ['partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', ...POD_SETTINGS],
       (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...p }))],
-    ['a partition', ['priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker', 'conf', 'priorityClassName', 'socketType', ...POD_SETTINGS],
+    ['a partition', ['priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker', 'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', ...POD_SETTINGS],
       (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: p, other: {} } }))],
     ['MetricsExporter', ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS],
       (p) => new MetricsExporter(chart(), 'm', any(p))],

@@ -260,3 +260,23 @@ describe('annotations (Infra: annotations)', () => {
     }
   });
 });
+
+describe('terminationGracePeriodSeconds per partition (Infra: compute_plane[partition].termination_grace_period_seconds)', () => {
+  it('30 by default (Infra\'s quick-deploys), the partition\'s own when given', () => {
+    const c = chart();
+    new ComputePlane(c, 'cp', { partitions: { default: {}, long: { terminationGracePeriodSeconds: 600 }, now: { terminationGracePeriodSeconds: 0 } } });
+    const objects = Testing.synth(c);
+    expect(podOf(objects, 'compute-plane-default').terminationGracePeriodSeconds).toBe(30);
+    expect(podOf(objects, 'compute-plane-long').terminationGracePeriodSeconds).toBe(600);
+    expect(podOf(objects, 'compute-plane-now').terminationGracePeriodSeconds).toBe(0);
+  });
+
+  it('refuses a negative, fractional or non-number value, naming the partition and field', () => {
+    const fn = (v: unknown) => () => new ComputePlane(chart(), 'cp', any({ partitions: { default: { terminationGracePeriodSeconds: v } } }));
+    const S = 'ComputePlane test/cp: partitions.default';
+    refused(fn(-1), S, 'terminationGracePeriodSeconds', /-1 is not/);
+    refused(fn(1.5), S, 'terminationGracePeriodSeconds', /1.5 is not/);
+    refused(fn('30'), S, 'terminationGracePeriodSeconds', /string "30" is not/);
+    refused(() => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, terminationGracePeriodSeconds: 30 })), 'ComputePlane test/cp', 'terminationGracePeriodSeconds', /unknown field/);
+  });
+});
