@@ -8,7 +8,7 @@ import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
 import { POD_DELETION_COST_OPTIONS, PodDeletionCost, type PodDeletionCostOptions } from './pod-deletion-cost.js';
-import { partitionNameReason } from './props.js';
+import { partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import type { ModuleList } from './workload.js';
 
@@ -28,8 +28,7 @@ export interface ArmoniKProps {
     readonly partitions: Readonly<Record<string, PartitionProps>>;
     readonly moduleEnv?: ModuleEnv;
     readonly init?: InitOptions;
-    readonly serviceAccountName?: string;
-  };
+  } & PodSettingsProps;
   /** The polling agent of every partition (its `conf`: queue, object and table storage). @default none */
   readonly pollingAgent?: ComputeContainerProps;
   /** The worker of every partition (its `conf`: e.g. shared storage). @default none */
@@ -110,8 +109,8 @@ export class ArmoniK extends Construct {
 const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost'];
 /** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */
 const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
-  'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName',
+  'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,
 ];
-const COMPUTE_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['computePlane']> = ['conf', 'partitions', 'moduleEnv', 'init', 'serviceAccountName'];
+const COMPUTE_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['computePlane']> = ['conf', 'partitions', 'moduleEnv', 'init', ...POD_SETTINGS_PROPS];
 /** MetricsExporterProps but those ArmoniK sets. */
-const METRICS_EXPORTER_FIELDS: ReadonlyArray<keyof ArmoniKProps['metricsExporter']> = ['conf', 'name', 'image', 'resources', 'moduleEnv', 'env'];
+const METRICS_EXPORTER_FIELDS: ReadonlyArray<keyof ArmoniKProps['metricsExporter']> = ['conf', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS];

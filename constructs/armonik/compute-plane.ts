@@ -7,7 +7,7 @@ import { describeValue, isPlainObject, quote, showValue, ValidationError } from 
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
 import { INIT_BY_JOB_ENV, InitJob, type PartitionDocument } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkServiceAccountName, partitionNameReason, refuseDerivedEnv } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, refuseDerivedEnv, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
@@ -25,8 +25,11 @@ export interface ComputeContainerProps {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** One partition: one Deployment, a polling agent and a worker per pod, and its row in Core's database. */
-export interface PartitionProps {
+/**
+ * One partition: one Deployment, a polling agent and a worker per pod, and its row in Core's database.
+ * Its pod settings (ArmoniK.Infra sets them per partition) replace the compute plane's when given.
+ */
+export interface PartitionProps extends PodSettingsProps {
   /** Priority of the partition's tasks (ArmoniK's `Priority`). @default 1 */
   readonly priority?: number;
   /** Pods reserved for the partition (`PodReserved`). @default 1 */
@@ -51,6 +54,8 @@ export interface PartitionProps {
   readonly priorityClassName?: string;
   /** How the agent and worker talk: Unix sockets in the shared cache, or TCP on localhost (`socket_type`). @default 'unixdomainsocket' */
   readonly socketType?: 'unixdomainsocket' | 'tcp';
+  /** Seconds the pods get to finish their task when stopped (Infra's `termination_grace_period_seconds`, required there; its quick-deploys give 30). @default 30 */
+  readonly terminationGracePeriodSeconds?: number;
 }
 
 /** Options of the init Job the compute plane runs. */
@@ -65,8 +70,8 @@ export interface InitOptions {
   readonly resources?: ResourceRequirementsProps;
 }
 
-/** Props of {@link ComputePlane}. */
-export interface ComputePlaneProps {
+/** Props of {@link ComputePlane}; its pod settings apply to every partition (unless the partition gives its own) and to the init. */
+export interface ComputePlaneProps extends PodSettingsProps {
   /** The partitions, by name (a DNS-1123 label of at most 49 characters). */
   readonly partitions: Readonly<Record<string, PartitionProps>>;
   /** Modules both containers of every partition consume (AEP 5's `compute_plane.conf`). @default none */
@@ -87,8 +92,6 @@ export interface ComputePlaneProps {
   readonly moduleEnv?: ModuleEnv;
   /** uid of the compute-plane pods (ArmoniK.Infra's `compute_plane.security.user`). @default 5000 */
   readonly uid?: number;
-  /** ServiceAccount of the pods and the init, e.g. one bound to a cloud IAM role for S3. @default none (no API token mounted) */
-  readonly serviceAccountName?: string;
 }
 
 /** What the compute plane created for one partition. */
@@ -101,11 +104,11 @@ export interface PartitionResources {
 }
 
 const COMPUTE_PLANE_PROPS: ReadonlyArray<keyof ComputePlaneProps> = [
-  'partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', 'serviceAccountName',
+  'partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', ...POD_SETTINGS_PROPS,
 ];
 const PARTITION_PROPS: ReadonlyArray<keyof PartitionProps> = [
   'priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker',
-  'conf', 'priorityClassName', 'socketType',
+  'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', ...POD_SETTINGS_PROPS,
 ];
 const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'image', 'resources', 'env'];
 const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources'];
@@ -158,7 +161,7 @@ export class ComputePlane extends Construct {
     const core = coreVersionOf(where, props.coreVersion);
     const uid = checkInteger(where, 'uid', props.uid ?? 5000, 1);
     const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
-    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const planePod = checkPodSettings(this, where, props, { name: 'compute-plane', namespace: this.namespace });
     const conf = checkModuleList(where, 'conf', props.conf);
     const agent = checkContainer(where, 'pollingAgent', props.pollingAgent, AGENT_RESOURCES);
     const worker = checkContainer(where, 'worker', props.worker, WORKER_RESOURCES);
@@ -177,6 +180,7 @@ export class ComputePlane extends Construct {
       const pWorker = checkContainer(pwhere, 'worker', p.worker, WORKER_RESOURCES);
       const name = `compute-plane-${partition}`;
       const scope = new Construct(this, partition);
+      const pod = { ...planePod, ...checkPodSettings(scope, where, p, { name, namespace: this.namespace }, `partitions.${partition}.`) };
       const pollingConf = mergeConf(where, `core, conf, pollingAgent.conf, partitions.${partition}.conf, partitions.${partition}.pollingAgent.conf`, [
         base.conf, ...partitionConf, ...pAgent.conf,
       ]);
@@ -214,10 +218,10 @@ export class ComputePlane extends Construct {
         podLabels: armonikPodLabels('compute-plane', partition),
         podAnnotations: { 'armonik.aneo.fr/partition-priority': String(document.Priority) },
         priorityClassName: p.priorityClassName,
-        terminationGracePeriodSeconds: 30,
+        terminationGracePeriodSeconds: checkInteger(pwhere, 'terminationGracePeriodSeconds', p.terminationGracePeriodSeconds ?? 30, 0),
         uid,
         hashInputs: base.hashInputs,
-        serviceAccountName,
+        ...podSettingsSpec(pod),
         volumes: [
           { name: 'comm-volume', emptyDir: {} },
           { name: 'cache-volume', emptyDir: {} },
@@ -287,7 +291,7 @@ export class ComputePlane extends Construct {
       schedule: init.schedule,
       resources: plainResources(init.resources, INIT_RESOURCES, where, 'init.resources'),
       moduleEnv,
-      serviceAccountName,
+      serviceAccountName: planePod.serviceAccountName,
     });
     claimObjectNames(this, where);
   }

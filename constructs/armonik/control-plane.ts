@@ -8,13 +8,13 @@ import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from 
 import { ControlPlaneScaling } from './control-plane-scaling.js';
 import { INIT_BY_JOB_ENV } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkServiceAccountName, partitionNameReason } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link ControlPlane}. */
-export interface ControlPlaneProps {
+export interface ControlPlaneProps extends PodSettingsProps {
   /** The modules the control plane consumes (AEP 5's `control_plane.conf`): queue, object and table storage. @default none */
   readonly conf?: ModuleList;
   /** The site-wide Core settings, loaded before `conf`. @default CoreSettings.defaults(), inline */
@@ -41,12 +41,10 @@ export interface ControlPlaneProps {
   readonly moduleEnv?: ModuleEnv;
   /** The control plane's own settings (ArmoniK Core env, e.g. `Submitter__MaxErrorAllowed`); a module may not set them too. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** ServiceAccount of the pods, e.g. one bound to a cloud IAM role for S3. @default none (no API token mounted) */
-  readonly serviceAccountName?: string;
 }
 
 const CONTROL_PLANE_PROPS: ReadonlyArray<keyof ControlPlaneProps> = [
-  'conf', 'core', 'namespace', 'name', 'coreVersion', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName',
+  'conf', 'core', 'namespace', 'name', 'coreVersion', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,
 ];
 
 /**
@@ -88,7 +86,7 @@ export class ControlPlane extends Construct {
     const scaling = checkInstance(where, 'scaling', props.scaling, ControlPlaneScaling, 'ControlPlaneScaling.keda()');
     if (props.replicas !== undefined) checkReplicas(where, 'replicas', props.replicas);
     const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
-    const serviceAccountName = checkServiceAccountName(where, 'serviceAccountName', props.serviceAccountName);
+    const pod = checkPodSettings(this, where, props, { name: this.name, namespace: this.namespace });
     const confList = checkModuleList(where, 'conf', props.conf);
     if (props.defaultPartition !== undefined) ensure(where, 'defaultPartition', props.defaultPartition, partitionNameReason(props.defaultPartition));
     const envPartition = env?.Submitter__DefaultPartition;
@@ -117,7 +115,7 @@ export class ControlPlane extends Construct {
       podLabels: armonikPodLabels('control-plane'),
       uid: coreImageUid(core),
       hashInputs,
-      serviceAccountName,
+      ...podSettingsSpec(pod),
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [
         {

@@ -11,4 +11,6 @@ export * from './core-settings.js';
 export * from './init-job.js';
 export type { KedaTrigger, ResourceTriggerOptions, ScaleDownBehavior } from './keda.js';
 export * from './versions.js';
+export * from './service-account.js';
+export type { PodSettingsProps } from './props.js';
 export type { CoreSettingsSource, HttpProbe, ModuleList, Workload } from './workload.js';

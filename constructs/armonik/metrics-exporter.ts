@@ -5,13 +5,13 @@ import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/re
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, METRICS_EXPORTER_PROPS } from './props.js';
+import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, METRICS_EXPORTER_PROPS, podSettingsSpec, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link MetricsExporter}. */
-export interface MetricsExporterProps {
+export interface MetricsExporterProps extends PodSettingsProps {
   /** The modules it consumes (AEP 5's `metrics_exporter.conf`): the table storage. @default none */
   readonly conf?: ModuleList;
   /** The site-wide Core settings, loaded before `conf`. @default CoreSettings.defaults(), inline */
@@ -100,6 +100,7 @@ export function exporterWorkload(
     podLabels: { ...armonikPodLabels(spec.component), type: 'monitoring' },
     uid: coreImageUid(spec.core),
     hashInputs,
+    ...podSettingsSpec(checkPodSettings(scope, where, spec.props, { name: spec.name, namespace: spec.namespace })),
     volumes: [{ name: 'tmp', emptyDir: {} }],
     containers: [
       {

@@ -3,13 +3,13 @@ import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
 import { appLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { checkMetadataMap, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
+import { checkMetadataMap, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
-import { checkDns1123Label, checkDns1123Subdomain, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
+import { checkDns1123Label, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { ModuleEnv } from './module-env.js';
-import { refuseDerivedEnv } from './props.js';
+import { checkImagePullSecrets, checkNodeSelector, nodeSelectorTolerations, refuseDerivedEnv } from './props.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS } from './versions.js';
 import { armonikPrometheusAddress, buildWorkload, type Workload } from './workload.js';
 
@@ -122,9 +122,8 @@ export class PodDeletionCost extends Construct {
     const image = checkImage(where, 'image', props.image ?? `${ARMONIK_IMAGES.podDeletionCost}:${ARMONIK_VERSIONS.infraPlugins}`);
     const extraConf = checkOptionalEnv(where, 'extraConf', props.extraConf) ?? {};
     refuseDerivedEnv(where, 'extraConf', extraConf, (name) => (Object.prototype.hasOwnProperty.call(TYPED_ENV, name) ? TYPED_ENV[name] : undefined));
-    const nodeSelector = checkNodeSelector(where, props.nodeSelector);
-    const imagePullSecrets = checkStringList(where, 'imagePullSecrets', props.imagePullSecrets);
-    imagePullSecrets.forEach((s, i) => checkDns1123Subdomain(where, `imagePullSecrets[${i}]`, s, 'Secret'));
+    const nodeSelector = checkNodeSelector(where, 'nodeSelector', props.nodeSelector);
+    const imagePullSecrets = checkImagePullSecrets(where, 'imagePullSecrets', props.imagePullSecrets);
     checkMetadataMap(where, 'annotations', props.annotations as Record<string, string> | undefined, 'annotation');
 
     // Defaults: the binary's own (`main.rs`, `Cli`), which Infra leaves to it; written out here.
@@ -176,7 +175,7 @@ export class PodDeletionCost extends Construct {
       serviceAccountName: this.name,
       nodeSelector,
       // ArmoniK.Infra `pdc.tf`: one `NoSchedule` toleration per node-selector label.
-      tolerations: Object.entries(nodeSelector).map(([key, value]) => ({ key, operator: 'Equal', value, effect: 'NoSchedule' })),
+      tolerations: nodeSelectorTolerations(nodeSelector),
       imagePullSecrets,
       containers: [
         {
@@ -244,8 +243,3 @@ function checkQuery(where: string, query: unknown): string {
   return query;
 }
 
-/** Infra's `node_selector`: label keys to label values. */
-function checkNodeSelector(where: string, selector: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  checkMetadataMap(where, 'nodeSelector', selector as Record<string, string> | undefined, 'label');
-  return { ...selector };
-}

@@ -123,7 +123,10 @@ export interface WorkloadSpec {
    * `partition=...` that its Prometheus jobs and Grafana dashboards select on.
    */
   readonly podLabels?: Readonly<Record<string, string>>;
+  /** The component's own pod annotations. */
   readonly podAnnotations?: Readonly<Record<string, string>>;
+  /** The user's pod annotations (an `annotations` prop), under the component's own. @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
   readonly priorityClassName?: string;
   readonly terminationGracePeriodSeconds?: number;
   /** uid and gid of the pod (also its fsGroup, so the emptyDirs are writable). */
@@ -135,9 +138,11 @@ export interface WorkloadSpec {
   /** Labels of the nodes the pods may run on. @default none */
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** Tolerations of the pods, as Kubernetes spells them. @default none */
-  readonly tolerations?: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly tolerations?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** Secrets to pull the images with. @default none */
   readonly imagePullSecrets?: readonly string[];
+  /** `imagePullPolicy` of every container. @default none (Kubernetes': IfNotPresent unless the tag is `latest`) */
+  readonly imagePullPolicy?: string;
 }
 
 /** What {@link buildWorkload} created. */
@@ -234,6 +239,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     const own: Record<string, unknown> = {
       name: c.name,
       image: c.image,
+      ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
       ...(c.ports?.length ? { ports: c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) } : {}),
       ...(c.env && Object.keys(c.env).length ? { env: Object.keys(c.env).sort().map((name) => ({ name, value: c.env![name] })) } : {}),
       ...probes(c.probes),
@@ -245,7 +251,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     return applied.containers[0];
   });
 
-  const annotations = { ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
+  const annotations = { ...spec.annotations, ...spec.podAnnotations, ...(hashInput.length ? { [MODULE_ENV_HASH_ANNOTATION]: shortHash(hashInput.join('\n'), 16) } : {}) };
   const volumes = [...podVolumes.values()].sort(by('name'));
   const template = {
     metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },

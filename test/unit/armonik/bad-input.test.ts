@@ -28,6 +28,8 @@ import { refused } from '../../fixtures/validation.js';
 
 const chart = (app = Testing.app(), id = 'test', namespace = 'armonik') => new Chart(app, id, { namespace });
 const any = (v: unknown) => v as any;
+/** The pod settings every component takes (constructs/armonik/props.ts). */
+const POD_SETTINGS = ['serviceAccountName', 'serviceAccount', 'nodeSelector', 'tolerations', 'imagePullSecrets', 'imagePullPolicy', 'annotations'];
 
 /** The error `fn` throws: a ValidationError of `source` and `field`, its message `source: field: reason`. */
 
@@ -419,20 +421,20 @@ describe('what was valid still is', () => {
 describe('no TypeError for any wrong-typed prop', () => {
   const wrong: unknown[] = [null, 0, -1, 1.5, NaN, 'x', '', true, [], ['x'], {}, { a: 1 }, new Map(), () => 1, Symbol('s'), 10n];
   const cases: Array<[string, string[], (props: Record<string, unknown>) => unknown]> = [
-    ['ControlPlane', ['conf', 'core', 'namespace', 'name', 'coreVersion', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName'],
+    ['ControlPlane', ['conf', 'core', 'namespace', 'name', 'coreVersion', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS],
       (p) => new ControlPlane(chart(), 'cp', any(p))],
-    ['ComputePlane', ['partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', 'serviceAccountName'],
+    ['ComputePlane', ['partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', ...POD_SETTINGS],
       (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, ...p }))],
-    ['a partition', ['priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker', 'conf', 'priorityClassName', 'socketType'],
+    ['a partition', ['priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker', 'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', ...POD_SETTINGS],
       (p) => new ComputePlane(chart(), 'cp', any({ partitions: { default: p, other: {} } }))],
-    ['MetricsExporter', ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'],
+    ['MetricsExporter', ['conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS],
       (p) => new MetricsExporter(chart(), 'm', any(p))],
     ['CoreSettings', ['env', 'name', 'namespace'], (p) => new CoreSettings(chart(), 'core', any(p))],
     ['ArmoniK', ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost'],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, ...p }))],
-    ['ArmoniK controlPlane', ['conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', 'serviceAccountName'],
+    ['ArmoniK controlPlane', ['conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: p, computePlane: { partitions: { default: {} } }, metricsExporter: {} }))],
-    ['ArmoniK computePlane', ['conf', 'partitions', 'moduleEnv', 'init', 'serviceAccountName'],
+    ['ArmoniK computePlane', ['conf', 'partitions', 'moduleEnv', 'init', ...POD_SETTINGS],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} }, ...p }, metricsExporter: {} }))],
     ['KEDA options', ['prometheusAddress', 'metricsJob', 'minReplicas', 'maxReplicas', 'tasksPerPod', 'pollingInterval', 'cooldownPeriod', 'scaleDown', 'restoreToOriginalReplicaCount', 'cpuUtilization', 'memoryUtilization'],
       (p) => new ComputePlane(chart(), 'cp', { partitions: { default: { scaling: PartitionScaling.keda(any(p)) } } })],
@@ -451,7 +453,7 @@ describe('no TypeError for any wrong-typed prop', () => {
     ['ArmoniK podDeletionCost', ['name', 'labelApp', 'image', 'prometheusUrl', 'metricsName', 'period', 'ignoreYoungerThan', 'concurrency', 'granularity', 'extraConf', 'resources', 'nodeSelector', 'imagePullSecrets', 'annotations'],
       (p) => new ArmoniK(chart(), 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, podDeletionCost: p }))],
     ['resources', ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'], (p) => new MetricsExporter(chart(), 'm', any({ resources: p }))],
-    ['PartitionMetricsExporter', ['metricsExporter', 'conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env'], (p) => {
+    ['PartitionMetricsExporter', ['metricsExporter', 'conf', 'core', 'coreVersion', 'namespace', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS], (p) => {
       const c = chart();
       return new PartitionMetricsExporter(c, 'pm', any({ metricsExporter: new MetricsExporter(c, 'm'), coreVersion: '0.37.0', ...p }));
     }],
