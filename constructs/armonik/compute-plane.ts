@@ -70,7 +70,7 @@ export interface InitOptions {
   readonly resources?: ResourceRequirementsProps;
 }
 
-/** Props of {@link ComputePlane}; its pod settings apply to every partition (unless the partition gives its own) and to the init. */
+/** Props of {@link ComputePlane}; its pod settings apply to every partition (unless the partition gives its own), its ServiceAccount to the init too. */
 export interface ComputePlaneProps extends PodSettingsProps {
   /** The partitions, by name (a DNS-1123 label of at most 49 characters). */
   readonly partitions: Readonly<Record<string, PartitionProps>>;

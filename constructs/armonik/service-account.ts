@@ -41,7 +41,8 @@ export class ArmoniKServiceAccount {
     if (!this.created) return checkDns1123Subdomain(where, `${field}.name`, o.name as string, 'ServiceAccount');
     const name = checkDns1123Subdomain(where, `${field}.name`, o.name ?? target.name, 'ServiceAccount');
     checkMetadataMap(where, `${field}.annotations`, o.annotations as Record<string, string> | undefined, 'annotation');
-    new ApiObject(scope, 'service-account', {
+    // An id no partition can take (partitions are DNS-1123 labels, children of the compute plane too).
+    new ApiObject(scope, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: {

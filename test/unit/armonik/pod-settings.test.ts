@@ -280,3 +280,9 @@ describe('terminationGracePeriodSeconds per partition (Infra: compute_plane[part
     refused(() => new ComputePlane(chart(), 'cp', any({ partitions: { default: {} }, terminationGracePeriodSeconds: 30 })), 'ComputePlane test/cp', 'terminationGracePeriodSeconds', /unknown field/);
   });
 });
+
+it('a compute plane creating its ServiceAccount may have a partition named service-account', () => {
+  const c = chart();
+  new ComputePlane(c, 'cp', { serviceAccount: ArmoniKServiceAccount.create(), partitions: { 'service-account': {} } });
+  expect(podOf(Testing.synth(c), 'compute-plane-service-account').serviceAccountName).toBe('compute-plane');
+});
