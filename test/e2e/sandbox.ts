@@ -146,8 +146,11 @@ export async function runSandbox(o: SandboxOptions, timeoutMs = 60_000): Promise
   let stderr = '';
   p.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   p.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  // 'exit' can come before the last output is read: 'close' comes once the pipes are drained.
+  const closed = new Promise<void>((resolve) => p.child.once('close', () => resolve()));
   const timer = setTimeout(() => void p.signal('SIGKILL'), timeoutMs);
   const { code } = await p.exit;
   clearTimeout(timer);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
   return { code, stdout, stderr };
 }

@@ -18,9 +18,10 @@ import { packedPackage, readJson, REPO, run, type PackedPackage } from './suppor
  * small by typing the exported tuple by name and keeping the schema nodes private), and from
  * 716 kB with the WAO and Konsumerator constructs and the Konsumerator API (about 59 kB), and
  * from 820 kB with the servo (its API, the JobMeasurement construct, generated webhook
- * certificates: 863 kB measured).
+ * certificates: 863 kB measured), and from 900 kB with the ArmoniK pod settings and the
+ * pod-deletion-cost updater (899 kB measured).
  */
-const MAX_TARBALL_BYTES = 900_000;
+const MAX_TARBALL_BYTES = 960_000;
 
 let pkg: PackedPackage;
 let unpacked: string;
