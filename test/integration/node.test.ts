@@ -435,7 +435,7 @@ suite('a real node', () => {
     // tests' pods), then 96 MiB touched and held a moment: what the monitor must see.
     const script = 'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<2e6){}' +
       'const b=Buffer.alloc(96*1024*1024,1);setTimeout(()=>{console.log(b.length);process.exit(4)},500)';
-    const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, {
+    const jobPod = {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'measured-job', namespace: jobs },
       spec: {
         restartPolicy: 'Never',
@@ -447,7 +447,15 @@ suite('a real node', () => {
           securityContext: restricted,
         }],
       },
-    })).body;
+    };
+    // failurePolicy Ignore: until the API server reaches the webhook (its configuration and the
+    // Service's routes propagate after the pods are Ready), pods are admitted unchanged. A
+    // dry-run create shows when the webhook is in effect.
+    await waitWithReport(cluster, ns, 'the webhook in effect (a dry-run job pod gets the monitor)', async () => {
+      const dry = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods?dryRun=All`, jobPod)).body;
+      return (dry.spec.initContainers ?? []).some((c: any) => c.name === MONITOR_CONTAINER);
+    }, 60_000);
+    const created = (await cluster.request('POST', `/api/v1/namespaces/${jobs}/pods`, jobPod)).body;
     // The API server called the servo's pods through its Service, trusting the injected CA.
     expect(created.spec.initContainers.map((c: any) => c.name)).toEqual([MONITOR_CONTAINER]);
     expect(created.spec.shareProcessNamespace).toBe(true);
