@@ -6,7 +6,7 @@
  * construct's, pointed at the child's HTTPS port on 127.0.0.1 (its Service has no pod behind it
  * here) with the CA of a serving certificate made for 127.0.0.1.
  */
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
@@ -42,7 +42,6 @@ export async function deployServo(cluster: ClusterClient, namespace: string, o: 
   const dir = mkdtempSync(join(tmpdir(), 'servo-it-'));
   const tls = await makePeerTls(dir, 'servo-webhook');
   const certDir = join(dir, 'certs');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(certDir);
   copyFileSync(tls.certPath, join(certDir, 'tls.crt'));
   copyFileSync(tls.keyPath, join(certDir, 'tls.key'));
