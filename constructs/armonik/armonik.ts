@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { ensure } from '../../lib/k8s/validators.js';
-import { ComputePlane, type ComputeContainerProps, type InitOptions, type PartitionProps } from './compute-plane.js';
+import { ComputePlane, type CacheConfig, type ComputeContainerProps, type InitOptions, type NodeCache, type PartitionProps, type WorkerProps } from './compute-plane.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
@@ -28,11 +28,13 @@ export interface ArmoniKProps {
     readonly partitions: Readonly<Record<string, PartitionProps>>;
     readonly moduleEnv?: ModuleEnv;
     readonly init?: InitOptions;
+    readonly cacheConfig?: CacheConfig;
+    readonly nodeCache?: NodeCache;
   } & PodSettingsProps;
   /** The polling agent of every partition (its `conf`: queue, object and table storage). @default none */
   readonly pollingAgent?: ComputeContainerProps;
   /** The worker of every partition (its `conf`: e.g. shared storage). @default none */
-  readonly worker?: ComputeContainerProps;
+  readonly worker?: WorkerProps;
   /** The metrics exporter (its `conf`: the table storage). */
   readonly metricsExporter: Omit<MetricsExporterProps, 'namespace' | 'coreVersion' | 'core'>;
   /**
@@ -111,6 +113,6 @@ const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVers
 const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
   'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,
 ];
-const COMPUTE_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['computePlane']> = ['conf', 'partitions', 'moduleEnv', 'init', ...POD_SETTINGS_PROPS];
+const COMPUTE_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['computePlane']> = ['conf', 'partitions', 'moduleEnv', 'init', 'cacheConfig', 'nodeCache', ...POD_SETTINGS_PROPS];
 /** MetricsExporterProps but those ArmoniK sets. */
 const METRICS_EXPORTER_FIELDS: ReadonlyArray<keyof ArmoniKProps['metricsExporter']> = ['conf', 'name', 'image', 'resources', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS];

@@ -11,19 +11,13 @@ import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSetti
 import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
-import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
+import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type ContainerSpec, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
+import {
+  cacheVolumes, checkCacheConfig, checkNodeCache, checkWorkerList, checkWorkerName, checkWorkerSecurity, WORKER_PROPS,
+  type CacheConfig, type CheckedWorkerSecurity, type ComputeContainerProps, type NodeCache, type WorkerProps,
+} from './compute-pod.js';
 
-/** A container of the compute plane, as AEP 5's `polling_agent` / `worker`. */
-export interface ComputeContainerProps {
-  /** Modules this container consumes. @default none */
-  readonly conf?: ModuleList;
-  /** Image. @default the polling agent's: `dockerhubaneo/armonik_pollingagent:<coreVersion>`; the worker's: `dockerhubaneo/armonik-dynamic-dotnet-worker:<ARMONIK_VERSIONS.extcsharp>` */
-  readonly image?: string;
-  /** Requests and limits. @default polling agent 50m/50Mi, 2/2Gi; worker 50m/50Mi, 1/1Gi (ArmoniK's) */
-  readonly resources?: ResourceRequirementsProps;
-  /** The container's own settings (a partition's add to the compute plane's); a module may not set them too. @default none */
-  readonly env?: Readonly<Record<string, string>>;
-}
+export type { CacheConfig, ComputeContainerProps, NodeCache, WorkerProps, WorkerSecurityContext } from './compute-pod.js';
 
 /**
  * One partition: one Deployment, a polling agent and a worker per pod, and its row in Core's database.
@@ -46,8 +40,19 @@ export interface PartitionProps extends PodSettingsProps {
   readonly scaling?: PartitionScaling;
   /** The polling agent of this partition: its modules and env come after the compute plane's. @default the compute plane's */
   readonly pollingAgent?: ComputeContainerProps;
-  /** The worker of this partition (your application's image). @default the compute plane's */
-  readonly worker?: ComputeContainerProps;
+  /** The worker of this partition (your application's image), on top of the compute plane's; not with `workers`. @default the compute plane's */
+  readonly worker?: WorkerProps;
+  /**
+   * Several worker containers in each pod (Infra's `worker` list), each on top of the compute plane's
+   * worker; not with `worker`. Every one gets the agent channel settings, as in Infra: Core's polling
+   * agent calls one worker address, so the others are containers that share the pod's caches.
+   * @default one worker: `worker`
+   */
+  readonly workers?: readonly WorkerProps[];
+  /** The socket and task-file volume at `/cache/shared` (Infra's `cache_config`). @default the compute plane's: on the node's disk, no size limit */
+  readonly cacheConfig?: CacheConfig;
+  /** A results cache on the node at `/cache/internal` (Infra's `node_cache`; a hostPath). @default the compute plane's: none, an emptyDir per pod */
+  readonly nodeCache?: NodeCache;
   /** Modules both containers of this partition consume. @default none */
   readonly conf?: ModuleList;
   /** Kubernetes PriorityClass of the pods. @default none */
@@ -58,8 +63,8 @@ export interface PartitionProps extends PodSettingsProps {
   readonly terminationGracePeriodSeconds?: number;
 }
 
-/** Options of the init Job the compute plane runs. */
-export interface InitOptions {
+/** Options of the init Job the compute plane runs; its pod settings replace the compute plane's when given. */
+export interface InitOptions extends PodSettingsProps {
   /** Image. @default `dockerhubaneo/armonik_control:<coreVersion>` */
   readonly image?: string;
   /** Schedule of the CronJob that re-runs the init, or `null` for none. @default '* * * * *' (ArmoniK.Infra's) */
@@ -81,7 +86,11 @@ export interface ComputePlaneProps extends PodSettingsProps {
   /** The polling agent of every partition (AEP 5's `polling_agent`). @default no modules, default image */
   readonly pollingAgent?: ComputeContainerProps;
   /** The worker of every partition (AEP 5's `worker`). @default no modules, default image */
-  readonly worker?: ComputeContainerProps;
+  readonly worker?: WorkerProps;
+  /** The socket and task-file volume at `/cache/shared` of every partition (Infra's `cache_config`). @default on the node's disk, no size limit */
+  readonly cacheConfig?: CacheConfig;
+  /** A results cache on the node at `/cache/internal` of every partition (Infra's `node_cache`; a hostPath, so the namespace must be PodSecurity `privileged`). @default none: an emptyDir per pod */
+  readonly nodeCache?: NodeCache;
   /** ArmoniK Core release of the polling agent and init images. @default ARMONIK_VERSIONS.core ('0.37.2') */
   readonly coreVersion?: string;
   /** The init Job (and CronJob) that creates the storage and inserts the partitions. @default the control plane image, re-run every minute */
@@ -104,14 +113,14 @@ export interface PartitionResources {
 }
 
 const COMPUTE_PLANE_PROPS: ReadonlyArray<keyof ComputePlaneProps> = [
-  'partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', ...POD_SETTINGS_PROPS,
+  'partitions', 'conf', 'core', 'pollingAgent', 'worker', 'coreVersion', 'init', 'namespace', 'moduleEnv', 'uid', 'cacheConfig', 'nodeCache', ...POD_SETTINGS_PROPS,
 ];
 const PARTITION_PROPS: ReadonlyArray<keyof PartitionProps> = [
   'priority', 'podReserved', 'podMax', 'preemptionPercentage', 'parentPartitionIds', 'podConfiguration', 'scaling', 'pollingAgent', 'worker',
-  'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', ...POD_SETTINGS_PROPS,
+  'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', 'workers', 'cacheConfig', 'nodeCache', ...POD_SETTINGS_PROPS,
 ];
 const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'image', 'resources', 'env'];
-const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources'];
+const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources', ...POD_SETTINGS_PROPS];
 
 /** ArmoniK's requests and limits (`compute_plane` in its `parameters.tfvars`). */
 const AGENT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' };
@@ -164,8 +173,12 @@ export class ComputePlane extends Construct {
     const planePod = checkPodSettings(this, where, props, { name: 'compute-plane', namespace: this.namespace });
     const conf = checkModuleList(where, 'conf', props.conf);
     const agent = checkContainer(where, 'pollingAgent', props.pollingAgent, AGENT_RESOURCES);
-    const worker = checkContainer(where, 'worker', props.worker, WORKER_RESOURCES);
+    const worker = checkWorker(where, 'worker', props.worker);
     const init = checkObject<InitOptions>(where, 'init', props.init, INIT_OPTIONS);
+    const planeCache = checkCacheConfig(where, 'cacheConfig', props.cacheConfig);
+    const planeNodeCache = checkNodeCache(where, 'nodeCache', props.nodeCache);
+    // An id no partition (a DNS-1123 label) can take, for a ServiceAccount the init creates.
+    const initPod = { ...planePod, ...checkPodSettings(new Construct(this, 'InitPod'), where, init, { name: 'init', namespace: this.namespace }, 'init.') };
     const base = coreConf(where, 'conf, pollingAgent.conf', checkCoreSettingsSource(where, 'core', props.core), [...conf, ...agent.conf]);
 
     const partitions = new Map<string, PartitionResources>();
@@ -177,18 +190,19 @@ export class ComputePlane extends Construct {
       const scaling = checkInstance(pwhere, 'scaling', p.scaling, PartitionScaling, 'PartitionScaling.keda(), .hpa() or .fixed()') ?? PartitionScaling.keda();
       const partitionConf = checkModuleList(pwhere, 'conf', p.conf);
       const pAgent = checkContainer(pwhere, 'pollingAgent', p.pollingAgent, AGENT_RESOURCES);
-      const pWorker = checkContainer(pwhere, 'worker', p.worker, WORKER_RESOURCES);
+      if (p.worker !== undefined && p.workers !== undefined) throw new ValidationError(pwhere, 'workers', `give worker or workers, not both`, p.workers);
+      const pWorkers = p.workers === undefined
+        ? [{ field: 'worker', checked: checkWorker(pwhere, 'worker', p.worker) }]
+        : checkWorkerList(pwhere, 'workers', p.workers).map((w) => ({ field: w.field, checked: { ...checkWorker(pwhere, w.field, w.props), name: w.name } }));
+      const cache = p.cacheConfig === undefined ? planeCache : checkCacheConfig(pwhere, 'cacheConfig', p.cacheConfig);
+      const nodeCache = p.nodeCache === undefined ? planeNodeCache : checkNodeCache(pwhere, 'nodeCache', p.nodeCache);
       const name = `compute-plane-${partition}`;
       const scope = new Construct(this, partition);
       const pod = { ...planePod, ...checkPodSettings(scope, where, p, { name, namespace: this.namespace }, `partitions.${partition}.`) };
       const pollingConf = mergeConf(where, `core, conf, pollingAgent.conf, partitions.${partition}.conf, partitions.${partition}.pollingAgent.conf`, [
         base.conf, ...partitionConf, ...pAgent.conf,
       ]);
-      const workerConf = mergeConf(where, `conf, worker.conf, partitions.${partition}.conf, partitions.${partition}.worker.conf`, [
-        ...conf, ...worker.conf, ...partitionConf, ...pWorker.conf,
-      ]);
       const pollingImage = pAgent.image ?? agent.image ?? `${ARMONIK_IMAGES.pollingAgent}:${core.version}`;
-      const workerImage = pWorker.image ?? worker.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`;
       const socketType = p.socketType ?? 'unixdomainsocket';
       if (socketType !== 'unixdomainsocket' && socketType !== 'tcp') {
         throw new ValidationError(pwhere, 'socketType', `${showValue(socketType)} is not 'unixdomainsocket' or 'tcp'`, socketType);
@@ -206,6 +220,23 @@ export class ComputePlane extends Construct {
         startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
         liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
       };
+      const workers: ContainerSpec[] = pWorkers.map(({ field, checked: w }) => ({
+        name: w.name ?? worker.name ?? 'worker',
+        image: w.image ?? worker.image ?? `${ARMONIK_IMAGES.dynamicWorker}:${ARMONIK_VERSIONS.extcsharp}`,
+        env: { ...channelEnv, ...worker.env, ...w.env },
+        // The polling agent reports the worker's health as its own (ArmoniK.Infra probes the worker on the agent's port).
+        probes: agentProbes,
+        resources: w.resources ?? worker.resources ?? plainResources(undefined, WORKER_RESOURCES),
+        security: { ...worker.security, ...w.security },
+        volumeMounts: [
+          { name: 'comm-volume', mountPath: SHARED_CACHE },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+        conf: mergeConf(where, `conf, worker.conf, partitions.${partition}.conf, partitions.${partition}.${field}.conf`, [
+          ...conf, ...worker.conf, ...partitionConf, ...w.conf,
+        ]),
+        confField: field === 'worker' ? 'worker' : `partitions.${partition}.${field}`,
+      }));
       const workload = buildWorkload(scope, {
         where: `${where} (partition ${partition})`,
         name,
@@ -222,11 +253,7 @@ export class ComputePlane extends Construct {
         uid,
         hashInputs: base.hashInputs,
         ...podSettingsSpec(pod),
-        volumes: [
-          { name: 'comm-volume', emptyDir: {} },
-          { name: 'cache-volume', emptyDir: {} },
-          { name: 'tmp', emptyDir: {} },
-        ],
+        volumes: [...cacheVolumes(cache, nodeCache), { name: 'tmp', emptyDir: {} }],
         containers: [
           {
             name: 'polling-agent',
@@ -240,7 +267,8 @@ export class ComputePlane extends Construct {
               InitWorker__WorkerCheckDelay: '00:00:10',
               Amqp__LinkCredit: '2',
               Pollster__GraceDelay: '00:00:15',
-              Pollster__CacheEvictionThreshold: '0',
+              // 0 turns Core's results cache off; with a node cache, its eviction threshold (Infra `compute-plane.tf`).
+              Pollster__CacheEvictionThreshold: nodeCache === undefined ? '0' : String(nodeCache.threshold),
               // Core >= 0.34 reads the partition from Pollster__PartitionId and throws without it (`Common/src/Pollster/Pollster.cs`).
               Pollster__PartitionId: partition,
               ...Object.fromEntries(LEGACY_PARTITION_ID_VARIABLES.map((v) => [v, partition])),
@@ -258,20 +286,7 @@ export class ComputePlane extends Construct {
             conf: pollingConf,
             confField: 'pollingAgent',
           },
-          {
-            name: 'worker',
-            image: workerImage,
-            env: { ...channelEnv, ...worker.env, ...pWorker.env },
-            // The polling agent reports the worker's health as its own (ArmoniK.Infra probes the worker on the agent's port).
-            probes: agentProbes,
-            resources: pWorker.resources ?? worker.resources ?? plainResources(undefined, WORKER_RESOURCES),
-            volumeMounts: [
-              { name: 'comm-volume', mountPath: SHARED_CACHE },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-            conf: workerConf,
-            confField: 'worker',
-          },
+          ...workers,
         ],
       });
       const autoscaler = scaling._bind(scope, pwhere, { name, namespace: this.namespace, partition, labels: workload.labels });
@@ -279,7 +294,8 @@ export class ComputePlane extends Construct {
     }
     this.partitions = partitions;
 
-    this.init = new InitJob(this, 'init', {
+    // An id no partition (a DNS-1123 label) can take: a partition may be named init.
+    this.init = new InitJob(this, 'InitJob', {
       where,
       namespace: this.namespace,
       image: init.image === undefined ? `${ARMONIK_IMAGES.controlPlane}:${core.version}` : checkImage(where, 'init.image', init.image),
@@ -291,7 +307,7 @@ export class ComputePlane extends Construct {
       schedule: init.schedule,
       resources: plainResources(init.resources, INIT_RESOURCES, where, 'init.resources'),
       moduleEnv,
-      serviceAccountName: planePod.serviceAccountName,
+      podSettings: initPod,
     });
     claimObjectNames(this, where);
   }
@@ -338,6 +354,22 @@ interface CheckedContainer {
   readonly image?: string;
   readonly env?: Record<string, string>;
   readonly resources?: Record<string, unknown>;
+}
+
+/** A worker's props, checked: a container's, its name and security settings. */
+interface CheckedWorker extends CheckedContainer {
+  readonly name?: string;
+  readonly security?: CheckedWorkerSecurity;
+}
+
+function checkWorker(where: string, field: string, props: WorkerProps | undefined): CheckedWorker {
+  const w = checkObject<WorkerProps>(where, field, props, WORKER_PROPS);
+  const { name, securityContext, ...container } = w;
+  return {
+    ...checkContainer(where, field, container, WORKER_RESOURCES),
+    ...(name === undefined ? {} : { name: checkWorkerName(where, `${field}.name`, name) }),
+    ...(securityContext === undefined ? {} : { security: checkWorkerSecurity(where, `${field}.securityContext`, securityContext) }),
+  };
 }
 
 function checkContainer(where: string, field: string, props: ComputeContainerProps | undefined, defaults: Required<ResourceRequirementsProps>): CheckedContainer {

@@ -7,7 +7,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
-import { checkModuleEnv, checkServiceAccountName, refuseDerivedEnv } from './props.js';
+import { checkModuleEnv, checkServiceAccountName, podSettingsSpec, refuseDerivedEnv, type PodSettings } from './props.js';
 import { checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { armonikPodLabels, buildPodTemplate } from './workload.js';
 
@@ -60,6 +60,8 @@ export interface InitJobProps {
   readonly hashInputs?: readonly string[];
   readonly moduleEnv?: ModuleEnv;
   readonly serviceAccountName?: string;
+  /** Pod settings (checked, e.g. by the compute plane's `init`): node selector, tolerations, pull secrets and policy, annotations; `serviceAccountName` above wins. @default none */
+  readonly podSettings?: PodSettings;
   /** For messages: the construct that owns the init. */
   readonly where: string;
 }
@@ -107,7 +109,10 @@ export class InitJob extends Construct {
     this.partitionEnv = Object.fromEntries(
       props.partitions.map((p, i) => [`InitServices__Partitioning__Partitions__${i}`, JSON.stringify(p)]),
     );
+    if (props.podSettings !== undefined && !isPlainObject(props.podSettings)) throw new ValidationError(where, 'podSettings', `must be checked pod settings, not ${describeValue(props.podSettings)}`, props.podSettings);
+    const podSettings = podSettingsSpec(props.podSettings ?? {});
     const pod = buildPodTemplate(this, {
+      ...podSettings,
       where: `${where} (init)`,
       name,
       namespace,
@@ -117,7 +122,7 @@ export class InitJob extends Construct {
       podLabels: armonikPodLabels('init'),
       uid,
       hashInputs,
-      serviceAccountName,
+      serviceAccountName: serviceAccountName ?? podSettings.serviceAccountName,
       restartPolicy: 'OnFailure',
       volumes: [{ name: 'tmp', emptyDir: {} }],
       containers: [

@@ -9,7 +9,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger, ensure, isHttpUrl, labelValueReason, urlHasCredentials } from '../../lib/k8s/validators.js';
 import { ModuleEnv } from './module-env.js';
-import { checkImagePullSecrets, checkNodeSelector, nodeSelectorTolerations, refuseDerivedEnv } from './props.js';
+import { checkImagePullPolicy, checkImagePullSecrets, checkNodeSelector, checkTolerations, nodeSelectorTolerations, refuseDerivedEnv, type Toleration } from './props.js';
 import { ARMONIK_IMAGES, ARMONIK_VERSIONS } from './versions.js';
 import { armonikPrometheusAddress, buildWorkload, type Workload } from './workload.js';
 
@@ -54,6 +54,10 @@ export interface PodDeletionCostProps {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** Secrets to pull the image with (Infra's `image_pull_secrets`, one name there). @default none */
   readonly imagePullSecrets?: readonly string[];
+  /** When the kubelet pulls the image (Infra's `image_pull_policy`). @default 'IfNotPresent' */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Tolerations of the pod, after those of `nodeSelector`. @default none */
+  readonly tolerations?: readonly Toleration[];
   /** Annotations of the pod. @default none */
   readonly annotations?: Readonly<Record<string, string>>;
 }
@@ -63,7 +67,7 @@ export type PodDeletionCostOptions = Omit<PodDeletionCostProps, 'namespace'>;
 
 const PROPS: ReadonlyArray<keyof PodDeletionCostProps> = [
   'namespace', 'name', 'labelApp', 'image', 'prometheusUrl', 'metricsName', 'period', 'ignoreYoungerThan', 'concurrency', 'granularity',
-  'extraConf', 'resources', 'nodeSelector', 'imagePullSecrets', 'annotations',
+  'extraConf', 'resources', 'nodeSelector', 'imagePullSecrets', 'imagePullPolicy', 'tolerations', 'annotations',
 ];
 
 /** The fields of {@link PodDeletionCostOptions}. @internal */
@@ -124,6 +128,8 @@ export class PodDeletionCost extends Construct {
     refuseDerivedEnv(where, 'extraConf', extraConf, (name) => (Object.prototype.hasOwnProperty.call(TYPED_ENV, name) ? TYPED_ENV[name] : undefined));
     const nodeSelector = checkNodeSelector(where, 'nodeSelector', props.nodeSelector);
     const imagePullSecrets = checkImagePullSecrets(where, 'imagePullSecrets', props.imagePullSecrets);
+    const imagePullPolicy = checkImagePullPolicy(where, 'imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent');
+    const tolerations = checkTolerations(where, 'tolerations', props.tolerations);
     checkMetadataMap(where, 'annotations', props.annotations as Record<string, string> | undefined, 'annotation');
 
     // Defaults: the binary's own (`main.rs`, `Cli`), which Infra leaves to it; written out here.
@@ -175,8 +181,9 @@ export class PodDeletionCost extends Construct {
       serviceAccountName: this.name,
       nodeSelector,
       // ArmoniK.Infra `pdc.tf`: one `NoSchedule` toleration per node-selector label.
-      tolerations: nodeSelectorTolerations(nodeSelector),
+      tolerations: [...nodeSelectorTolerations(nodeSelector), ...tolerations],
       imagePullSecrets,
+      imagePullPolicy,
       containers: [
         {
           name: this.name,

@@ -177,7 +177,8 @@ export function checkTolerations(where: string, field: string, list: readonly To
   });
 }
 
-function checkImagePullPolicy(where: string, field: string, policy: unknown): string {
+/** An `imagePullPolicy` prop. */
+export function checkImagePullPolicy(where: string, field: string, policy: unknown): string {
   if (typeof policy === 'string' && IMAGE_PULL_POLICIES.includes(policy)) return policy;
   throw new ValidationError(where, field, `${showValue(policy)} is not ${IMAGE_PULL_POLICIES.map((p) => `'${p}'`).join(', ')}`, policy);
 }

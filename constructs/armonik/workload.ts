@@ -85,6 +85,8 @@ export interface ContainerSpec {
   /** HTTP probes on one port. */
   readonly probes?: { readonly port: number; readonly liveness?: HttpProbe; readonly readiness?: HttpProbe; readonly startup?: HttpProbe };
   readonly resources: Record<string, unknown>;
+  /** Security settings beyond the restricted defaults a container may take (a worker's `securityContext`). @default restricted, read-only root filesystem */
+  readonly security?: { readonly writableRootFilesystem?: boolean; readonly runAsUser?: number; readonly runAsGroup?: number };
   /** The component's own mounts (e.g. the shared socket directory). */
   readonly volumeMounts?: ReadonlyArray<Record<string, unknown>>;
   /** The merged modules this container consumes. */
@@ -244,7 +246,11 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
       ...(c.env && Object.keys(c.env).length ? { env: Object.keys(c.env).sort().map((name) => ({ name, value: c.env![name] })) } : {}),
       ...probes(c.probes),
       resources: c.resources,
-      securityContext: restrictedContainerSecurityContext(),
+      securityContext: {
+        ...restrictedContainerSecurityContext({ writableRootFilesystem: c.security?.writableRootFilesystem }),
+        ...(c.security?.runAsUser === undefined ? {} : { runAsUser: c.security.runAsUser }),
+        ...(c.security?.runAsGroup === undefined ? {} : { runAsGroup: c.security.runAsGroup }),
+      },
       ...(c.volumeMounts?.length ? { volumeMounts: [...c.volumeMounts] } : {}),
     };
     const applied = applyToPodSpec({ containers: [own as { name: string }] }, { ...parts, volumes: [] });

@@ -164,7 +164,7 @@ describe('ComputePlane', () => {
     refused(partition({ pollingAgent: { env: { 'bad name': 'x' } } }), P, 'pollingAgent.env.bad name', /not a valid environment variable name/);
     refused(partition({}, { pollingAgent: { conf: 'abc' } }), S, 'pollingAgent.conf', /must be a list of modules/);
     refused(partition({}, { worker: { image: 'Acme/Worker' } }), S, 'worker.image', /is not an image reference/);
-    refused(partition({ worker: { imgae: 'acme/worker:1' } }), P, 'worker.imgae', /unknown field \(expected one of conf, image, resources, env\)/);
+    refused(partition({ worker: { imgae: 'acme/worker:1' } }), P, 'worker.imgae', /unknown field \(expected one of conf, image, resources, env, name, securityContext\)/);
     // A plane-level value that every partition overrides is still checked.
     refused(plane({ partitions: { default: { worker: { resources: {} } } }, worker: { resources: { cpuLimit: '-1' } } }), S, 'worker.resources.cpuLimit');
   });
