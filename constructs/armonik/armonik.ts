@@ -7,8 +7,9 @@ import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
 import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
+import { LogSettings, type LogSettingsProps } from './log-settings.js';
 import { POD_DELETION_COST_OPTIONS, PodDeletionCost, type PodDeletionCostOptions } from './pod-deletion-cost.js';
-import { partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
+import { checkModuleList, partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
 import type { ModuleList } from './workload.js';
 
@@ -43,6 +44,12 @@ export interface ArmoniKProps {
    * @default {} (PodDeletionCost's defaults: Prometheus `http://prometheus.<namespace>.svc.cluster.local:9090/`)
    */
   readonly podDeletionCost?: PodDeletionCostOptions | false;
+  /**
+   * Log levels of every ArmoniK container (Infra's `logging_level` and `log-configmap`): the `Serilog__*`
+   * settings, first of each component's modules.
+   * @default { level: 'Information' } (the request loggers at Warning, as Infra)
+   */
+  readonly logging?: LogSettingsProps;
 }
 
 /**
@@ -90,13 +97,18 @@ export class ArmoniK extends Construct {
       const shown = showValue(defaultPartition);
       throw new ValidationError(where, 'controlPlane.defaultPartition', `${shown} is not a partition of the compute plane (${partitions.join(', ')}); Core refuses sessions on an unknown partition`, defaultPartition);
     }
+    const log = LogSettings.of(props.logging ?? {}, where, 'logging');
+    const withLog = (field: string, conf: ModuleList | undefined) => [log, ...checkModuleList(where, field, conf)];
     this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings });
     const core = this.coreSettings;
     delete controlEnv.Submitter__DefaultPartition;
-    this.controlPlane = new ControlPlane(this, 'control-plane', { ...controlPlane, env: controlEnv, defaultPartition, namespace, coreVersion, core });
-    this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...metricsExporter, namespace, coreVersion, core });
+    this.controlPlane = new ControlPlane(this, 'control-plane', {
+      ...controlPlane, conf: withLog('controlPlane.conf', controlPlane.conf), env: controlEnv, defaultPartition, namespace, coreVersion, core,
+    });
+    this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...metricsExporter, conf: withLog('metricsExporter.conf', metricsExporter.conf), namespace, coreVersion, core });
     this.computePlane = new ComputePlane(this, 'compute-plane', {
       ...computePlane,
+      conf: withLog('computePlane.conf', computePlane.conf),
       namespace,
       coreVersion,
       core,
@@ -108,7 +120,9 @@ export class ArmoniK extends Construct {
   }
 }
 
-const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = ['namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost'];
+const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = [
+  'namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost', 'logging',
+];
 /** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */
 const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
   'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,

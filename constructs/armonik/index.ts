@@ -9,6 +9,7 @@ export * from './pod-deletion-cost.js';
 export * from './control-plane-scaling.js';
 export * from './core-settings.js';
 export * from './init-job.js';
+export * from './log-settings.js';
 export type { KedaTrigger, ResourceTriggerOptions, ScaleDownBehavior } from './keda.js';
 export * from './versions.js';
 export * from './service-account.js';

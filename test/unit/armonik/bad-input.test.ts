@@ -309,10 +309,13 @@ describe('ArmoniK', () => {
     refused(armonik({ ...valid, controlPlane: { env: { Submitter__DefaultPartition: 5 } } }), S, 'controlPlane.env.Submitter__DefaultPartition', 'must be a string, not number 5');
     refused(armonik({ ...valid, controlPlane: { defaultPartition: 'default', env: { Submitter__DefaultPartition: 'default' } } }), S, 'controlPlane.env', /give one of them/);
     refused(armonik({ ...valid, controlPlane: { defaultPartition: 7 } }), S, 'controlPlane.defaultPartition', /^number 7 is not a partition of the compute plane \(default\)/);
+    // The log settings come first of each component's modules: its lists are checked before they are joined.
+    refused(armonik({ ...valid, controlPlane: { conf: 'abc' } }), S, 'controlPlane.conf', /must be a list of modules/);
+    refused(armonik({ ...valid, computePlane: { partitions: { default: {} }, conf: {} } }), S, 'computePlane.conf', /must be a list of modules/);
   });
 
   it('the props it passes on are checked by the component, which names its own path', () => {
-    refused(armonik({ ...valid, controlPlane: { conf: 'abc' } }), 'ControlPlane test/a/control-plane', 'conf', /must be a list of modules/);
+    refused(armonik({ ...valid, metricsExporter: { conf: [{}] } }), 'ArmoniK test/a', 'metricsExporter.conf[0]', /must be a module/);
     refused(armonik({ ...valid, metricsExporter: { resources: { cpuLimit: 'abc' } } }), 'MetricsExporter test/a/metrics-exporter', 'resources.cpuLimit');
     refused(armonik({ ...valid, coreSettings: { Amqp__MaxPriority: 10 } }), 'CoreSettings test/a/core', 'env.Amqp__MaxPriority', 'must be a string, not number 10');
     refused(armonik({ ...valid, pollingAgent: { env: { A: null } } }), 'ComputePlane test/a/compute-plane', 'pollingAgent.env.A', 'must be a string, not null');
