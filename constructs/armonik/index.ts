@@ -10,6 +10,7 @@ export * from './control-plane-scaling.js';
 export * from './core-settings.js';
 export * from './init-job.js';
 export * from './log-settings.js';
+export * from './admin-gui.js';
 export * from './authentication.js';
 export * from './authentication-roles.js';
 export type { KedaTrigger, ResourceTriggerOptions, ScaleDownBehavior } from './keda.js';

@@ -32,6 +32,8 @@ export const ARMONIK_IMAGES = {
   dynamicWorker: 'dockerhubaneo/armonik-dynamic-dotnet-worker',
   /** ArmoniK.Infra.Plugins' `pdc-update`, tagged with the `infra_plugins` version. */
   podDeletionCost: 'dockerhubaneo/armonik_pdc_update',
+  /** ArmoniK.Admin.GUI's app, tagged with the `gui` version. */
+  adminGui: 'dockerhubaneo/armonik_admin_app',
 } as const;
 
 /** The oldest Core these constructs configure: from 0.34.0 the polling agent reads `Pollster__PartitionId`. */

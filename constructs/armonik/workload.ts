@@ -304,7 +304,15 @@ export function armonikPrometheusAddress(namespace: string): string {
 /** A Service in front of a component, optionally scraped by Prometheus. */
 export function buildService(
   scope: Construct,
-  spec: { name: string; namespace: string; labels: Record<string, string>; selector: Record<string, string>; ports: ReadonlyArray<{ name: string; port: number; targetPort: number }>; scrape?: { port: number; path: string } },
+  spec: {
+    name: string; namespace: string; labels: Record<string, string>; selector: Record<string, string>;
+    ports: ReadonlyArray<{ name: string; port: number; targetPort: number; appProtocol?: string }>; scrape?: { port: number; path: string };
+    /** @default 'ClusterIP' */
+    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+    /** `clusterIP: None` (a headless ClusterIP Service). @default false */
+    headless?: boolean;
+    annotations?: Readonly<Record<string, string>>;
+  },
 ): ApiObject {
   return new ApiObject(scope, 'service', {
     apiVersion: 'v1',
@@ -313,14 +321,20 @@ export function buildService(
       name: spec.name,
       namespace: spec.namespace,
       labels: spec.labels,
-      ...(spec.scrape
-        ? { annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.scrape.port), 'prometheus.io/path': spec.scrape.path } }
+      ...(spec.scrape || spec.annotations
+        ? {
+          annotations: {
+            ...spec.annotations,
+            ...(spec.scrape ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.scrape.port), 'prometheus.io/path': spec.scrape.path } : {}),
+          },
+        }
         : {}),
     },
     spec: {
-      type: 'ClusterIP',
+      type: spec.type ?? 'ClusterIP',
+      ...(spec.headless ? { clusterIP: 'None' } : {}),
       selector: spec.selector,
-      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })),
+      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
     },
   });
 }
