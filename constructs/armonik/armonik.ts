@@ -8,6 +8,8 @@ import { CoreSettings } from './core-settings.js';
 import { MetricsExporter, type MetricsExporterProps } from './metrics-exporter.js';
 import type { ModuleEnv } from './module-env.js';
 import { LogSettings, type LogSettingsProps } from './log-settings.js';
+import { AdminGui, type AdminGuiProps } from './admin-gui.js';
+import { ArmoniKAuthentication, type AuthenticationProps } from './authentication.js';
 import { POD_DELETION_COST_OPTIONS, PodDeletionCost, type PodDeletionCostOptions } from './pod-deletion-cost.js';
 import { checkModuleList, partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
@@ -50,6 +52,15 @@ export interface ArmoniKProps {
    * @default { level: 'Information' } (the request loggers at Warning, as Infra)
    */
   readonly logging?: LogSettingsProps;
+  /**
+   * Authentication and authorization (Infra's `authentication`): the `Authenticator__*` Core
+   * settings, and the users, roles and certificates (the ingress's generated client certificates
+   * too) that the init stores in Core's database.
+   * @default none: off, as Infra's `core-configmap` without it
+   */
+  readonly authentication?: AuthenticationProps;
+  /** The admin GUI (Infra's `gui`), e.g. `{}` for its defaults. @default none */
+  readonly adminGui?: Omit<AdminGuiProps, 'namespace'>;
 }
 
 /**
@@ -67,6 +78,10 @@ export class ArmoniK extends Construct {
   public readonly metricsExporter: MetricsExporter;
   /** The pod-deletion-cost updater, unless `podDeletionCost: false`. */
   public readonly podDeletionCost?: PodDeletionCost;
+  /** The authentication, when `authentication` is given. */
+  public readonly authentication?: ArmoniKAuthentication;
+  /** The admin GUI, when `adminGui` is given. */
+  public readonly adminGui?: AdminGui;
 
   constructor(scope: Construct, id: string, props: ArmoniKProps) {
     super(scope, id);
@@ -99,7 +114,11 @@ export class ArmoniK extends Construct {
     }
     const log = LogSettings.of(props.logging ?? {}, where, 'logging');
     const withLog = (field: string, conf: ModuleList | undefined) => [log, ...checkModuleList(where, field, conf)];
-    this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings });
+    this.authentication = props.authentication === undefined ? undefined : ArmoniKAuthentication.of(props.authentication, where, 'authentication');
+    if (this.authentication && computePlane.init?.authentication !== undefined) {
+      throw new ValidationError(where, 'computePlane.init.authentication', `is set from authentication; give one of them`);
+    }
+    this.coreSettings = new CoreSettings(this, 'core', { namespace, env: props.coreSettings, authentication: this.authentication });
     const core = this.coreSettings;
     delete controlEnv.Submitter__DefaultPartition;
     this.controlPlane = new ControlPlane(this, 'control-plane', {
@@ -109,12 +128,14 @@ export class ArmoniK extends Construct {
     this.computePlane = new ComputePlane(this, 'compute-plane', {
       ...computePlane,
       conf: withLog('computePlane.conf', computePlane.conf),
+      init: this.authentication ? { ...computePlane.init, authentication: this.authentication } : computePlane.init,
       namespace,
       coreVersion,
       core,
       pollingAgent: props.pollingAgent,
       worker: props.worker,
     });
+    if (props.adminGui !== undefined) this.adminGui = new AdminGui(this, 'admin-gui', { ...checkObject<Omit<AdminGuiProps, 'namespace'>>(where, 'adminGui', props.adminGui, ADMIN_GUI_FIELDS, true), namespace });
     if (podDeletionCost) this.podDeletionCost = new PodDeletionCost(this, 'pod-deletion-cost', { ...podDeletionCost, namespace });
     claimObjectNames(this, where);
   }
@@ -122,7 +143,9 @@ export class ArmoniK extends Construct {
 
 const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = [
   'namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost', 'logging',
+  'authentication', 'adminGui',
 ];
+const ADMIN_GUI_FIELDS: ReadonlyArray<keyof AdminGuiProps> = ['name', 'image', 'replicas', 'resources', 'serviceType', 'port', ...POD_SETTINGS_PROPS];
 /** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */
 const CONTROL_PLANE_FIELDS: ReadonlyArray<keyof ArmoniKProps['controlPlane']> = [
   'conf', 'name', 'image', 'replicas', 'scaling', 'resources', 'servicePort', 'defaultPartition', 'moduleEnv', 'env', ...POD_SETTINGS_PROPS,

@@ -10,7 +10,8 @@ import type { ModuleEnv } from './module-env.js';
 import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, refuseDerivedEnv, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
-import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid } from './versions.js';
+import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid, type CoreVersion } from './versions.js';
+import { ArmoniKAuthentication, type GeneratedClientCertificate } from './authentication.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type ContainerSpec, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 import {
   cacheVolumes, checkCacheConfig, checkNodeCache, checkWorkerList, checkWorkerName, checkWorkerSecurity, WORKER_PROPS,
@@ -73,6 +74,10 @@ export interface InitOptions extends PodSettingsProps {
   readonly env?: Readonly<Record<string, string>>;
   /** Requests and limits. @default 50m/50Mi requests, 1/1Gi limits */
   readonly resources?: ResourceRequirementsProps;
+  /** The users, roles and certificates the init stores in Core's database (`InitServices__Authentication__*`, Infra's `init.tf`). @default none */
+  readonly authentication?: ArmoniKAuthentication;
+  /** Client certificates the ingress generates (`ArmoniKIngress.clientCertificates`), stored with `authentication`. @default none */
+  readonly clientCertificates?: readonly GeneratedClientCertificate[];
 }
 
 /** Props of {@link ComputePlane}; its pod settings apply to every partition (unless the partition gives its own), its ServiceAccount to the init too. */
@@ -120,7 +125,7 @@ const PARTITION_PROPS: ReadonlyArray<keyof PartitionProps> = [
   'conf', 'priorityClassName', 'socketType', 'terminationGracePeriodSeconds', 'workers', 'cacheConfig', 'nodeCache', ...POD_SETTINGS_PROPS,
 ];
 const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'image', 'resources', 'env'];
-const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources', ...POD_SETTINGS_PROPS];
+const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources', 'authentication', 'clientCertificates', ...POD_SETTINGS_PROPS];
 
 /** ArmoniK's requests and limits (`compute_plane` in its `parameters.tfvars`). */
 const AGENT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' };
@@ -302,6 +307,7 @@ export class ComputePlane extends Construct {
       uid: coreImageUid(core),
       conf: base.conf,
       env: init.env,
+      authenticationEnv: initAuthenticationEnv(where, core, init),
       hashInputs: base.hashInputs,
       partitions: [...partitions.values()].map((r) => r.document),
       schedule: init.schedule,
@@ -316,6 +322,19 @@ export class ComputePlane extends Construct {
   public get partitionNames(): string[] {
     return [...this.partitions.keys()];
   }
+}
+
+/** The init's `InitServices__Authentication__*` env, from `init.authentication` and the ingress's certificates. */
+function initAuthenticationEnv(where: string, core: CoreVersion, init: InitOptions): Record<string, string> | undefined {
+  const auth = checkInstance(where, 'init.authentication', init.authentication, ArmoniKAuthentication, 'ArmoniKAuthentication.of()');
+  if (init.clientCertificates !== undefined && !Array.isArray(init.clientCertificates)) {
+    throw new ValidationError(where, 'init.clientCertificates', `must be a list of { username, commonName } (ArmoniKIngress.clientCertificates), not ${describeValue(init.clientCertificates)}`, init.clientCertificates);
+  }
+  if (auth === undefined) {
+    if (init.clientCertificates?.length) throw new ValidationError(where, 'init.clientCertificates', `give init.authentication too: the certificates are stored for its users`, init.clientCertificates);
+    return undefined;
+  }
+  return auth.initEnv(core, init.clientCertificates ?? []);
 }
 
 /** The partition's row, checked; defaults are ArmoniK's (`armonik.tf`, `partition_data`). */

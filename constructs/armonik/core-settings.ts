@@ -5,7 +5,8 @@ import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
-import { checkObject } from '../../lib/k8s/props.js';
+import { checkInstance, checkObject } from '../../lib/k8s/props.js';
+import { ArmoniKAuthentication } from './authentication.js';
 
 /**
  * The site-wide settings every ArmoniK Core component loads (control plane, polling agents,
@@ -48,6 +49,8 @@ export interface CoreSettingsProps {
   readonly name?: string;
   /** Namespace. @default the chart's namespace */
   readonly namespace?: string;
+  /** Authentication: its `Authenticator__*` settings (Infra's `core-configmap.tf`) replace ArmoniK's (off). @default none: off */
+  readonly authentication?: ArmoniKAuthentication;
 }
 
 /**
@@ -73,11 +76,17 @@ export class CoreSettings extends Construct implements IModule {
   constructor(scope: Construct, id: string, props: CoreSettingsProps = {}) {
     super(scope, id);
     const where = `CoreSettings ${this.node.path}`;
-    props = checkObject(where, 'props', props, ['env', 'name', 'namespace']);
+    props = checkObject(where, 'props', props, ['env', 'name', 'namespace', 'authentication']);
+    const auth = checkInstance(where, 'authentication', props.authentication, ArmoniKAuthentication, 'ArmoniKAuthentication.of()')?.coreEnv() ?? {};
+    for (const name of Object.keys(auth)) {
+      if (props.env !== undefined && isPlainObject(props.env) && Object.prototype.hasOwnProperty.call(props.env, name)) {
+        throw new ValidationError(where, `env.${name}`, `is set by authentication; remove it from env`, props.env[name]);
+      }
+    }
     this.name = checkDns1123Subdomain(where, 'name', props.name ?? 'core-configmap', 'ConfigMap');
     this.namespace = resolveNamespace(this, where, props.namespace);
     // Validated as a module: names get the contract's checks and messages.
-    const merged = CoreSettings.defaults(settings(where, 'env', props.env ?? {})).literalEnv();
+    const merged = CoreSettings.defaults({ ...settings(where, 'env', props.env ?? {}), ...auth }).literalEnv();
     this.env = Object.freeze(merged);
     this.configMap = new ApiObject(this, 'configmap', {
       apiVersion: 'v1',

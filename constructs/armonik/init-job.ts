@@ -53,6 +53,8 @@ export interface InitJobProps {
   readonly conf: ModuleOutputs;
   /** The Job's own env on top of the init env (e.g. a shorter `MongoDB__DataRetention`). @default none */
   readonly env?: Readonly<Record<string, string>>;
+  /** The users, roles and certificates to store (`ArmoniKAuthentication.initEnv`). @default none */
+  readonly authenticationEnv?: Readonly<Record<string, string>>;
   readonly partitions: readonly PartitionDocument[];
   /** Schedule of the CronJob that runs the init again (it is idempotent), or `null` for none. @default '* * * * *' (ArmoniK.Infra's) */
   readonly schedule?: string | null;
@@ -95,7 +97,8 @@ export class InitJob extends Construct {
       throw new ValidationError(where, 'init.schedule', `${showValue(schedule)} is not a cron schedule (five fields, or @hourly, @daily, ...), or null for none`, schedule);
     }
     const env = checkOptionalEnv(where, 'init.env', props.env);
-    refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane' : undefined));
+    refuseDerivedEnv(where, 'init.env', env, (name) => (name.startsWith('InitServices__Partitioning__') ? 'the partitions of the compute plane'
+      : props.authenticationEnv !== undefined && name.startsWith('InitServices__Authentication__') ? 'init.authentication' : undefined));
     if (!Array.isArray(props.partitions)) throw new ValidationError(where, 'partitions', `must be a list of partitions, not ${describeValue(props.partitions)}`, props.partitions);
     // What the compute plane has checked already, for an InitJob made directly.
     const namespace = checkDns1123Label(where, 'namespace', props.namespace);
@@ -136,6 +139,7 @@ export class InitJob extends Construct {
             InitServices__StopAfterInit: 'true',
             Serilog__Properties__Application: 'ArmoniK.Control.Init',
             ...this.partitionEnv,
+            ...props.authenticationEnv,
             ...env,
           },
           resources: props.resources,

@@ -3,7 +3,8 @@
  * them (`armonik/core-configmap.tf`, `init.tf`, `authentication-roles-default.tf`) for the Core
  * version in use, and every bad input refused at synth time naming the field.
  */
-import { ArmoniKAuthentication, BUILT_IN_ROLES, CORE_PERMISSIONS, CoreVersion } from '../../../constructs/armonik/index.js';
+import { Chart, Testing } from 'cdk8s';
+import { ArmoniK, ArmoniKAuthentication, BUILT_IN_ROLES, ComputePlane, CORE_PERMISSIONS, CoreVersion } from '../../../constructs/armonik/index.js';
 import { refused } from '../../fixtures/validation.js';
 
 const any = (v: unknown) => v as any;
@@ -126,5 +127,59 @@ describe('bad input, at synth time, naming the field', () => {
     refused(of({ defaultUsers: 1 }), W, 'defaultUsers', /true or false/);
     refused(init({}, []), W, 'users', /no user has a certificate/);
     refused(of({ requier: true }), W, 'requier', /unknown field/);
+  });
+});
+
+describe('where it goes: the Core settings and the init (Job and CronJob)', () => {
+  const umbrella = (extra: Record<string, unknown>) => {
+    const c = new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+    new ArmoniK(c, 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, podDeletionCost: false, ...extra }));
+    return Testing.synth(c);
+  };
+  const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+  const alice = { users: { alice: { roles: ['Submitter'], certificates: [{ commonName: 'alice' }] } } };
+
+  it('ArmoniK: Authenticator__* in core-configmap, the documents in the init\'s env', () => {
+    const objects = umbrella({ authentication: alice });
+    expect(objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'core-configmap').data).toMatchObject({
+      Authenticator__RequireAuthentication: 'true', Authenticator__RequireAuthorization: 'true',
+    });
+    const job = objects.find((o: any) => o.kind === 'Job').spec.template.spec.containers[0];
+    const cron = objects.find((o: any) => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec.containers[0];
+    for (const c of [job, cron]) {
+      const env = envOf(c);
+      expect(docs(env, 'Users').map((u) => u.Name)).toEqual(['submitter', 'monitoring', 'alice']);
+      expect(docs(env, 'UserCertificates')).toEqual([{ User: 'alice', Cn: 'alice', Fingerprint: null }]);
+      expect(docs(env, 'Roles').map((r) => r.Name)).toEqual(['Submitter', 'Monitoring']);
+    }
+    // Only the init: the long-running components read the database.
+    const control = objects.find((o: any) => o.kind === 'Deployment' && o.metadata.name === 'control-plane').spec.template.spec.containers[0];
+    expect(Object.keys(envOf(control)).some((k) => k.startsWith('InitServices__Authentication__'))).toBe(false);
+  });
+
+  it('without it, off as in ArmoniK\'s core-configmap and nothing for the init', () => {
+    const objects = umbrella({});
+    expect(objects.find((o: any) => o.metadata.name === 'core-configmap').data.Authenticator__RequireAuthentication).toBe('false');
+    expect(Object.keys(envOf(objects.find((o: any) => o.kind === 'Job').spec.template.spec.containers[0])).some((k) => k.startsWith('InitServices__Authentication__'))).toBe(false);
+  });
+
+  it('refuses the same settings given twice, and bad authentication props under the ArmoniK field', () => {
+    refused(() => umbrella({ authentication: alice, coreSettings: { Authenticator__RequireAuthentication: 'false' } }), 'CoreSettings test/a/core', 'env.Authenticator__RequireAuthentication', /set by authentication/);
+    refused(() => umbrella({ authentication: alice, computePlane: { partitions: { default: {} }, init: { env: { InitServices__Authentication__Users__0: '{}' } } } }),
+      'ComputePlane test/a/compute-plane', 'init.env.InitServices__Authentication__Users__0', /init\.authentication/);
+    refused(() => umbrella({ authentication: { users: { bob: { roles: ['Root'] } } } }), 'ArmoniK test/a', 'authentication.users.bob.roles[0]', /"Root" is not a role/);
+    refused(() => umbrella({ authentication: {} }), 'ArmoniK test/a', 'authentication.users', /no user has a certificate/);
+    refused(() => umbrella({ authentication: alice, coreVersion: '0.34.0' }), 'ArmoniK test/a', 'coreVersion', /from 0\.35\.0/);
+  });
+
+  it('ComputePlane alone: init.authentication, and init.clientCertificates only with it', () => {
+    const c = new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+    const auth = ArmoniKAuthentication.of({ defaultUsers: false, users: { ops: { roles: ['Monitoring'] } } });
+    new ComputePlane(c, 'cp', { partitions: { default: {} }, init: { authentication: auth, clientCertificates: [{ username: 'ops', commonName: 'ops-cert' }] } });
+    const env = envOf(Testing.synth(c).find((o: any) => o.kind === 'Job').spec.template.spec.containers[0]);
+    expect(docs(env, 'UserCertificates')).toEqual([{ User: 'ops', Cn: 'ops-cert', Fingerprint: null }]);
+    const d = new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+    refused(() => new ComputePlane(d, 'cp', any({ partitions: { default: {} }, init: { clientCertificates: [{ username: 'ops', commonName: 'x' }] } })), 'ComputePlane test/cp', 'init.clientCertificates', /give init.authentication too/);
+    refused(() => new ComputePlane(d, 'cp2', any({ partitions: { default: {} }, init: { authentication: { users: {} } } })), 'ComputePlane test/cp2', 'init.authentication', /ArmoniKAuthentication.of\(\)/);
   });
 });

@@ -259,7 +259,7 @@ describe('CoreSettings', () => {
     refused(settings({ env: ['Amqp__MaxPriority=4'] }), S, 'env', /not a list/);
     refused(settings({ env: { Amqp__MaxPriority: 4 } }), S, 'env.Amqp__MaxPriority', 'must be a string, not number 4');
     refused(settings('abc'), S, 'props', /not string "abc"/);
-    refused(settings({ data: {} }), S, 'data', /unknown field \(expected one of env, name, namespace\)/);
+    refused(settings({ data: {} }), S, 'data', /unknown field \(expected one of env, name, namespace, authentication\)/);
     refused(() => CoreSettings.defaults(any(new Map())), 'CoreSettings.defaults()', 'env', /not a Map/);
   });
 });
