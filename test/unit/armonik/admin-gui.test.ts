@@ -51,6 +51,15 @@ describe('AdminGui', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
+  it('links the image\'s log files to the container\'s output before nginx starts (an init container, restricted too)', () => {
+    expect(pod.initContainers).toHaveLength(1);
+    const init = pod.initContainers[0];
+    expect(init.image).toBe(container.image);
+    expect(init.command.join(' ')).toContain('ln -sf /dev/stdout /tmp/log/nginx/access.log && ln -sf /dev/stderr /tmp/log/nginx/error.log');
+    expect(init.volumeMounts).toEqual([{ name: 'log', mountPath: '/tmp/log/nginx' }]);
+    expect(init.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+  });
+
   it('takes Infra\'s settings: service type (HeadLess too), port, replicas, image, pod settings', () => {
     const lb = synth({ serviceType: 'LoadBalancer', port: 8080, replicas: 2, image: 'registry.local/gui:1', nodeSelector: { service: 'monitoring' }, serviceAccount: ArmoniKServiceAccount.fromName('gui') });
     const service = kind(lb.objects, 'Service');
