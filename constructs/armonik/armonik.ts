@@ -10,6 +10,9 @@ import type { ModuleEnv } from './module-env.js';
 import { LogSettings, type LogSettingsProps } from './log-settings.js';
 import { AdminGui, type AdminGuiProps } from './admin-gui.js';
 import { ArmoniKAuthentication, type AuthenticationProps } from './authentication.js';
+import { ArmoniKIngress, type ArmoniKIngressProps } from './ingress.js';
+import { armonikMonitorTargets, checkPrometheusDuration, PrometheusMonitors } from './prometheus-monitors.js';
+import { checkMetadataMap } from '../../lib/k8s/props.js';
 import { POD_DELETION_COST_OPTIONS, PodDeletionCost, type PodDeletionCostOptions } from './pod-deletion-cost.js';
 import { checkModuleList, partitionNameReason, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
@@ -59,8 +62,21 @@ export interface ArmoniKProps {
    * @default none: off, as Infra's `core-configmap` without it
    */
   readonly authentication?: AuthenticationProps;
-  /** The admin GUI (Infra's `gui`), e.g. `{}` for its defaults. @default none */
+  /** The admin GUI (Infra's `gui`), e.g. `{}` for its defaults; behind the ingress at `/admin/` when there is one. @default none */
   readonly adminGui?: Omit<AdminGuiProps, 'namespace'>;
+  /**
+   * The ingress in front of the control plane and the GUI (Infra's `ingress`), e.g.
+   * `{ mtls: { clientCertificates: { submitter: {} } } }`. Its generated client certificates are
+   * stored for their users when `authentication` is on.
+   * @default none
+   */
+  readonly ingress?: Omit<ArmoniKIngressProps, 'namespace' | 'controlPlane' | 'adminGui'>;
+  /**
+   * ServiceMonitors and PodMonitors for a Prometheus Operator (control plane, polling agents,
+   * metrics exporter: Infra's scrape jobs), labelled so its Prometheus selects them.
+   * @default none: Infra's Prometheus finds the pods by their labels and ports
+   */
+  readonly prometheusMonitors?: { readonly labels?: Readonly<Record<string, string>>; readonly interval?: string };
 }
 
 /**
@@ -82,6 +98,10 @@ export class ArmoniK extends Construct {
   public readonly authentication?: ArmoniKAuthentication;
   /** The admin GUI, when `adminGui` is given. */
   public readonly adminGui?: AdminGui;
+  /** The ingress, when `ingress` is given. */
+  public readonly ingress?: ArmoniKIngress;
+  /** The Prometheus Operator monitors, when `prometheusMonitors` is given. */
+  public readonly prometheusMonitors?: PrometheusMonitors;
 
   constructor(scope: Construct, id: string, props: ArmoniKProps) {
     super(scope, id);
@@ -124,18 +144,30 @@ export class ArmoniK extends Construct {
     this.controlPlane = new ControlPlane(this, 'control-plane', {
       ...controlPlane, conf: withLog('controlPlane.conf', controlPlane.conf), env: controlEnv, defaultPartition, namespace, coreVersion, core,
     });
+    if (props.adminGui !== undefined) this.adminGui = new AdminGui(this, 'admin-gui', { ...checkObject<Omit<AdminGuiProps, 'namespace'>>(where, 'adminGui', props.adminGui, ADMIN_GUI_FIELDS, true), namespace });
+    if (props.ingress !== undefined) {
+      const ingress = checkObject<Omit<ArmoniKIngressProps, 'namespace' | 'controlPlane' | 'adminGui'>>(where, 'ingress', props.ingress, INGRESS_FIELDS, true);
+      this.ingress = new ArmoniKIngress(this, 'ingress', { ...ingress, namespace, controlPlane: this.controlPlane, adminGui: this.adminGui });
+    }
     this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...metricsExporter, conf: withLog('metricsExporter.conf', metricsExporter.conf), namespace, coreVersion, core });
     this.computePlane = new ComputePlane(this, 'compute-plane', {
       ...computePlane,
       conf: withLog('computePlane.conf', computePlane.conf),
-      init: this.authentication ? { ...computePlane.init, authentication: this.authentication } : computePlane.init,
+      init: this.authentication ? { ...computePlane.init, authentication: this.authentication, clientCertificates: this.ingress?.clientCertificates } : computePlane.init,
       namespace,
       coreVersion,
       core,
       pollingAgent: props.pollingAgent,
       worker: props.worker,
     });
-    if (props.adminGui !== undefined) this.adminGui = new AdminGui(this, 'admin-gui', { ...checkObject<Omit<AdminGuiProps, 'namespace'>>(where, 'adminGui', props.adminGui, ADMIN_GUI_FIELDS, true), namespace });
+    if (props.prometheusMonitors !== undefined) {
+      const m = checkObject<NonNullable<ArmoniKProps['prometheusMonitors']>>(where, 'prometheusMonitors', props.prometheusMonitors, ['labels', 'interval']);
+      checkMetadataMap(where, 'prometheusMonitors.labels', m.labels as Record<string, string> | undefined, 'label');
+      if (m.interval !== undefined) checkPrometheusDuration(where, 'prometheusMonitors.interval', m.interval);
+      this.prometheusMonitors = new PrometheusMonitors(this, 'prometheus-monitors', {
+        namespace, labels: m.labels, interval: m.interval, targets: armonikMonitorTargets(undefined, this.metricsExporter.name),
+      });
+    }
     if (podDeletionCost) this.podDeletionCost = new PodDeletionCost(this, 'pod-deletion-cost', { ...podDeletionCost, namespace });
     claimObjectNames(this, where);
   }
@@ -143,7 +175,10 @@ export class ArmoniK extends Construct {
 
 const ARMONIK_PROPS: ReadonlyArray<keyof ArmoniKProps> = [
   'namespace', 'coreVersion', 'coreSettings', 'controlPlane', 'computePlane', 'pollingAgent', 'worker', 'metricsExporter', 'podDeletionCost', 'logging',
-  'authentication', 'adminGui',
+  'authentication', 'adminGui', 'ingress', 'prometheusMonitors',
+];
+const INGRESS_FIELDS: ReadonlyArray<keyof ArmoniKIngressProps> = [
+  'name', 'grafana', 'seq', 'tls', 'mtls', 'cors', 'service', 'httpPort', 'grpcPort', 'langs', 'resolver', 'image', 'replicas', 'resources', ...POD_SETTINGS_PROPS,
 ];
 const ADMIN_GUI_FIELDS: ReadonlyArray<keyof AdminGuiProps> = ['name', 'image', 'replicas', 'resources', 'serviceType', 'port', ...POD_SETTINGS_PROPS];
 /** ControlPlaneProps but those ArmoniK sets: `namespace`, `coreVersion`, `core`. */

@@ -6,7 +6,7 @@
  * test/integration/armonik-ingress.test.ts.
  */
 import { Chart, Testing } from 'cdk8s';
-import { ArmoniKIngress, IngressClientCa, IngressTls, INGRESS_IMAGE } from '../../../constructs/armonik/index.js';
+import { ArmoniK, ArmoniKIngress, IngressClientCa, IngressTls, INGRESS_IMAGE } from '../../../constructs/armonik/index.js';
 import { GENERATE_LABEL, SPEC_ANNOTATION } from '../../../lib/api/secret-generator/index.js';
 import { refused } from '../../fixtures/validation.js';
 
@@ -200,5 +200,42 @@ describe('bad input, at synth time, naming the field', () => {
     refused(() => synth({ resolver: '10.0.0.1 8.8.8.8' }), W, 'resolver');
     refused(() => synth({ tsl: false }), W, 'tsl', /unknown field/);
     refused(() => synth({ name: 'x'.repeat(41) }), W, 'name', /at most 40/);
+  });
+});
+
+describe('in ArmoniK: the ingress in front of its control plane and GUI, its certificates stored for their users', () => {
+  const umbrella = (extra: Record<string, unknown>) => {
+    const c = new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+    const a = new ArmoniK(c, 'a', any({ controlPlane: {}, computePlane: { partitions: { default: {} } }, metricsExporter: {}, podDeletionCost: false, ...extra }));
+    return { a, objects: Testing.synth(c) as any[] };
+  };
+
+  it('upstreams are the control plane\'s endpoint and the GUI\'s URL; the init stores the generated certificates', () => {
+    const { a, objects } = umbrella({
+      adminGui: {},
+      ingress: { mtls: { clientCertificates: { submitter: {}, monitoring: {} } } },
+      authentication: {},
+    });
+    expect(a.ingress.config).toContain('set $armonik_upstream control-plane.armonik.svc.cluster.local:5001;');
+    expect(a.ingress.config).toContain('set $admin_app_upstream http://gui.armonik.svc.cluster.local:1080;');
+    const env = Object.fromEntries(objects.find((o) => o.kind === 'Job').spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    const certs = Object.keys(env).filter((k) => k.startsWith('InitServices__Authentication__UserCertificates__')).map((k) => JSON.parse(env[k]));
+    expect(certs).toEqual([
+      { User: 'submitter', Cn: 'armonik-submitter', Fingerprint: null },
+      { User: 'monitoring', Cn: 'armonik-monitoring', Fingerprint: null },
+    ]);
+  });
+
+  it('a certificate for nobody, or the ingress\'s own fields, are refused naming the ArmoniK field', () => {
+    expect(() => umbrella({ ingress: { mtls: { clientCertificates: { carol: {} } } }, authentication: {} })).toThrow(/ArmoniK test\/a: ingress\.mtls\.clientCertificates\.carol: "carol" is not a user/);
+    expect(() => umbrella({ ingress: { controlPlane: 'x:1' } })).toThrow(/ArmoniK test\/a: ingress\.controlPlane: unknown field/);
+  });
+
+  it('Prometheus Operator monitors of the control plane, the polling agents and the metrics exporter', () => {
+    const { objects } = umbrella({ prometheusMonitors: { labels: { release: 'prometheus' }, interval: '30s' } });
+    const monitors = objects.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1');
+    expect(monitors.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['PodMonitor/armonik-control-plane', 'PodMonitor/armonik-polling-agent', 'ServiceMonitor/armonik-metrics-exporter']);
+    for (const m of monitors) expect(m.metadata.labels.release).toBe('prometheus');
+    expect(() => umbrella({ prometheusMonitors: { interval: 'often' } })).toThrow(/prometheusMonitors\.interval/);
   });
 });
