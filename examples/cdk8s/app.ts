@@ -38,7 +38,7 @@
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
-  ActiveMq, AppConfig, ComputePlane, ConfigAggregator, Consumer, ControlPlane, CoreSettings, Konsumerator, MetricsExporter, MinIo,
+  ActiveMq, AdminGui, AppConfig, ArmoniKAuthentication, ArmoniKIngress, ComputePlane, ConfigAggregator, Consumer, ControlPlane, CoreSettings, Konsumerator, MetricsExporter, MinIo,
   JobMeasurement, MongoDb, NodeConfigTemplate, PartitionScaling, RabbitMq, SecretGenerator, TerraformModule, Wao, WebhookCertificate, type IModule,
 } from '../../index.js';
 
@@ -304,10 +304,13 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
   const { queue, objectStorage, tableStorage, sharedStorage } = storage;
   const ns = EXAMPLE_NAMESPACE;
 
+  // Only callers with a client certificate of the ingress get in, each with its user's roles: Infra's
+  // `submitter` (role Submitter) and `monitoring` (role Monitoring, what the GUI's operators need).
+  const authentication = ArmoniKAuthentication.of({ requireAuthentication: true, requireAuthorization: true });
   const controlPlane = new Chart(app, 'control-plane', chartProps());
   // ArmoniK's site-wide Core settings, loaded by every Core component (ArmoniK.Infra's core-configmap).
-  const core = new CoreSettings(controlPlane, 'core', { namespace: ns });
-  new ControlPlane(controlPlane, 'control-plane', {
+  const core = new CoreSettings(controlPlane, 'core', { namespace: ns, authentication });
+  const control = new ControlPlane(controlPlane, 'control-plane', {
     namespace: ns,
     core,
     conf: [queue, objectStorage, tableStorage],
@@ -315,10 +318,26 @@ export function buildExampleApp(outdir?: string, options: ExampleOptions = {}): 
     env: { Submitter__MaxErrorAllowed: '50' },
   });
 
+  // The ingress in front of the control plane and the admin GUI: TLS and mutual TLS, every
+  // certificate generated in the cluster by the secret generator; one client certificate per user.
+  const ingress = new Chart(app, 'ingress', chartProps());
+  const gui = new AdminGui(ingress, 'admin-gui', { namespace: ns });
+  const front = new ArmoniKIngress(ingress, 'ingress', {
+    namespace: ns,
+    controlPlane: control,
+    adminGui: gui,
+    mtls: { clientCertificates: { submitter: {}, monitoring: {} } },
+    service: { type: 'LoadBalancer' },
+  });
+  ingress.addDependency(controlPlane);
+  ingress.addDependency(secrets);
+
   const computePlane = new Chart(app, 'compute-plane', chartProps());
   new ComputePlane(computePlane, 'compute-plane', {
     namespace: ns,
     core,
+    // The init stores the users, the roles and the ingress's client certificates in Core's database.
+    init: { authentication, clientCertificates: front.clientCertificates },
     pollingAgent: { conf: [queue, objectStorage, tableStorage] },
     worker: { conf: [sharedStorage], env: { target_zip_path: '/tmp' } },
     partitions: {

@@ -96,6 +96,18 @@ test('with the secret generator running, every Secret and ConfigMap a pod of the
   // The servo's webhook certificate, for the name the API server calls, signed by the CA it injects.
   const webhook = decodeData(await secret('servo-webhook-cert', EXAMPLE_SERVO_NAMESPACE));
   expect(verify(webhook['ca.crt'], webhook['tls.crt'], 'servo-webhook.servo-system.svc')).toContain('OK');
+  // The ingress: its server certificate for the Service's names, signed by the CA every client Secret
+  // carries (what clients trust it with); each client certificate signed by the client CA nginx verifies.
+  const serverTls = decodeData(await secret('ingress-server-tls'));
+  const serverCa = decodeData(await secret('ingress-server-ca'))['tls.crt'];
+  expect(verify(serverCa, serverTls['tls.crt'], 'ingress.armonik.svc.cluster.local')).toContain('OK');
+  const ingressClientCa = decodeData(await secret('ingress-client-ca'))['tls.crt'];
+  for (const user of ['submitter', 'monitoring']) {
+    const client = decodeData(await secret(`ingress-client-${user}`));
+    expect(client['ca.crt']).toBe(serverCa);
+    expect(execFileSync('openssl', ['verify', '-CAfile', file('client-ca.pem', ingressClientCa), '-purpose', 'sslclient', file('client.pem', client['tls.crt'])], { encoding: 'utf8' })).toContain('OK');
+    expect(execFileSync('openssl', ['x509', '-noout', '-subject', '-in', file('client.pem', client['tls.crt'])], { encoding: 'utf8' })).toContain(`CN = armonik-${user}`);
+  }
   // The consumers' credentials are the broker's and MinIO's own.
   const users = decodeData(await secret('activemq-user-credentials'));
   expect(activemq['credentials.properties']).toContain(`guest.username=${users.Amqp__User}\n`);

@@ -1,6 +1,7 @@
 /**
  * The ArmoniK constructs on the real API server and controller manager:
- * - the RabbitMQ flavour of the stack, with module env in ConfigMaps and an HPA instead of KEDA, applies
+ * - the RabbitMQ flavour of the stack, with module env in ConfigMaps and an HPA instead of KEDA, the GUI
+ *   behind the ingress with mTLS and authentication on, applies
  *   server-side under PodSecurity `restricted`, its pods are admitted, a second apply is a no-op;
  * - with `ModuleEnv.CONFIG_MAP`, changing a module's env changes the ConfigMap and the pod
  *   template's hash annotation, and the Deployment controller rolls out a new ReplicaSet.
@@ -27,6 +28,10 @@ test('the RabbitMQ flavour, module env in ConfigMaps, applies under PodSecurity 
     pollingAgent: { conf: [queue, objects, db] },
     worker: { conf: [shared] },
     metricsExporter: { conf: [db], moduleEnv: ModuleEnv.CONFIG_MAP },
+    // Production-shaped: the GUI behind the ingress with mTLS, authentication on (their pods restricted too).
+    adminGui: {},
+    ingress: { mtls: { clientCertificates: { submitter: {}, monitoring: {} } }, service: { type: 'ClusterIP' } },
+    authentication: { requireAuthentication: true },
   });
   const manifests = appObjects(app);
   await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
@@ -36,6 +41,8 @@ test('the RabbitMQ flavour, module env in ConfigMaps, applies under PodSecurity 
     expect(applied).toContain(`ConfigMap ${namespace}/${name}`);
   }
   expect(applied).toContain(`HorizontalPodAutoscaler ${namespace}/compute-plane-default`);
+  for (const name of ['ingress', 'gui']) expect(applied).toContain(`Deployment ${namespace}/${name}`);
+  expect(applied).toContain(`Secret ${namespace}/ingress-client-submitter`);
   const deployments = report.applied.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
   expect(report.workloads.map((w) => w.ref).sort()).toEqual(deployments.map(objectRef).sort());
   for (const w of report.workloads) expect(w.pods).toBeGreaterThan(0);

@@ -216,8 +216,8 @@ describe('in ArmoniK: the ingress in front of its control plane and GUI, its cer
       ingress: { mtls: { clientCertificates: { submitter: {}, monitoring: {} } } },
       authentication: {},
     });
-    expect(a.ingress.config).toContain('set $armonik_upstream control-plane.armonik.svc.cluster.local:5001;');
-    expect(a.ingress.config).toContain('set $admin_app_upstream http://gui.armonik.svc.cluster.local:1080;');
+    expect(a.ingress!.config).toContain('set $armonik_upstream control-plane.armonik.svc.cluster.local:5001;');
+    expect(a.ingress!.config).toContain('set $admin_app_upstream http://gui.armonik.svc.cluster.local:1080;');
     const env = Object.fromEntries(objects.find((o) => o.kind === 'Job').spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
     const certs = Object.keys(env).filter((k) => k.startsWith('InitServices__Authentication__UserCertificates__')).map((k) => JSON.parse(env[k]));
     expect(certs).toEqual([

@@ -21,7 +21,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
 
   it('has one chart per component, in dependency order', () => {
     const names = Object.fromEntries(Object.entries(charts).map(([id, objs]) => [id, objs.map((o) => `${o.kind}/${o.metadata.name}`)]));
-    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
+    expect(Object.keys(names)).toEqual(['namespace', 'secrets', 'storage', 'control-plane', 'ingress', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
     expect(names.namespace).toEqual([`Namespace/${EXAMPLE_NAMESPACE}`, `Namespace/${EXAMPLE_SERVO_NAMESPACE}`, `Namespace/${EXAMPLE_JOBS_NAMESPACE}`]);
     expect(names.secrets).toEqual(expect.arrayContaining(['ServiceAccount/secret-generator', 'Deployment/secret-generator']));
     expect(names.storage).toEqual(expect.arrayContaining([
@@ -34,6 +34,11 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       expect.stringMatching(/^Job\/init-[0-9a-f]{10}$/), 'CronJob/init',
     ]);
     expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'Service/metrics-exporter']);
+    expect(names.ingress).toEqual([
+      'Deployment/gui', 'Service/gui',
+      'Secret/ingress-server-ca', 'Secret/ingress-server-tls', 'Secret/ingress-client-ca', 'Secret/ingress-client-submitter', 'Secret/ingress-client-monitoring',
+      'ConfigMap/ingress', 'Deployment/ingress', 'Service/ingress',
+    ]);
     expect(names['config-aggregator']).toEqual([
       'ServiceAccount/config-aggregator', 'Role/config-aggregator', 'RoleBinding/config-aggregator',
       'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
@@ -149,7 +154,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
 
   it('the GitOps layout: the CRDs in 00-crds, the rest in the chart\'s folder', () => {
     const layout = GitOpsLayout.fromApp(buildExampleApp());
-    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
+    expect(layout.folders).toEqual(['00-crds', 'namespace', 'secrets', 'storage', 'control-plane', 'ingress', 'compute-plane', 'metrics', 'config-aggregator', 'wao', 'konsumerator', 'servo']);
     const files = [...layout.files.keys()];
     expect(files.filter((f) => f.startsWith('00-crds/'))).toEqual(expect.arrayContaining([
       `00-crds/customresourcedefinition-${NodeConfigDeclaration.name}.yaml`,
