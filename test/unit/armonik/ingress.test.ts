@@ -8,6 +8,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { ArmoniK, ArmoniKIngress, IngressClientCa, IngressTls, INGRESS_IMAGE } from '../../../constructs/armonik/index.js';
 import { GENERATE_LABEL, SPEC_ANNOTATION } from '../../../lib/api/secret-generator/index.js';
+import { ModuleOutputs } from '../../../lib/contract/index.js';
 import { refused } from '../../fixtures/validation.js';
 
 const any = (v: unknown) => v as any;
@@ -238,4 +239,31 @@ describe('in ArmoniK: the ingress in front of its control plane and GUI, its cer
     for (const m of monitors) expect(m.metadata.labels.release).toBe('prometheus');
     expect(() => umbrella({ prometheusMonitors: { interval: 'often' } })).toThrow(/prometheusMonitors\.interval/);
   });
+});
+
+test('the production example of constructs/armonik/README.md synthesizes', () => {
+  const c = new Chart(Testing.app(), 'test', { namespace: 'armonik' });
+  const [queue, objects, tables, shared] = ['queue', 'objects', 'tables', 'shared'].map((m) => ModuleOutputs.of(m, { env: { [`${m}__Host`]: m } }));
+  const a = new ArmoniK(c, 'armonik', {
+    controlPlane: { conf: [queue, objects, tables] },
+    computePlane: { partitions: { default: {} }, nodeSelector: { pool: 'compute' } },
+    pollingAgent: { conf: [queue, objects, tables] },
+    worker: { conf: [shared], securityContext: { readOnlyRootFilesystem: false } },
+    metricsExporter: { conf: [tables] },
+    adminGui: {},
+    ingress: {
+      mtls: { clientCertificates: { submitter: {}, monitoring: {}, alice: { commonName: 'alice@acme' } } },
+      service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } },
+      tls: IngressTls.generated({ dnsNames: ['armonik.acme.example'] }),
+    },
+    authentication: {
+      roles: { Reader: ['Sessions:ListSessions', 'Tasks:ListTasks', 'Results:DownloadResultData'] },
+      users: { alice: { roles: ['Reader'] } },
+    },
+    prometheusMonitors: { labels: { release: 'prometheus' } },
+    logging: { level: 'Information' },
+  });
+  const out = Testing.synth(c) as any[];
+  expect(a.ingress!.clientCertificates.map((x) => x.secretName)).toEqual(['ingress-client-submitter', 'ingress-client-monitoring', 'ingress-client-alice']);
+  expect(out.filter((o) => o.kind === 'Secret').every((s) => s.data === undefined && s.stringData === undefined)).toBe(true);
 });
