@@ -1,4 +1,4 @@
-import { JsonPatch, type ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { restrictedContainerSecurityContext } from '../../lib/k8s/security.js';
 import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
@@ -92,6 +92,17 @@ export class AdminGui extends Construct {
       podLabels: armonikPodLabels('admin-gui'),
       uid: AdminGui.UID,
       ...podSettingsSpec(pod),
+      // The image logs to files (`nginx.default.conf`: /tmp/log/nginx/access.log, error.log), which would fill the
+      // emptyDir and stay out of `kubectl logs`: links to the container's stdout and stderr, made before nginx opens them.
+      initContainers: [{
+        name: 'log-links',
+        image,
+        imagePullPolicy: pod.imagePullPolicy ?? 'IfNotPresent',
+        command: ['/bin/sh', '-c', 'ln -sf /dev/stdout /tmp/log/nginx/access.log && ln -sf /dev/stderr /tmp/log/nginx/error.log'],
+        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [{ name: 'log', mountPath: '/tmp/log/nginx' }],
+      }],
       volumes: [
         { name: 'run', emptyDir: {} },
         { name: 'log', emptyDir: {} },
@@ -114,17 +125,6 @@ export class AdminGui extends Construct {
         },
       ],
     });
-    // The image logs to files (`nginx.default.conf`: /tmp/log/nginx/access.log, error.log), which would fill the
-    // emptyDir and stay out of `kubectl logs`: links to the container's stdout and stderr, made before nginx opens them.
-    this.workload.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/initContainers', [{
-      name: 'log-links',
-      image,
-      imagePullPolicy: pod.imagePullPolicy ?? 'IfNotPresent',
-      command: ['/bin/sh', '-c', 'ln -sf /dev/stdout /tmp/log/nginx/access.log && ln -sf /dev/stderr /tmp/log/nginx/error.log'],
-      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [{ name: 'log', mountPath: '/tmp/log/nginx' }],
-    }]));
     this.service = buildService(this, {
       name: this.name,
       namespace: this.namespace,

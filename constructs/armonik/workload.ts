@@ -135,6 +135,8 @@ export interface WorkloadSpec {
   readonly uid: number;
   /** What else rolls the pods when it changes (e.g. a CoreSettings ConfigMap loaded whole). */
   readonly hashInputs?: readonly string[];
+  /** Init containers, as Kubernetes spells them (run before `containers`, restricted by the caller). @default none */
+  readonly initContainers?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** ServiceAccount of the pods; its token is mounted only when one is given (e.g. for a cloud IAM role). @default none, no token */
   readonly serviceAccountName?: string;
   /** Labels of the nodes the pods may run on. @default none */
@@ -271,6 +273,7 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
       ...(spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
       securityContext: restrictedPodSecurityContext(spec.uid),
+      ...(spec.initContainers?.length ? { initContainers: spec.initContainers.map((c) => ({ ...c })) } : {}),
       containers,
       ...(volumes.length ? { volumes } : {}),
     },

@@ -1,7 +1,8 @@
 /**
  * Synthesis of the ArmoniK stack (ActiveMQ, MinIO, MongoDB, NFS, control plane, metrics
  * exporters, N partitions each with a Deployment and an HPA) with 1, 10, 100 and 1,000
- * partitions, in both tools:
+ * partitions, minimal and production-shaped (the GUI behind the ingress with mTLS, its generated
+ * certificates, authentication, Prometheus Operator monitors), in both tools:
  * - `constructs`: the module constructs and `ArmoniK` build the objects (contract parsing,
  *   merging, rendering included);
  * - `baseline`: the very same objects (read once from a JSON file written by the parent) as raw
@@ -28,7 +29,10 @@ type PathName = 'constructs' | 'baseline';
 const PATHS: PathName[] = ['constructs', 'baseline'];
 const TOOLS: Tool[] = ['cdk8s', 'cdktf'];
 
-function buildConstructs(n: number): App {
+/** `minimal`: storage and ArmoniK; `production`: also the GUI behind the ingress with mTLS, authentication, monitors. */
+type Shape = 'minimal' | 'production';
+
+function buildConstructs(n: number, shape: Shape): App {
   const app = new App();
   const chart = new Chart(app, 'armonik', { namespace: 'armonik', disableResourceNameHashes: true });
   const queue = new ActiveMq(chart, 'activemq');
@@ -43,6 +47,12 @@ function buildConstructs(n: number): App {
     pollingAgent: { conf: [queue, objects, db] },
     worker: { conf: [shared] },
     metricsExporter: { conf: [db] },
+    ...(shape === 'production' ? {
+      adminGui: {},
+      ingress: { mtls: { clientCertificates: { submitter: {}, monitoring: {} } } },
+      authentication: {},
+      prometheusMonitors: { labels: { release: 'prometheus' } },
+    } : {}),
   });
   return app;
 }
@@ -72,8 +82,8 @@ function synth(tool: Tool, app: App): string {
 }
 
 /** Child mode: build and synthesize once. */
-function child(tool: Tool, path: PathName, n: number, objectsFile: string): void {
-  reportRun(() => synth(tool, path === 'constructs' ? buildConstructs(n) : buildBaseline(objectsFile)));
+function child(tool: Tool, path: PathName, n: number, objectsFile: string, shape: Shape): void {
+  reportRun(() => synth(tool, path === 'constructs' ? buildConstructs(n, shape) : buildBaseline(objectsFile)));
 }
 
 function main(): void {
@@ -81,19 +91,20 @@ function main(): void {
   const sizes = (process.env.BENCH_SIZES ?? '1,10,100,1000').split(',').map(Number);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'armonik-bench-objects-'));
-  const rows: string[][] = [['tool', 'N', 'objects', 'baseline ms', 'constructs ms', 'ratio', 'baseline MB', 'constructs MB', 'ratio', 'same output']];
+  const shapes = (process.env.BENCH_SHAPES ?? 'minimal,production').split(',') as Shape[];
+  const rows: string[][] = [['shape', 'tool', 'N', 'objects', 'baseline ms', 'constructs ms', 'ratio', 'baseline MB', 'constructs MB', 'ratio', 'same output']];
   try {
-    for (const n of sizes) {
-      const app = buildConstructs(n);
+    for (const shape of shapes) for (const n of sizes) {
+      const app = buildConstructs(n, shape);
       const objects = app.charts.flatMap((c) => c.toJson());
-      const objectsFile = join(dir, `objects-${n}.json`);
+      const objectsFile = join(dir, `objects-${shape}-${n}.json`);
       writeFileSync(objectsFile, JSON.stringify(objects));
       for (const tool of TOOLS) {
-        const runs = rotateRuns(PATHS, rounds, (p) => runChild(self, [tool, p, String(n), objectsFile]));
+        const runs = rotateRuns(PATHS, rounds, (p) => runChild(self, [tool, p, String(n), objectsFile, shape]));
         const ms = (p: PathName) => median(runs[p].map((x) => x.ms));
         const mb = (p: PathName) => median(runs[p].map((x) => x.maxRssMb));
         rows.push([
-          tool, String(n), String(objects.length),
+          shape, tool, String(n), String(objects.length),
           ms('baseline').toFixed(0), ms('constructs').toFixed(0), ratio(ms('constructs'), ms('baseline')),
           mb('baseline').toFixed(0), mb('constructs').toFixed(0), ratio(mb('constructs'), mb('baseline')),
           runs.constructs[0].hash === runs.baseline[0].hash ? 'yes' : 'NO',
@@ -107,5 +118,5 @@ function main(): void {
   console.log(`\nmedian of ${rounds} runs each, one fresh process per run (time: building the app and synthesizing; memory: peak RSS).`);
 }
 
-if (process.argv[2] === '--child') child(process.argv[3] as Tool, process.argv[4] as PathName, Number(process.argv[5]), process.argv[6]);
+if (process.argv[2] === '--child') child(process.argv[3] as Tool, process.argv[4] as PathName, Number(process.argv[5]), process.argv[6], process.argv[7] as Shape);
 else main();
