@@ -147,6 +147,10 @@ export class ArmoniK extends Construct {
     if (props.adminGui !== undefined) this.adminGui = new AdminGui(this, 'admin-gui', { ...checkObject<Omit<AdminGuiProps, 'namespace'>>(where, 'adminGui', props.adminGui, ADMIN_GUI_FIELDS, true), namespace });
     if (props.ingress !== undefined) {
       const ingress = checkObject<Omit<ArmoniKIngressProps, 'namespace' | 'controlPlane' | 'adminGui'>>(where, 'ingress', props.ingress, INGRESS_FIELDS, true);
+      if (this.authentication?.requireAuthentication && ingress.mtls === undefined) {
+        // Without mTLS the ingress passes no certificate name, and drops a client's own: nobody would authenticate.
+        throw new ValidationError(where, 'ingress.mtls', `authentication is required, so the ingress needs mTLS: Core identifies callers by the client certificate the ingress verifies`);
+      }
       this.ingress = new ArmoniKIngress(this, 'ingress', { ...ingress, namespace, controlPlane: this.controlPlane, adminGui: this.adminGui });
     }
     this.metricsExporter = new MetricsExporter(this, 'metrics-exporter', { ...metricsExporter, conf: withLog('metricsExporter.conf', metricsExporter.conf), namespace, coreVersion, core });

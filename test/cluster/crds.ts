@@ -48,6 +48,11 @@ export function perconaMongoDbCrds(): Promise<KubeObject[]> {
   return crdsIn('PSMDB_CRDS');
 }
 
+/** The Prometheus Operator's ServiceMonitor and PodMonitor CRDs (what `PrometheusMonitors` creates). */
+export function prometheusOperatorCrds(): Promise<KubeObject[]> {
+  return crdsIn('PROMETHEUS_OPERATOR_CRDS');
+}
+
 /** Every third-party CRD the example stack's objects need: what a cluster with KEDA and the Percona operator has. */
 export async function thirdPartyCrds(): Promise<KubeObject[]> {
   return [...(await kedaCrds()), ...(await perconaMongoDbCrds())];

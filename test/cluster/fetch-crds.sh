@@ -3,14 +3,19 @@
 # for, so that the tests can prove those objects against the real schemas on the real API
 # server, at the versions ArmoniK deploys (aneoconsulting/ArmoniK versions.tfvars.json):
 #   - KEDA 2.19.0 (ScaledObject, TriggerAuthentication, ...): config/crd/bases/keda.sh_*.yaml;
-#   - the Percona Operator for MongoDB 1.22.0 (PerconaServerMongoDB, ...): deploy/crd.yaml.
+#   - the Percona Operator for MongoDB 1.22.0 (PerconaServerMongoDB, ...): deploy/crd.yaml;
+#   - the Prometheus Operator 0.85.0 (ServiceMonitor, PodMonitor: what `PrometheusMonitors` makes;
+#     ArmoniK deploys no operator, so the version is the module's newest at the time of writing):
+#     example/prometheus-operator-crd/monitoring.coreos.com_{servicemonitors,podmonitors}.yaml.
 # They come from each operator's Go module through the Go module proxy (checked against the Go
 # checksum database); nothing is built.
 #
 # Result (XDG_CACHE_HOME is honoured; PLATFORM_CONSTRUCTS_CACHE_DIR overrides the root):
 #   ~/.cache/platform-constructs/crds/keda-<version>/*.yaml
 #   ~/.cache/platform-constructs/crds/psmdb-<version>/*.yaml
-# Prebuilt instead: PLATFORM_CONSTRUCTS_KEDA_CRDS=<dir>, PLATFORM_CONSTRUCTS_PSMDB_CRDS=<dir>.
+#   ~/.cache/platform-constructs/crds/prometheus-operator-<version>/*.yaml
+# Prebuilt instead: PLATFORM_CONSTRUCTS_KEDA_CRDS=<dir>, PLATFORM_CONSTRUCTS_PSMDB_CRDS=<dir>,
+# PLATFORM_CONSTRUCTS_PROMETHEUS_OPERATOR_CRDS=<dir>.
 #
 # Usage: test/cluster/fetch-crds.sh [--force] [--print-env]
 #   --print-env  print KEDA_CRDS=<dir> and PSMDB_CRDS=<dir> on stdout (logs go to stderr)
@@ -21,6 +26,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pin() { sed -n 's/.*"'"$1"'": *"\([^"]*\)".*/\1/p' "$SCRIPT_DIR/crd-versions.json"; }
 KEDA_VERSION="$(pin keda)"
 PSMDB_VERSION="$(pin perconaServerMongodbOperator)"
+PROMETHEUS_OPERATOR_VERSION="$(pin prometheusOperator)"
 CACHE_ROOT="${PLATFORM_CONSTRUCTS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-constructs}"
 FORCE=0
 PRINT_ENV=0
@@ -43,7 +49,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -n "$KEDA_VERSION" && -n "$PSMDB_VERSION" ]] || die "could not read the pinned versions from $SCRIPT_DIR/crd-versions.json"
+[[ -n "$KEDA_VERSION" && -n "$PSMDB_VERSION" && -n "$PROMETHEUS_OPERATOR_VERSION" ]] || die "could not read the pinned versions from $SCRIPT_DIR/crd-versions.json"
 
 GO_READY=0
 # fetch NAME MODULE VERSION OVERRIDE_VAR FILE...: the CRD files of MODULE@VERSION into the cache; prints the dir.
@@ -88,10 +94,14 @@ fetch keda github.com/kedacore/keda/v2 "$KEDA_VERSION" PLATFORM_CONSTRUCTS_KEDA_
 KEDA_DIR="$FETCHED"
 fetch psmdb github.com/percona/percona-server-mongodb-operator "$PSMDB_VERSION" PLATFORM_CONSTRUCTS_PSMDB_CRDS 'deploy/crd.yaml'
 PSMDB_DIR="$FETCHED"
+fetch prometheus-operator github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" PLATFORM_CONSTRUCTS_PROMETHEUS_OPERATOR_CRDS \
+  'example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml' 'example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml'
+PROMETHEUS_OPERATOR_DIR="$FETCHED"
 
 if [[ $PRINT_ENV == 1 ]]; then
   echo "KEDA_CRDS=$KEDA_DIR"
   echo "PSMDB_CRDS=$PSMDB_DIR"
+  echo "PROMETHEUS_OPERATOR_CRDS=$PROMETHEUS_OPERATOR_DIR"
 fi
 exit 0
 }

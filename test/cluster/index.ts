@@ -55,4 +55,4 @@ export function connectToTestCluster(): ClusterClient & { readonly controllerMan
 }
 export { freePort } from './process.js';
 export { appObjects, proveApply, RESTRICTED_LABELS, type ProveOptions, type ProveReport } from './manifests.js';
-export { FETCH_CRDS_SCRIPT, kedaCrds, perconaMongoDbCrds, thirdPartyCrds } from './crds.js';
+export { FETCH_CRDS_SCRIPT, kedaCrds, perconaMongoDbCrds, prometheusOperatorCrds, thirdPartyCrds } from './crds.js';

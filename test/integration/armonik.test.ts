@@ -10,7 +10,7 @@ import { App, Chart } from 'cdk8s';
 import { ARMONIK_CORE_SETTINGS, ArmoniK, ControlPlane, MODULE_ENV_HASH_ANNOTATION, ModuleEnv, PartitionScaling } from '../../constructs/armonik/index.js';
 import { MinIo, MongoDb, NfsStorage, RabbitMq } from '../../constructs/modules/index.js';
 import { ModuleOutputs } from '../../lib/contract/index.js';
-import { appObjects, connectToTestCluster, objectRef, proveApply, thirdPartyCrds } from '../cluster/index.js';
+import { appObjects, connectToTestCluster, objectRef, prometheusOperatorCrds, proveApply, thirdPartyCrds } from '../cluster/index.js';
 
 const cluster = connectToTestCluster();
 
@@ -84,4 +84,41 @@ test('a changed module env rolls the pods (ConfigMap style): new ConfigMap data,
   }, { timeoutMs: 30_000, intervalMs: 250 });
   const hashes = sets.map((rs) => rs.spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION]).sort();
   expect(hashes).toEqual([hashA, deployment.spec.template.metadata.annotations[MODULE_ENV_HASH_ANNOTATION]].sort());
+}, 120_000);
+
+test('the Prometheus Operator monitors are stored as its CRDs define them, and select the pods and Service they name', async () => {
+  const namespace = await cluster.createNamespace('armonik-monitors');
+  const app = new App();
+  const chart = new Chart(app, 'armonik', { namespace, disableResourceNameHashes: true });
+  const db = ModuleOutputs.of('tables', { env: { MongoDB__Host: 'mongodb' } });
+  new ArmoniK(chart, 'armonik', {
+    controlPlane: { conf: [db] },
+    computePlane: { partitions: { default: { scaling: PartitionScaling.fixed(1) } } },
+    metricsExporter: { conf: [db] },
+    podDeletionCost: false,
+    prometheusMonitors: { labels: { release: 'prometheus' }, interval: '30s' },
+  });
+  const objects = appObjects(app);
+  await cluster.applyObjects(await prometheusOperatorCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'platform-constructs-crds', warnings: 'ignore' });
+  // Warnings fail the apply: an unknown field of a monitor would warn.
+  await cluster.applyObjects(objects, { fieldManager: 'platform-constructs-armonik', namespace, warnings: 'error' });
+  const monitors = objects.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1') as any[];
+  expect(monitors.map((m) => m.kind).sort()).toEqual(['PodMonitor', 'PodMonitor', 'ServiceMonitor']);
+  for (const m of monitors) {
+    const stored = (await cluster.get(m)) as any;
+    // Structural schemas prune unknown fields: all we wrote is stored.
+    expect(stored.spec).toEqual(m.spec);
+    const selector = new URLSearchParams({ labelSelector: Object.entries(m.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') });
+    if (m.kind === 'ServiceMonitor') {
+      const services = (await cluster.request('GET', `/api/v1/namespaces/${namespace}/services?${selector}`)).body.items as any[];
+      expect(services.map((s) => s.metadata.name)).toEqual(['metrics-exporter']);
+      expect(services[0].spec.ports.map((p: any) => p.name)).toContain(m.spec.endpoints[0].port);
+    } else {
+      const deployments = (await cluster.request('GET', `/apis/apps/v1/namespaces/${namespace}/deployments?${selector}`)).body.items as any[];
+      expect(deployments.length).toBe(1);
+      const ports = deployments[0].spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name));
+      expect(ports).toContain(m.spec.podMetricsEndpoints[0].port);
+    }
+  }
 }, 120_000);

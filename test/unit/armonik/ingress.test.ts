@@ -230,6 +230,8 @@ describe('in ArmoniK: the ingress in front of its control plane and GUI, its cer
   it('a certificate for nobody, or the ingress\'s own fields, are refused naming the ArmoniK field', () => {
     expect(() => umbrella({ ingress: { mtls: { clientCertificates: { carol: {} } } }, authentication: {} })).toThrow(/ArmoniK test\/a: ingress\.mtls\.clientCertificates\.carol: "carol" is not a user/);
     expect(() => umbrella({ ingress: { controlPlane: 'x:1' } })).toThrow(/ArmoniK test\/a: ingress\.controlPlane: unknown field/);
+    expect(() => umbrella({ ingress: {}, authentication: { users: { a: { roles: ['Submitter'], certificates: [{ commonName: 'a' }] } } } })).toThrow(/ArmoniK test\/a: ingress\.mtls: authentication is required, so the ingress needs mTLS/);
+    expect(() => umbrella({ ingress: {}, authentication: { requireAuthentication: false } })).not.toThrow();
   });
 
   it('Prometheus Operator monitors of the control plane, the polling agents and the metrics exporter', () => {
