@@ -112,7 +112,7 @@ const NGINX_UID = 101;
  *
  * Every certificate is made in the cluster (the secret generator must watch the namespace), by
  * cert-manager, or referenced: the manifests carry none. The pod is PodSecurity `restricted`
- * (nginx-unprivileged as uid 101, read-only root, `/tmp` an emptyDir); its configuration is a
+ * (nginx-unprivileged as uid 101, read-only root, `/tmp` and `/var/cache/nginx` emptyDirs); its configuration is a
  * ConfigMap whose hash rolls the pods. A renewed certificate reaches nginx at its next restart.
  */
 export class ArmoniKIngress extends Construct {
@@ -296,6 +296,8 @@ export class ArmoniKIngress extends Construct {
     const volumes: Array<Record<string, unknown>> = [
       { name: 'config', configMap: { name: this.name } },
       { name: 'tmp', emptyDir: {} },
+      // nginx-unprivileged writes its pid and temp files under /tmp; /var/cache/nginx is its compiled-in temp root.
+      { name: 'cache', emptyDir: {} },
       ...(this.tlsSecretName ? [{ name: 'tls', secret: { secretName: this.tlsSecretName, items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } }] : []),
       // Only the CA's certificate: its private key never reaches nginx.
       ...(clientCaItem ? [{ name: 'client-ca', secret: { secretName: clientCaItem.secretName, items: [{ key: clientCaItem.key, path: 'ca.crt' }] } }] : []),
@@ -328,6 +330,7 @@ export class ArmoniKIngress extends Construct {
           volumeMounts: [
             { name: 'config', mountPath: '/etc/nginx/conf.d', readOnly: true },
             { name: 'tmp', mountPath: '/tmp' },
+            { name: 'cache', mountPath: '/var/cache/nginx' },
             ...(this.tlsSecretName ? [{ name: 'tls', mountPath: '/ingress/tls', readOnly: true }] : []),
             ...(clientCaItem ? [{ name: 'client-ca', mountPath: '/ingress/client-ca', readOnly: true }] : []),
           ],

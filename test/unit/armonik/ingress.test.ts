@@ -56,7 +56,7 @@ describe('defaults: TLS with a certificate generated in the cluster, Infra\'s po
     expect(INGRESS_IMAGE).toBe('nginxinc/nginx-unprivileged:1.29.5-alpine-slim');
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/etc/nginx/conf.d', '/tmp', '/ingress/tls']);
+    expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/etc/nginx/conf.d', '/tmp', '/var/cache/nginx', '/ingress/tls']);
     expect(pod.volumes.find((v: any) => v.name === 'tls').secret).toEqual({ secretName: 'ingress-server-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 8081 });
     expect(find(objects, 'ConfigMap').data['armonik.conf']).toBe(ingress.config);
