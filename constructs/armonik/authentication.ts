@@ -214,12 +214,17 @@ function checkPermission(where: string, field: string, permission: string, roles
   }
 }
 
+/** Why `name` cannot be a client certificate's common name, or undefined. */
+export function commonNameReason(name: unknown): string | undefined {
+  // The ingress reads the name out of the subject with `CN=([^,/]+)`: ',' and '/' would cut it.
+  if (typeof name === 'string' && name.length > 0 && name.length <= 64 && !/[,/\u0000-\u001f]/.test(name)) return undefined;
+  return `${showValue(name)} is not a certificate common name (1 to 64 characters, no ',' or '/')`;
+}
+
 function checkCertificate(where: string, field: string, c: UserCertificate): UserCertificate {
   const o = checkObject<UserCertificate>(where, field, c, ['commonName', 'fingerprint'], true);
-  // The ingress reads the name out of the subject with `CN=([^,/]+)`: ',' and '/' would cut it.
-  if (typeof o.commonName !== 'string' || o.commonName.length === 0 || o.commonName.length > 64 || /[,/\u0000-\u001f]/.test(o.commonName)) {
-    throw new ValidationError(where, `${field}.commonName`, `${showValue(o.commonName)} is not a certificate common name (1 to 64 characters, no ',' or '/')`, o.commonName);
-  }
+  const bad = commonNameReason(o.commonName);
+  if (bad) throw new ValidationError(where, `${field}.commonName`, bad, o.commonName);
   if (o.fingerprint !== undefined && (typeof o.fingerprint !== 'string' || !/^[0-9a-f]{40}$/.test(o.fingerprint))) {
     throw new ValidationError(where, `${field}.fingerprint`, `${showValue(o.fingerprint)} is not a SHA-1 fingerprint as nginx gives it (40 lower-case hex digits, no ':'; openssl x509 -fingerprint -sha1 prints it with ':' and upper case)`, o.fingerprint);
   }

@@ -11,6 +11,7 @@ import { checkDns1035Label, checkImage, checkInteger, checkPort, checkReplicas, 
 import { ModuleEnv } from './module-env.js';
 import { CORS_DEFAULT_HEADERS, ingressListenPorts, INGRESS_PATHS, renderIngressConfig, type CorsConfig } from './ingress-config.js';
 import { IngressClientCa, IngressTls } from './ingress-tls.js';
+import { commonNameReason } from './authentication.js';
 import { checkPodSettings, podSettingsSpec, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { armonikPodLabels, buildService, buildWorkload, type Workload } from './workload.js';
 
@@ -257,9 +258,8 @@ export class ArmoniKIngress extends Construct {
           if (bad) throw new ValidationError(where, f, `the user name names its Secret (${this.name}-client-<user>): ${bad}`, username);
           const o = checkObject<{ commonName?: string }>(where, f, options, ['commonName']);
           const commonName = o.commonName ?? `armonik-${username}`;
-          if (typeof commonName !== 'string' || commonName.length === 0 || commonName.length > 64 || /[,/\u0000-\u001f]/.test(commonName)) {
-            throw new ValidationError(where, `${f}.commonName`, `${showValue(commonName)} is not a common name (1 to 64 characters, no ',' or '/')`, commonName);
-          }
+          const badName = commonNameReason(commonName);
+          if (badName) throw new ValidationError(where, `${f}.commonName`, badName, commonName);
           const other = names.get(commonName);
           if (other !== undefined) throw new ValidationError(where, `${f}.commonName`, `${quote(commonName)} is ${quote(other)}'s certificate's name already; each must be unique`, commonName);
           names.set(commonName, username);
