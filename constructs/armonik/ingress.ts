@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
-import { GENERATE_LABEL, GENERATE_LABEL_VALUE, GenerateSpecError, ISSUER_CERT_KEY, ISSUER_KEY_KEY, renderGenerateSpec, SPEC_ANNOTATION, validateGenerateSpec, type GenerateSpec } from '../../lib/api/secret-generator/index.js';
+import { ISSUER_CERT_KEY, ISSUER_KEY_KEY } from '../../lib/api/secret-generator/index.js';
+import { GeneratedSecret, SecretValue, type CertificateProps } from '../secret-generator/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkInstance, checkMetadataMap, checkObject, checkStringList } from '../../lib/k8s/props.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
@@ -174,20 +175,10 @@ export class ArmoniKIngress extends Construct {
     const pod = checkPodSettings(this, where, props, { name: this.name, namespace: this.namespace });
     const labels = { 'app.kubernetes.io/part-of': 'armonik', 'app.kubernetes.io/managed-by': 'platform-constructs', app: 'armonik', service: 'ingress' };
     const serviceNames = [this.name, `${this.name}.${this.namespace}`, `${this.name}.${this.namespace}.svc`, `${this.name}.${this.namespace}.svc.cluster.local`];
-    const secret = (sid: string, name: string, spec: GenerateSpec, type = 'Opaque') => {
-      try {
-        validateGenerateSpec(JSON.parse(JSON.stringify(spec)), { selfName: name });
-      } catch (err) {
-        if (err instanceof GenerateSpecError) throw new ValidationError(where, 'tls', `${name}: ${err.message}`);
-        throw err;
-      }
-      return new ApiObject(this, sid, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace: this.namespace, labels: { ...labels, [GENERATE_LABEL]: GENERATE_LABEL_VALUE }, annotations: { [SPEC_ANNOTATION]: renderGenerateSpec(spec) } },
-        type,
-      });
-    };
+    // Declared without data: the secret generator fills them in the cluster.
+    const secret = (sid: string, name: string, data: Record<string, SecretValue>, certificate: CertificateProps) =>
+      new GeneratedSecret(this, sid, { name, namespace: this.namespace, labels, data, certificate });
+    const pair = { [ISSUER_CERT_KEY]: SecretValue.certificate('cert'), [ISSUER_KEY_KEY]: SecretValue.certificate('key') };
 
     // The server certificate.
     const tls = tlsSource?._check(where, 'tls');
@@ -195,19 +186,13 @@ export class ArmoniKIngress extends Construct {
       const days = tls!.validityDays === undefined ? {} : { validityDays: tls!.validityDays };
       this.serverCaSecretName = `${this.name}-server-ca`;
       this.tlsSecretName = `${this.name}-server-tls`;
-      secret('server-ca', this.serverCaSecretName, {
-        keys: { [ISSUER_CERT_KEY]: { certificate: 'cert' }, [ISSUER_KEY_KEY]: { certificate: 'key' } },
-        certificate: { commonName: `${this.name}.${this.namespace} CA`.slice(0, 64), isCA: true, ...days },
-      });
-      secret('server-tls', this.tlsSecretName, {
-        keys: { 'tls.crt': { certificate: 'cert' }, 'tls.key': { certificate: 'key' }, 'ca.crt': { certificate: 'ca' } },
-        certificate: {
-          commonName: serviceNames[3].length <= 64 ? serviceNames[3] : serviceNames[0],
-          dnsNames: [...new Set([...serviceNames, ...tls!.dnsNames])],
-          ...(tls!.ipAddresses.length ? { ipAddresses: tls!.ipAddresses } : {}),
-          issuer: this.serverCaSecretName,
-          ...days,
-        },
+      secret('server-ca', this.serverCaSecretName, pair, { commonName: `${this.name}.${this.namespace} CA`.slice(0, 64), isCA: true, ...days });
+      secret('server-tls', this.tlsSecretName, { ...pair, 'ca.crt': SecretValue.certificate('ca') }, {
+        commonName: serviceNames[3].length <= 64 ? serviceNames[3] : serviceNames[0],
+        dnsNames: [...new Set([...serviceNames, ...tls!.dnsNames])],
+        ...(tls!.ipAddresses.length ? { ipAddresses: tls!.ipAddresses } : {}),
+        issuer: this.serverCaSecretName,
+        ...days,
       });
     } else if (tlsSource?._kind === 'cert-manager') {
       this.tlsSecretName = `${this.name}-server-tls`;
@@ -246,10 +231,7 @@ export class ArmoniKIngress extends Construct {
         }
         this.clientCaSecretName = `${this.name}-client-ca`;
         const days = checked.validityDays === undefined ? {} : { validityDays: checked.validityDays };
-        secret('client-ca', this.clientCaSecretName, {
-          keys: { [ISSUER_CERT_KEY]: { certificate: 'cert' }, [ISSUER_KEY_KEY]: { certificate: 'key' } },
-          certificate: { commonName: `${this.name}.${this.namespace} client CA`.slice(0, 64), isCA: true, ...days },
-        });
+        secret('client-ca', this.clientCaSecretName, pair, { commonName: `${this.name}.${this.namespace} client CA`.slice(0, 64), isCA: true, ...days });
         clientCaItem = { secretName: this.clientCaSecretName, key: ISSUER_CERT_KEY };
         const names = new Map<string, string>();
         for (const [username, options] of Object.entries(wanted)) {
@@ -265,14 +247,10 @@ export class ArmoniKIngress extends Construct {
           names.set(commonName, username);
           const secretName = `${this.name}-client-${username}`;
           secret(`client-${username}`, secretName, {
-            keys: {
-              'tls.crt': { certificate: 'cert' },
-              'tls.key': { certificate: 'key' },
-              // What the client trusts the ingress with: the server's CA when generated here.
-              ...(this.serverCaSecretName ? { 'ca.crt': { template: `{{secret:${this.serverCaSecretName}/${ISSUER_CERT_KEY}}}` } } : {}),
-            },
-            certificate: { commonName, issuer: this.clientCaSecretName, ...days },
-          });
+            ...pair,
+            // What the client trusts the ingress with: the server's CA when generated here.
+            ...(this.serverCaSecretName ? { 'ca.crt': SecretValue.fromSecret(this.serverCaSecretName, ISSUER_CERT_KEY) } : {}),
+          }, { commonName, issuer: this.clientCaSecretName, ...days });
           clientCertificates.push({ username, commonName, secretName });
         }
       }

@@ -34,6 +34,7 @@ const CLIENT_PACKAGE = /^@kubernetes\/client-node$/;
  */
 export const KNOWN_CONSTRUCTS_EXCEPTIONS: Readonly<Record<string, string>> = {
   'constructs/modules -> constructs/secret-generator': 'modules declare their passwords and certificates as GeneratedSecrets',
+  'constructs/armonik -> constructs/secret-generator': 'the ArmoniK ingress declares its CAs and certificates as GeneratedSecrets',
 };
 
 export interface Import {
