@@ -2,27 +2,31 @@
 # Builds the pinned Terraform-side tools the cdktf and GitOps tests run offline, from Go
 # modules through the Go module proxy, with the machine's Go toolchain:
 #   - OpenTofu (`tofu`, a Terraform-compatible CLI; cdktf runs it via TERRAFORM_BINARY_NAME),
-#   - the hashicorp/kubernetes provider, installed into a filesystem mirror,
+#   - the hashicorp/kubernetes provider (`kubernetes_manifest`) and the alekc/kubectl provider
+#     (`kubectl_manifest`, the fast engine of lib/tf), installed into filesystem mirrors,
 #   - kustomize.
-# It then writes a Terraform CLI config file that installs hashicorp/kubernetes from that
-# mirror only (no registry, no checkpoint calls).
+# It then writes a Terraform CLI config file that installs both providers from those mirrors
+# only (no registry, no checkpoint calls).
 #
 # Result (XDG_CACHE_HOME is honoured; PLATFORM_CONSTRUCTS_CACHE_DIR overrides the root):
 #   ~/.cache/platform-constructs/tofu-<version>/tofu
 #   ~/.cache/platform-constructs/kustomize-<version>/kustomize
 #   ~/.cache/platform-constructs/terraform-provider-kubernetes-<version>/mirror/
 #       registry.terraform.io/hashicorp/kubernetes/<version>/<os>_<arch>/terraform-provider-kubernetes_v<version>
+#   ~/.cache/platform-constructs/terraform-provider-kubectl-<version>/mirror/
+#       registry.terraform.io/alekc/kubectl/<version>/<os>_<arch>/terraform-provider-kubectl_v<version>
 #   ~/.cache/platform-constructs/terraform-cli.tfrc          (TF_CLI_CONFIG_FILE)
 #
 # Idempotent: a cached tool that passes its check (`tofu version`, `kustomize version`, the
 # provider's build stamp) is kept. Prebuilt tools instead of builds:
 #   PLATFORM_CONSTRUCTS_TOFU=<binary>       a tofu or terraform binary (checked with `version`)
 #   PLATFORM_CONSTRUCTS_TF_MIRROR=<dir>     a filesystem mirror holding registry.terraform.io/hashicorp/kubernetes
+#                                           and registry.terraform.io/alekc/kubectl
 #   PLATFORM_CONSTRUCTS_KUSTOMIZE=<binary>  a kustomize binary (checked with `version`)
 #
 # Usage: test/cluster/build-terraform.sh [--force] [--print-env]
 #   --print-env  after the build, print TOFU=, KUSTOMIZE=, TF_MIRROR=, TF_CLI_CONFIG_FILE=,
-#                KUBERNETES_PROVIDER_VERSION= lines on stdout (logs go to stderr)
+#                KUBERNETES_PROVIDER_VERSION=, KUBECTL_MIRROR=, KUBECTL_PROVIDER_VERSION= lines on stdout (logs go to stderr)
 set -euo pipefail
 # The body is one compound command, so bash parses it whole before running it
 # (editing this file during a long build cannot break the running build).
@@ -35,6 +39,9 @@ TOFU_VERSION="$(pin opentofu)"
 PROVIDER_VERSION="$(pin kubernetesProvider)"
 PROVIDER_MODULE_VERSION="$(pin kubernetesProviderModule)"
 KUSTOMIZE_VERSION="$(pin kustomize)"
+KUBECTL_VERSION="$(pin kubectlProvider)"
+KUBECTL_MODULE_VERSION="$(pin kubectlProviderModule)"
+KUBECTL_MODULE=github.com/alekc/terraform-provider-kubectl
 TOFU_MODULE=github.com/opentofu/opentofu
 PROVIDER_MODULE=github.com/hashicorp/terraform-provider-kubernetes
 KUSTOMIZE_MODULE=sigs.k8s.io/kustomize/kustomize/v5
@@ -61,7 +68,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-[[ -n "$TOFU_VERSION" && -n "$PROVIDER_VERSION" && -n "$PROVIDER_MODULE_VERSION" && -n "$KUSTOMIZE_VERSION" ]] ||
+[[ -n "$TOFU_VERSION" && -n "$PROVIDER_VERSION" && -n "$PROVIDER_MODULE_VERSION" && -n "$KUSTOMIZE_VERSION" &&
+  -n "$KUBECTL_VERSION" && -n "$KUBECTL_MODULE_VERSION" ]] ||
   die "could not read pinned versions from $VERSIONS"
 
 case "$(uname -s)" in Linux) os=linux ;; Darwin) os=darwin ;; *) die "unsupported OS $(uname -s)" ;; esac
@@ -72,6 +80,8 @@ TOFU_BIN="$CACHE_ROOT/tofu-$TOFU_VERSION/tofu"
 KUSTOMIZE_BIN="$CACHE_ROOT/kustomize-$KUSTOMIZE_VERSION/kustomize"
 MIRROR="$CACHE_ROOT/terraform-provider-kubernetes-$PROVIDER_VERSION/mirror"
 PROVIDER_BIN="$MIRROR/registry.terraform.io/hashicorp/kubernetes/$PROVIDER_VERSION/$PLATFORM/terraform-provider-kubernetes_v$PROVIDER_VERSION"
+KUBECTL_MIRROR="$CACHE_ROOT/terraform-provider-kubectl-$KUBECTL_VERSION/mirror"
+KUBECTL_BIN="$KUBECTL_MIRROR/registry.terraform.io/alekc/kubectl/$KUBECTL_VERSION/$PLATFORM/terraform-provider-kubectl_v$KUBECTL_VERSION"
 CLI_CONFIG="$CACHE_ROOT/terraform-cli.tfrc"
 
 # verify_version <binary> <expected substring>: `<binary> version` must print it.
@@ -91,15 +101,15 @@ verify_version() {
 # The provider only speaks the plugin protocol; a stamp written after the build records the
 # module version and the binary's checksum.
 verify_provider() {
-  local bin="$1" stamp="$1.stamp"
+  local bin="$1" module="$2" stamp="$1.stamp"
   [[ -x "$bin" && -f "$stamp" ]] || return 1
-  [[ "$(cat "$stamp")" == "$PROVIDER_MODULE@$PROVIDER_MODULE_VERSION $(sha256sum "$bin" | cut -d' ' -f1)" ]] || {
+  [[ "$(cat "$stamp")" == "$module $(sha256sum "$bin" | cut -d' ' -f1)" ]] || {
     log "$bin does not match its build stamp $stamp"
     return 1
   }
 }
 
-need_tofu=1 need_provider=1 need_kustomize=1
+need_tofu=1 need_provider=1 need_kubectl=1 need_kustomize=1
 if [[ -n "${PLATFORM_CONSTRUCTS_TOFU:-}" ]]; then
   TOFU_BIN="$PLATFORM_CONSTRUCTS_TOFU"
   verify_version "$TOFU_BIN" "" || die "PLATFORM_CONSTRUCTS_TOFU=$TOFU_BIN is not a working tofu/terraform binary (\`version\` failed). Fix the path or unset it to build OpenTofu $TOFU_VERSION."
@@ -114,11 +124,21 @@ if [[ -n "${PLATFORM_CONSTRUCTS_TF_MIRROR:-}" ]]; then
   found="$(ls -d "$MIRROR"/registry.terraform.io/hashicorp/kubernetes/*/"$PLATFORM" 2>/dev/null | head -1 || true)"
   [[ -n "$found" ]] || die "PLATFORM_CONSTRUCTS_TF_MIRROR=$MIRROR holds no registry.terraform.io/hashicorp/kubernetes/<version>/$PLATFORM/. Fix it or unset it to build the provider $PROVIDER_VERSION."
   PROVIDER_VERSION="$(basename "$(dirname "$found")")"
-  log "using the provider mirror $MIRROR (hashicorp/kubernetes $PROVIDER_VERSION)"
-  need_provider=0
-elif [[ $FORCE == 0 ]] && verify_provider "$PROVIDER_BIN"; then
-  log "cached: $PROVIDER_BIN"
-  need_provider=0
+  found="$(ls -d "$MIRROR"/registry.terraform.io/alekc/kubectl/*/"$PLATFORM" 2>/dev/null | head -1 || true)"
+  [[ -n "$found" ]] || die "PLATFORM_CONSTRUCTS_TF_MIRROR=$MIRROR holds no registry.terraform.io/alekc/kubectl/<version>/$PLATFORM/. Fix it or unset it to build the providers."
+  KUBECTL_MIRROR="$MIRROR"
+  KUBECTL_VERSION="$(basename "$(dirname "$found")")"
+  log "using the provider mirror $MIRROR (hashicorp/kubernetes $PROVIDER_VERSION, alekc/kubectl $KUBECTL_VERSION)"
+  need_provider=0 need_kubectl=0
+else
+  if [[ $FORCE == 0 ]] && verify_provider "$PROVIDER_BIN" "$PROVIDER_MODULE@$PROVIDER_MODULE_VERSION"; then
+    log "cached: $PROVIDER_BIN"
+    need_provider=0
+  fi
+  if [[ $FORCE == 0 ]] && verify_provider "$KUBECTL_BIN" "$KUBECTL_MODULE@$KUBECTL_MODULE_VERSION"; then
+    log "cached: $KUBECTL_BIN"
+    need_kubectl=0
+  fi
 fi
 if [[ -n "${PLATFORM_CONSTRUCTS_KUSTOMIZE:-}" ]]; then
   KUSTOMIZE_BIN="$PLATFORM_CONSTRUCTS_KUSTOMIZE"
@@ -130,7 +150,7 @@ elif [[ $FORCE == 0 ]] && verify_version "$KUSTOMIZE_BIN" "$KUSTOMIZE_VERSION"; 
   need_kustomize=0
 fi
 
-if [[ $need_tofu == 1 || $need_provider == 1 || $need_kustomize == 1 ]]; then
+if [[ $need_tofu == 1 || $need_provider == 1 || $need_kubectl == 1 || $need_kustomize == 1 ]]; then
   # --- Go toolchain -----------------------------------------------------------
   # The provider's go.mod says go 1.26.3, kustomize's 1.26.0.
   source "$SCRIPT_DIR/go-toolchain.sh"
@@ -173,6 +193,16 @@ if [[ $need_provider == 1 ]]; then
   log "provider built in $((SECONDS - start)) s: $PROVIDER_BIN"
 fi
 
+if [[ $need_kubectl == 1 ]]; then
+  # The Go module has no v2 path, so its releases (v2.x tags) are reachable only as
+  # pseudo-versions; the pin is release $KUBECTL_VERSION plus dependency bumps.
+  log "building terraform-provider-kubectl $KUBECTL_VERSION ($KUBECTL_MODULE@$KUBECTL_MODULE_VERSION) ..."
+  start=$SECONDS
+  build_module "$KUBECTL_MODULE" "$KUBECTL_MODULE_VERSION" . "$KUBECTL_BIN"
+  echo "$KUBECTL_MODULE@$KUBECTL_MODULE_VERSION $(sha256sum "$KUBECTL_BIN" | cut -d' ' -f1)" >"$KUBECTL_BIN.stamp"
+  log "provider built in $((SECONDS - start)) s: $KUBECTL_BIN"
+fi
+
 if [[ $need_kustomize == 1 ]]; then
   log "building kustomize $KUSTOMIZE_VERSION ..."
   start=$SECONDS
@@ -186,8 +216,8 @@ fi
 # Providers come from the mirror only: any other provider, or a network install, fails.
 mkdir -p "$CACHE_ROOT"
 cat >"$CLI_CONFIG.tmp" <<EOF
-# Written by test/cluster/build-terraform.sh: install hashicorp/kubernetes from the local
-# filesystem mirror only, never from a registry; no checkpoint (update check) calls.
+# Written by test/cluster/build-terraform.sh: install hashicorp/kubernetes and alekc/kubectl
+# from the local filesystem mirrors only, never from a registry; no checkpoint (update check) calls.
 disable_checkpoint = true
 
 provider_installation {
@@ -195,11 +225,16 @@ provider_installation {
     path    = "$MIRROR"
     include = ["registry.terraform.io/hashicorp/kubernetes"]
   }
+  filesystem_mirror {
+    path    = "$KUBECTL_MIRROR"
+    include = ["registry.terraform.io/alekc/kubectl"]
+  }
 }
 EOF
 mv "$CLI_CONFIG.tmp" "$CLI_CONFIG"
 log "ok: $TOFU_BIN"
 log "ok: $MIRROR (hashicorp/kubernetes $PROVIDER_VERSION)"
+log "ok: $KUBECTL_MIRROR (alekc/kubectl $KUBECTL_VERSION)"
 log "ok: $KUSTOMIZE_BIN"
 log "ok: $CLI_CONFIG"
 
@@ -209,6 +244,8 @@ if [[ $PRINT_ENV == 1 ]]; then
   echo "TF_MIRROR=$MIRROR"
   echo "TF_CLI_CONFIG_FILE=$CLI_CONFIG"
   echo "KUBERNETES_PROVIDER_VERSION=$PROVIDER_VERSION"
+  echo "KUBECTL_MIRROR=$KUBECTL_MIRROR"
+  echo "KUBECTL_PROVIDER_VERSION=$KUBECTL_VERSION"
 fi
 exit 0
 }

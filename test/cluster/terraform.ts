@@ -1,6 +1,6 @@
 /**
- * The Terraform-side tools of the offline tests: OpenTofu, the hashicorp/kubernetes provider in
- * a filesystem mirror, kustomize, and the Terraform CLI config that installs the provider from
+ * The Terraform-side tools of the offline tests: OpenTofu, the hashicorp/kubernetes and
+ * alekc/kubectl providers in filesystem mirrors, kustomize, and the Terraform CLI config that installs the provider from
  * that mirror only. `ensureTerraformTools()` runs build-terraform.sh (which builds what is
  * missing, or takes prebuilt tools from PLATFORM_CONSTRUCTS_TOFU / _TF_MIRROR / _KUSTOMIZE)
  * and returns the paths; `terraformEnv()` is the environment for cdktf and tofu.
@@ -22,6 +22,10 @@ export interface TerraformVersions {
   readonly kubernetesProvider: string;
   /** Go module version the provider is built from. */
   readonly kubernetesProviderModule: string;
+  /** alekc/kubectl provider version (the mirror's version directory). */
+  readonly kubectlProvider: string;
+  /** Go module version the kubectl provider is built from. */
+  readonly kubectlProviderModule: string;
   readonly kustomize: string;
 }
 
@@ -39,6 +43,10 @@ export interface TerraformTools {
   readonly cliConfigFile: string;
   /** Version of hashicorp/kubernetes in the mirror. */
   readonly kubernetesProviderVersion: string;
+  /** Filesystem mirror holding registry.terraform.io/alekc/kubectl. */
+  readonly kubectlMirror: string;
+  /** Version of alekc/kubectl in its mirror. */
+  readonly kubectlProviderVersion: string;
 }
 
 let cached: Promise<TerraformTools> | undefined;
@@ -71,6 +79,8 @@ export function ensureTerraformTools(): Promise<TerraformTools> {
         mirror: env.TF_MIRROR,
         cliConfigFile: env.TF_CLI_CONFIG_FILE,
         kubernetesProviderVersion: env.KUBERNETES_PROVIDER_VERSION,
+        kubectlMirror: env.KUBECTL_MIRROR,
+        kubectlProviderVersion: env.KUBECTL_PROVIDER_VERSION,
       });
     });
   });
@@ -124,13 +134,14 @@ const REPO = join(HERE, '..', '..');
 const CDKTF_BIN = join(REPO, 'node_modules', 'cdktf-cli', 'bundle', 'bin', 'cdktf');
 
 /**
- * Runs the cdktf CLI (`cdktf <args>`) in the project root with `env`; resolves with its output
+ * Runs the cdktf CLI (`cdktf <args>`; `cli`: another CLI script, e.g. cdktn's, `node`: the runtime) in the project root
+ * (or `cwd`) with `env`; resolves with its output
  * (stdout and stderr together, as the CLI interleaves them), rejects with that output in the
  * message.
  */
-export function cdktf(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+export function cdktf(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number; cli?: string; node?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CDKTF_BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(opts.node ?? process.execPath, [opts.cli ?? CDKTF_BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
