@@ -1,9 +1,10 @@
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { App as Cdk8sApp, Chart as Cdk8sChart } from 'cdk8s';
-import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { KubernetesObject } from '../k8s/object.js';
+import { ValidationError } from '../k8s/validation.js';
+import { AttributesResource } from './attributes-resource.js';
+import type { ITerraformDependable, TerraformProvider, TerraformResource } from './core.js';
+import { escapeTemplates, ManifestEngine, TerraformExpression } from './manifest-engine.js';
 import type { TerraformModuleOutputs } from './terraform-module-outputs.js';
 
 export type { KubernetesObject } from '../k8s/object.js';
@@ -47,8 +48,17 @@ const FOUNDATION = new Set(['CustomResourceDefinition', 'Namespace']);
 export interface KubernetesManifestsProps {
   /** The cdk8s charts to deploy: a chart, several, or a whole app. */
   readonly source: Cdk8sChart | Cdk8sApp | readonly Cdk8sChart[];
-  /** The provider to deploy with. @default the stack's default kubernetes provider */
-  readonly provider?: KubernetesProvider;
+  /**
+   * How objects become resources: `kubectl_manifest` or `kubernetes_manifest` (see
+   * {@link ManifestEngine}). @default ManifestEngine.kubectl()
+   */
+  readonly engine?: ManifestEngine;
+  /**
+   * The provider to deploy with: a {@link KubectlProvider} for the kubectl engine, a
+   * hashicorp/kubernetes provider for `kubernetes_manifest`.
+   * @default the stack's default provider of the engine (`kubectl` or `kubernetes`), which the stack declares
+   */
+  readonly provider?: TerraformProvider;
   /** Namespace given to namespaced objects that name none (Terraform needs it spelled out). @default 'default' */
   readonly defaultNamespace?: string;
   /** Server-side apply field manager. @default 'platform-constructs' */
@@ -58,7 +68,7 @@ export interface KubernetesManifestsProps {
   /**
    * Which of the source's objects become resources here; the others still tell which custom
    * kinds are cluster-scoped. Splits one source over two stacks, e.g. the CRDs in a stack
-   * deployed first (`kubernetes_manifest` needs a CRD at plan time):
+   * deployed first (the `kubernetes_manifest` engine needs a CRD at plan time):
    * `{ select: isCustomResourceDefinition }` and `{ select: (o) => !isCustomResourceDefinition(o) }`.
    * @default every object
    */
@@ -91,14 +101,18 @@ export function isCustomResourceDefinition(object: KubernetesObject): boolean {
 
 
 /**
- * Turns cdk8s charts into `kubernetes_manifest` resources, so one description of the objects
- * serves both `cdk8s synth` and `cdktf deploy`. CRDs and Namespaces come first (every other
- * object depends on them); resource names derive from kind, namespace and name, so they are
- * stable across synths and unaffected by construct paths.
+ * Turns cdk8s charts into Terraform resources, one per object (`kubectl_manifest` by default,
+ * see {@link ManifestEngine}), so one description of the objects serves both `cdk8s synth` and
+ * `cdktf deploy`. CRDs and Namespaces come first (every other object depends on them, and
+ * destroy removes them last); resource names derive from kind, namespace and name, so they are
+ * stable across synths and unaffected by construct paths. Written through the core library only:
+ * works with cdktf (`platform-constructs/tf`) and CDK Terrain (`platform-constructs/tn`).
  */
 export class KubernetesManifests extends Construct {
   /** Every resource created, by its Terraform-facing id. */
-  public readonly manifests: ReadonlyMap<string, Manifest>;
+  public readonly manifests: ReadonlyMap<string, TerraformResource>;
+  /** The engine the resources use. */
+  public readonly engine: ManifestEngine;
 
   constructor(scope: Construct, id: string, props: KubernetesManifestsProps) {
     super(scope, id);
@@ -106,9 +120,19 @@ export class KubernetesManifests extends Construct {
     const objects = props.select ? all.filter(props.select) : all;
     const namespace = props.defaultNamespace ?? 'default';
     const clusterScoped = clusterScopedKinds(all);
-    const fieldManager = { name: props.fieldManager ?? 'platform-constructs' };
-    const manifests = new Map<string, Manifest>();
-    const foundation: Manifest[] = [];
+    const engine = props.engine ?? ManifestEngine.kubectl();
+    const providerType = (props.provider as { terraformResourceType?: string } | undefined)?.terraformResourceType;
+    if (providerType !== undefined && providerType !== engine.providerName) {
+      throw new ValidationError(
+        `KubernetesManifests ${this.node.path}`, 'provider',
+        `${engine.resourceType} resources need a "${engine.providerName}" provider (${engine.providerName === 'kubectl' ? 'KubectlProvider' : 'hashicorp/kubernetes'}); got a "${providerType}" provider; set engine to match it, or pass a provider of that type`,
+        providerType,
+      );
+    }
+    const fieldManager = props.fieldManager ?? 'platform-constructs';
+    if (!fieldManager.trim()) throw new ValidationError(`KubernetesManifests ${this.node.path}`, 'fieldManager', 'give a non-empty field manager name', fieldManager);
+    const manifests = new Map<string, TerraformResource>();
+    const foundation: TerraformResource[] = [];
     const used = new Set<TerraformModulesBinding>();
     const ordered = [...objects.filter((o) => FOUNDATION.has(o.kind)), ...objects.filter((o) => !FOUNDATION.has(o.kind))];
     for (const object of ordered) {
@@ -126,13 +150,10 @@ export class KubernetesManifests extends Construct {
       );
       const bound = bindings.length > 0 ? withTerraformModules(manifest, bindings, `${this.node.path}: ${object.kind} "${name}"`) : undefined;
       bindings.forEach((b) => used.add(b));
-      const resource = new Manifest(this, rid, {
-        manifest: terraformLiteral(bound?.manifest ?? manifest) as Record<string, unknown>,
+      const resource = new AttributesResource(this, rid, engine.resourceType, engine.providerName, engine.attributes(bound?.manifest ?? manifest, fieldManager, computedFieldsOf(object)), {
         ...(bound && bound.preconditions.length > 0
           ? { lifecycle: { precondition: bound.preconditions.map((p) => ({ condition: `\${${p.condition}}`, errorMessage: p.errorMessage })) } }
           : {}),
-        fieldManager,
-        ...(computedFieldsOf(object) ? { computedFields: computedFieldsOf(object) } : {}),
         ...(props.provider ? { provider: props.provider } : {}),
         dependsOn: [...(props.dependsOn ?? []), ...(isFoundation ? [] : foundation)],
       });
@@ -146,6 +167,7 @@ export class KubernetesManifests extends Construct {
       throw new Error(`KubernetesManifests ${this.node.path}: terraformModules name no object of the source: ${unused.map((b) => `${b.kind} "${b.name}"`).join(', ')}`);
     }
     this.manifests = manifests;
+    this.engine = engine;
   }
 
   /** The objects of a chart, charts or app, in synthesis order. */
@@ -176,42 +198,15 @@ function podSpecOf(manifest: any): any | undefined {
   return manifest.spec?.template?.spec;
 }
 
-/** `text` with Terraform's template sequences escaped (`${` as `$${`, `%{` as `%%{`): read back as written. */
-function escapeTemplates(text: string): string {
-  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
-}
-
 /** HCL string literal of `text` (for `jsondecode`). */
 function hclString(text: string): string {
   return `"${escapeTemplates(text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')).replace(/\n/g, '\\n')}"`;
 }
 
-/** A Terraform expression put into a manifest: written as is, where everything else is escaped. */
-class TerraformExpression {
-  constructor(readonly text: string) {}
-}
-
-/**
- * The manifest as Terraform must read it: Terraform takes `${` and `%{` in any string of a
- * configuration (keys included) as a template, so a ConfigMap holding `${activemq.home}` would
- * be an unknown reference; they are escaped (`$${`, `%%{`), except in the expressions this bridge
- * writes itself and in cdktf tokens (references to other Terraform resources) a user put there.
- */
-function terraformLiteral(value: unknown): unknown {
-  if (value instanceof TerraformExpression) return value.text;
-  if (typeof value === 'string' && Token.isUnresolved(value)) return value;
-  if (typeof value === 'string') return escapeTemplates(value);
-  if (Array.isArray(value)) return value.map(terraformLiteral);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [terraformLiteral(k) as string, terraformLiteral(v)]));
-  }
-  return value;
-}
-
 /** `${concat(<static list>, <module lists>...)}`: one Terraform expression for a container list field. */
 function concatList(staticItems: unknown[] | undefined, parts: string[]): TerraformExpression {
   const head = staticItems && staticItems.length > 0 ? [`jsondecode(${hclString(JSON.stringify(staticItems))})`] : [];
-  return new TerraformExpression(`\${concat(${[...head, ...parts].join(', ')})}`);
+  return new TerraformExpression(`concat(${[...head, ...parts].join(', ')})`);
 }
 
 function withTerraformModules(

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LocalBackend, TerraformBackend, type TerraformRemoteState, type TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformBackend, type TerraformRemoteState, type TerraformStack } from './core.js';
 import type { Construct } from 'constructs';
 import { ValidationError } from '../k8s/validation.js';
 

@@ -1,4 +1,4 @@
-import type { TerraformRemoteState } from 'cdktf';
+import type { TerraformRemoteState } from './core.js';
 import { isDns1123Label } from '../k8s/names.js';
 import { ValidationError } from '../k8s/validation.js';
 import { CONFIG_KEY_PATTERN, DIRECTORY_PREFIX_PATTERN, ENV_NAME_PATTERN } from '../k8s/validators.js';

@@ -1,12 +1,13 @@
 /**
  * `cdktf deploy` end to end, offline, against a real API server (with kube-controller-manager):
  * the example stack (examples/cdktf, two stacks: `example-crds` then `example`) is deployed with
- * OpenTofu and the hashicorp/kubernetes provider from a filesystem mirror (test/cluster/
- * build-terraform.sh; no registry, no checkpoint). Then: a second plan changes nothing; a changed
- * prop updates that one object in place; `cdktf destroy` removes everything, namespaces included.
+ * OpenTofu and the alekc/kubectl provider (the default engine) from a filesystem mirror
+ * (test/cluster/build-terraform.sh; no registry, no checkpoint). Then: a second plan changes
+ * nothing; a field changed by hand shows as drift and the next apply restores it; a changed prop
+ * updates that one object in place; `cdktf destroy` removes everything, namespaces included.
  *
  * Workload rollouts are not waited on: the cluster has no scheduler and no kubelet, so pods stay
- * Pending; `kubernetes_manifest` is not asked to wait for rollouts, and the test checks the
+ * Pending; the resources are not asked to wait for rollouts, and the test checks the
  * objects the API server stores, not running pods.
  *
  * The test starts a cluster of its own (it deletes namespaces the shared cluster's other tests
@@ -110,8 +111,21 @@ test('cdktf deploy creates every object; a second plan is empty; a changed prop 
   for (const stack of STACKS) expect({ stack, changes: await plannedChanges(stack) }).toEqual({ stack, changes: [] });
   expect(await cdktf(['diff', 'example', '--skip-provider-lock', '--output', outDir()], env)).toMatch(/No changes/);
 
-  // 3. A changed prop (a label on the first Deployment) is an in-place update of that object only.
+  // 3. Drift: a field the stack sets, changed by hand in the cluster, shows in the plan as an
+  // update of that object only, and the next apply puts it back.
   const target = objects.find((o) => o.kind === 'Deployment') ?? objects.find((o) => o.kind !== 'Namespace')!;
+  const managedBy = target.metadata!.labels!['app.kubernetes.io/managed-by'];
+  expect(managedBy).toBeDefined();
+  await cluster.request('PATCH', await cluster.pathOf(target, 'default'), { metadata: { labels: { 'app.kubernetes.io/managed-by': 'by-hand' } } }, { contentType: 'application/merge-patch+json' });
+  const drift = await plannedChanges('example');
+  expect(drift.map((c) => c.actions)).toEqual([['update']]);
+  expect(drift[0].address).toContain(`_${target.kind.toLowerCase()}_`);
+  await tofu(tools, join(outDir(), 'stacks', 'example'), ['apply', '-input=false', '-auto-approve'], env);
+  expect((await cluster.get(target, 'default'))!.metadata!.labels!['app.kubernetes.io/managed-by']).toBe(managedBy);
+  expect(await plannedChanges('example')).toEqual([]);
+  first.set(objectRef(target), await cluster.get(target, 'default'));
+
+  // 4. A changed prop (a label on the first Deployment) is an in-place update of that object only.
   const variant = writeVariantApp(
     'changed',
     `const target = objects.find((o: any) => o.kind === ${JSON.stringify(target.kind)} && o.metadata.name === ${JSON.stringify(target.metadata!.name)});
@@ -139,7 +153,7 @@ target.metadata.addLabel('platform-constructs.test/revision', '2');`,
   }
   expect(await plannedChanges('example')).toEqual([]);
 
-  // 4. Destroy: every object goes, namespaces included (kube-controller-manager empties them).
+  // 5. Destroy: every object goes, namespaces included (kube-controller-manager empties them).
   await cdktf(['destroy', ...STACKS, '--app', variant, ...common], env);
   await cluster.waitFor(
     'every example object to be gone',

@@ -14,7 +14,7 @@ import { ApiObject, Chart, Testing as Cdk8sTesting } from 'cdk8s';
 import { App as TfApp, DataTerraformRemoteStateLocal, LocalBackend, TerraformStack } from 'cdktf';
 import { ExampleStacks } from '../../examples/cdktf/stack.js';
 import { StateBackend } from '../../tf.js';
-import { KubernetesManifests, TerraformModuleOutputs } from '../../lib/tf/index.js';
+import { KubectlProvider, KubernetesManifests, ManifestEngine, TerraformModuleOutputs } from '../../lib/tf/index.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/index.js';
 import { connectToTestCluster, startCluster } from '../cluster/index.js';
 import { ensureTerraformTools, terraformEnv, tofu, type TerraformTools } from '../cluster/terraform.js';
@@ -53,20 +53,25 @@ const GOOD = {
 };
 
 /** The consumer: one Deployment, the module read from the producer's state. */
-function synthConsumer(statePath: string, kubeconfig: string): string {
-  const outdir = join(work, 'consumer.out');
+function synthConsumer(statePath: string, kubeconfig: string, engineName: 'kubectl' | 'kubernetesManifest'): string {
+  const outdir = join(work, `consumer-${engineName}.out`);
   const app = new TfApp({ outdir });
   const stack = new TerraformStack(app, 'consumer');
-  new LocalBackend(stack, { path: join(work, 'consumer.tfstate') });
-  stack.addOverride('terraform.required_providers.kubernetes', { source: 'registry.terraform.io/hashicorp/kubernetes', version: '>= 2.36.0, < 4.0.0' });
-  const provider = new KubernetesProvider(stack, 'kubernetes', { configPath: kubeconfig });
+  new LocalBackend(stack, { path: join(work, `consumer-${engineName}.tfstate`) });
+  let provider: KubectlProvider | KubernetesProvider;
+  if (engineName === 'kubectl') {
+    provider = new KubectlProvider(stack, 'kubectl', { configPath: kubeconfig });
+  } else {
+    stack.addOverride('terraform.required_providers.kubernetes', { source: 'registry.terraform.io/hashicorp/kubernetes', version: '>= 2.36.0, < 4.0.0' });
+    provider = new KubernetesProvider(stack, 'kubernetes', { configPath: kubeconfig });
+  }
   const state = new DataTerraformRemoteStateLocal(stack, 'mongodb-state', { path: statePath });
 
   const chart = new Chart(Cdk8sTesting.app(), 'app');
   new ApiObject(chart, 'deployment', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'consumer', namespace },
+    metadata: { name: `consumer-${engineName.toLowerCase()}`, namespace },
     spec: {
       replicas: 0,
       selector: { matchLabels: { app: 'consumer' } },
@@ -90,20 +95,21 @@ function synthConsumer(statePath: string, kubeconfig: string): string {
   new KubernetesManifests(stack, 'app', {
     source: chart,
     provider,
-    terraformModules: [{ kind: 'Deployment', name: 'consumer', modules: [TerraformModuleOutputs.fromRemoteState('mongodb', state)] }],
+    engine: ManifestEngine[engineName](),
+    terraformModules: [{ kind: 'Deployment', name: `consumer-${engineName.toLowerCase()}`, modules: [TerraformModuleOutputs.fromRemoteState('mongodb', state)] }],
   });
   app.synth();
   return join(outdir, 'stacks', 'consumer');
 }
 
-test('outputs of a module in another Terraform state reach the container at apply time; bad ones fail the plan naming module and field', async () => {
+test.each(['kubectl', 'kubernetesManifest'] as const)('%s engine: outputs of a module in another Terraform state reach the container at apply time; bad ones fail the plan naming module and field', async (engineName) => {
   const env = terraformEnv(tools);
   const statePath = await produce(GOOD);
-  const dir = synthConsumer(statePath, cluster.kubeconfigPath);
+  const dir = synthConsumer(statePath, cluster.kubeconfigPath, engineName);
   await tofu(tools, dir, ['init', '-input=false'], env);
   await tofu(tools, dir, ['apply', '-input=false', '-auto-approve'], env);
 
-  const stored = await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'consumer', namespace } });
+  const stored = await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `consumer-${engineName.toLowerCase()}`, namespace } });
   const pod = (stored!.spec as any).template.spec;
   const container = pod.containers[0];
   expect(container.env).toEqual([

@@ -1,4 +1,3 @@
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { App as TfApp, TerraformStack, Testing as TfTesting } from 'cdktf';
 import {
   buildExampleApp, EXAMPLE_JOBS_NAMESPACE, EXAMPLE_KONSUMERATOR_NAMESPACE, EXAMPLE_NAMESPACE, EXAMPLE_OPTIMIZER_URL, EXAMPLE_SERVO_NAMESPACE, EXAMPLE_PROMETHEUS_URL, EXAMPLE_WAO_NAMESPACE, EXAMPLE_WAO_NODE_LABEL, type ExampleQueue,
@@ -8,6 +7,7 @@ import { NodeConfigDeclaration, NodeConfigTemplateDeclaration, WAO_FLAGS, waoOpt
 import { parseFlags } from '../../../lib/api/flags.js';
 import { checkConsumerSpec, ConsumerDeclaration, KONSUMERATOR_FLAGS, konsumeratorOptionsFromFlags } from '../../../lib/api/konsumerator/index.js';
 import { KubernetesManifests } from '../../../lib/tf/index.js';
+import { manifestResources } from '../tf/support.js';
 import { SERVO_FLAGS, servoOptionsFromFlags } from '../../../lib/api/servo/index.js';
 import { unresolvedInObjects } from '../../fixtures/references.js';
 
@@ -261,22 +261,22 @@ describe('the same example through cdktf', () => {
     return TfTesting.synth(stack);
   };
 
-  it('renders every object as a kubernetes_manifest, the Namespace first', () => {
-    const resources = JSON.parse(synth()).resource[Manifest.tfResourceType];
+  it('renders every object as a kubectl_manifest, the Namespace first', () => {
+    const resources = manifestResources(synth());
     const cdk8sCount = buildExampleApp().charts.reduce((n, c) => n + c.toJson().length, 0);
     expect(Object.keys(resources)).toHaveLength(cdk8sCount);
     const cp = resources['example_deployment_armonik_control-plane'];
     expect(cp.manifest.spec.template.spec.containers[0].env).toContainEqual({ name: 'Amqp__Port', value: '5672' });
     // Every object after every Namespace and CRD (the foundation), the WAO and Konsumerator ones included.
     const foundation = [
-      'kubernetes_manifest.example_namespace_armonik',
-      'kubernetes_manifest.example_namespace_servo-system',
-      'kubernetes_manifest.example_namespace_batch-jobs',
-      'kubernetes_manifest.example_namespace_wao-system',
-      'kubernetes_manifest.example_customresourcedefinition_nodeconfigs-wao-bitmedia-co-jp',
-      'kubernetes_manifest.example_customresourcedefinition_nodeconfigtemplates-wao-bitmedia-co-jp',
-      'kubernetes_manifest.example_namespace_konsumerator-system',
-      'kubernetes_manifest.example_customresourcedefinition_consumers-konsumerator-lwolf-org',
+      'kubectl_manifest.example_namespace_armonik',
+      'kubectl_manifest.example_namespace_servo-system',
+      'kubectl_manifest.example_namespace_batch-jobs',
+      'kubectl_manifest.example_namespace_wao-system',
+      'kubectl_manifest.example_customresourcedefinition_nodeconfigs-wao-bitmedia-co-jp',
+      'kubectl_manifest.example_customresourcedefinition_nodeconfigtemplates-wao-bitmedia-co-jp',
+      'kubectl_manifest.example_namespace_konsumerator-system',
+      'kubectl_manifest.example_customresourcedefinition_consumers-konsumerator-lwolf-org',
     ];
     expect(cp.depends_on).toEqual(foundation);
     expect(resources['example_nodeconfigtemplate_wao-system_fake-nodes'].depends_on).toEqual(foundation);

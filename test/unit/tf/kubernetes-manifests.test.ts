@@ -1,6 +1,7 @@
 import { ApiObject, App as Cdk8sApp, Chart, Chart as Cdk8sChart, Testing as Cdk8sTesting } from 'cdk8s';
 import { App as TfApp, TerraformStack, TerraformVariable, Testing as TfTesting } from 'cdktf';
-import { isCustomResourceDefinition, KubernetesManifests } from '../../../lib/tf/index.js';
+import { isCustomResourceDefinition, KubernetesManifests, ManifestEngine } from '../../../lib/tf/index.js';
+import { manifestResources } from './support.js';
 
 function chartWith(objects: Array<Record<string, any>>): Chart {
   const chart = new Chart(Cdk8sTesting.app(), 'c');
@@ -8,11 +9,10 @@ function chartWith(objects: Array<Record<string, any>>): Chart {
   return chart;
 }
 
-function synth(source: Chart, props: { defaultNamespace?: string } = {}) {
-  const stack = new TerraformStack(TfTesting.app() as TfApp, 's');
-  new KubernetesManifests(stack, 'k8s', { source, ...props });
-  return JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest as Record<string, { manifest: any; depends_on?: string[] }>;
-}
+const ENGINES = [
+  ['kubectl', ManifestEngine.kubectl(), 'kubectl_manifest'],
+  ['kubernetesManifest', ManifestEngine.kubernetesManifest(), 'kubernetes_manifest'],
+] as const;
 
 const crd = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -21,7 +21,13 @@ const crd = {
   spec: { group: 'example.com', scope: 'Cluster', names: { kind: 'Widget', plural: 'widgets' }, versions: [] },
 };
 
-describe('KubernetesManifests', () => {
+describe.each(ENGINES)('KubernetesManifests (%s engine)', (_name, engine, type) => {
+  function synth(source: Chart, props: { defaultNamespace?: string } = {}) {
+    const stack = new TerraformStack(TfTesting.app() as TfApp, 's');
+    new KubernetesManifests(stack, 'k8s', { source, engine, ...props });
+    return manifestResources(TfTesting.synth(stack));
+  }
+
   it('creates CRDs and Namespaces first and makes every other object depend on them', () => {
     const resources = synth(chartWith([
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'team' } },
@@ -36,10 +42,10 @@ describe('KubernetesManifests', () => {
       'k8s_namespace_team',
       'k8s_widget_w',
     ]);
-    expect(resources.k8s_widget_w.depends_on).toContain('kubernetes_manifest.k8s_customresourcedefinition_widgets-example-com');
+    expect(resources.k8s_widget_w.depends_on).toContain(`${type}.k8s_customresourcedefinition_widgets-example-com`);
     expect(resources.k8s_configmap_team_cfg.depends_on).toEqual([
-      'kubernetes_manifest.k8s_customresourcedefinition_widgets-example-com',
-      'kubernetes_manifest.k8s_namespace_team',
+      `${type}.k8s_customresourcedefinition_widgets-example-com`,
+      `${type}.k8s_namespace_team`,
     ]);
     expect(resources.k8s_namespace_team.depends_on ?? []).toEqual([]);
   });
@@ -73,10 +79,10 @@ describe('KubernetesManifests', () => {
     const app = TfTesting.app() as TfApp;
     const crdStack = new TerraformStack(app, 'crds');
     const rest = new TerraformStack(app, 'rest');
-    new KubernetesManifests(crdStack, 'k8s', { source, select: isCustomResourceDefinition });
-    new KubernetesManifests(rest, 'k8s', { source, select: (o) => !isCustomResourceDefinition(o) });
-    const crds = JSON.parse(TfTesting.synth(crdStack)).resource.kubernetes_manifest;
-    const others = JSON.parse(TfTesting.synth(rest)).resource.kubernetes_manifest;
+    new KubernetesManifests(crdStack, 'k8s', { source, engine, select: isCustomResourceDefinition });
+    new KubernetesManifests(rest, 'k8s', { source, engine, select: (o) => !isCustomResourceDefinition(o) });
+    const crds = manifestResources(TfTesting.synth(crdStack));
+    const others = manifestResources(TfTesting.synth(rest));
     expect(Object.keys(crds)).toEqual(['k8s_customresourcedefinition_widgets-example-com']);
     expect(Object.keys(others).sort()).toEqual(['k8s_configmap_default_cfg', 'k8s_widget_w']);
     // The Widget is still known to be cluster-scoped: no namespace added.
@@ -85,14 +91,14 @@ describe('KubernetesManifests', () => {
   });
 });
 
-describe('Terraform templates in manifest strings', () => {
+describe.each(ENGINES)('Terraform templates in manifest strings (%s engine)', (_name, engine) => {
   it('escapes ${ and %{ in values and keys, so a ConfigMap holding them reaches the cluster as written', () => {
     const app = new Cdk8sApp();
     const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
     new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'activemq.xml': '<value>${activemq.home}/x %{ if } $${kept}</value>', '${key}': 'v' } });
     const stack = new TerraformStack(TfTesting.app(), 's');
-    new KubernetesManifests(stack, 'm', { source: app });
-    const resource = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest['m_configmap_ns_cfg'];
+    new KubernetesManifests(stack, 'm', { source: app, engine });
+    const resource = manifestResources(TfTesting.synth(stack))['m_configmap_ns_cfg'];
     expect(resource.manifest.data).toEqual({ 'activemq.xml': '<value>$${activemq.home}/x %%{ if } $$${kept}</value>', '$${key}': 'v' });
   });
 
@@ -102,20 +108,20 @@ describe('Terraform templates in manifest strings', () => {
     const stack = new TerraformStack(TfTesting.app(), 's');
     const version = new TerraformVariable(stack, 'version', { type: 'string' });
     new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { version: version.stringValue } });
-    new KubernetesManifests(stack, 'm', { source: app });
-    const resource = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest['m_configmap_ns_cfg'];
+    new KubernetesManifests(stack, 'm', { source: app, engine });
+    const resource = manifestResources(TfTesting.synth(stack))['m_configmap_ns_cfg'];
     expect(resource.manifest.data).toEqual({ version: '${var.version}' });
   });
 });
 
-describe('fields the API server fills in', () => {
+describe('fields the API server fills in (kubernetesManifest engine; kubectl_manifest compares only the fields the manifest sets)', () => {
   it('makes a Job\'s selector and pod template labels computed, as the API server sets them on create', () => {
     const app = new Cdk8sApp();
     const chart = new Cdk8sChart(app, 'c', { namespace: 'ns' });
     new ApiObject(chart, 'job', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'init' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } });
     new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
     const stack = new TerraformStack(TfTesting.app(), 's');
-    new KubernetesManifests(stack, 'm', { source: app });
+    new KubernetesManifests(stack, 'm', { source: app, engine: ManifestEngine.kubernetesManifest() });
     const resources = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest;
     expect(resources['m_job_ns_init'].computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.selector', 'spec.template.metadata.labels']);
     expect(resources['m_configmap_ns_cfg'].computed_fields).toBeUndefined();
@@ -131,7 +137,7 @@ describe('fields the API server fills in', () => {
     new ApiObject(chart, 'injected', { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'injected' }, webhooks: [hook('a.x.io'), hook('b.x.io', 'Q0E='), hook('c.x.io')] } as never);
     new ApiObject(chart, 'given', { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'given' }, webhooks: [hook('a.x.io', 'Q0E=')] } as never);
     const stack = new TerraformStack(TfTesting.app(), 's');
-    new KubernetesManifests(stack, 'm', { source: app });
+    new KubernetesManifests(stack, 'm', { source: app, engine: ManifestEngine.kubernetesManifest() });
     const resources = JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest;
     expect(resources['m_mutatingwebhookconfiguration_injected'].computed_fields).toEqual([
       'metadata.labels', 'metadata.annotations', 'webhooks[0].clientConfig.caBundle', 'webhooks[2].clientConfig.caBundle',

@@ -1,8 +1,8 @@
 import { ApiObject, Chart, Testing as Cdk8sTesting } from 'cdk8s';
 import { App as TfApp, DataTerraformRemoteStateLocal, TerraformStack, Testing as TfTesting } from 'cdktf';
-import { KubernetesManifests, TerraformModuleOutputs } from '../../../lib/tf/index.js';
+import { KubernetesManifests, ManifestEngine, TerraformModuleOutputs } from '../../../lib/tf/index.js';
 
-function setup(bindings: (state: DataTerraformRemoteStateLocal) => any[]) {
+function setup(bindings: (state: DataTerraformRemoteStateLocal) => any[], engine = ManifestEngine.kubernetesManifest()) {
   const chart = new Chart(Cdk8sTesting.app(), 'c');
   new ApiObject(chart, 'd', {
     apiVersion: 'apps/v1',
@@ -12,8 +12,9 @@ function setup(bindings: (state: DataTerraformRemoteStateLocal) => any[]) {
   });
   const stack = new TerraformStack(TfTesting.app() as TfApp, 's');
   const state = new DataTerraformRemoteStateLocal(stack, 'mongo', { path: 'other.tfstate' });
-  new KubernetesManifests(stack, 'k8s', { source: chart, terraformModules: bindings(state) });
-  return JSON.parse(TfTesting.synth(stack)).resource.kubernetes_manifest['k8s_deployment_ns_app'];
+  new KubernetesManifests(stack, 'k8s', { source: chart, engine, terraformModules: bindings(state) });
+  const resources = JSON.parse(TfTesting.synth(stack)).resource;
+  return (resources.kubernetes_manifest ?? resources.kubectl_manifest)['k8s_deployment_ns_app'];
 }
 
 describe('TerraformModuleOutputs', () => {
@@ -30,6 +31,16 @@ describe('TerraformModuleOutputs', () => {
     expect(messages).toContain('is already set by container \\"main\\"');
     expect(messages).toContain('/env_secret/${i}:');
     expect(r.lifecycle.precondition[0].condition).toMatch(/^\$\{length\(\[for /);
+  });
+
+  it('splices the same expressions into the kubectl engine\'s JSON document as jsonencode(...)', () => {
+    const r = setup((state) => [{ kind: 'Deployment', name: 'app', containers: ['main'], modules: [TerraformModuleOutputs.fromRemoteState('mongodb', state)] }], ManifestEngine.kubectl());
+    const body: string = r.yaml_body;
+    // The container's env is one expression in the document, the literal part escaped once.
+    expect(body).toMatch(/"env":\$\{jsonencode\(concat\(jsondecode\("\[\{\\"name\\":\\"A\\",\\"value\\":\\"\$\$\{not\.an\.expression\}\\"\}\]"\), \[for k, v in try\(/);
+    expect(body).toMatch(/"envFrom":\$\{jsonencode\(concat\(.*data\.terraform_remote_state\.mongo\.outputs\.env_secret/);
+    expect(body).toContain('{"image":"y","name":"side"}');
+    expect(r.lifecycle.precondition.length).toBeGreaterThan(0);
   });
 
   it('reads a module published as one root output', () => {
