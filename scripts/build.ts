@@ -9,12 +9,14 @@
  *
  * One type-checked program from the entries (index.ts, tf.ts) emits the ES modules and the
  * declarations; each emitted file is then transpiled alone to CommonJS (the sources are
- * `isolatedModules`, so that is exact) and its declaration copied beside it. Last, API.md is
- * checked against the TSDoc (`npm run docs` rewrites it).
+ * `isolatedModules`, so that is exact) and its declaration copied beside it. The `tn` entry
+ * (CDK Terrain) is the `tf` entry with lib/tf copied to lib/tn and its one import of the core
+ * library (lib/tf/core.ts) pointed at `cdktn`. Last, API.md is checked against the TSDoc
+ * (`npm run docs` rewrites it).
  *
  *   tsx scripts/build.ts [--out <dir>] [--skip-docs-check]
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -64,12 +66,46 @@ export function buildPackage(out = join(REPO_ROOT, 'build'), opts: { docsCheck?:
     copyFileSync(join(esm, `${rel}.d.ts`), join(cjs, `${rel}.d.ts`));
     written.push(relative(out, js), relative(out, `${js}.map`), relative(out, join(cjs, `${rel}.d.ts`)));
   }
+  for (const dir of [esm, cjs]) written.push(...terrainVariant(out, dir));
   writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
   writeFileSync(join(out, 'module-outputs.schema.json'), `${JSON.stringify(MODULE_OUTPUTS_JSON_SCHEMA, null, 2)}\n`);
   written.push(relative(out, join(cjs, 'package.json')), 'module-outputs.schema.json');
 
   if (opts.docsCheck !== false) checkApiReference(program);
   return written.sort();
+}
+
+/** Matches an import or require of the cdktf core library in emitted JS or declarations. */
+const CDKTF_IMPORT = /(from\s+|require\(|import\()(['"])cdktf\2/g;
+
+/**
+ * `<dir>/tn.*` and `<dir>/lib/tn/` from `<dir>/tf.*` and `<dir>/lib/tf/`: the same code on
+ * CDK Terrain. Only core.* may name the core library; anything else would escape the rewrite.
+ */
+function terrainVariant(out: string, dir: string): string[] {
+  const from = join(dir, 'lib', 'tf');
+  const to = join(dir, 'lib', 'tn');
+  const written: string[] = [];
+  const write = (file: string, text: string) => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    written.push(relative(out, file));
+  };
+  for (const name of readdirSync(from)) {
+    const text = readFileSync(join(from, name), 'utf8');
+    const isCore = /^core\.(js|d\.ts)$/.test(name);
+    if (!isCore && !name.endsWith('.map') && CDKTF_IMPORT.test(text)) {
+      throw new Error(`build: ${relative(out, join(from, name))} imports cdktf; only lib/tf/core.ts may (the tn entry rewrites that file alone)`);
+    }
+    CDKTF_IMPORT.lastIndex = 0;
+    write(join(to, name), isCore ? text.replace(CDKTF_IMPORT, (_m, head: string, q: string) => `${head}${q}cdktn${q}`) : text);
+  }
+  for (const ext of ['js', 'd.ts', 'js.map']) {
+    const entry = join(dir, `tf.${ext}`);
+    if (!existsSync(entry)) continue;
+    write(join(dir, `tn.${ext}`), readFileSync(entry, 'utf8').replace(/\.\/lib\/tf\//g, './lib/tn/').replace(/"tf\.js"/g, '"tn.js"').replace(/tf\.js\.map/g, 'tn.js.map'));
+  }
+  return written;
 }
 
 /** transpileModule names the source by its bare file name; point it at the real path, as tsc does for ESM. */

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await npmInstall(dir, [`cdktf@^${cdktfVersion}`, 'constructs@10']);
   await npmInstall(dir, ['@types/node@20', 'typescript@5.9', 'jest@29', '@types/jest@29', 'ts-jest@29', 'ts-node@10'], { dev: true });
   // What README tells a cdktf user to add.
-  await npmInstall(dir, [pkg.file, 'cdk8s', 'cdk8s-plus-28', '@cdktf/provider-kubernetes@^12']);
+  await npmInstall(dir, [pkg.file, 'cdk8s', 'cdk8s-plus-28']);
 
   rmSync(join(dir, '__tests__'), { recursive: true, force: true });
   writeFileSync(join(dir, 'example.ts'), asConsumerFile('examples/cdk8s/app.ts'));
@@ -80,14 +80,14 @@ describe('a cdktf init --template=typescript project', () => {
     const consumer = stacksOf(join(dir, 'cdktf.out'));
     expect(Object.keys(consumer)).toEqual(['example', 'example-crds']);
     expect(consumer).toEqual(stacksOf(outdir));
-    expect(readFileSync(join(dir, 'cdktf.out', 'stacks', 'example', 'cdk.tf.json'), 'utf8')).toContain('"kubernetes_manifest"');
+    expect(readFileSync(join(dir, 'cdktf.out', 'stacks', 'example', 'cdk.tf.json'), 'utf8')).toContain('"kubectl_manifest"');
   }, 300_000);
 
   it("runs README's cdktf example as written", async () => {
     const outdir = join(dir, 'readme.out');
     await run('npx', ['ts-node', 'readme.ts'], { cwd: dir, env: quietEnv({ CDKTF_OUTDIR: outdir }), timeoutMs: 300_000 });
     const stack = readJson(join(outdir, 'stacks', 'armonik', 'cdk.tf.json'));
-    const manifests = Object.values(stack.resource.kubernetes_manifest as Record<string, { manifest: any }>).map((r) => r.manifest);
+    const manifests = Object.values(stack.resource.kubectl_manifest as Record<string, { yaml_body: string }>).map((r) => JSON.parse(r.yaml_body));
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(expect.arrayContaining([
       'StatefulSet/activemq', 'StatefulSet/minio', 'PerconaServerMongoDB/mongodb-db-ps', 'Deployment/control-plane',
     ]));

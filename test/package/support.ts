@@ -124,6 +124,7 @@ export function asConsumerFile(repoFile: string, siblings: Readonly<Record<strin
   return text.replace(/from '(\.[^']*)'/g, (_, spec: string) => {
     if (spec === '../../index.js') return `from '${PACKAGE_NAME}'`;
     if (spec === '../../tf.js') return `from '${PACKAGE_NAME}/tf'`;
+    if (spec === '../../tn.js') return `from '${PACKAGE_NAME}/tn'`;
     if (spec in siblings) return `from '${siblings[spec]}'`;
     throw new Error(`${repoFile} imports '${spec}', which a user's project does not have`);
   });
@@ -156,4 +157,39 @@ export function readJson<T = any>(file: string): T {
 /** The version of a package installed in the repository (what the templates would read). */
 export function installedVersion(name: string): string {
   return readJson<{ version: string }>(join(REPO, 'node_modules', name, 'package.json')).version;
+}
+
+/** The CDK Terrain release the package supports (peerDependencies: cdktn ^0.24.0). */
+export const CDKTN_VERSION = '0.24.0';
+
+/**
+ * A project in `dir` as `cdktn init --template=typescript` lays it out (the template ships inside
+ * cdktn-cli: scaffolded from the released tarball), with what the template's post hook installs
+ * (cdktn and its CLI, constructs within cdktn's peer range, TypeScript and ts-node), pinned, then
+ * what README tells a CDK Terrain user to add: the package (`tarball`), cdk8s, cdk8s-plus-28.
+ * The CLI needs Node >= 22.19 (test/peers/node-runtime.sh).
+ */
+export async function cdktnProject(dir: string, tarball: string): Promise<void> {
+  const staging = mkdtempSync(join(tmpdir(), 'pc-cdktn-cli-'));
+  try {
+    await run('npm', ['pack', `cdktn-cli@${CDKTN_VERSION}`, '--pack-destination', staging, '--prefer-offline'], { cwd: staging });
+    await run('tar', ['xzf', join(staging, `cdktn-cli-${CDKTN_VERSION}.tgz`), '-C', staging], { cwd: staging });
+    const { FUTURE_FLAGS } = (await import('cdktf/lib/features.js')) as { FUTURE_FLAGS: Record<string, string> };
+    await scaffold(join(staging, 'package', 'bundle', 'templates', 'typescript'), dir, {
+      futureFlags: Object.entries(FUTURE_FLAGS).map(([k, v]) => `    "${k}": "${v}"`).join(',\n'),
+      projectId: '6f0e6f5c-6a5b-4d4e-9f3a-000000000001',
+      sendCrashReports: 'false',
+    });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  await npmInstall(dir, [`cdktn@${CDKTN_VERSION}`, 'constructs@>=10.6.0 <10.8.0']);
+  await npmInstall(dir, [`cdktn-cli@${CDKTN_VERSION}`, '@types/node@20', 'typescript@5.9', 'ts-node@10'], { dev: true });
+  await npmInstall(dir, [tarball, 'cdk8s', 'cdk8s-plus-28']);
+  rmSync(join(dir, '__tests__'), { recursive: true, force: true });
+}
+
+/** The cdktn CLI script of a {@link cdktnProject}. */
+export function cdktnCli(dir: string): string {
+  return join(dir, 'node_modules', 'cdktn-cli', 'bundle', 'bin', 'cdktn');
 }

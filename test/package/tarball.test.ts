@@ -57,7 +57,7 @@ describe('the published package', () => {
         expect(pkg.files).toContain(f);
       }
     }
-    expect(esm).toEqual(expect.arrayContaining(['index.js', 'tf.js', 'lib/contract/index.js', 'constructs/armonik/index.js']));
+    expect(esm).toEqual(expect.arrayContaining(['index.js', 'tf.js', 'tn.js', 'lib/tn/core.js', 'lib/contract/index.js', 'constructs/armonik/index.js']));
     expect(pkg.size).toBeLessThan(MAX_TARBALL_BYTES);
   });
 
@@ -70,11 +70,16 @@ describe('the published package', () => {
       import: { types: './build/esm/tf.d.ts', default: './build/esm/tf.js' },
       require: { types: './build/cjs/tf.d.ts', default: './build/cjs/tf.js' },
     });
+    expect(manifest.exports['./tn']).toEqual({
+      import: { types: './build/esm/tn.d.ts', default: './build/esm/tn.js' },
+      require: { types: './build/cjs/tn.d.ts', default: './build/cjs/tn.js' },
+    });
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['ajv', 'yaml']);
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@cdktf/provider-kubernetes', 'cdk8s', 'cdk8s-plus-28', 'cdktf', 'constructs']);
-    expect(manifest.peerDependenciesMeta).toEqual({ '@cdktf/provider-kubernetes': { optional: true }, cdktf: { optional: true } });
+    // No provider package: lib/tf writes its resources through the core library.
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-28', 'cdktf', 'cdktn', 'constructs']);
+    expect(manifest.peerDependenciesMeta).toEqual({ cdktf: { optional: true }, cdktn: { optional: true } });
     expect(manifest.sideEffects).toBe(false);
-    expect(manifest.keywords).toEqual(expect.arrayContaining(['cdk8s', 'cdktf', 'kubernetes', 'armonik']));
+    expect(manifest.keywords).toEqual(expect.arrayContaining(['cdk8s', 'cdktf', 'cdktn', 'kubernetes', 'armonik']));
     expect(manifest.repository).toBeDefined();
     expect(readJson(join(unpacked, 'package', 'build', 'cjs', 'package.json'))).toEqual({ type: 'commonjs' });
   });
@@ -102,6 +107,6 @@ describe('the published package', () => {
     const out = await run(join(REPO, 'node_modules', '.bin', 'attw'), [pkg.file, '--format', 'json'], { cwd: REPO }).catch((e: Error) => e.message);
     const result = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1));
     expect(result.analysis.problems ?? []).toEqual([]);
-    expect(Object.keys(result.analysis.entrypoints).sort()).toEqual(['.', './module-outputs.schema.json', './package.json', './tf']);
+    expect(Object.keys(result.analysis.entrypoints).sort()).toEqual(['.', './module-outputs.schema.json', './package.json', './tf', './tn']);
   }, 120_000);
 });

@@ -66,8 +66,13 @@ function listSources(): string[] {
   return out;
 }
 
+/** Entries the build makes from another (scripts/build.ts: `tn` is `tf` on CDK Terrain). */
+const BUILT_ENTRIES: Readonly<Record<string, string>> = { 'tn.js': 'tf.ts' };
+
 function resolveFile(from: string, specifier: string): string | undefined {
   const base = resolve(ROOT, dirname(from), specifier);
+  const built = BUILT_ENTRIES[relative(ROOT, base).split(sep).join('/')];
+  if (built) return built;
   const candidates = [base.replace(/\.(m|c)?js$/, '.$1ts'), base, `${base}.ts`, join(base, 'index.ts')];
   for (const c of candidates) if (existsSync(c) && statSync(c).isFile()) return relative(ROOT, c).split(sep).join('/');
   return undefined;
