@@ -1,163 +1,241 @@
 /**
- * The full example stack (examples/cdk8s/app.ts: namespace, storage modules, control plane,
- * compute plane, metrics) with 1, 10 and 100 compute partitions:
- * - `cdk8s synth`: build the app and write the GitOps layout (lib/gitops);
- * - `cdktf synth`: build the app and synthesize the two cdktf stacks (CRDs, the rest);
- * - first deploy: `tofu apply` of the synthesized stacks on a fresh real API server (OpenTofu and
- *   the kubernetes provider from test/cluster/build-terraform.sh, offline);
- * - no-op plan: `tofu plan` right after.
- * Baselines, where one applies: the same objects as raw cdk8s `ApiObject`s (synth), and a plain
- * server-side apply of the same objects (deploy: what a GitOps tool does, no Terraform).
- * Synth figures are medians of 3 runs in this process after one warm-up; deploy figures are one
- * run each (cdktf's own CLI adds a node start and `tofu init`, shown once). Never fails on time.
+ * `npm run bench -- deploy`: the example stack (test/bench/deploy-stack.ts: namespace, storage
+ * modules, control plane, metrics, and a compute plane of 1, 10, 100 and 300 partitions) deployed
+ * on a fresh real API server, side by side:
+ *
+ * - plain server-side apply of the same objects (what a GitOps tool does; the baseline): first
+ *   apply, a dry-run apply of everything (what a no-op plan compares to), the one-field change
+ *   (one object), delete of every object;
+ * - cdktf and cdktn (CDK Terrain), kubectl engine (the default): the CLI's `synth`, then OpenTofu
+ *   with the providers from the offline mirror: first deploy (`init` + `apply` of both stacks),
+ *   no-op `plan`, the one-field change (`apply` of the re-synthesized stack: plan + apply),
+ *   `destroy`; and `<cli> deploy` end to end once (synth, init, plan, apply);
+ * - cdktf with the kubernetesManifest engine: the same steps (the "before").
+ *
+ * The CPU time of tofu and its provider in the no-op plan is shown beside it (children's
+ * rusage). Ratios are against the server-side apply baseline of the same size. One run each; the
+ * machines are noisy. Never fails on time.
+ *
+ * Env: BENCH_PARTITIONS (default 1,10,100,300), BENCH_DEPLOY_TOOLS (default
+ * cdktf,cdktn,cdktf-kubernetes-manifest), BENCH_MANIFEST_MAX_PARTITIONS (the kubernetesManifest
+ * engine only up to this size; default 300).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApiObject, App as Cdk8sApp, Chart } from 'cdk8s';
-import { App as TfApp } from 'cdktf';
-import { ComputePlane, ControlPlane, MetricsExporter, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
-import { EXAMPLE_NAMESPACE, NamespaceChart, SecretsChart, StorageChart } from '../../examples/cdk8s/app.js';
-import { ExampleStacks } from '../../examples/cdktf/stack.js';
-import { StateBackend } from '../../tf.js';
 import { GitOpsLayout } from '../../lib/gitops/index.js';
-import { startCluster } from '../cluster/cluster.js';
+import { startCluster, type Cluster } from '../cluster/cluster.js';
 import { thirdPartyCrds } from '../cluster/crds.js';
 import { appObjects } from '../cluster/manifests.js';
-import { ensureTerraformTools, terraformEnv, tofu } from '../cluster/terraform.js';
+import { cdktf, ensureTerraformTools, terraformEnv, tofu, type TerraformTools } from '../cluster/terraform.js';
+import { asConsumerFile, cdktnCli, cdktnProject, copyExampleInputs, packedPackage, tempProject } from '../package/support.js';
+import { node22 } from '../peers/node-runtime.js';
+import { buildDeployStack } from './deploy-stack.js';
 
-const SIZES = (process.env.BENCH_PARTITIONS ?? '1,10,100').split(',').map(Number);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..');
+const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const SIZES = (process.env.BENCH_PARTITIONS ?? '1,10,100,300').split(',').map(Number);
+const TOOLS = (process.env.BENCH_DEPLOY_TOOLS ?? 'cdktf,cdktn,cdktf-kubernetes-manifest').split(',');
+const MANIFEST_MAX = Number(process.env.BENCH_MANIFEST_MAX_PARTITIONS ?? 300);
+const STACKS = ['bench-crds', 'bench'];
 
-/** buildExampleApp() with `n` compute partitions (the example has two). */
-function buildStack(n: number): Cdk8sApp {
-  const app = new Cdk8sApp();
-  const chartProps = { disableResourceNameHashes: true };
-  const namespace = new NamespaceChart(app, 'namespace');
-  const secrets = new SecretsChart(app, 'secrets');
-  secrets.addDependency(namespace);
-  const storage = new StorageChart(app, 'storage');
-  storage.addDependency(secrets);
-  const { queue, objectStorage, tableStorage, sharedStorage } = storage;
-  const ns = EXAMPLE_NAMESPACE;
-  const controlPlane = new Chart(app, 'control-plane', chartProps);
-  new ControlPlane(controlPlane, 'control-plane', { namespace: ns, conf: [queue, objectStorage, tableStorage], env: { Submitter__DefaultPartition: 'default' } });
-  const partitions: Record<string, PartitionProps> = {};
-  for (let i = 0; i < n; i++) {
-    partitions[i === 0 ? 'default' : `p${i}`] = i % 2 === 0 ? { scaling: PartitionScaling.hpa({ minReplicas: 1, maxReplicas: 10 }) } : { priority: 2, scaling: PartitionScaling.fixed(1) };
-  }
-  const computePlane = new Chart(app, 'compute-plane', chartProps);
-  new ComputePlane(computePlane, 'compute-plane', { namespace: ns, pollingAgent: { conf: [queue, objectStorage, tableStorage] }, worker: { conf: [sharedStorage] }, partitions });
-  const metrics = new Chart(app, 'metrics', chartProps);
-  new MetricsExporter(metrics, 'metrics-exporter', { namespace: ns, conf: [tableStorage] });
-  for (const chart of [controlPlane, computePlane, metrics]) chart.addDependency(storage);
-  return app;
+type Tool = 'cdktf' | 'cdktn' | 'cdktf-kubernetes-manifest';
+
+/**
+ * The bench's cdktf/cdktn app: buildDeployStack(BENCH_N, BENCH_REVISION) as two stacks (CRDs,
+ * the rest), like examples/cdktf. `core` and `entry` pick the library; the rest is identical.
+ */
+function appSource(core: string, entry: string, stackModule: string): string {
+  return `import { App, LocalBackend, TerraformStack } from '${core}';
+import { HashicorpKubernetesProvider, isCustomResourceDefinition, KubectlProvider, KubernetesManifests, ManifestEngine } from '${entry}';
+import { buildDeployStack } from '${stackModule}';
+
+const source = buildDeployStack(Number(process.env.BENCH_N), process.env.BENCH_REVISION || undefined);
+const kubeconfig = process.env.KUBECONFIG!;
+const engine = process.env.BENCH_ENGINE === 'kubernetes-manifest' ? ManifestEngine.kubernetesManifest() : ManifestEngine.kubectl();
+const app = new App();
+const stacks = ['bench-crds', 'bench'].map((name) => {
+  const stack = new TerraformStack(app, name);
+  new LocalBackend(stack, { path: \`\${process.env.BENCH_STATE_DIR}/\${name}.tfstate\` });
+  const provider = engine.providerName === 'kubectl' ? new KubectlProvider(stack, 'kubectl', { configPath: kubeconfig }) : new HashicorpKubernetesProvider(stack, 'kubernetes', { configPath: kubeconfig });
+  new KubernetesManifests(stack, 'bench', { source, engine, provider, select: name === 'bench-crds' ? isCustomResourceDefinition : (o) => !isCustomResourceDefinition(o) });
+  return stack;
+});
+stacks[1].addDependency(stacks[0]);
+app.synth();
+`;
 }
 
-/** The same objects as raw ApiObjects, one chart per original chart: the synth baseline. */
-function rawApp(json: { id: string; objects: any[] }[]): Cdk8sApp {
-  const app = new Cdk8sApp();
-  for (const { id, objects } of json) {
-    const chart = new Chart(app, id, { disableResourceNameHashes: true });
-    objects.forEach((o, i) => new ApiObject(chart, `o${i}`, o));
-  }
-  return app;
+/** CPU seconds (user + system) of this process's waited-for children so far. */
+function childrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  const tick = 100; // USER_HZ on Linux
+  return (Number(fields[13]) + Number(fields[14])) / tick; // cutime, cstime
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeIt(f: () => void, rounds = 3): number {
-  f(); // warm-up
-  const ms: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    f();
-    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(ms);
-}
-
-async function timeAsync<T>(f: () => Promise<T>): Promise<[number, T]> {
+async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
   const t = process.hrtime.bigint();
   const r = await f();
   return [Number(process.hrtime.bigint() - t) / 1e6, r];
 }
 
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+
+async function freshCluster(): Promise<Cluster> {
+  const cluster = await startCluster({ controllerManager: false });
+  // The operators' CRDs a cluster running the stack has (KEDA, Percona), not part of the stack.
+  await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'bench', warnings: 'ignore' });
+  return cluster;
+}
+
+interface Baseline { first: number; dryRun: number; change: number; destroy: number }
+
+async function serverSideApply(n: number): Promise<Baseline> {
+  const objects = appObjects(buildDeployStack(n));
+  const changed = appObjects(buildDeployStack(n, '2')).filter((o, i) => JSON.stringify(o) !== JSON.stringify(objects[i]));
+  if (changed.length !== 1) throw new Error(`the one-field change touches ${changed.length} objects`);
+  const cluster = await freshCluster();
+  try {
+    const opts = { fieldManager: 'platform-constructs', warnings: 'ignore' as const };
+    const [first] = await timed(() => cluster.applyObjects(objects, opts));
+    const [dryRun] = await timed(() => cluster.applyObjects(objects, { ...opts, dryRun: true }));
+    const [change] = await timed(() => cluster.applyObjects(changed, opts));
+    const [destroy] = await timed(async () => {
+      for (const o of [...objects].reverse()) await cluster.delete(o, { namespace: 'default' });
+    });
+    return { first, dryRun, change, destroy };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+interface ToolRun { synth: number; deploy: number; plan: number; planCpu: number; change: number; destroy: number; cliDeploy: number }
+
+/** Where each tool's CLI and app live. */
+interface Runner { cli: string; node: string; cwd: string; app: string }
+
+async function runTool(tool: Tool, n: number, runner: Runner, tools: TerraformTools, work: string): Promise<ToolRun> {
+  const dir = join(work, `${tool}-${n}`);
+  mkdirSync(join(dir, 'state'), { recursive: true });
+  const cluster = await freshCluster();
+  try {
+    copyFileSync(cluster.kubeconfigPath, join(dir, 'kubeconfig'));
+    const env = (revision = '') => terraformEnv(tools, {
+      KUBECONFIG: join(dir, 'kubeconfig'), BENCH_N: String(n), BENCH_REVISION: revision, BENCH_STATE_DIR: join(dir, 'state'),
+      BENCH_ENGINE: tool === 'cdktf-kubernetes-manifest' ? 'kubernetes-manifest' : 'kubectl', PATH: `${dirname(runner.node)}:${process.env.PATH}`,
+    });
+    const out = join(dir, 'out');
+    const cli = (args: string[], e: NodeJS.ProcessEnv) => cdktf([...args, '--app', runner.app, '--output', out], e, { cwd: runner.cwd, cli: runner.cli, node: runner.node, timeoutMs: 3_600_000 });
+    const stackDir = (s: string) => join(out, 'stacks', s);
+    const [synth] = await timed(() => cli(['synth'], env()));
+    const [deploy] = await timed(async () => {
+      for (const s of STACKS) {
+        await tofu(tools, stackDir(s), ['init', '-input=false'], env());
+        await tofu(tools, stackDir(s), ['apply', '-input=false', '-auto-approve'], env());
+      }
+    });
+    const cpu0 = childrenCpu();
+    const [plan] = await timed(async () => {
+      for (const s of STACKS) {
+        const text = await tofu(tools, stackDir(s), ['plan', '-input=false'], env());
+        if (!/No changes/.test(text)) console.log(`(${tool} n=${n} ${s}: the no-op plan is not empty)`);
+      }
+    });
+    const planCpu = childrenCpu() - cpu0;
+    await cli(['synth'], env('2'));
+    const [change, changed] = await timed(() => tofu(tools, stackDir('bench'), ['apply', '-input=false', '-auto-approve'], env('2')));
+    if (!/0 added, 1 changed, 0 destroyed/.test(changed)) console.log(`(${tool} n=${n}: the one-field change did not change one object)`);
+    const [destroy] = await timed(async () => {
+      for (const s of [...STACKS].reverse()) await tofu(tools, stackDir(s), ['destroy', '-input=false', '-auto-approve'], env('2'));
+    });
+    // The user's one command, end to end, on the emptied cluster.
+    const [cliDeploy] = await timed(() => cli(['deploy', ...STACKS, '--auto-approve', '--skip-provider-lock'], env()));
+    return { synth, deploy, plan, planCpu, change, destroy, cliDeploy };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** The cdktn project (packed package, cdktn 0.24) the cdktn runs use, and its app. */
+async function cdktnRunner(node: string): Promise<Runner> {
+  const dir = tempProject('bench-cdktn');
+  await cdktnProject(dir, (await packedPackage()).file);
+  writeFileSync(join(dir, 'example.ts'), asConsumerFile('examples/cdk8s/app.ts'));
+  writeFileSync(join(dir, 'deploy-stack.ts'), asConsumerFile('test/bench/deploy-stack.ts', { '../../examples/cdk8s/app.js': './example' }));
+  writeFileSync(join(dir, 'bench.ts'), appSource('cdktn', 'platform-constructs/tn', './deploy-stack'));
+  copyExampleInputs(dir);
+  // The same TypeScript runner as the cdktf app (tsx), so the CLIs and libraries differ, not the runner.
+  return { cli: cdktnCli(dir), node, cwd: dir, app: `${node} ${TSX} bench.ts` };
+}
+
+/** The synth-only comparison of the earlier table: our constructs vs raw ApiObjects. */
+function rawApp(app: Cdk8sApp): Cdk8sApp {
+  const raw = new Cdk8sApp();
+  for (const c of app.charts) {
+    const chart = new Chart(raw, c.node.id, { disableResourceNameHashes: true });
+    c.toJson().forEach((o: any, i: number) => new ApiObject(chart, `o${i}`, o));
+  }
+  return raw;
+}
+
+function medianMs(f: () => void, rounds = 3): number {
+  f();
+  const ms: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    f();
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return ms.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+}
 
 async function main(): Promise<void> {
   const tools = await ensureTerraformTools();
-  const rows: string[][] = [];
   const work = mkdtempSync(join(tmpdir(), 'deploy-bench-'));
+  const node = node22();
+  const cdktfRunner: Runner = {
+    // In the repository (the example reads examples/modules/ from the working directory).
+    cli: join(REPO, 'node_modules', 'cdktf-cli', 'bundle', 'bin', 'cdktf'), node: process.execPath, cwd: REPO,
+    app: `${process.execPath} ${TSX} ${join(work, 'bench-cdktf.ts')}`,
+  };
+  writeFileSync(join(work, 'bench-cdktf.ts'), appSource(join(REPO, 'node_modules', 'cdktf', 'lib', 'index.js'), join(REPO, 'tf.ts'), join(HERE, 'deploy-stack.ts')));
+  const runners: Partial<Record<Tool, Runner>> = { cdktf: cdktfRunner, 'cdktf-kubernetes-manifest': cdktfRunner };
+  if (TOOLS.includes('cdktn')) runners.cdktn = await cdktnRunner(node);
+
+  const synthRows: string[] = [];
+  const rows: string[] = [];
   try {
     for (const n of SIZES) {
-      const objectsJson = buildStack(n).charts.map((c) => ({ id: c.node.id, objects: c.toJson() }));
-      const count = objectsJson.reduce((k, c) => k + c.objects.length, 0);
+      const objects = appObjects(buildDeployStack(n)).length;
+      const ours = medianMs(() => GitOpsLayout.fromApp(buildDeployStack(n)).write(join(work, `gitops-${n}`)));
+      const raw = medianMs(() => GitOpsLayout.fromApp(rawApp(buildDeployStack(n))).write(join(work, `gitops-raw-${n}`)));
+      synthRows.push(`| ${n} | ${objects} | ${fmt(ours)} (${x(ours, raw)}) | ${fmt(raw)} |`);
 
-      const dir = join(work, `n${n}`);
-      const cdk8s = timeIt(() => GitOpsLayout.fromApp(buildStack(n)).write(join(dir, 'gitops')));
-      const cdk8sRaw = timeIt(() => GitOpsLayout.fromApp(rawApp(objectsJson)).write(join(dir, 'gitops-raw')));
-      const tfSynth = (source: () => Cdk8sApp, out: string) => () => {
-        const app = new TfApp({ outdir: join(dir, out), skipValidation: false });
-        new ExampleStacks(app, 'example', { source: source(), kubeconfig: join(dir, 'kubeconfig'), backend: StateBackend.local(join(dir, 'state')) });
-        app.synth();
-      };
-      const cdktf = timeIt(tfSynth(() => buildStack(n), 'cdktf.out'));
-      const cdktfRaw = timeIt(tfSynth(() => rawApp(objectsJson), 'cdktf-raw.out'));
-
-      // Deploy: a fresh API server, the synthesized stacks applied in order (CRDs first).
-      const cluster = await startCluster({ controllerManager: false });
-      // The operators' CRDs a cluster running the stack has (KEDA, Percona), not part of the stack.
-      await cluster.applyObjects(await thirdPartyCrds(), { fieldManager: 'bench', warnings: 'ignore' });
-      let init = 0;
-      let deploy = 0;
-      let plan = 0;
-      let ssa = 0;
-      try {
-        // The kubeconfig path was baked into the synthesized stacks; point it at this cluster.
-        rmSync(join(dir, 'kubeconfig'), { force: true });
-        const { copyFileSync } = await import('node:fs');
-        copyFileSync(cluster.kubeconfigPath, join(dir, 'kubeconfig'));
-        const env = terraformEnv(tools);
-        for (const stack of ['example-crds', 'example']) {
-          const sdir = join(dir, 'cdktf.out', 'stacks', stack);
-          init += (await timeAsync(() => tofu(tools, sdir, ['init', '-input=false'], env)))[0];
-          deploy += (await timeAsync(() => tofu(tools, sdir, ['apply', '-input=false', '-auto-approve'], env)))[0];
-        }
-        for (const stack of ['example-crds', 'example']) {
-          const sdir = join(dir, 'cdktf.out', 'stacks', stack);
-          const [ms, out] = await timeAsync(() => tofu(tools, sdir, ['plan', '-input=false', '-detailed-exitcode'], env));
-          if (!/No changes/.test(out)) console.log(`(n=${n}, ${stack}: the second plan is not empty)`);
-          plan += ms;
-        }
-      } finally {
-        await cluster.stop();
+      const ssa = await serverSideApply(n);
+      rows.push(`| ${n} | ${objects} | server-side apply | – | ${fmt(ssa.first)} | ${fmt(ssa.dryRun)} (dry run) | – | ${fmt(ssa.change)} | ${fmt(ssa.destroy)} | – |`);
+      for (const tool of TOOLS as Tool[]) {
+        if (tool === 'cdktf-kubernetes-manifest' && n > MANIFEST_MAX) continue;
+        const r = await runTool(tool, n, runners[tool]!, tools, work);
+        rows.push(
+          `| ${n} | ${objects} | ${tool === 'cdktf-kubernetes-manifest' ? 'cdktf, kubernetes_manifest' : `${tool}, kubectl_manifest`} | ${fmt(r.synth)} | ${fmt(r.deploy)} (${x(r.deploy, ssa.first)}) | ` +
+            `${fmt(r.plan)} (${x(r.plan, ssa.dryRun)}) | ${r.planCpu.toFixed(1)} s | ${fmt(r.change)} | ${fmt(r.destroy)} (${x(r.destroy, ssa.destroy)}) | ${fmt(r.cliDeploy)} |`,
+        );
+        console.error(`n=${n} ${tool} done`);
       }
-      const baseline = await startCluster({ controllerManager: false });
-      try {
-        await baseline.applyObjects(await thirdPartyCrds(), { fieldManager: 'bench', warnings: 'ignore' });
-        const objects = appObjects(rawApp(objectsJson));
-        ssa = (await timeAsync(() => baseline.applyObjects(objects, { fieldManager: 'bench', warnings: 'ignore' })))[0];
-      } finally {
-        await baseline.stop();
-      }
-      rows.push([
-        String(n), String(count),
-        `${fmt(cdk8s)} (${ratio(cdk8s, cdk8sRaw)})`, fmt(cdk8sRaw),
-        `${fmt(cdktf)} (${ratio(cdktf, cdktfRaw)})`, fmt(cdktfRaw),
-        fmt(init), `${fmt(deploy)} (${ratio(deploy, ssa)})`, fmt(ssa), fmt(plan),
-      ]);
-      console.error(`n=${n} done`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
+    if (runners.cdktn) rmSync(runners.cdktn.cwd, { recursive: true, force: true });
   }
-  const head = ['partitions', 'objects', 'cdk8s synth (vs raw)', 'raw cdk8s synth', 'cdktf synth (vs raw)', 'raw cdktf synth', 'tofu init', 'first deploy (vs SSA)', 'plain SSA', 'no-op plan'];
-  console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log('| partitions | objects | cdk8s synth (vs raw ApiObjects) | raw ApiObjects |\n|---|---|---|---|');
+  synthRows.forEach((r) => console.log(r));
+  console.log('\n| partitions | objects | tool | CLI synth | first deploy (vs SSA) | no-op plan (vs SSA dry run) | plan CPU | one-field change | destroy (vs SSA delete) | `deploy` end to end |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  rows.forEach((r) => console.log(r));
 }
 
 await main();
