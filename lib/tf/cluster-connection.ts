@@ -1,3 +1,6 @@
+import type { Construct } from 'constructs';
+import { TerraformProvider } from './core.js';
+
 /** How a provider reaches the cluster: the arguments kubectl and hashicorp/kubernetes share. */
 export interface ClusterConnectionProps {
   /** Kubeconfig file. @default the provider's: $KUBE_CONFIG_PATH, else none */
@@ -28,7 +31,34 @@ export function providerArguments(props: ClusterConnectionProps, extra: Record<s
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
 }
 
-/** The same arguments as `synth --hcl` wants them. */
-export function hclArguments(args: Record<string, string | number | boolean>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, { value: v, isBlock: false, type: 'simple', storageClassType: typeof v }]));
+/**
+ * A provider declared through the core library from its arguments (no generated bindings):
+ * the base of {@link KubectlProvider} and {@link HashicorpKubernetesProvider}.
+ */
+export abstract class ClusterProvider extends TerraformProvider {
+  private readonly arguments: Record<string, string | number | boolean>;
+  private providerAlias?: string;
+
+  protected constructor(scope: Construct, id: string, name: string, source: string, version: string, props: ClusterConnectionProps, extra: Record<string, unknown> = {}) {
+    super(scope, id, { terraformResourceType: name, terraformGeneratorMetadata: { providerName: name, providerVersionConstraint: version }, terraformProviderSource: source });
+    this.arguments = providerArguments(props, extra);
+    this.alias = props.alias;
+  }
+
+  /** The alias, which the core library reads (its own accessor is a stub for generated providers to override). */
+  public override get alias(): string | undefined {
+    return this.providerAlias;
+  }
+
+  public override set alias(value: string | undefined) {
+    this.providerAlias = value;
+  }
+
+  protected override synthesizeAttributes(): { [name: string]: any } {
+    return this.arguments;
+  }
+
+  protected override synthesizeHclAttributes(): { [name: string]: any } {
+    return Object.fromEntries(Object.entries(this.arguments).map(([k, v]) => [k, { value: v, isBlock: false, type: 'simple', storageClassType: typeof v }]));
+  }
 }

@@ -1,6 +1,5 @@
 import type { Construct } from 'constructs';
-import { hclArguments, providerArguments, type ClusterConnectionProps } from './cluster-connection.js';
-import { TerraformProvider } from './core.js';
+import { ClusterProvider, type ClusterConnectionProps } from './cluster-connection.js';
 
 /** Props of {@link KubectlProvider}. */
 export interface KubectlProviderProps extends ClusterConnectionProps {
@@ -23,34 +22,8 @@ export interface KubectlProviderProps extends ClusterConnectionProps {
  * through the core library (no prebuilt provider package):
  * `new KubectlProvider(stack, 'kubectl', { configPath: '~/.kube/config' })`.
  */
-export class KubectlProvider extends TerraformProvider {
-  private readonly arguments: Record<string, string | number | boolean>;
-  private providerAlias?: string;
-
+export class KubectlProvider extends ClusterProvider {
   constructor(scope: Construct, id: string, props: KubectlProviderProps = {}) {
-    super(scope, id, {
-      terraformResourceType: 'kubectl',
-      terraformGeneratorMetadata: { providerName: 'kubectl', providerVersionConstraint: props.version ?? '>= 2.1.0, < 3.0.0' },
-      terraformProviderSource: props.source ?? 'registry.terraform.io/alekc/kubectl',
-    });
-    this.arguments = providerArguments(props, { load_config_file: props.loadConfigFile, apply_retry_count: props.applyRetryCount });
-    this.alias = props.alias;
-  }
-
-  /** The alias, which the core library reads (its own accessor is a stub for generated providers to override). */
-  public override get alias(): string | undefined {
-    return this.providerAlias;
-  }
-
-  public override set alias(value: string | undefined) {
-    this.providerAlias = value;
-  }
-
-  protected override synthesizeAttributes(): { [name: string]: any } {
-    return this.arguments;
-  }
-
-  protected override synthesizeHclAttributes(): { [name: string]: any } {
-    return hclArguments(this.arguments);
+    super(scope, id, 'kubectl', props.source ?? 'registry.terraform.io/alekc/kubectl', props.version ?? '>= 2.1.0, < 3.0.0', props, { load_config_file: props.loadConfigFile, apply_retry_count: props.applyRetryCount });
   }
 }
