@@ -7,6 +7,7 @@ export * from './lib/contract/index.js';
 export * from './lib/k8s/index.js';
 export * from './lib/api/index.js';
 export * from './lib/gitops/index.js';
+export * from './lib/network/index.js';
 export * from './constructs/controller/index.js';
 export * from './constructs/modules/index.js';
 export * from './constructs/armonik/index.js';

@@ -1,7 +1,7 @@
 import type { ApiObject } from 'cdk8s';
 import { restrictedContainerSecurityContext } from '../../lib/k8s/security.js';
 import { Construct } from 'constructs';
-import { ModuleOutputs } from '../../lib/contract/index.js';
+import { ModuleOutputs, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkObject } from '../../lib/k8s/props.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
@@ -59,6 +59,8 @@ export class AdminGui extends Construct {
   public readonly service: ApiObject;
   /** `http://<name>.<namespace>.svc.cluster.local:<port>`: what the ingress proxies `/admin/` to. */
   public readonly url: string;
+  /** Its pods on the container port: where the ingress connects. */
+  public readonly podsEndpoint: ModuleEndpointProps;
 
   constructor(scope: Construct, id: string, props: AdminGuiProps = {}) {
     super(scope, id);
@@ -135,6 +137,7 @@ export class AdminGui extends Construct {
       ports: [{ name: 'app-port', port: this.port, targetPort: AdminGui.CONTAINER_PORT, appProtocol: 'http' }],
     });
     this.url = `http://${this.name}.${this.namespace}.svc.cluster.local:${this.port}`;
+    this.podsEndpoint = { pods: { namespace: this.namespace, labels: this.workload.selector }, ports: [{ port: AdminGui.CONTAINER_PORT }] };
     claimObjectNames(this, where);
   }
 }

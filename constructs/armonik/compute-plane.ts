@@ -259,6 +259,8 @@ export class ComputePlane extends Construct {
         hashInputs: base.hashInputs,
         ...podSettingsSpec(pod),
         volumes: [...cacheVolumes(cache, nodeCache), { name: 'tmp', emptyDir: {} }],
+        // Prometheus scrapes the polling agent (ArmoniK.Infra's `armonik-polling-agent` job).
+        network: { metricsPorts: [ComputePlane.POLLING_AGENT_PORT] },
         containers: [
           {
             name: 'polling-agent',

@@ -1,5 +1,6 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
@@ -66,6 +67,8 @@ export class ControlPlane extends Construct {
   public readonly autoscaler?: ApiObject;
   /** `<name>.<namespace>.svc.cluster.local:<servicePort>` */
   public readonly endpoint: string;
+  /** Its pods on the gRPC port: where the ingress (or another client's NetworkPolicy) connects. */
+  public readonly podsEndpoint: ModuleEndpointProps;
   /** `Submitter__DefaultPartition`, if set. */
   public readonly defaultPartition?: string;
 
@@ -117,6 +120,7 @@ export class ControlPlane extends Construct {
       hashInputs,
       ...podSettingsSpec(pod),
       volumes: [{ name: 'tmp', emptyDir: {} }],
+      network: { metricsPorts: [ControlPlane.METRICS_PORT] },
       containers: [
         {
           name: 'control-plane',
@@ -151,6 +155,7 @@ export class ControlPlane extends Construct {
     });
     this.autoscaler = scaling?._bind(this, where, { name: this.name, namespace: this.namespace, labels: this.workload.labels });
     this.endpoint = `${this.name}.${this.namespace}.svc.cluster.local:${servicePort}`;
+    this.podsEndpoint = { pods: { namespace: this.namespace, labels: this.workload.selector }, ports: [{ port: ControlPlane.GRPC_PORT }] };
     claimObjectNames(this, where);
   }
 }

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ModuleOutputs } from '../../lib/contract/index.js';
+import { ModuleOutputs, type ModuleEndpointProps } from '../../lib/contract/index.js';
+import { EVERYONE } from '../../lib/network/index.js';
 import { ISSUER_CERT_KEY, ISSUER_KEY_KEY } from '../../lib/api/secret-generator/index.js';
 import { GeneratedSecret, SecretValue, type CertificateProps } from '../secret-generator/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
@@ -55,10 +56,14 @@ export interface ArmoniKIngressProps extends PodSettingsProps {
   readonly namespace?: string;
   /** Name of the Deployment, Service and ConfigMap, prefix of the Secrets. @default 'ingress' */
   readonly name?: string;
-  /** The control plane's gRPC endpoint, `host:port` (a `ControlPlane` has it as `endpoint`). */
-  readonly controlPlane: string | { readonly endpoint: string };
-  /** The admin GUI at `/admin/` (an `AdminGui`, or its URL `http://host:port`). @default none */
-  readonly adminGui?: string | { readonly url: string };
+  /**
+   * The control plane's gRPC endpoint, `host:port` (a `ControlPlane` has it as `endpoint`). Given as
+   * a `ControlPlane`, the NetworkPolicies let the ingress reach its pods; given as a string, allow it
+   * with `workload.networkPolicy.allowTo(...)`.
+   */
+  readonly controlPlane: string | { readonly endpoint: string; readonly podsEndpoint?: ModuleEndpointProps };
+  /** The admin GUI at `/admin/` (an `AdminGui`, whose pods then accept the ingress, or its URL `http://host:port`). @default none */
+  readonly adminGui?: string | { readonly url: string; readonly podsEndpoint?: ModuleEndpointProps };
   /** Grafana at `/grafana/` (URL `http://host:port`). @default none */
   readonly grafana?: string;
   /** Seq at `/seq/` (URL `http://host:port`). @default none */
@@ -294,6 +299,14 @@ export class ArmoniKIngress extends Construct {
       hashInputs: [this.config],
       ...podSettingsSpec(pod),
       volumes: volumes as any,
+      network: {
+        // The entry point: anyone may connect; its upstreams (given as constructs) accept it in return.
+        allowIngress: EVERYONE.map((peer) => ({ peer, ports: [ports.http, ports.grpc] })),
+        consumes: [props.controlPlane, props.adminGui].flatMap((u, i) => {
+          const endpoint = typeof u === 'object' && u !== null ? u.podsEndpoint : undefined;
+          return endpoint ? [ModuleOutputs.empty().withEndpoints([endpoint], i === 0 ? 'controlPlane' : 'adminGui')] : [];
+        }),
+      },
       containers: [
         {
           name: 'ingress',

@@ -9,7 +9,8 @@ import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/valid
 import type { ModuleEnv } from './module-env.js';
 import { checkModuleEnv, checkServiceAccountName, podSettingsSpec, refuseDerivedEnv, type PodSettings } from './props.js';
 import { checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
-import { armonikPodLabels, buildPodTemplate } from './workload.js';
+import { armonikPodLabels, buildPodTemplate, registerNetworkPolicy } from './workload.js';
+import type { NetworkPolicyTarget } from '../../lib/network/index.js';
 
 /**
  * What the long-running Core components get when the init Job initializes the storage
@@ -80,6 +81,8 @@ export interface InitJobProps {
 export class InitJob extends Construct {
   public readonly job: ApiObject;
   public readonly cronJob?: ApiObject;
+  /** The NetworkPolicy of the init pods (the Job's and the CronJob's). */
+  public readonly networkPolicy: NetworkPolicyTarget;
   /** The partition env, `InitServices__Partitioning__Partitions__<i>` → JSON, in partition order. */
   public readonly partitionEnv: Readonly<Record<string, string>>;
 
@@ -114,7 +117,7 @@ export class InitJob extends Construct {
     );
     if (props.podSettings !== undefined && !isPlainObject(props.podSettings)) throw new ValidationError(where, 'podSettings', `must be checked pod settings, not ${describeValue(props.podSettings)}`, props.podSettings);
     const podSettings = podSettingsSpec(props.podSettings ?? {});
-    const pod = buildPodTemplate(this, {
+    const podSpec = {
       ...podSettings,
       where: `${where} (init)`,
       name,
@@ -148,7 +151,8 @@ export class InitJob extends Construct {
           confField: 'core, conf, pollingAgent.conf (init)',
         },
       ],
-    });
+    } as const;
+    const pod = buildPodTemplate(this, podSpec);
     const jobSpec = { backoffLimit: 20, template: pod.template };
     this.job = new ApiObject(this, 'job', {
       apiVersion: 'batch/v1',
@@ -171,6 +175,7 @@ export class InitJob extends Construct {
         },
       });
     }
+    this.networkPolicy = registerNetworkPolicy(this, podSpec, pod);
     claimObjectNames(this, where);
   }
 }

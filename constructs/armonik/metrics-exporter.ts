@@ -102,6 +102,7 @@ export function exporterWorkload(
     hashInputs,
     ...podSettingsSpec(checkPodSettings(scope, where, spec.props, { name: spec.name, namespace: spec.namespace })),
     volumes: [{ name: 'tmp', emptyDir: {} }],
+    network: { metricsPorts: [MetricsExporter.CONTAINER_PORT] },
     containers: [
       {
         name: spec.component,

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
+import { urlPort } from '../../lib/network/index.js';
 import { appLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkMetadataMap, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
@@ -184,6 +185,7 @@ export class PodDeletionCost extends Construct {
       tolerations: [...nodeSelectorTolerations(nodeSelector), ...tolerations],
       imagePullSecrets,
       imagePullPolicy,
+      network: { apiServer: true, queriesScraper: [urlPort(this.env.PrometheusUrl)] },
       containers: [
         {
           name: this.name,

@@ -8,6 +8,7 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, PodVolumeNames, type IModule, type PodSpecParts, type Volume } from '../../lib/contract/index.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
+import { NetworkPolicies, type NetworkPolicyTarget, type NetworkRuleProps } from '../../lib/network/index.js';
 import { shortHash } from '../../lib/k8s/names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { by } from '../../lib/k8s/sort.js';
@@ -147,6 +148,25 @@ export interface WorkloadSpec {
   readonly imagePullSecrets?: readonly string[];
   /** `imagePullPolicy` of every container. @default none (Kubernetes': IfNotPresent unless the tag is `latest`) */
   readonly imagePullPolicy?: string;
+  /**
+   * The pods' network beyond their modules (whose endpoints they reach, and which accept them):
+   * metrics ports, upstreams, clients. @default the modules only
+   */
+  readonly network?: WorkloadNetwork;
+}
+
+/** What a component's NetworkPolicy allows besides its modules' endpoints and DNS. */
+export interface WorkloadNetwork {
+  /** Ports the metrics scraper reaches. */
+  readonly metricsPorts?: readonly number[];
+  /** It talks to the API server. */
+  readonly apiServer?: boolean;
+  /** Ports of the scraper (Prometheus) it queries. */
+  readonly queriesScraper?: readonly number[];
+  /** Other endpoints it connects to (e.g. the ingress's upstreams). */
+  readonly consumes?: ReadonlyArray<IModule | ModuleOutputs>;
+  readonly allowIngress?: readonly NetworkRuleProps[];
+  readonly allowEgress?: readonly NetworkRuleProps[];
 }
 
 /** What {@link buildWorkload} created. */
@@ -158,6 +178,8 @@ export interface Workload {
   readonly envConfigMaps: Readonly<Record<string, ApiObject>>;
   /** Claims created for `mount_volume_claim`. */
   readonly claims: readonly ApiObject[];
+  /** The pods' NetworkPolicy. */
+  readonly networkPolicy: NetworkPolicyTarget;
 }
 
 /** A component's pod template and the objects its modules need (env ConfigMaps, claims). */
@@ -183,7 +205,8 @@ export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
       template: pod.template,
     },
   });
-  return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims };
+  const networkPolicy = registerNetworkPolicy(scope, spec, pod);
+  return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims, networkPolicy };
 }
 
 /**
@@ -279,6 +302,26 @@ export function buildPodTemplate(scope: Construct, spec: WorkloadSpec & { readon
     },
   };
   return { template, selector, labels, envConfigMaps, claims };
+}
+
+/**
+ * The NetworkPolicy of a component's pods, registered after its workload object (so that it
+ * follows it in the manifests): egress to every endpoint of the containers' modules, whose pods
+ * accept these pods in return, and what `spec.network` adds.
+ */
+export function registerNetworkPolicy(scope: Construct, spec: WorkloadSpec, pod: PodTemplate): NetworkPolicyTarget {
+  return NetworkPolicies.of(scope).add(scope, spec.where, {
+    name: spec.name,
+    namespace: spec.namespace,
+    podSelector: pod.selector,
+    podLabels: pod.labels,
+    consumes: [...spec.containers.map((c) => c.conf), ...(spec.network?.consumes ?? [])],
+    metricsPorts: spec.network?.metricsPorts,
+    apiServer: spec.network?.apiServer,
+    queriesScraper: spec.network?.queriesScraper,
+    allowIngress: spec.network?.allowIngress,
+    allowEgress: spec.network?.allowEgress,
+  });
 }
 
 function probes(p: ContainerSpec['probes']): Record<string, unknown> {

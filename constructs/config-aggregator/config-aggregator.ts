@@ -19,7 +19,7 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
-import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, constructPath, type ControllerNetworkProps } from '../controller/index.js';
 import { AppConfigSchema } from './app-config-schema.js';
 
 
@@ -46,6 +46,8 @@ export interface ConfigAggregatorProps {
   readonly resources?: ResourceRequirementsProps;
   /** Port of /healthz, /readyz and /metrics. @default 8080 */
   readonly metricsPort?: number;
+  /** What its NetworkPolicy allows besides the API server, DNS and the scraper on the metrics port. @default nothing more */
+  readonly network?: ControllerNetworkProps;
   /** Lease duration of leader election. @default Duration.seconds(15) */
   readonly leaseDuration?: Duration;
 }
@@ -103,6 +105,7 @@ export class ConfigAggregator extends PlatformController<typeof CONFIG_AGGREGATO
       image: p.image,
       resources: p.resources,
       metricsPort: p.metricsPort,
+      network: p.network,
     });
     this.deployment = this.workload as k8s.KubeDeployment;
     this.configmapName = p.configmapName;

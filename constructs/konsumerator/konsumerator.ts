@@ -16,7 +16,7 @@ import { checkDuration, checkOptionalBoolean, checkPropsObject } from '../../lib
 import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkDns1123Label, checkInteger, checkListenPort } from '../../lib/k8s/validators.js';
-import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition, type ControllerNetworkProps } from '../controller/index.js';
 
 /** Namespace of a {@link Konsumerator} (and of its {@link Consumer}s) in a chart without one. */
 export const KONSUMERATOR_DEFAULT_NAMESPACE = 'konsumerator-system';
@@ -47,6 +47,8 @@ export interface KonsumeratorProps {
   readonly resources?: ResourceRequirementsProps;
   /** Port of /healthz, /readyz and /metrics (`--metrics-port`). @default 8080 */
   readonly metricsPort?: number;
+  /** What its NetworkPolicy allows besides the API server, DNS and the scraper on the metrics port. Consumers' Prometheus `address`es are read from their specs at run time: the default allows the scraper's pods on 9090 (NetworkPoliciesProps.scraper). @default nothing more */
+  readonly network?: ControllerNetworkProps;
   /** Consumers reconciled in parallel (`--workers`), 1 to 64. @default 4 */
   readonly workers?: number;
   /** Timeout of one Prometheus query (`--prometheus-timeout`), at least 100 ms. @default Duration.seconds(10) */
@@ -117,6 +119,7 @@ export class Konsumerator extends PlatformController<typeof KONSUMERATOR_FLAGS> 
       image: p.image,
       resources: p.resources,
       metricsPort,
+      network: p.network ?? { queriesScraper: [9090] },
       customResources: guestMode ? [] : [ConsumerDeclaration],
     });
     this.deployment = this.workload as k8s.KubeDeployment;

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
 import { checkOptionalString, checkPropsObject } from '../../lib/k8s/props.js';
@@ -15,6 +15,11 @@ export interface AmazonMqProps {
   readonly credentialsSecret: string;
   /** `Components__QueueStorage`. @default 'ArmoniK.Adapters.Amqp.ObjectStorage' */
   readonly queueStorageAdapter?: string;
+  /**
+   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
+   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
+   */
+  readonly cidrs?: readonly string[];
 }
 
 /**
@@ -33,6 +38,7 @@ export class AmazonMq extends Construct implements IModule {
     const port = checkPort(where, 'port', p.port ?? 5671);
     const credentialsSecret = checkDns1123Subdomain(where, 'credentialsSecret', p.credentialsSecret, 'Secret');
     const queueStorage = checkOptionalString(where, 'queueStorageAdapter', p.queueStorageAdapter) ?? ARMONIK_ADAPTERS.amqp.queueStorage;
+    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__QueueStorage: queueStorage,
@@ -42,7 +48,7 @@ export class AmazonMq extends Construct implements IModule {
         Amqp__Scheme: 'AMQPS',
       },
       envSecret: [credentialsSecret],
-    });
+    }).withEndpoints([{ cidrs, ports: [{ port }] }]);
     claimObjectNames(this, where);
   }
 }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { urlPort } from '../../lib/network/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
@@ -25,6 +26,11 @@ export interface ExternalS3Props {
   readonly useChunkEncoding?: boolean;
   /** Payload checksums. @default true */
   readonly useChecksum?: boolean;
+  /**
+   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
+   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
+   */
+  readonly cidrs?: readonly string[];
 }
 
 /** Props of {@link ExternalS3.aws}. */
@@ -63,6 +69,7 @@ export class ExternalS3 extends Construct implements IModule {
     const mustForcePathStyle = checkOptionalBoolean(where, 'mustForcePathStyle', p.mustForcePathStyle) ?? true;
     const useChunkEncoding = checkOptionalBoolean(where, 'useChunkEncoding', p.useChunkEncoding) ?? true;
     const useChecksum = checkOptionalBoolean(where, 'useChecksum', p.useChecksum) ?? true;
+    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.s3),
@@ -80,7 +87,7 @@ export class ExternalS3 extends Construct implements IModule {
               S3__Password: { secret: p.credentialsSecret, field: 'password' },
             },
           }),
-    });
+    }).withEndpoints([{ cidrs, ports: [{ port: urlPort(endpointUrl) }] }]);
     claimObjectNames(this, where);
   }
 }

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { checkPeer, NetworkPolicies, type NetworkPeerProps, type NetworkPolicyTarget } from '../../lib/network/index.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkPositiveInteger } from '../../lib/k8s/validators.js';
@@ -16,6 +17,11 @@ export interface MongoDbProps extends ServiceModuleProps {
   readonly databaseName?: string;
   /** Declare the cluster's users, TLS and connection-string Secrets as GeneratedSecrets filled in the cluster; off: you create them. @default true */
   readonly generateSecrets?: boolean;
+  /**
+   * The Percona operator's pods, which connect to mongod to configure the replica set: allowed by
+   * the pods' NetworkPolicy. @default the pods labelled `app.kubernetes.io/name: percona-server-mongodb-operator`, in any namespace
+   */
+  readonly operator?: NetworkPeerProps;
 }
 
 /** The keys of the Percona operator's users Secret (percona-server-mongodb-operator `deploy/secrets.yaml`) and their user names. */
@@ -55,6 +61,8 @@ export class MongoDb extends Construct implements IModule {
   public readonly port = 27017;
   /** The Secrets this module declares for the generator (none with `generateSecrets: false`). */
   public readonly secrets: readonly GeneratedSecret[];
+  /** The NetworkPolicy of the replica set's pods (made by the operator). */
+  public readonly networkPolicy: NetworkPolicyTarget;
 
   constructor(scope: Construct, id: string, props: MongoDbProps = {}) {
     super(scope, id);
@@ -167,6 +175,19 @@ export class MongoDb extends Construct implements IModule {
       },
     });
 
+    // The operator's pods carry MongodLabels (percona-server-mongodb-operator `pkg/naming/labels.go`).
+    const mongod = { 'app.kubernetes.io/name': 'percona-server-mongodb', 'app.kubernetes.io/instance': release, 'app.kubernetes.io/replset': 'rs0', 'app.kubernetes.io/component': 'mongod' };
+    const self = { namespace, labels: mongod };
+    if (props.operator !== undefined) checkPeer(where, 'operator', props.operator);
+    // Members replicate from each other; the operator initiates and reconfigures the set.
+    this.networkPolicy = NetworkPolicies.of(this).add(this, where, {
+      name: rsService,
+      namespace,
+      podSelector: mongod,
+      allowIngress: [{ peer: self, ports: [this.port] }, { peer: props.operator ?? { labels: { 'app.kubernetes.io/name': 'percona-server-mongodb-operator' } }, ports: [this.port] }],
+      allowEgress: [{ peer: self, ports: [this.port] }],
+    });
+
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__TableStorage: ARMONIK_ADAPTERS.mongodb.tableStorage,
@@ -183,7 +204,7 @@ export class MongoDb extends Construct implements IModule {
         MongoDB__MonitoringConnectionString: { secret: names.monitoring, field: 'uri' },
       },
       mountSecret: { 'mongo-certificate': { secret: names.ssl, path: '/mongodb/certs/', mode: '0644' } },
-    });
+    }).withEndpoints([{ pods: self, ports: [{ port: this.port }] }]);
     claimObjectNames(this, where);
   }
 }

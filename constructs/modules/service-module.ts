@@ -22,6 +22,8 @@ import {
   urlCredentialsReason,
 } from '../../lib/k8s/validators.js';
 import { checkPropsObject } from '../../lib/k8s/props.js';
+import type { ModuleEndpointProps } from '../../lib/contract/index.js';
+import { NetworkPolicies, type NetworkPolicyTarget } from '../../lib/network/index.js';
 
 /** Props every in-cluster module accepts. */
 export interface ServiceModuleProps {
@@ -165,6 +167,15 @@ export interface StatefulService {
   readonly statefulSet: k8s.KubeStatefulSet;
   readonly service: k8s.KubeService;
   readonly headless: k8s.KubeService;
+  /** The labels selecting its pods. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** Its NetworkPolicy: ingress from the components that consume the module, nothing else. */
+  readonly networkPolicy: NetworkPolicyTarget;
+}
+
+/** The endpoint of a stateful service's pods on `ports`, for the module's outputs. */
+export function podsEndpoint(id: ModuleIdentity, service: StatefulService, ports: readonly number[]): ModuleEndpointProps {
+  return { pods: { namespace: id.namespace, labels: service.selector }, ports: ports.map((port) => ({ port })) };
 }
 
 /**
@@ -247,7 +258,10 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
       ],
     },
   });
-  return { statefulSet, service, headless };
+  // The service's pods talk to no one (DNS only); who may reach them is derived from the
+  // endpoints its module publishes (`podsEndpoint`) and the components that consume it.
+  const networkPolicy = NetworkPolicies.of(scope).add(scope, spec.id.where, { name: stsName, namespace, podSelector: selector, podLabels: labels });
+  return { statefulSet, service, headless, selector, networkPolicy };
 }
 
 /** Checked requests and limits as the L1 classes want them (`k8s.Quantity`). */

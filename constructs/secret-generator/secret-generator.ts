@@ -6,7 +6,7 @@ import type { ControllerImageProps } from '../../lib/k8s/image.js';
 import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkInteger } from '../../lib/k8s/validators.js';
-import { ControllerWorkload, PlatformController, constructPath } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, constructPath, type ControllerNetworkProps } from '../controller/index.js';
 import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
 
 /** Watch Secrets in every namespace (a ClusterRole); see {@link SecretGeneratorProps.watchNamespaces}. */
@@ -31,6 +31,8 @@ export interface SecretGeneratorProps {
   readonly resources?: ResourceRequirementsProps;
   /** Port of /healthz, /readyz and /metrics. @default 8080 */
   readonly metricsPort?: number;
+  /** What its NetworkPolicy allows besides the API server, DNS and the scraper on the metrics port. @default nothing more */
+  readonly network?: ControllerNetworkProps;
   /** Secrets reconciled in parallel (`--workers`). @default 2 */
   readonly workers?: number;
   /** Re-check of every labelled Secret (`--resync`), at least 10 seconds, a safety net: changes arrive by watch. @default Duration.minutes(10) */
@@ -91,6 +93,7 @@ export class SecretGenerator extends PlatformController<typeof SECRET_GENERATOR_
       image: p.image,
       resources: p.resources,
       metricsPort: p.metricsPort,
+      network: p.network,
     });
     this.deployment = this.workload as k8s.KubeDeployment;
     this.watchNamespaces = watched;

@@ -33,7 +33,8 @@ import {
   checkQuantity,
   urlCredentialsReason,
 } from '../../lib/k8s/validators.js';
-import { AdmissionWebhooks, ControllerWorkload, PlatformController, WebhookCertificate, checkRuntimeOptions, constructPath } from '../controller/index.js';
+import { AdmissionWebhooks, ControllerWorkload, PlatformController, WebhookCertificate, checkRuntimeOptions, constructPath, type ControllerNetworkProps } from '../controller/index.js';
+import { EVERYONE, urlPort } from '../../lib/network/index.js';
 
 /** Namespace of a {@link JobMeasurement} in a chart without one. */
 export const SERVO_DEFAULT_NAMESPACE = 'servo-system';
@@ -117,6 +118,8 @@ export interface JobMeasurementProps {
   readonly resources?: ResourceRequirementsProps;
   /** Port of /healthz, /readyz and /metrics (`--metrics-port`); not 9443 (the webhook's). @default 8080 */
   readonly metricsPort?: number;
+  /** What its NetworkPolicy allows besides the API server, DNS and the scraper on the metrics port. The optimizer (`url`) is in the cluster or outside: the default allows every pod and address on the URL's port. @default nothing more */
+  readonly network?: ControllerNetworkProps;
   /** Pods reconciled in parallel (`--workers`), 1 to 64. @default 4 */
   readonly workers?: number;
   /** Measurements sent at the same time (`--concurrency`), 1 to 256. @default 16 */
@@ -250,6 +253,7 @@ export class JobMeasurement extends PlatformController<typeof SERVO_FLAGS> {
       image: p.image,
       resources: p.resources,
       metricsPort,
+      network: p.network ?? { allowEgress: EVERYONE.map((peer) => ({ peer, ports: [urlPort(url.replace(/[{}]/g, ''))] })) },
       webhooks: { webhooks: [servoWebhook(namespaces)], certificate: p.webhookCertificate, port: WEBHOOK_PORT },
       env: token ? [{ name: ServoEnv.authToken, valueFrom: { secretKeyRef: { name: token.name, key: token.key } } }] : [],
     });

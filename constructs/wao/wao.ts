@@ -22,7 +22,8 @@ import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, quote, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1035Label, checkDns1123Label, checkInteger, checkListenPort, dns1035LabelReason } from '../../lib/k8s/validators.js';
 import { checkDuration, checkPropsObject } from '../../lib/k8s/props.js';
-import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition } from '../controller/index.js';
+import { ControllerWorkload, PlatformController, checkRuntimeOptions, constructPath, type CustomResourceDefinition, type ControllerNetworkProps } from '../controller/index.js';
+import { EVERYONE } from '../../lib/network/index.js';
 
 /** Name of the prediction endpoint's container port (and of its Service port). */
 export const WAO_PREDICTION_PORT_NAME = 'prediction';
@@ -47,6 +48,8 @@ export interface WaoProps {
   readonly resources?: ResourceRequirementsProps;
   /** Port of /healthz, /readyz and /metrics (`--metrics-port`). @default 8080 */
   readonly metricsPort?: number;
+  /** What its NetworkPolicy allows besides the API server, DNS and the scraper on the metrics port. The collectors' and predictors' endpoints come from NodeConfigs, per node, at run time: the default allows every destination; narrow it to your BMCs', pressure API's and inference servers' addresses. @default nothing more */
+  readonly network?: ControllerNetworkProps;
   /**
    * Port of the prediction endpoint for schedulers (`POST /predict`, `--prediction-port`), with a
    * ClusterIP Service `<name>-prediction`; `0` or `false` turns both off. @default 5656
@@ -142,6 +145,7 @@ export class Wao extends PlatformController<typeof WAO_FLAGS> {
       image: p.image,
       resources: p.resources,
       metricsPort,
+      network: p.network ?? { allowEgress: EVERYONE.map((peer) => ({ peer })) },
       customResources: WAO_CUSTOM_RESOURCES,
       ports: predictionPort !== 0 ? [{ name: WAO_PREDICTION_PORT_NAME, port: predictionPort, service: { name: serviceName } }] : [],
     });

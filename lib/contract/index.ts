@@ -7,3 +7,4 @@ export { MODULE_OUTPUTS_SCHEMA } from './schema.js';
 export * from './types.js';
 export { MODULE_OUTPUTS_JSON_SCHEMA } from './json-schema.js';
 export { PodVolumeNames } from './volume-names.js';
+export * from './endpoints.js';

@@ -5,6 +5,7 @@ import { mergeParsed, type MergeOptions } from './merge.js';
 import { describeValue, isPlainObject, setOwn, ValidationError } from '../k8s/validation.js';
 import { checkJsonData, checkModuleName, parseHcl, propsToHcl, splitCount, terraformOutputToHcl, type ParsedModule } from './parse.js';
 import { renderPodSpecParts, type RenderOptions } from './render.js';
+import { checkEndpoints, type ModuleEndpoint, type ModuleEndpointProps } from './endpoints.js';
 import type { EnvEntry, EnvFromEntry, ModuleOutputsProps, MountEntry, PodSpecParts } from './types.js';
 
 /** Anything that publishes module outputs: infrastructure module constructs implement it. */
@@ -22,7 +23,7 @@ export class ModuleOutputs {
   public static of(name: string, props: ModuleOutputsProps): ModuleOutputs {
     const module = checkModuleName(name);
     checkJsonData(module, props);
-    return new ModuleOutputs([module], parseHcl(module, propsToHcl(module, props)));
+    return new ModuleOutputs([module], parseHcl(module, propsToHcl(module, props)), []);
   }
 
   /**
@@ -34,7 +35,7 @@ export class ModuleOutputs {
     checkJsonData(module, outputs);
     const parts = splitCount(module, outputs);
     const parsed = parts.map(([n, o]) => parseHcl(n, o));
-    return new ModuleOutputs(parts.map(([n]) => n), parts.length === 1 ? parsed[0] : mergeParsed(parsed));
+    return new ModuleOutputs(parts.map(([n]) => n), parts.length === 1 ? parsed[0] : mergeParsed(parsed), []);
   }
 
   /** From the document `terraform output -json` prints (a JSON string or its parsed value). */
@@ -45,7 +46,7 @@ export class ModuleOutputs {
 
   /** Outputs that contribute nothing. */
   public static empty(): ModuleOutputs {
-    return new ModuleOutputs([], { env: [], envFrom: [], mounts: [] });
+    return new ModuleOutputs([], { env: [], envFrom: [], mounts: [] }, []);
   }
 
   /**
@@ -67,15 +68,23 @@ export class ModuleOutputs {
     return new ModuleOutputs(
       list.flatMap((m) => m.modules),
       mergeParsed(list.map((m) => m.parsed), options),
+      list.flatMap((m) => m.endpoints),
     );
   }
 
   /** Names of the modules these outputs come from, in merge order. */
   public readonly modules: readonly string[];
+  /**
+   * Where consumers of these modules connect (not one of the nine outputs): what network
+   * policies are derived from. Empty for a module reached by no one over the network (env only,
+   * or a volume the kubelet mounts).
+   */
+  public readonly endpoints: readonly ModuleEndpoint[];
   private readonly parsed: ParsedModule;
 
-  private constructor(modules: readonly string[], parsed: ParsedModule) {
+  private constructor(modules: readonly string[], parsed: ParsedModule, endpoints: readonly ModuleEndpoint[]) {
     this.modules = Object.freeze([...modules]);
+    this.endpoints = Object.freeze([...endpoints]);
     // Immutable for real: parseHcl froze the entries, shared by every merge that includes them.
     this.parsed = Object.freeze({ env: Object.freeze(parsed.env), envFrom: Object.freeze(parsed.envFrom), mounts: Object.freeze(parsed.mounts) }) as ParsedModule;
   }
@@ -106,7 +115,7 @@ export class ModuleOutputs {
 
   /** The same outputs without literal env values (used when those go into a ConfigMap instead). */
   public withoutLiteralEnv(): ModuleOutputs {
-    return new ModuleOutputs(this.modules, { ...this.parsed, env: this.parsed.env.filter((e) => e.source.kind !== 'value') });
+    return new ModuleOutputs(this.modules, { ...this.parsed, env: this.parsed.env.filter((e) => e.source.kind !== 'value') }, this.endpoints);
   }
 
   /** Adds a ConfigMap loaded with `envFrom` (after the modules' own, so it wins over them). */
@@ -114,7 +123,17 @@ export class ModuleOutputs {
     const reason = K8S_RULES.dnsSubdomain(name);
     if (reason) throw new ModuleOutputsError(module, '/env_configmap', reason);
     const entry: EnvFromEntry = Object.freeze({ kind: 'configMap', name, module, path: '/env_configmap' });
-    return new ModuleOutputs(this.modules, { ...this.parsed, envFrom: [...this.parsed.envFrom, entry] });
+    return new ModuleOutputs(this.modules, { ...this.parsed, envFrom: [...this.parsed.envFrom, entry] }, this.endpoints);
+  }
+
+  /**
+   * The same outputs with these endpoints added (checked; errors name the module): where the
+   * module's consumers connect, e.g. `{ pods: { namespace, labels }, ports: [{ port: 5672 }] }`,
+   * or `{ cidrs: ANYWHERE, ports: [{ port: 443 }] }` for a service outside the cluster.
+   * `module` names the declaring module. @default the first of {@link modules}
+   */
+  public withEndpoints(endpoints: readonly ModuleEndpointProps[], module: string = this.modules[0] ?? 'module'): ModuleOutputs {
+    return new ModuleOutputs(this.modules, this.parsed, [...this.endpoints, ...checkEndpoints(module, endpoints)]);
   }
 
   /** The env, envFrom, volumes and mounts a pod gets from these modules, as plain Kubernetes JSON. */

@@ -44,8 +44,10 @@ export function claimObjectNames(scope: IConstruct, where: string): void {
   const root = scope.node.root;
   let registry = registries.get(root);
   if (!registry) registries.set(root, (registry = new Map()));
-  for (const child of scope.node.findAll()) {
-    if (!(child instanceof ApiObject)) continue;
+  const objects = scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  // A workload's NetworkPolicy bears its name: a clash is reported on the workload itself.
+  const ordered = [...objects.filter((o) => o.kind !== 'NetworkPolicy'), ...objects.filter((o) => o.kind === 'NetworkPolicy')];
+  for (const child of ordered) {
     const id = objectIdentity(child);
     const owner = registry.get(id);
     if (owner === undefined) registry.set(id, child);

@@ -27,6 +27,13 @@ test('every example manifest applies under RBAC and PodSecurity restricted; re-a
   expect(report.workloads.map((w) => w.ref)).toEqual(expect.arrayContaining(scaled.map(objectRef)));
   for (const w of report.workloads) expect(w.pods).toBeGreaterThan(0);
   expect(report.changedBySecondApply).toEqual([]);
+  // The derived NetworkPolicies (one per workload) are stored as sent: no field pruned or defaulted away.
+  const sent = objects.filter((o) => o.kind === 'NetworkPolicy');
+  expect(sent.length).toBeGreaterThanOrEqual(15);
+  for (const policy of sent) {
+    const stored = report.applied.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.name === policy.metadata!.name && o.metadata?.namespace?.endsWith(policy.metadata!.namespace!));
+    expect([policy.metadata!.name, stored?.spec]).toEqual([policy.metadata!.name, policy.spec]);
+  }
 }, 180_000);
 
 test('a pod spec that breaks the restricted profile fails the proof', async () => {

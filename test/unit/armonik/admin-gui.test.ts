@@ -24,7 +24,7 @@ describe('AdminGui', () => {
   const container = pod.containers[0];
 
   it('is a Deployment and a ClusterIP Service named gui, port 1080, labelled as Infra\'s', () => {
-    expect(objects.map((o: any) => `${o.kind}/${o.metadata.name}`)).toEqual(['Deployment/gui', 'Service/gui']);
+    expect(objects.map((o: any) => `${o.kind}/${o.metadata.name}`)).toEqual(['Deployment/gui', 'NetworkPolicy/gui', 'Service/gui']);
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.template.metadata.labels).toMatchObject({ app: 'armonik', service: 'admin-gui' });
     const service = kind(objects, 'Service');

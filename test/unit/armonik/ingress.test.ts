@@ -30,7 +30,7 @@ describe('defaults: TLS with a certificate generated in the cluster, Infra\'s po
 
   it('a ConfigMap, a Deployment, a Service and two generated Secrets (CA and server certificate), nothing secret inline', () => {
     expect(objects.map((o: any) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/ingress', 'Deployment/ingress', 'Secret/ingress-server-ca', 'Secret/ingress-server-tls', 'Service/ingress',
+      'ConfigMap/ingress', 'Deployment/ingress', 'NetworkPolicy/ingress', 'Secret/ingress-server-ca', 'Secret/ingress-server-tls', 'Service/ingress',
     ]);
     for (const s of objects.filter((o: any) => o.kind === 'Secret')) {
       expect(s.data).toBeUndefined();

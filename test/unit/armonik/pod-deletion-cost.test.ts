@@ -42,6 +42,7 @@ describe('PodDeletionCost as ArmoniK.Infra deploys it', () => {
       'rbac.authorization.k8s.io/v1 Role armonik/pdc-update',
       'rbac.authorization.k8s.io/v1 RoleBinding armonik/pdc-update',
       'apps/v1 Deployment armonik/pdc-update',
+      'networking.k8s.io/v1 NetworkPolicy armonik/pdc-update',
     ]);
     for (const o of objects) expect(o.metadata.labels).toEqual(LABELS);
   });
@@ -115,7 +116,7 @@ describe('PodDeletionCost options', () => {
       resources: { cpuLimit: '200m', memoryRequest: '64Mi' }, nodeSelector: { service: 'metrics', 'node.example.com/pool': 'ops' },
       imagePullSecrets: ['regcred', 'mirror'], annotations: { 'example.com/team': 'hpc' },
     });
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ServiceAccount/pdc', 'Role/pdc', 'RoleBinding/pdc', 'Deployment/pdc']);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ServiceAccount/pdc', 'Role/pdc', 'RoleBinding/pdc', 'Deployment/pdc', 'NetworkPolicy/pdc']);
     expect(objects.find((o) => o.kind === 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'pdc', namespace: 'armonik' }]);
     expect(objects.find((o) => o.kind === 'RoleBinding').roleRef.name).toBe('pdc');
     const d = deploymentOf(objects);
@@ -248,7 +249,7 @@ describe('ArmoniK deploys the updater by default', () => {
   it('with the defaults, querying the Prometheus its KEDA triggers query', () => {
     const { armonik, objects } = build();
     expect(armonik.podDeletionCost).toBeInstanceOf(PodDeletionCost);
-    expect(pdcObjects(objects).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ServiceAccount/pdc-update', 'Role/pdc-update', 'RoleBinding/pdc-update', 'Deployment/pdc-update']);
+    expect(pdcObjects(objects).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ServiceAccount/pdc-update', 'Role/pdc-update', 'RoleBinding/pdc-update', 'Deployment/pdc-update', 'NetworkPolicy/pdc-update']);
     // The same objects as the construct alone.
     expect(pdcObjects(objects)).toEqual(synth());
     const env = envOf(deploymentOf(pdcObjects(objects)).spec.template.spec.containers[0]);

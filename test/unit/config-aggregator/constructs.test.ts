@@ -31,7 +31,7 @@ describe('ConfigAggregator construct', () => {
   it('synthesizes deployment, RBAC, service, PDB and schema ConfigMap with secure defaults', () => {
     const { objects } = synthAggregator();
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     const [dep] = byKind(objects, 'Deployment');
     expect(dep.metadata.namespace).toBe('numalogic');

@@ -92,7 +92,7 @@ function sample(props: Partial<PlatformControllerProps<typeof SAMPLE_FLAGS>> = {
 describe('PlatformController', () => {
   it('a per-node DaemonSet: NODE_NAME, no leader election, no Lease RBAC, no PDB', () => {
     const { ctl, objects } = sample({ workload: ControllerWorkload.daemonSet() });
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'Service', 'ServiceAccount']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'NetworkPolicy', 'Service', 'ServiceAccount']);
     const ctr = containerOf(objects);
     expect(ctr.env.find((e: any) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
     expect(parseFlags(SAMPLE_FLAGS, ctr.args.slice(1), { NAMESPACE: 'platform' }).values['leader-elect']).toBe(false);

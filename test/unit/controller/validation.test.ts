@@ -103,7 +103,7 @@ describe('PlatformController props', () => {
 
   it('ports: a list of { name, port, service? }, names and ports unique and valid, Service names valid and free', () => {
     refused(() => sample({ ports: any({ name: 'api', port: 9000 }) }), 'stack/sample', 'ports', /must be a list, not an object/);
-    refused(() => sample({ ports: any([undefined]) }), 'stack/sample', 'ports[0]', /is required \(fields: name, port, service\)/);
+    refused(() => sample({ ports: any([undefined]) }), 'stack/sample', 'ports[0]', /is required \(fields: name, port, service, allowFrom\)/);
     refused(() => sample({ ports: any([{ name: 'api', port: 9000, protocol: 'UDP' }]) }), 'stack/sample', 'ports[0].protocol', /unknown field/);
     refused(() => sample({ ports: [{ name: 'API', port: 9000 }] }), 'stack/sample', 'ports[0].name', /"API" is not a port name/);
     refused(() => sample({ ports: [{ name: 'a-very-long-port-name', port: 9000 }] }), 'stack/sample', 'ports[0].name', /at most 15 characters/);

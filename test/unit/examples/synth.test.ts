@@ -28,21 +28,22 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       'StatefulSet/activemq', 'ConfigMap/activemq-configs', 'Secret/activemq-server-certificates', 'Secret/activemq-user-credentials',
       'StatefulSet/minio', 'Secret/minio-user-credentials', 'PerconaServerMongoDB/mongodb-db-ps', 'Secret/mongodb-connection-string',
     ]));
-    expect(names['control-plane']).toEqual(['ConfigMap/core-configmap', 'Deployment/control-plane', 'Service/control-plane']);
+    expect(names['control-plane']).toEqual(['ConfigMap/core-configmap', 'Deployment/control-plane', 'NetworkPolicy/control-plane', 'Service/control-plane']);
     expect(names['compute-plane']).toEqual([
-      'Deployment/compute-plane-default', 'ScaledObject/default-compute-plane', 'Deployment/compute-plane-stream', 'ScaledObject/stream-compute-plane',
-      expect.stringMatching(/^Job\/init-[0-9a-f]{10}$/), 'CronJob/init',
+      'Deployment/compute-plane-default', 'NetworkPolicy/compute-plane-default', 'ScaledObject/default-compute-plane',
+      'Deployment/compute-plane-stream', 'NetworkPolicy/compute-plane-stream', 'ScaledObject/stream-compute-plane',
+      expect.stringMatching(/^Job\/init-[0-9a-f]{10}$/), 'CronJob/init', 'NetworkPolicy/init',
     ]);
-    expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'Service/metrics-exporter']);
+    expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'NetworkPolicy/metrics-exporter', 'Service/metrics-exporter']);
     expect(names.ingress).toEqual([
-      'Deployment/gui', 'Service/gui',
+      'Deployment/gui', 'NetworkPolicy/gui', 'Service/gui',
       'Secret/ingress-server-ca', 'Secret/ingress-server-tls', 'Secret/ingress-client-ca', 'Secret/ingress-client-submitter', 'Secret/ingress-client-monitoring',
-      'ConfigMap/ingress', 'Deployment/ingress', 'Service/ingress',
+      'ConfigMap/ingress', 'Deployment/ingress', 'NetworkPolicy/ingress', 'Service/ingress',
     ]);
     expect(names['config-aggregator']).toEqual([
       'ServiceAccount/config-aggregator', 'Role/config-aggregator', 'RoleBinding/config-aggregator',
       'ClusterRole/armonik-config-aggregator', 'ClusterRoleBinding/armonik-config-aggregator',
-      'Deployment/config-aggregator', 'Service/config-aggregator', 'PodDisruptionBudget/config-aggregator',
+      'Deployment/config-aggregator', 'Service/config-aggregator', 'NetworkPolicy/config-aggregator', 'PodDisruptionBudget/config-aggregator',
       'ConfigMap/application-config-schema',
       'ConfigMap/config-aggregator-control-plane-anomaly-config-map',
     ]);
@@ -50,7 +51,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       `Namespace/${EXAMPLE_WAO_NAMESPACE}`,
       `CustomResourceDefinition/${NodeConfigDeclaration.name}`,
       'ServiceAccount/wao', 'Role/wao', 'RoleBinding/wao', 'ClusterRole/wao-system-wao', 'ClusterRoleBinding/wao-system-wao',
-      'Deployment/wao', 'Service/wao', 'Service/wao-prediction', 'PodDisruptionBudget/wao',
+      'Deployment/wao', 'Service/wao', 'Service/wao-prediction', 'NetworkPolicy/wao', 'PodDisruptionBudget/wao',
       `CustomResourceDefinition/${NodeConfigTemplateDeclaration.name}`,
       'NodeConfigTemplate/fake-nodes',
     ]);
@@ -58,7 +59,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       `Namespace/${EXAMPLE_KONSUMERATOR_NAMESPACE}`,
       'ServiceAccount/konsumerator', 'Role/konsumerator', 'RoleBinding/konsumerator',
       'ClusterRole/konsumerator-system-konsumerator', 'ClusterRoleBinding/konsumerator-system-konsumerator',
-      'Deployment/konsumerator', 'Service/konsumerator', 'PodDisruptionBudget/konsumerator',
+      'Deployment/konsumerator', 'Service/konsumerator', 'NetworkPolicy/konsumerator', 'PodDisruptionBudget/konsumerator',
       `CustomResourceDefinition/${ConsumerDeclaration.name}`,
       'Consumer/orders',
     ]);
@@ -66,7 +67,7 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
       'ServiceAccount/servo', 'Role/servo', 'RoleBinding/servo', 'Role/servo', 'RoleBinding/servo',
       'ClusterRole/servo-system-servo', 'ClusterRoleBinding/servo-system-servo',
       'Secret/servo-webhook-ca', 'Secret/servo-webhook-cert', 'Service/servo-webhook', 'MutatingWebhookConfiguration/servo-system-servo',
-      'Deployment/servo', 'Service/servo', 'PodDisruptionBudget/servo',
+      'Deployment/servo', 'Service/servo', 'NetworkPolicy/servo', 'PodDisruptionBudget/servo',
     ]);
     const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration']);
     const namespaceOf: Record<string, string> = { wao: EXAMPLE_WAO_NAMESPACE, konsumerator: EXAMPLE_KONSUMERATOR_NAMESPACE, servo: EXAMPLE_SERVO_NAMESPACE };
@@ -222,6 +223,16 @@ describe('swapping ActiveMQ for RabbitMQ (structural diff)', () => {
   it.each(['control-plane', 'compute-plane', 'metrics'])('chart %s: only the queue parts differ', (chart) => {
     expect(a[chart].map(ref)).toEqual(r[chart].map(ref));
     for (const [i, obj] of a[chart].entries()) {
+      if (obj.kind === 'NetworkPolicy') {
+        // Egress to the queue's pods on its port is the one difference, where the queue is consumed.
+        const toQueue = (rule: any) => /^(activemq|rabbitmq)$/.test(rule.to?.[0]?.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? '');
+        const withoutQueue = (p: any) => ({ ...p, spec: { ...p.spec, egress: p.spec.egress.filter((x: any) => !toQueue(x)) } });
+        const queueRules = (p: any) => p.spec.egress.filter(toQueue).map((x: any) => `${x.to[0].podSelector.matchLabels['app.kubernetes.io/name']}:${x.ports.map((q: any) => q.port).join(',')}`);
+        expect(withoutQueue(r[chart][i])).toEqual(withoutQueue(obj));
+        const consumes = queueRules(obj).length > 0;
+        expect([queueRules(obj), queueRules(r[chart][i])]).toEqual(consumes ? [['activemq:5672'], ['rabbitmq:5671']] : [[], []]);
+        continue;
+      }
       if (!['Deployment', 'Job', 'CronJob'].includes(obj.kind)) {
         expect(r[chart][i]).toEqual(obj);
         continue;

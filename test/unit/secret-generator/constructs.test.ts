@@ -147,6 +147,7 @@ describe('SecretGenerator', () => {
     const { gen, objects } = synth();
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/armonik/secret-generator',
+      'NetworkPolicy/armonik/secret-generator',
       'PodDisruptionBudget/armonik/secret-generator',
       'Role/armonik/secret-generator',
       'RoleBinding/armonik/secret-generator',

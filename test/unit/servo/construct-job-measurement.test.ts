@@ -57,6 +57,7 @@ describe('JobMeasurement', () => {
     expect(refs(objects)).toEqual([
       'Deployment/measure/servo',
       'MutatingWebhookConfiguration/measure-servo',
+      'NetworkPolicy/measure/servo',
       'PodDisruptionBudget/measure/servo',
       'Role/batch-a/servo',
       'Role/batch-b/servo',

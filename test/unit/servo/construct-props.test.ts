@@ -127,7 +127,7 @@ describe('JobMeasurement props are checked, the error naming the prop', () => {
 const WEIRD: unknown[] = [null, 0, -1, NaN, 70000, '', 'x', '..', 'A b', [], {}, [1], { a: 1 }, true, false, () => 1, new Map(), Duration.millis(500)];
 const PROPS = [
   'webhookCertificate', 'namespaces', 'url', 'account', 'authTokenSecret', 'appIdPath', 'monitorImage', 'monitorInterval', 'monitorResources',
-  'namespace', 'name', 'replicas', 'leaseDuration', 'image', 'resources', 'metricsPort', 'workers', 'concurrency', 'statsTimeout', 'sendTimeout', 'maxBackoff',
+  'namespace', 'name', 'replicas', 'leaseDuration', 'image', 'resources', 'metricsPort', 'network', 'workers', 'concurrency', 'statsTimeout', 'sendTimeout', 'maxBackoff',
 ] as const;
 
 it('every prop, every odd value: it works or it is a ValidationError naming the construct', () => {

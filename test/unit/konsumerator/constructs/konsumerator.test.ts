@@ -32,6 +32,7 @@ describe('Konsumerator', () => {
       'ClusterRoleBinding/streaming-konsumerator',
       `CustomResourceDefinition/${ConsumerDeclaration.name}`,
       'Deployment/konsumerator',
+      'NetworkPolicy/konsumerator',
       'PodDisruptionBudget/konsumerator',
       'Role/konsumerator',
       'RoleBinding/konsumerator',
@@ -59,6 +60,7 @@ describe('Konsumerator', () => {
     const { konsumerator, objects } = synth({ guestMode: true });
     expect(refs(objects)).toEqual([
       'Deployment/konsumerator',
+      'NetworkPolicy/konsumerator',
       'PodDisruptionBudget/konsumerator',
       'Role/konsumerator',
       'RoleBinding/konsumerator',

@@ -31,6 +31,7 @@ describe('Wao', () => {
       `CustomResourceDefinition/${NodeConfigDeclaration.name}`,
       `CustomResourceDefinition/${NodeConfigTemplateDeclaration.name}`,
       'Deployment/wao',
+      'NetworkPolicy/wao',
       'PodDisruptionBudget/wao',
       'Role/wao',
       'RoleBinding/wao',
