@@ -3,22 +3,13 @@
  * stack-wide settings, the opt-out, user workloads, and bad input named at its field.
  */
 import { App, Chart, Testing } from 'cdk8s';
-import { AmazonMq, ANYWHERE, ControlPlane, ExternalMongoDb, ExternalS3, ExternalSqs, MinIo, ModuleOutputs, TerraformModule, ValidationError } from '../../../index.js';
+import { AmazonMq, ANYWHERE, ControlPlane, ExternalMongoDb, ExternalS3, ExternalSqs, MinIo, ModuleOutputs, TerraformModule } from '../../../index.js';
 import { NetworkPolicies } from '../../../lib/network/index.js';
 import { allows, type NetworkPolicyObject } from '../../fixtures/network-policy-evaluator.js';
+import { errorOf } from '../../fixtures/validation.js';
 
 const policiesOf = (app: App): NetworkPolicyObject[] => app.charts.flatMap((c) => c.toJson() as any[]).filter((o) => o.kind === 'NetworkPolicy');
 const policy = (app: App, name: string) => policiesOf(app).find((p) => p.metadata.name === name)!;
-
-function errorOf(f: () => unknown): ValidationError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('NetworkPolicies', () => {
   it('derives ingress from consumers declared before or after the module, in other charts and namespaces', () => {
