@@ -225,6 +225,11 @@ async function main(): Promise<void> {
 
   const synthRows: string[] = [];
   const rows: string[] = [];
+  // Each row is also printed as soon as it is measured: a long run cut short keeps what it measured.
+  const row = (r: string) => {
+    rows.push(r);
+    console.error(r);
+  };
   try {
     for (const n of SIZES) {
       const objects = appObjects(buildDeployStack(n)).length;
@@ -233,15 +238,14 @@ async function main(): Promise<void> {
       synthRows.push(`| ${n} | ${objects} | ${fmt(ours)} (${x(ours, raw)}) | ${fmt(raw)} |`);
 
       const ssa = await serverSideApply(n);
-      rows.push(`| ${n} | ${objects} | server-side apply | – | ${fmt(ssa.first)} | ${fmt(ssa.dryRun)} (dry run) | – | ${fmt(ssa.change)} | ${fmt(ssa.destroy)} | – |`);
+      row(`| ${n} | ${objects} | server-side apply | – | ${fmt(ssa.first)} | ${fmt(ssa.dryRun)} (dry run) | – | ${fmt(ssa.change)} | ${fmt(ssa.destroy)} | – |`);
       for (const tool of TOOLS as Tool[]) {
         if (tool === 'cdktf-kubernetes-manifest' && n > MANIFEST_MAX) continue;
         const r = await runTool(tool, n, runners[tool]!, tools, work);
-        rows.push(
+        row(
           `| ${n} | ${objects} | ${tool === 'cdktf-kubernetes-manifest' ? 'cdktf, kubernetes_manifest' : `${tool}, kubectl_manifest`} | ${fmt(r.synth)} | ${fmt(r.deploy)} (${x(r.deploy, ssa.first)}) | ` +
             `${fmt(r.plan)} (${x(r.plan, ssa.dryRun)}) | ${r.planCpu.toFixed(1)} s | ${fmt(r.change)} | ${fmt(r.destroy)} (${x(r.destroy, ssa.destroy)}) | ${fmt(r.cliDeploy)} |`,
         );
-        console.error(`n=${n} ${tool} done`);
       }
     }
   } finally {
