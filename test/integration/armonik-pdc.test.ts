@@ -24,7 +24,7 @@ test('applies under PodSecurity restricted; its ServiceAccount may patch pods of
 
   const report = await proveApply(cluster, appObjects(app), { fieldManager: 'platform-constructs-armonik', namespacePrefix: 'armonik-pdc' });
   expect(report.applied.filter((o) => o.metadata?.namespace === namespace).map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
-    'ServiceAccount/pdc-update', 'Role/pdc-update', 'RoleBinding/pdc-update', 'Deployment/pdc-update',
+    'ServiceAccount/pdc-update', 'Role/pdc-update', 'RoleBinding/pdc-update', 'Deployment/pdc-update', 'NetworkPolicy/pdc-update',
   ]);
   // Its pod was admitted (the controller manager made it in the restricted namespace).
   expect(report.workloads).toEqual([{ ref: objectRef(report.applied.find((o) => o.kind === 'Deployment')!), pods: 1 }]);

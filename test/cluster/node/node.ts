@@ -294,7 +294,15 @@ function createCgroup(name: string): void {
 function cgroupDirs(root: string): string[] {
   if (!existsSync(root)) return [];
   const out: string[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true })) if (e.isDirectory()) out.push(...cgroupDirs(join(root, e.name)));
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch (err) {
+    // The kubelet and runc remove cgroups while this walks them: one may vanish mid-walk.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  for (const e of entries) if (e.isDirectory()) out.push(...cgroupDirs(join(root, e.name)));
   out.push(root);
   return out; // children before parents
 }
