@@ -87,8 +87,10 @@ export class NetworkPolicyTarget {
   public readonly _ingress: PolicyRule[] = [];
   /** @internal */
   public readonly _egress: PolicyRule[] = [];
+  /** @internal The checked `metricsPorts`, `webhookPorts` and `queriesScraper`. */
+  public readonly _ports: { readonly metrics: readonly PolicyPort[]; readonly webhook: readonly PolicyPort[]; readonly scraper: readonly PolicyPort[] };
   /** @internal */
-  public readonly _props: NetworkPolicyTargetProps;
+  public readonly _apiServer: boolean;
   /** @internal */
   public readonly _scope: Construct;
   /** @internal */
@@ -98,7 +100,10 @@ export class NetworkPolicyTarget {
   constructor(scope: Construct, where: string, props: NetworkPolicyTargetProps) {
     this._scope = scope;
     this._where = where;
-    this._props = props;
+    // Checked where they enter, once: the rules built from them at synthesis need no check.
+    const ports = (field: 'metricsPorts' | 'webhookPorts' | 'queriesScraper') => (props[field]?.length ? checkPolicyPorts(where, field, props[field]) : []);
+    this._ports = { metrics: ports('metricsPorts'), webhook: ports('webhookPorts'), scraper: ports('queriesScraper') };
+    this._apiServer = props.apiServer === true;
     this.name = checkDns1123Subdomain(where, 'networkPolicy.name', props.name, 'NetworkPolicy');
     this.namespace = props.namespace;
     this.podSelector = checkSelectorLabels(where, 'networkPolicy.podSelector', props.podSelector);
@@ -240,9 +245,9 @@ export class NetworkPolicies {
         if (target.servesEndpoint(e)) rules.push({ peer: { kind: 'pods', namespace: consumer.namespace, labels: consumer.podSelector }, ports: e.ports });
       }
     }
-    const p = target._props;
-    if (p.metricsPorts?.length) rules.push({ peer: this.scraper, ports: checkPolicyPorts(target._where, 'metricsPorts', p.metricsPorts) });
-    if (p.webhookPorts?.length) rules.push({ peer: { kind: 'cidrs', cidrs: this.apiServer.cidrs }, ports: checkPolicyPorts(target._where, 'webhookPorts', p.webhookPorts) });
+    const { metrics, webhook } = target._ports;
+    if (metrics.length) rules.push({ peer: this.scraper, ports: metrics });
+    if (webhook.length) rules.push({ peer: { kind: 'cidrs', cidrs: this.apiServer.cidrs }, ports: webhook });
     return [...rules, ...target._ingress];
   }
 
@@ -254,8 +259,8 @@ export class NetworkPolicies {
         ? { peer: { kind: 'pods', namespace: e.pods.namespace, labels: e.pods.labels }, ports: e.ports }
         : { peer: { kind: 'cidrs', cidrs: e.cidrs! }, ports: e.ports });
     }
-    if (target._props.queriesScraper?.length) rules.push({ peer: this.scraper, ports: checkPolicyPorts(target._where, 'queriesScraper', target._props.queriesScraper) });
-    if (target._props.apiServer) rules.push({ peer: { kind: 'cidrs', cidrs: this.apiServer.cidrs }, ports: this.apiServer.ports });
+    if (target._ports.scraper.length) rules.push({ peer: this.scraper, ports: target._ports.scraper });
+    if (target._apiServer) rules.push({ peer: { kind: 'cidrs', cidrs: this.apiServer.cidrs }, ports: this.apiServer.ports });
     return [...rules, ...target._egress];
   }
 
@@ -282,9 +287,4 @@ export class NetworkPolicies {
     });
     this.objects.set(target, object);
   }
-}
-
-/** A peer `{ namespace, labels }` selecting a target's pods. */
-export function podsOf(target: NetworkPolicyTarget): NetworkPeerProps {
-  return { namespace: target.namespace, labels: { ...target.podSelector } };
 }

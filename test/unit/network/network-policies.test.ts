@@ -153,6 +153,7 @@ describe('NetworkPolicies', () => {
       ['enabled not a boolean', () => NetworkPolicies.of(chart()).configure({ enabled: 'no' as any }), 'enabled', /must be true or false/],
       ['API server ports empty', () => NetworkPolicies.of(chart()).configure({ apiServer: { ports: [] } }), 'apiServer.ports', /non-empty/],
       ['a rule that is not an object', () => { const c = chart(); NetworkPolicies.of(c).add(c, 'w', { name: 'w', namespace: 'apps', podSelector: { a: 'b' }, allowIngress: ['x' as any] }); }, 'allowIngress[0]', /must be an object/],
+      ['a metrics port out of range, refused where the workload registers', () => { const c = chart(); NetworkPolicies.of(c).add(c, 'w', { name: 'w', namespace: 'apps', podSelector: { a: 'b' }, metricsPorts: [0] }); }, 'metricsPorts[0]', /port/],
       ['a label that is not valid', () => { const c = chart(); NetworkPolicies.of(c).add(c, 'w', { name: 'w', namespace: 'apps', podSelector: { 'a b': 'c' } }); }, 'networkPolicy.podSelector.a b', /./],
     ])('%s', (_, f, field, message) => {
       const e = errorOf(f);
