@@ -1,7 +1,7 @@
 import type { ApiObject } from 'cdk8s';
 import { restrictedContainerSecurityContext } from '../../lib/k8s/security.js';
 import { Construct } from 'constructs';
-import { ModuleOutputs, type ModuleEndpointProps } from '../../lib/contract/index.js';
+import { ModuleOutputs, podsEndpoint, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkObject } from '../../lib/k8s/props.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
@@ -137,7 +137,7 @@ export class AdminGui extends Construct {
       ports: [{ name: 'app-port', port: this.port, targetPort: AdminGui.CONTAINER_PORT, appProtocol: 'http' }],
     });
     this.url = `http://${this.name}.${this.namespace}.svc.cluster.local:${this.port}`;
-    this.podsEndpoint = { pods: { namespace: this.namespace, labels: this.workload.selector }, ports: [{ port: AdminGui.CONTAINER_PORT }] };
+    this.podsEndpoint = podsEndpoint(this.namespace, this.workload.selector, [AdminGui.CONTAINER_PORT]);
     claimObjectNames(this, where);
   }
 }

@@ -1,6 +1,6 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { ModuleEndpointProps } from '../../lib/contract/index.js';
+import { podsEndpoint, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
@@ -155,7 +155,7 @@ export class ControlPlane extends Construct {
     });
     this.autoscaler = scaling?._bind(this, where, { name: this.name, namespace: this.namespace, labels: this.workload.labels });
     this.endpoint = `${this.name}.${this.namespace}.svc.cluster.local:${servicePort}`;
-    this.podsEndpoint = { pods: { namespace: this.namespace, labels: this.workload.selector }, ports: [{ port: ControlPlane.GRPC_PORT }] };
+    this.podsEndpoint = podsEndpoint(this.namespace, this.workload.selector, [ControlPlane.GRPC_PORT]);
     claimObjectNames(this, where);
   }
 }

@@ -8,7 +8,7 @@ import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
-import { deployStatefulService, podsEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, statefulServiceEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link ActiveMq}. */
 export interface ActiveMqProps extends ServiceModuleProps {
@@ -138,7 +138,7 @@ export class ActiveMq extends Construct implements IModule {
       },
       envSecret: [credentials],
       mountSecret: { certificate: { secret: ca, path: mountPath, mode: '0644' } },
-    }).withEndpoints([podsEndpoint(ident, this.workload, [this.port])]);
+    }).withEndpoints([statefulServiceEndpoint(ident, this.workload, [this.port])]);
     claimObjectNames(this, where);
   }
 }

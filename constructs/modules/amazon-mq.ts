@@ -1,12 +1,13 @@
 import { Construct } from 'constructs';
-import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { externalEndpoint, type ExternalEndpointProps } from './service-module.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
 import { checkOptionalString, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 
 /** Props of {@link AmazonMq}. */
-export interface AmazonMqProps {
+export interface AmazonMqProps extends ExternalEndpointProps {
   /** The broker's AMQP endpoint host, e.g. `b-1234.mq.eu-west-3.amazonaws.com`. */
   readonly host: string;
   /** AMQP+TLS port. @default 5671 */
@@ -15,11 +16,6 @@ export interface AmazonMqProps {
   readonly credentialsSecret: string;
   /** `Components__QueueStorage`. @default 'ArmoniK.Adapters.Amqp.ObjectStorage' */
   readonly queueStorageAdapter?: string;
-  /**
-   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
-   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
-   */
-  readonly cidrs?: readonly string[];
 }
 
 /**
@@ -38,7 +34,7 @@ export class AmazonMq extends Construct implements IModule {
     const port = checkPort(where, 'port', p.port ?? 5671);
     const credentialsSecret = checkDns1123Subdomain(where, 'credentialsSecret', p.credentialsSecret, 'Secret');
     const queueStorage = checkOptionalString(where, 'queueStorageAdapter', p.queueStorageAdapter) ?? ARMONIK_ADAPTERS.amqp.queueStorage;
-    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
+    const endpoint = externalEndpoint(where, p, port);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__QueueStorage: queueStorage,
@@ -48,7 +44,7 @@ export class AmazonMq extends Construct implements IModule {
         Amqp__Scheme: 'AMQPS',
       },
       envSecret: [credentialsSecret],
-    }).withEndpoints([{ cidrs, ports: [{ port }] }]);
+    }).withEndpoints([endpoint]);
     claimObjectNames(this, where);
   }
 }

@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
-import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkConfigKey, checkDns1123Subdomain, checkPort, ensure, hostNameReason } from '../../lib/k8s/validators.js';
 import { checkOptionalBoolean, checkOptionalObject, checkOptionalString, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS } from './adapters.js';
-import { checkMongoDatabaseName } from './service-module.js';
+import { checkMongoDatabaseName, externalEndpoint, type ExternalEndpointProps } from './service-module.js';
 
 /** Props of {@link ExternalMongoDb}. */
-export interface ExternalMongoDbProps {
+export interface ExternalMongoDbProps extends ExternalEndpointProps {
   /** Host name of the server or replica set seed (e.g. a managed cluster's). */
   readonly host: string;
   /** Port. @default 27017 */
@@ -36,11 +36,6 @@ export interface ExternalMongoDbProps {
   readonly connectionString?: { readonly secret: string; readonly key?: string };
   /** `MongoDB__Sharding`: shard Core's collections (a sharded cluster, through mongos). @default false */
   readonly sharding?: boolean;
-  /**
-   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
-   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
-   */
-  readonly cidrs?: readonly string[];
 }
 
 /**
@@ -70,7 +65,7 @@ export class ExternalMongoDb extends Construct implements IModule {
     const replicaSet = checkOptionalString(where, 'replicaSet', p.replicaSet);
     const directConnection = checkOptionalBoolean(where, 'directConnection', p.directConnection) ?? false;
     const sharding = checkOptionalBoolean(where, 'sharding', p.sharding) ?? false;
-    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
+    const endpoint = externalEndpoint(where, p, port);
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         Components__TableStorage: ARMONIK_ADAPTERS.mongodb.tableStorage,
@@ -90,7 +85,7 @@ export class ExternalMongoDb extends Construct implements IModule {
         ...(cs ? { MongoDB__ConnectionString: { secret: cs.secret, field: cs.key ?? 'uri' } } : {}),
       },
       ...(p.caSecret ? { mountSecret: { 'mongo-certificate': { secret: p.caSecret, path: '/mongodb/certificate/', mode: '0644' } } } : {}),
-    }).withEndpoints([{ cidrs, ports: [{ port }] }]);
+    }).withEndpoints([endpoint]);
     claimObjectNames(this, where);
   }
 }

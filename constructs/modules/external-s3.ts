@@ -1,15 +1,15 @@
 import { Construct } from 'constructs';
-import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { urlPort } from '../../lib/network/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { checkOptionalBoolean, checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
-import { checkBucketName, checkUrl } from './service-module.js';
+import { checkBucketName, checkUrl, externalEndpoint, type ExternalEndpointProps } from './service-module.js';
 
 /** Props of {@link ExternalS3}. */
-export interface ExternalS3Props {
+export interface ExternalS3Props extends ExternalEndpointProps {
   /** Endpoint URL, e.g. `https://s3.eu-west-3.amazonaws.com` or a MinIO service; no credentials in it. */
   readonly endpointUrl: string;
   /** Bucket name. */
@@ -26,11 +26,6 @@ export interface ExternalS3Props {
   readonly useChunkEncoding?: boolean;
   /** Payload checksums. @default true */
   readonly useChecksum?: boolean;
-  /**
-   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
-   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
-   */
-  readonly cidrs?: readonly string[];
 }
 
 /** Props of {@link ExternalS3.aws}. */
@@ -69,7 +64,7 @@ export class ExternalS3 extends Construct implements IModule {
     const mustForcePathStyle = checkOptionalBoolean(where, 'mustForcePathStyle', p.mustForcePathStyle) ?? true;
     const useChunkEncoding = checkOptionalBoolean(where, 'useChunkEncoding', p.useChunkEncoding) ?? true;
     const useChecksum = checkOptionalBoolean(where, 'useChecksum', p.useChecksum) ?? true;
-    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
+    const endpoint = externalEndpoint(where, p, urlPort(endpointUrl));
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...objectAdaptorEnv(ARMONIK_ADAPTERS.s3),
@@ -87,7 +82,7 @@ export class ExternalS3 extends Construct implements IModule {
               S3__Password: { secret: p.credentialsSecret, field: 'password' },
             },
           }),
-    }).withEndpoints([{ cidrs, ports: [{ port: urlPort(endpointUrl) }] }]);
+    }).withEndpoints([endpoint]);
     claimObjectNames(this, where);
   }
 }

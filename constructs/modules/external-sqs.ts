@@ -1,23 +1,18 @@
 import { Construct } from 'constructs';
-import { ANYWHERE, checkCidrs, ModuleOutputs, type IModule } from '../../lib/contract/index.js';
+import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { urlPort } from '../../lib/network/index.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkPropsObject } from '../../lib/k8s/props.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
-import { checkUrl } from './service-module.js';
+import { checkUrl, externalEndpoint, type ExternalEndpointProps } from './service-module.js';
 
 /** Props of {@link ExternalSqs}. */
-export interface ExternalSqsProps {
+export interface ExternalSqsProps extends ExternalEndpointProps {
   /** `SQS__ServiceURL`, e.g. `https://sqs.eu-west-3.amazonaws.com`. */
   readonly serviceUrl: string;
   /** `SQS__Prefix`: prefix of the queues ArmoniK creates (one per partition). @default 'armonik' */
   readonly prefix?: string;
-  /**
-   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
-   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
-   */
-  readonly cidrs?: readonly string[];
 }
 
 /**
@@ -38,14 +33,14 @@ export class ExternalSqs extends Construct implements IModule {
       const shown = showValue(prefix);
       throw new ValidationError(where, 'prefix', `${shown} is not a valid SQS queue name prefix (1 to 40 letters, digits, '-' and '_')`, prefix);
     }
-    const cidrs = p.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', p.cidrs);
+    const endpoint = externalEndpoint(where, p, urlPort(p.serviceUrl));
     this.outputs = ModuleOutputs.of(this.node.id, {
       env: {
         ...queueAdaptorEnv(ARMONIK_ADAPTERS.sqs),
         SQS__ServiceURL: serviceUrl,
         SQS__Prefix: prefix,
       },
-    }).withEndpoints([{ cidrs, ports: [{ port: urlPort(p.serviceUrl) }] }]);
+    }).withEndpoints([endpoint]);
     claimObjectNames(this, where);
   }
 }

@@ -6,7 +6,7 @@ import { checkOptionalBoolean } from '../../lib/k8s/props.js';
 import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { userCredentials } from './credentials.js';
-import { checkBucketName, deployStatefulService, podsEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { checkBucketName, deployStatefulService, statefulServiceEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link MinIo}. */
 export interface MinIoProps extends ServiceModuleProps {
@@ -83,7 +83,7 @@ export class MinIo extends Construct implements IModule {
         S3__EndpointUrl: `http://${this.host}:${this.port}`,
       },
       envSecret: [credentials],
-    }).withEndpoints([podsEndpoint(ident, this.workload, [this.port])]);
+    }).withEndpoints([statefulServiceEndpoint(ident, this.workload, [this.port])]);
     claimObjectNames(this, where);
   }
 }

@@ -8,7 +8,7 @@ import { checkOptionalBoolean } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, queueAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate, userCredentials } from './credentials.js';
-import { deployStatefulService, podsEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, statefulServiceEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link RabbitMq}. */
 export interface RabbitMqProps extends ServiceModuleProps {
@@ -126,7 +126,7 @@ export class RabbitMq extends Construct implements IModule {
       },
       envSecret: [credentials],
       mountSecret: { 'rabbitmq-secret1': { secret: ca, path: mountPath, mode: '0644' } },
-    }).withEndpoints([podsEndpoint(ident, this.workload, [this.port])]);
+    }).withEndpoints([statefulServiceEndpoint(ident, this.workload, [this.port])]);
     claimObjectNames(this, where);
   }
 }

@@ -7,7 +7,7 @@ import { checkOptionalBoolean, checkOptionalString } from '../../lib/k8s/props.j
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { moduleCa, serverCertificate } from './credentials.js';
-import { deployStatefulService, podsEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
+import { deployStatefulService, statefulServiceEndpoint, resolveIdentity, type ServiceModuleProps, type StatefulService } from './service-module.js';
 
 /** Props of {@link Redis}. */
 export interface RedisProps extends ServiceModuleProps {
@@ -112,7 +112,7 @@ export class Redis extends Construct implements IModule {
       },
       envSecret: [credentials],
       mountSecret: { 'redis-secret1': { secret: ca, path: mountPath, mode: '0644' } },
-    }).withEndpoints([podsEndpoint(ident, this.workload, [this.port])]);
+    }).withEndpoints([statefulServiceEndpoint(ident, this.workload, [this.port])]);
     claimObjectNames(this, where);
   }
 }

@@ -22,7 +22,7 @@ import {
   urlCredentialsReason,
 } from '../../lib/k8s/validators.js';
 import { checkPropsObject } from '../../lib/k8s/props.js';
-import type { ModuleEndpointProps } from '../../lib/contract/index.js';
+import { ANYWHERE, checkCidrs, podsEndpoint, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { NetworkPolicies, type NetworkPolicyTarget } from '../../lib/network/index.js';
 
 /** Props every in-cluster module accepts. */
@@ -174,8 +174,22 @@ export interface StatefulService {
 }
 
 /** The endpoint of a stateful service's pods on `ports`, for the module's outputs. */
-export function podsEndpoint(id: ModuleIdentity, service: StatefulService, ports: readonly number[]): ModuleEndpointProps {
-  return { pods: { namespace: id.namespace, labels: service.selector }, ports: ports.map((port) => ({ port })) };
+export function statefulServiceEndpoint(id: ModuleIdentity, service: StatefulService, ports: readonly number[]): ModuleEndpointProps {
+  return podsEndpoint(id.namespace, service.selector, ports);
+}
+
+/** The props of a module outside the cluster that say where it is. */
+export interface ExternalEndpointProps {
+  /**
+   * Addresses of the service, for the NetworkPolicies of its consumers (egress on its port).
+   * @default ANYWHERE: every address, on the service's port only (the address is not known at synth time)
+   */
+  readonly cidrs?: readonly string[];
+}
+
+/** The endpoint of an external service on `port`: its `cidrs` prop (checked), or ANYWHERE. */
+export function externalEndpoint(where: string, props: ExternalEndpointProps, port: number): ModuleEndpointProps {
+  return { cidrs: props.cidrs === undefined ? ANYWHERE : checkCidrs(where, 'cidrs', props.cidrs), ports: [{ port }] };
 }
 
 /**

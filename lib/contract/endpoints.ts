@@ -35,6 +35,11 @@ export interface ModuleEndpointProps {
   readonly ports: readonly NetworkPortProps[];
 }
 
+/** The endpoint of pods (`namespace`, selected by `labels`) on TCP `ports`. */
+export function podsEndpoint(namespace: string, labels: Readonly<Record<string, string>>, ports: readonly number[]): ModuleEndpointProps {
+  return { pods: { namespace, labels }, ports: ports.map((port) => ({ port })) };
+}
+
 /** Every IPv4 and IPv6 address: the explicit allow of an external endpoint whose address is not known at synth time. */
 export const ANYWHERE: readonly string[] = Object.freeze(['0.0.0.0/0', '::/0']);
 
