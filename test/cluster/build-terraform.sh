@@ -4,28 +4,30 @@
 #   - OpenTofu (`tofu`, a Terraform-compatible CLI; cdktf runs it via TERRAFORM_BINARY_NAME),
 #   - the hashicorp/kubernetes provider (`kubernetes_manifest`) and the alekc/kubectl provider
 #     (`kubectl_manifest`, the fast engine of lib/tf), installed into filesystem mirrors,
-#   - kustomize.
+#   - kustomize and kube-score (the GitOps layout's build and its policy scan).
 # It then writes a Terraform CLI config file that installs both providers from those mirrors
 # only (no registry, no checkpoint calls).
 #
 # Result (XDG_CACHE_HOME is honoured; PLATFORM_CONSTRUCTS_CACHE_DIR overrides the root):
 #   ~/.cache/platform-constructs/tofu-<version>/tofu
 #   ~/.cache/platform-constructs/kustomize-<version>/kustomize
+#   ~/.cache/platform-constructs/kube-score-<version>/kube-score
 #   ~/.cache/platform-constructs/terraform-provider-kubernetes-<version>/mirror/
 #       registry.terraform.io/hashicorp/kubernetes/<version>/<os>_<arch>/terraform-provider-kubernetes_v<version>
 #   ~/.cache/platform-constructs/terraform-provider-kubectl-<version>/mirror/
 #       registry.terraform.io/alekc/kubectl/<version>/<os>_<arch>/terraform-provider-kubectl_v<version>
 #   ~/.cache/platform-constructs/terraform-cli.tfrc          (TF_CLI_CONFIG_FILE)
 #
-# Idempotent: a cached tool that passes its check (`tofu version`, `kustomize version`, the
-# provider's build stamp) is kept. Prebuilt tools instead of builds:
+# Idempotent: a cached tool that passes its check (`tofu version`, `kustomize version`,
+# `kube-score version`, the provider's build stamp) is kept. Prebuilt tools instead of builds:
 #   PLATFORM_CONSTRUCTS_TOFU=<binary>       a tofu or terraform binary (checked with `version`)
 #   PLATFORM_CONSTRUCTS_TF_MIRROR=<dir>     a filesystem mirror holding registry.terraform.io/hashicorp/kubernetes
 #                                           and registry.terraform.io/alekc/kubectl
 #   PLATFORM_CONSTRUCTS_KUSTOMIZE=<binary>  a kustomize binary (checked with `version`)
+#   PLATFORM_CONSTRUCTS_KUBE_SCORE=<binary> a kube-score binary (checked with `version`)
 #
 # Usage: test/cluster/build-terraform.sh [--force] [--print-env]
-#   --print-env  after the build, print TOFU=, KUSTOMIZE=, TF_MIRROR=, TF_CLI_CONFIG_FILE=,
+#   --print-env  after the build, print TOFU=, KUSTOMIZE=, KUBE_SCORE=, TF_MIRROR=, TF_CLI_CONFIG_FILE=,
 #                KUBERNETES_PROVIDER_VERSION=, KUBECTL_MIRROR=, KUBECTL_PROVIDER_VERSION= lines on stdout (logs go to stderr)
 set -euo pipefail
 # The body is one compound command, so bash parses it whole before running it
@@ -39,12 +41,14 @@ TOFU_VERSION="$(pin opentofu)"
 PROVIDER_VERSION="$(pin kubernetesProvider)"
 PROVIDER_MODULE_VERSION="$(pin kubernetesProviderModule)"
 KUSTOMIZE_VERSION="$(pin kustomize)"
+KUBE_SCORE_VERSION="$(pin kubeScore)"
 KUBECTL_VERSION="$(pin kubectlProvider)"
 KUBECTL_MODULE_VERSION="$(pin kubectlProviderModule)"
 KUBECTL_MODULE=github.com/alekc/terraform-provider-kubectl
 TOFU_MODULE=github.com/opentofu/opentofu
 PROVIDER_MODULE=github.com/hashicorp/terraform-provider-kubernetes
 KUSTOMIZE_MODULE=sigs.k8s.io/kustomize/kustomize/v5
+KUBE_SCORE_MODULE=github.com/zegl/kube-score
 CACHE_ROOT="${PLATFORM_CONSTRUCTS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-constructs}"
 FORCE=0
 PRINT_ENV=0
@@ -68,7 +72,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-[[ -n "$TOFU_VERSION" && -n "$PROVIDER_VERSION" && -n "$PROVIDER_MODULE_VERSION" && -n "$KUSTOMIZE_VERSION" &&
+[[ -n "$TOFU_VERSION" && -n "$PROVIDER_VERSION" && -n "$PROVIDER_MODULE_VERSION" && -n "$KUSTOMIZE_VERSION" && -n "$KUBE_SCORE_VERSION" &&
   -n "$KUBECTL_VERSION" && -n "$KUBECTL_MODULE_VERSION" ]] ||
   die "could not read pinned versions from $VERSIONS"
 
@@ -78,6 +82,7 @@ PLATFORM="${os}_${arch}"
 
 TOFU_BIN="$CACHE_ROOT/tofu-$TOFU_VERSION/tofu"
 KUSTOMIZE_BIN="$CACHE_ROOT/kustomize-$KUSTOMIZE_VERSION/kustomize"
+KUBE_SCORE_BIN="$CACHE_ROOT/kube-score-$KUBE_SCORE_VERSION/kube-score"
 MIRROR="$CACHE_ROOT/terraform-provider-kubernetes-$PROVIDER_VERSION/mirror"
 PROVIDER_BIN="$MIRROR/registry.terraform.io/hashicorp/kubernetes/$PROVIDER_VERSION/$PLATFORM/terraform-provider-kubernetes_v$PROVIDER_VERSION"
 KUBECTL_MIRROR="$CACHE_ROOT/terraform-provider-kubectl-$KUBECTL_VERSION/mirror"
@@ -109,7 +114,7 @@ verify_provider() {
   }
 }
 
-need_tofu=1 need_provider=1 need_kubectl=1 need_kustomize=1
+need_tofu=1 need_provider=1 need_kubectl=1 need_kustomize=1 need_kube_score=1
 if [[ -n "${PLATFORM_CONSTRUCTS_TOFU:-}" ]]; then
   TOFU_BIN="$PLATFORM_CONSTRUCTS_TOFU"
   verify_version "$TOFU_BIN" "" || die "PLATFORM_CONSTRUCTS_TOFU=$TOFU_BIN is not a working tofu/terraform binary (\`version\` failed). Fix the path or unset it to build OpenTofu $TOFU_VERSION."
@@ -149,13 +154,22 @@ elif [[ $FORCE == 0 ]] && verify_version "$KUSTOMIZE_BIN" "$KUSTOMIZE_VERSION"; 
   log "cached: $KUSTOMIZE_BIN"
   need_kustomize=0
 fi
+if [[ -n "${PLATFORM_CONSTRUCTS_KUBE_SCORE:-}" ]]; then
+  KUBE_SCORE_BIN="$PLATFORM_CONSTRUCTS_KUBE_SCORE"
+  verify_version "$KUBE_SCORE_BIN" "" || die "PLATFORM_CONSTRUCTS_KUBE_SCORE=$KUBE_SCORE_BIN is not a working kube-score binary (\`version\` failed). Fix the path or unset it to build kube-score $KUBE_SCORE_VERSION."
+  log "using prebuilt $("$KUBE_SCORE_BIN" version | head -1) at $KUBE_SCORE_BIN"
+  need_kube_score=0
+elif [[ $FORCE == 0 ]] && verify_version "$KUBE_SCORE_BIN" "version: $KUBE_SCORE_VERSION,"; then
+  log "cached: $KUBE_SCORE_BIN"
+  need_kube_score=0
+fi
 
-if [[ $need_tofu == 1 || $need_provider == 1 || $need_kubectl == 1 || $need_kustomize == 1 ]]; then
+if [[ $need_tofu == 1 || $need_provider == 1 || $need_kubectl == 1 || $need_kustomize == 1 || $need_kube_score == 1 ]]; then
   # --- Go toolchain -----------------------------------------------------------
   # The provider's go.mod says go 1.26.3, kustomize's 1.26.0.
   source "$SCRIPT_DIR/go-toolchain.sh"
   use_go 26 "the provider and kustomize need" \
-    "give prebuilt tools with PLATFORM_CONSTRUCTS_TOFU, PLATFORM_CONSTRUCTS_TF_MIRROR and PLATFORM_CONSTRUCTS_KUSTOMIZE (see --help)"
+    "give prebuilt tools with PLATFORM_CONSTRUCTS_TOFU, PLATFORM_CONSTRUCTS_TF_MIRROR, PLATFORM_CONSTRUCTS_KUSTOMIZE and PLATFORM_CONSTRUCTS_KUBE_SCORE (see --help)"
   build_lock .build-terraform.lock
 fi
 
@@ -212,6 +226,15 @@ if [[ $need_kustomize == 1 ]]; then
   log "kustomize built in $((SECONDS - start)) s: $KUSTOMIZE_BIN"
 fi
 
+if [[ $need_kube_score == 1 ]]; then
+  log "building kube-score $KUBE_SCORE_VERSION ..."
+  start=$SECONDS
+  # Releases stamp the version through goreleaser; a module build sets the same variable.
+  build_module "$KUBE_SCORE_MODULE" "$KUBE_SCORE_VERSION" ./cmd/kube-score "$KUBE_SCORE_BIN" " -X main.version=$KUBE_SCORE_VERSION"
+  verify_version "$KUBE_SCORE_BIN" "version: $KUBE_SCORE_VERSION," || die "the freshly built $KUBE_SCORE_BIN does not report $KUBE_SCORE_VERSION"
+  log "kube-score built in $((SECONDS - start)) s: $KUBE_SCORE_BIN"
+fi
+
 # --- Terraform CLI config -------------------------------------------------------
 # Providers come from the mirror only: any other provider, or a network install, fails.
 mkdir -p "$CACHE_ROOT"
@@ -236,11 +259,13 @@ log "ok: $TOFU_BIN"
 log "ok: $MIRROR (hashicorp/kubernetes $PROVIDER_VERSION)"
 log "ok: $KUBECTL_MIRROR (alekc/kubectl $KUBECTL_VERSION)"
 log "ok: $KUSTOMIZE_BIN"
+log "ok: $KUBE_SCORE_BIN"
 log "ok: $CLI_CONFIG"
 
 if [[ $PRINT_ENV == 1 ]]; then
   echo "TOFU=$TOFU_BIN"
   echo "KUSTOMIZE=$KUSTOMIZE_BIN"
+  echo "KUBE_SCORE=$KUBE_SCORE_BIN"
   echo "TF_MIRROR=$MIRROR"
   echo "TF_CLI_CONFIG_FILE=$CLI_CONFIG"
   echo "KUBERNETES_PROVIDER_VERSION=$PROVIDER_VERSION"

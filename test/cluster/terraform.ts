@@ -1,8 +1,8 @@
 /**
  * The Terraform-side tools of the offline tests: OpenTofu, the hashicorp/kubernetes and
- * alekc/kubectl providers in filesystem mirrors, kustomize, and the Terraform CLI config that installs the provider from
+ * alekc/kubectl providers in filesystem mirrors, kustomize, kube-score, and the Terraform CLI config that installs the provider from
  * that mirror only. `ensureTerraformTools()` runs build-terraform.sh (which builds what is
- * missing, or takes prebuilt tools from PLATFORM_CONSTRUCTS_TOFU / _TF_MIRROR / _KUSTOMIZE)
+ * missing, or takes prebuilt tools from PLATFORM_CONSTRUCTS_TOFU / _TF_MIRROR / _KUSTOMIZE / _KUBE_SCORE)
  * and returns the paths; `terraformEnv()` is the environment for cdktf and tofu.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -27,6 +27,8 @@ export interface TerraformVersions {
   /** Go module version the kubectl provider is built from. */
   readonly kubectlProviderModule: string;
   readonly kustomize: string;
+  /** kube-score tag (Go module github.com/zegl/kube-score). */
+  readonly kubeScore: string;
 }
 
 export function terraformVersions(): TerraformVersions {
@@ -37,6 +39,7 @@ export interface TerraformTools {
   /** The tofu (or terraform) binary. */
   readonly tofu: string;
   readonly kustomize: string;
+  readonly kubeScore: string;
   /** Filesystem mirror holding registry.terraform.io/hashicorp/kubernetes. */
   readonly mirror: string;
   /** CLI config file installing providers from `mirror` only (TF_CLI_CONFIG_FILE). */
@@ -76,6 +79,7 @@ export function ensureTerraformTools(): Promise<TerraformTools> {
       resolve({
         tofu: env.TOFU,
         kustomize: env.KUSTOMIZE,
+        kubeScore: env.KUBE_SCORE,
         mirror: env.TF_MIRROR,
         cliConfigFile: env.TF_CLI_CONFIG_FILE,
         kubernetesProviderVersion: env.KUBERNETES_PROVIDER_VERSION,
