@@ -1,10 +1,10 @@
 import type { ApiObject } from 'cdk8s';
-import { restrictedContainerSecurityContext } from '../../lib/k8s/security.js';
+import { restrictedContainerSecurityContext, UNPRIVILEGED_ID } from '../../lib/k8s/security.js';
 import { Construct } from 'constructs';
 import { ModuleOutputs, podsEndpoint, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkObject } from '../../lib/k8s/props.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, scratchVolume, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1035Label, checkImage, checkPort, checkReplicas } from '../../lib/k8s/validators.js';
@@ -42,16 +42,19 @@ const SERVICE_TYPES: readonly GuiServiceType[] = ['ClusterIP', 'NodePort', 'Load
  * ArmoniK.Admin.GUI served by nginx at `/admin/<lang>/` on port 1080, behind the ingress, which
  * proxies `/admin/` to it; the browser then calls ArmoniK's gRPC-web API on the same origin.
  *
- * The image (ArmoniK.Admin.GUI `Dockerfile`, `nginx/nginx.default.conf`) runs as `armonik`, uid
- * 5000, and writes its pid, logs and temp files under `/tmp/run`, `/tmp/log/nginx` and
+ * The image (ArmoniK.Admin.GUI `Dockerfile`, `nginx/nginx.default.conf`) runs as uid 10001 here
+ * (its `armonik` user is 5000; see {@link AdminGui.UID}) and writes its pid, logs and temp files under `/tmp/run`, `/tmp/log/nginx` and
  * `/tmp/nginx`: each is an emptyDir here, so the pod is PodSecurity `restricted` with a read-only
  * root filesystem (nginx creates the temp directories it needs at start).
  */
 export class AdminGui extends Construct {
   /** The port nginx listens on in the image (`nginx/nginx.conf`: `listen 1080`). */
   public static readonly CONTAINER_PORT = 1080;
-  /** uid and gid of the image's `armonik` user (`Dockerfile`: `adduser -u 5000`). */
-  public static readonly UID = 5000;
+  /**
+   * uid and gid of the pods. The image names `armonik` (5000) but runs as any user: its files
+   * are root-owned and readable, and nginx writes only to the emptyDirs. So above 10000.
+   */
+  public static readonly UID = UNPRIVILEGED_ID;
   public readonly name: string;
   public readonly namespace: string;
   public readonly port: number;
@@ -101,21 +104,24 @@ export class AdminGui extends Construct {
         image,
         imagePullPolicy: pod.imagePullPolicy ?? 'IfNotPresent',
         command: ['/bin/sh', '-c', 'ln -sf /dev/stdout /tmp/log/nginx/access.log && ln -sf /dev/stderr /tmp/log/nginx/error.log'],
-        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+        resources: { requests: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '1Mi' }, limits: { cpu: '100m', memory: '32Mi', 'ephemeral-storage': '16Mi' } },
         securityContext: restrictedContainerSecurityContext(),
         volumeMounts: [{ name: 'log', mountPath: '/tmp/log/nginx' }],
       }],
       volumes: [
-        { name: 'run', emptyDir: {} },
-        { name: 'log', emptyDir: {} },
-        { name: 'nginx-temp', emptyDir: {} },
+        // A pid file and two symbolic links; nginx's request buffers.
+        scratchVolume('run', '1Mi'),
+        scratchVolume('log', '1Mi'),
+        scratchVolume('nginx-temp'),
       ],
       containers: [
         {
           name: 'gui',
           image,
           ports: [{ name: 'app-port', containerPort: AdminGui.CONTAINER_PORT }],
-          probes: { port: AdminGui.CONTAINER_PORT, readiness: probe, liveness: { ...probe, initialDelaySeconds: 5 } },
+          // Ready once the app's page is served; alive while nginx accepts connections (a failing
+          // page takes the pod out of rotation rather than restarting nginx).
+          probes: { port: AdminGui.CONTAINER_PORT, readiness: probe, liveness: { tcpPort: AdminGui.CONTAINER_PORT, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, initialDelaySeconds: 5 } },
           resources: plainResources(props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '1', memoryLimit: '1Gi' }, where, 'resources'),
           volumeMounts: [
             { name: 'run', mountPath: '/tmp/run' },

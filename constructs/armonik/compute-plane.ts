@@ -1,7 +1,7 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, scratchVolume, type PlainResources, type ResourceDefaults, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Subdomain, checkImage, checkInteger, ensure } from '../../lib/k8s/validators.js';
@@ -10,11 +10,11 @@ import type { ModuleEnv } from './module-env.js';
 import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, refuseDerivedEnv, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv, checkStringList } from '../../lib/k8s/props.js';
 import { PartitionScaling } from './partition-scaling.js';
-import { ARMONIK_IMAGES, ARMONIK_VERSIONS, coreImageUid, type CoreVersion } from './versions.js';
+import { ARMONIK_IMAGES, ARMONIK_VERSIONS, CORE_POD_UID, type CoreVersion } from './versions.js';
 import { ArmoniKAuthentication, type GeneratedClientCertificate } from './authentication.js';
 import { armonikPodLabels, buildWorkload, coreConf, coreVersionOf, mergeConf, type ContainerSpec, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 import {
-  cacheVolumes, checkCacheConfig, checkNodeCache, checkWorkerList, checkWorkerName, checkWorkerSecurity, WORKER_PROPS,
+  cacheVolumes, checkCacheConfig, COMPUTE_SCRATCH_SIZE_LIMIT, checkNodeCache, checkWorkerList, checkWorkerName, checkWorkerSecurity, WORKER_PROPS,
   type CacheConfig, type CheckedWorkerSecurity, type ComputeContainerProps, type NodeCache, type WorkerProps,
 } from './compute-pod.js';
 
@@ -104,7 +104,12 @@ export interface ComputePlaneProps extends PodSettingsProps {
   readonly namespace?: string;
   /** Literal module env inline, or in ConfigMaps loaded with envFrom. @default ModuleEnv.INLINE */
   readonly moduleEnv?: ModuleEnv;
-  /** uid of the compute-plane pods (ArmoniK.Infra's `compute_plane.security.user`). @default 5000 */
+  /**
+   * uid and gid of the compute-plane pods (ArmoniK.Infra's `compute_plane.security.user`, 5000
+   * there). The Core and ArmoniK worker images run as any user (root-owned binaries, writes to the
+   * pod's volumes only); a worker image that needs its own user sets it in `securityContext`.
+   * @default 10001 (above 10000, clear of the node's users)
+   */
   readonly uid?: number;
 }
 
@@ -128,9 +133,11 @@ const CONTAINER_PROPS: ReadonlyArray<keyof ComputeContainerProps> = ['conf', 'im
 const INIT_OPTIONS: ReadonlyArray<keyof InitOptions> = ['image', 'schedule', 'env', 'resources', 'authentication', 'clientCertificates', ...POD_SETTINGS_PROPS];
 
 /** ArmoniK's requests and limits (`compute_plane` in its `parameters.tfvars`). */
-const AGENT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi' };
-const WORKER_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
-const INIT_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+// The agent's ephemeral storage covers the pod's disk-backed cache volumes (see cacheVolumes): the
+// kubelet evicts a pod whose volumes and logs pass the sum of its containers' limits.
+const AGENT_RESOURCES: ResourceDefaults = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '2', memoryLimit: '2Gi', ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '4Gi' };
+const WORKER_RESOURCES: ResourceDefaults = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+const INIT_RESOURCES: ResourceDefaults = { cpuRequest: '50m', memoryRequest: '50Mi', cpuLimit: '1', memoryLimit: '1Gi' };
 
 /** Where Core's pollster keeps its caches (ArmoniK.Core `Common/src/Injection/Options/Pollster.cs`, and ArmoniK.Infra's mounts). */
 const SHARED_CACHE = '/cache/shared';
@@ -173,7 +180,7 @@ export class ComputePlane extends Construct {
     if (names.length === 0) throw new ValidationError(where, 'partitions', `give at least one partition`);
     for (const partition of names) ensure(where, `partitions.${partition}`, partition, partitionNameReason(partition));
     const core = coreVersionOf(where, props.coreVersion);
-    const uid = checkInteger(where, 'uid', props.uid ?? 5000, 1);
+    const uid = checkInteger(where, 'uid', props.uid ?? CORE_POD_UID, 1);
     const moduleEnv = checkModuleEnv(where, 'moduleEnv', props.moduleEnv);
     const planePod = checkPodSettings(this, where, props, { name: 'compute-plane', namespace: this.namespace });
     const conf = checkModuleList(where, 'conf', props.conf);
@@ -248,7 +255,7 @@ export class ComputePlane extends Construct {
         namespace: this.namespace,
         component: 'compute-plane',
         instance: name,
-        replicas: scaling._replicas(),
+        replicas: scaling._replicas(pwhere),
         moduleEnv,
         extraLabels: { 'armonik.aneo.fr/partition': partition },
         podLabels: armonikPodLabels('compute-plane', partition),
@@ -258,7 +265,8 @@ export class ComputePlane extends Construct {
         uid,
         hashInputs: base.hashInputs,
         ...podSettingsSpec(pod),
-        volumes: [...cacheVolumes(cache, nodeCache), { name: 'tmp', emptyDir: {} }],
+        // The dynamic worker unpacks the client's libraries under /tmp.
+        volumes: [...cacheVolumes(cache, nodeCache), scratchVolume('tmp', COMPUTE_SCRATCH_SIZE_LIMIT)],
         // Prometheus scrapes the polling agent (ArmoniK.Infra's `armonik-polling-agent` job).
         network: { metricsPorts: [ComputePlane.POLLING_AGENT_PORT] },
         containers: [
@@ -306,7 +314,7 @@ export class ComputePlane extends Construct {
       where,
       namespace: this.namespace,
       image: init.image === undefined ? `${ARMONIK_IMAGES.controlPlane}:${core.version}` : checkImage(where, 'init.image', init.image),
-      uid: coreImageUid(core),
+      uid: CORE_POD_UID,
       conf: base.conf,
       env: init.env,
       authenticationEnv: initAuthenticationEnv(where, core, init),
@@ -374,7 +382,7 @@ interface CheckedContainer {
   readonly conf: ModuleList;
   readonly image?: string;
   readonly env?: Record<string, string>;
-  readonly resources?: Record<string, unknown>;
+  readonly resources?: PlainResources;
 }
 
 /** A worker's props, checked: a container's, its name and security settings. */
@@ -393,7 +401,7 @@ function checkWorker(where: string, field: string, props: WorkerProps | undefine
   };
 }
 
-function checkContainer(where: string, field: string, props: ComputeContainerProps | undefined, defaults: Required<ResourceRequirementsProps>): CheckedContainer {
+function checkContainer(where: string, field: string, props: ComputeContainerProps | undefined, defaults: ResourceDefaults): CheckedContainer {
   const c = checkObject<ComputeContainerProps>(where, field, props, CONTAINER_PROPS);
   const env = checkOptionalEnv(where, `${field}.env`, c.env);
   refuseDerivedEnv(where, `${field}.env`, env, (name) =>

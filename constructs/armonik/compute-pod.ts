@@ -9,7 +9,7 @@ import { checkObject } from '../../lib/k8s/props.js';
 import { describeValue, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkAbsolutePath, checkDns1123Label, checkInteger, checkQuantity } from '../../lib/k8s/validators.js';
 import type { ModuleList } from './workload.js';
-import type { ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { scratchVolume, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 
 /** A container of the compute plane, as AEP 5's `polling_agent` / `worker`. */
 export interface ComputeContainerProps {
@@ -48,7 +48,7 @@ export interface WorkerProps extends ComputeContainerProps {
 export interface CacheConfig {
   /** In memory (`medium: Memory`, counted in the containers' memory) rather than on the node's disk. @default false */
   readonly memory?: boolean;
-  /** Most the volume may hold (a quantity, e.g. `5Gi`); beyond it the kubelet evicts the pod. @default none */
+  /** Most the volume may hold (a quantity, e.g. `5Gi`); beyond it the kubelet evicts the pod. On disk, keep it within the containers' ephemeral-storage limits. @default '1Gi' */
   readonly sizeLimit?: string;
 }
 
@@ -134,16 +134,23 @@ export function checkNodeCache(where: string, field: string, value: NodeCache | 
   return { path, threshold };
 }
 
-/** The two cache volumes of a compute-plane pod, as Infra's `compute-plane.tf` builds them. */
+/**
+ * The size limit of a compute-plane pod's disk-backed emptyDirs when none is given: the shared
+ * cache (payloads and results the agent hands the worker), the agent's own cache and `/tmp`.
+ * Together (3Gi) they stay under the agent's and worker's ephemeral-storage limits (4Gi + 1Gi).
+ */
+export const COMPUTE_SCRATCH_SIZE_LIMIT = '1Gi';
+
+/** The two cache volumes of a compute-plane pod, as Infra's `compute-plane.tf` builds them, each with a size limit. */
 export function cacheVolumes(cache: CacheConfig | undefined, nodeCache: Required<NodeCache> | undefined): Volume[] {
   const comm = {
     ...(cache?.memory ? { medium: 'Memory' } : {}),
-    ...(cache?.sizeLimit === undefined ? {} : { sizeLimit: cache.sizeLimit }),
+    sizeLimit: cache?.sizeLimit ?? COMPUTE_SCRATCH_SIZE_LIMIT,
   };
   return [
     { name: 'comm-volume', emptyDir: comm },
     nodeCache === undefined
-      ? { name: 'cache-volume', emptyDir: {} }
+      ? scratchVolume('cache-volume', COMPUTE_SCRATCH_SIZE_LIMIT)
       : { name: 'cache-volume', hostPath: { path: nodeCache.path, type: 'DirectoryOrCreate' } },
   ] as Volume[];
 }

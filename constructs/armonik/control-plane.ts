@@ -2,7 +2,7 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { podsEndpoint, type ModuleEndpointProps } from '../../lib/contract/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, scratchVolume, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage, checkPort, checkReplicas, ensure } from '../../lib/k8s/validators.js';
@@ -11,7 +11,7 @@ import { INIT_BY_JOB_ENV } from './init-job.js';
 import type { ModuleEnv } from './module-env.js';
 import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, partitionNameReason, podSettingsSpec, POD_SETTINGS_PROPS, type PodSettingsProps } from './props.js';
 import { checkInstance, checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
-import { ARMONIK_IMAGES, coreImageUid } from './versions.js';
+import { ARMONIK_IMAGES, CORE_POD_UID } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link ControlPlane}. */
@@ -52,8 +52,8 @@ const CONTROL_PLANE_PROPS: ReadonlyArray<keyof ControlPlaneProps> = [
  * ArmoniK's control plane (ArmoniK.Infra `armonik/control-plane.tf`): the gRPC API (container port
  * 1080, HTTP/2, behind the Service port 5001) and its health and metrics endpoint (1081: ArmoniK.Core
  * `Control/Submitter/src/Program.cs` serves `/startup`, `/liveness`, `/metrics` there, and
- * `/readiness` from Core 0.40.1). Its probes are Infra's: liveness and startup only before 0.40.1,
- * plus readiness from 0.40.1. Pods carry `app=armonik`, `service=control-plane`; the database,
+ * `/readiness` from Core 0.40.1). Its probes are Infra's (startup, liveness, and readiness from
+ * 0.40.1); before 0.40.1 readiness is a TCP check of the gRPC port. Pods carry `app=armonik`, `service=control-plane`; the database,
  * queue and object storage are initialized by the compute plane's init Job, not here.
  */
 export class ControlPlane extends Construct {
@@ -100,12 +100,16 @@ export class ControlPlane extends Construct {
     if (props.replicas !== undefined && scaling !== undefined) throw new ValidationError(where, 'replicas', `the scaling owns the replica count; give one of them`);
     this.defaultPartition = props.defaultPartition ?? env?.Submitter__DefaultPartition;
     const { conf, hashInputs } = coreConf(where, 'conf', checkCoreSettingsSource(where, 'core', props.core), confList);
-    // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; no readiness before Core 0.40.1.
+    // ArmoniK.Infra `control-plane.tf`: liveness 15/5/1/1, startup 1/3/1/20 on 1081; readiness
+    // on /readiness from Core 0.40.1. Before, where Infra has none, the pod is ready once the gRPC
+    // port accepts connections (after its startup probe), so a rollout waits for the API.
     const probes = {
       port: ControlPlane.METRICS_PORT,
       startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
       liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 },
-      ...(core.atLeast('0.40.1') ? { readiness: { path: '/readiness', periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 } } : {}),
+      readiness: core.atLeast('0.40.1')
+        ? { path: '/readiness', periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 }
+        : { tcpPort: ControlPlane.GRPC_PORT, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 },
     };
     this.workload = buildWorkload(this, {
       where,
@@ -116,10 +120,10 @@ export class ControlPlane extends Construct {
       replicas: scaling ? undefined : (props.replicas ?? 1),
       moduleEnv,
       podLabels: armonikPodLabels('control-plane'),
-      uid: coreImageUid(core),
+      uid: CORE_POD_UID,
       hashInputs,
       ...podSettingsSpec(pod),
-      volumes: [{ name: 'tmp', emptyDir: {} }],
+      volumes: [scratchVolume('tmp')],
       network: { metricsPorts: [ControlPlane.METRICS_PORT] },
       containers: [
         {

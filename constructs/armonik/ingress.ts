@@ -6,7 +6,8 @@ import { ISSUER_CERT_KEY, ISSUER_KEY_KEY } from '../../lib/api/secret-generator/
 import { GeneratedSecret, SecretValue, type CertificateProps } from '../secret-generator/index.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { checkInstance, checkMetadataMap, checkObject, checkStringList } from '../../lib/k8s/props.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, scratchVolume, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { UNPRIVILEGED_ID } from '../../lib/k8s/security.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1035Label, checkImage, checkInteger, checkPort, checkReplicas, dns1123LabelReason, hostNameReason } from '../../lib/k8s/validators.js';
@@ -107,8 +108,11 @@ const PROPS: ReadonlyArray<keyof ArmoniKIngressProps> = [
 /** Languages the GUI image builds (ArmoniK.Admin.GUI `nginx/nginx.conf`: `/admin/en`, `/admin/fr`). */
 const GUI_LANGS = ['en', 'fr'];
 const HEALTH_PORT = 8081;
-/** uid and gid of nginx-unprivileged (`nginx`, 101). */
-const NGINX_UID = 101;
+/**
+ * uid and gid of the pods: nginx-unprivileged names `nginx` (101) but runs as any user (its
+ * files are readable by all; here it writes only to the emptyDirs), so above 10000.
+ */
+const NGINX_UID = UNPRIVILEGED_ID;
 
 /**
  * ArmoniK's ingress (ArmoniK.Infra `armonik/ingress/`): nginx in front of the control plane's gRPC
@@ -119,7 +123,7 @@ const NGINX_UID = 101;
  *
  * Every certificate is made in the cluster (the secret generator must watch the namespace), by
  * cert-manager, or referenced: the manifests carry none. The pod is PodSecurity `restricted`
- * (nginx-unprivileged as uid 101, read-only root, `/tmp` and `/var/cache/nginx` emptyDirs); its configuration is a
+ * (nginx-unprivileged as uid 10001, read-only root, `/tmp` and `/var/cache/nginx` emptyDirs); its configuration is a
  * ConfigMap whose hash rolls the pods. A renewed certificate reaches nginx at its next restart.
  */
 export class ArmoniKIngress extends Construct {
@@ -278,9 +282,10 @@ export class ArmoniKIngress extends Construct {
     const ports = ingressListenPorts(this.tls);
     const volumes: Array<Record<string, unknown>> = [
       { name: 'config', configMap: { name: this.name } },
-      { name: 'tmp', emptyDir: {} },
-      // nginx-unprivileged writes its pid and temp files under /tmp; /var/cache/nginx is its compiled-in temp root.
-      { name: 'cache', emptyDir: {} },
+      scratchVolume('tmp'),
+      // nginx-unprivileged writes its pid and temp files under /tmp; /var/cache/nginx is its
+      // compiled-in temp root, where large request bodies are buffered (within the container's 2Gi).
+      scratchVolume('cache', '1Gi'),
       ...(this.tlsSecretName ? [{ name: 'tls', secret: { secretName: this.tlsSecretName, items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } }] : []),
       // Only the CA's certificate: its private key never reaches nginx.
       ...(clientCaItem ? [{ name: 'client-ca', secret: { secretName: clientCaItem.secretName, items: [{ key: clientCaItem.key, path: 'ca.crt' }] } }] : []),
@@ -316,8 +321,9 @@ export class ArmoniKIngress extends Construct {
             { name: 'grpc', containerPort: ports.grpc },
             { name: 'health', containerPort: HEALTH_PORT },
           ],
-          probes: { port: HEALTH_PORT, readiness: probe, liveness: { ...probe, initialDelaySeconds: 5 } },
-          resources: plainResources(props.resources, { cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '1', memoryLimit: '256Mi' }, where, 'resources'),
+          // Ready once /healthz answers; alive while nginx accepts connections on that port.
+          probes: { port: HEALTH_PORT, readiness: probe, liveness: { tcpPort: HEALTH_PORT, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, initialDelaySeconds: 5 } },
+          resources: plainResources(props.resources, { cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '1', memoryLimit: '256Mi', ephemeralStorageLimit: '2Gi' }, where, 'resources'),
           volumeMounts: [
             { name: 'config', mountPath: '/etc/nginx/conf.d', readOnly: true },
             { name: 'tmp', mountPath: '/tmp' },

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs } from '../../lib/contract/index.js';
 import { shortHash } from '../../lib/k8s/index.js';
 import { isDns1123Label } from '../../lib/k8s/names.js';
+import { scratchVolume, type PlainResources } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { describeValue, isPlainObject, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import { checkDns1123Label, checkImage, checkInteger } from '../../lib/k8s/validators.js';
@@ -59,7 +60,7 @@ export interface InitJobProps {
   readonly partitions: readonly PartitionDocument[];
   /** Schedule of the CronJob that runs the init again (it is idempotent), or `null` for none. @default '* * * * *' (ArmoniK.Infra's) */
   readonly schedule?: string | null;
-  readonly resources: Record<string, unknown>;
+  readonly resources: PlainResources;
   readonly hashInputs?: readonly string[];
   readonly moduleEnv?: ModuleEnv;
   readonly serviceAccountName?: string;
@@ -130,7 +131,7 @@ export class InitJob extends Construct {
       hashInputs,
       serviceAccountName: serviceAccountName ?? podSettings.serviceAccountName,
       restartPolicy: 'OnFailure',
-      volumes: [{ name: 'tmp', emptyDir: {} }],
+      volumes: [scratchVolume('tmp')],
       containers: [
         {
           name: 'init',

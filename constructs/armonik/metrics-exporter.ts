@@ -1,13 +1,13 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, scratchVolume, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkDns1035Label, checkImage } from '../../lib/k8s/validators.js';
 import type { ModuleEnv } from './module-env.js';
 import { checkCoreSettingsSource, checkModuleEnv, checkModuleList, checkPodSettings, METRICS_EXPORTER_PROPS, podSettingsSpec, type PodSettingsProps } from './props.js';
 import { checkObject, checkOptionalEnv } from '../../lib/k8s/props.js';
-import { ARMONIK_IMAGES, coreImageUid, type CoreVersion } from './versions.js';
+import { ARMONIK_IMAGES, CORE_POD_UID, type CoreVersion } from './versions.js';
 import { armonikPodLabels, buildService, buildWorkload, coreConf, coreVersionOf, type CoreSettingsSource, type ModuleList, type Workload } from './workload.js';
 
 /** Props of {@link MetricsExporter}. */
@@ -38,8 +38,8 @@ export interface MetricsExporterProps extends PodSettingsProps {
  * from the table storage, in Prometheus format on container port 1080 behind the Service port 9419,
  * annotated for scraping. The autoscalers of the partitions query `armonik_<partition>_tasks_queued`
  * from it under the Prometheus job `metrics-exporter`. ArmoniK.Core `Control/Metrics/src/Program.cs`
- * serves `/startup`, `/liveness` and `/metrics`, so it gets a startup and a liveness probe (no
- * readiness: there is no such endpoint), with Infra's timings.
+ * serves `/startup`, `/liveness` and `/metrics`, so it gets a startup and a liveness probe with
+ * Infra's timings, and, as there is no readiness endpoint, a TCP readiness check of the port.
  */
 export class MetricsExporter extends Construct {
   public static readonly CONTAINER_PORT = 1080;
@@ -98,10 +98,10 @@ export function exporterWorkload(
     replicas: 1,
     moduleEnv,
     podLabels: { ...armonikPodLabels(spec.component), type: 'monitoring' },
-    uid: coreImageUid(spec.core),
+    uid: CORE_POD_UID,
     hashInputs,
     ...podSettingsSpec(checkPodSettings(scope, where, spec.props, { name: spec.name, namespace: spec.namespace })),
-    volumes: [{ name: 'tmp', emptyDir: {} }],
+    volumes: [scratchVolume('tmp')],
     network: { metricsPorts: [MetricsExporter.CONTAINER_PORT] },
     containers: [
       {
@@ -109,11 +109,13 @@ export function exporterWorkload(
         image: spec.image,
         env: { ...spec.env, ...env },
         ports: [{ name: 'metrics', containerPort: MetricsExporter.CONTAINER_PORT }],
-        // ArmoniK.Infra `metrics-exporter.tf`: startup 1/3/1/20, liveness 15/5/1/1.
+        // ArmoniK.Infra `metrics-exporter.tf`: startup 1/3/1/20, liveness 15/5/1/1. Core serves no
+        // /readiness here: the pod is ready once the port accepts connections (after startup).
         probes: {
           port: MetricsExporter.CONTAINER_PORT,
           startup: { path: '/startup', initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 },
           liveness: { path: '/liveness', initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 },
+          readiness: { tcpPort: MetricsExporter.CONTAINER_PORT, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 },
         },
         resources: plainResources(spec.props.resources, { cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' }, where, 'resources'),
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],

@@ -92,19 +92,16 @@ export class PartitionScaling {
 
   private constructor(private readonly spec: Spec) {}
 
-  /** The Deployment's `replicas`: absent when an autoscaler owns it. @internal */
-  public _replicas(): number | undefined {
-    return this.spec.kind === 'fixed' ? this.spec.replicas : undefined;
+  /** The Deployment's `replicas`, checked: absent when an autoscaler owns it. @internal */
+  public _replicas(where: string): number | undefined {
+    return this.spec.kind === 'fixed' ? checkInteger(`${where}: scaling`, 'replicas', this.spec.replicas, 0) : undefined;
   }
 
   /** Checks the options and creates the autoscaler of the partition's Deployment. @internal */
   public _bind(scope: Construct, where: string, target: ScalingTarget): ApiObject | undefined {
     const s = this.spec;
     const w = `${where}: scaling`;
-    if (s.kind === 'fixed') {
-      checkInteger(w, 'replicas', s.replicas, 0);
-      return undefined;
-    }
+    if (s.kind === 'fixed') return undefined; // replicas checked by _replicas()
     const o = s.kind === 'hpa'
       ? checkObject<HpaScalingOptions>(where, 'scaling', s.options, HPA_OPTIONS)
       : checkObject<KedaScalingOptions>(where, 'scaling', s.options, KEDA_OPTIONS);

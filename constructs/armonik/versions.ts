@@ -7,6 +7,7 @@
  * `utils/default-images/outputs.tf`, `image_tags`): Core images the Core version, the C#
  * dynamic worker the `extcsharp` version, the pod-deletion-cost updater the `infra_plugins` version.
  */
+import { UNPRIVILEGED_ID } from '../../lib/k8s/security.js';
 import { describeValue, ValidationError } from '../../lib/k8s/validation.js';
 
 /** The versions ArmoniK 2.23.0 deploys together. */
@@ -40,13 +41,12 @@ export const ARMONIK_IMAGES = {
 export const OLDEST_SUPPORTED_CORE = '0.34.0';
 
 /**
- * uid of the Core images: `$APP_UID` (1654, the .NET base images' `app` user) from Core 0.36.0
- * (ArmoniK.Core `Dockerfile`: `USER $APP_UID`), `armonikuser` (5000) before.
+ * uid and gid of the Core pods. The images name `$APP_UID` (1654, the .NET base images' `app`
+ * user) from Core 0.36.0 and `armonikuser` (5000) before, but run as any user: ArmoniK.Core's
+ * `Dockerfile` copies the binaries as root (readable by all) and the pods write only to their
+ * volumes. So they run above 10000, clear of the node's users.
  */
-export function coreImageUid(core: CoreVersion): number {
-  if (!(core instanceof CoreVersion)) throw new ValidationError('coreImageUid()', 'core', `must be a CoreVersion (CoreVersion.parse), not ${describeValue(core)}`, core);
-  return core.atLeast('0.36.0') ? 1654 : 5000;
-}
+export const CORE_POD_UID = UNPRIVILEGED_ID;
 
 /** A Core release number, `major.minor.patch`, compared numerically. */
 export class CoreVersion {

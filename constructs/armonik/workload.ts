@@ -10,6 +10,7 @@ import { applyToPodSpec, ModuleOutputs, ModuleOutputsError, PodVolumeNames, type
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { NetworkPolicies, type NetworkPolicyTarget, type NetworkRuleProps } from '../../lib/network/index.js';
 import { shortHash } from '../../lib/k8s/names.js';
+import type { PlainResources } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { by } from '../../lib/k8s/sort.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
@@ -83,9 +84,9 @@ export interface ContainerSpec {
   /** The component's own env (not from modules); a module setting one of these is an error. */
   readonly env?: Readonly<Record<string, string>>;
   readonly ports?: ReadonlyArray<{ readonly name: string; readonly containerPort: number }>;
-  /** HTTP probes on one port. */
-  readonly probes?: { readonly port: number; readonly liveness?: HttpProbe; readonly readiness?: HttpProbe; readonly startup?: HttpProbe };
-  readonly resources: Record<string, unknown>;
+  /** Probes: HTTP on one port, or a TCP connection to a port of their own. */
+  readonly probes?: { readonly port: number; readonly liveness?: HttpProbe | TcpProbe; readonly readiness?: HttpProbe | TcpProbe; readonly startup?: HttpProbe };
+  readonly resources: PlainResources;
   /** Security settings beyond the restricted defaults a container may take (a worker's `securityContext`). @default restricted, read-only root filesystem */
   readonly security?: { readonly writableRootFilesystem?: boolean; readonly runAsUser?: number; readonly runAsGroup?: number };
   /** The component's own mounts (e.g. the shared socket directory). */
@@ -103,6 +104,11 @@ export interface HttpProbe {
   readonly periodSeconds: number;
   readonly timeoutSeconds: number;
   readonly failureThreshold: number;
+}
+
+/** A TCP probe: the container accepts connections on `tcpPort`, and its timing (seconds). */
+export interface TcpProbe extends Omit<HttpProbe, 'path'> {
+  readonly tcpPort: number;
 }
 
 /** A component's Deployment. */
@@ -180,6 +186,8 @@ export interface Workload {
   readonly claims: readonly ApiObject[];
   /** The pods' NetworkPolicy. */
   readonly networkPolicy: NetworkPolicyTarget;
+  /** Its PodDisruptionBudget, when it runs more than one pod or an autoscaler owns the count. */
+  readonly disruptionBudget?: ApiObject;
 }
 
 /** A component's pod template and the objects its modules need (env ConfigMaps, claims). */
@@ -205,8 +213,18 @@ export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
       template: pod.template,
     },
   });
+  // A drain takes one pod at a time from a workload that may run several (an autoscaled
+  // partition's running tasks are retried, but not all at once); a single pod has nothing to keep.
+  const disruptionBudget = spec.replicas === undefined || spec.replicas > 1
+    ? new ApiObject(scope, 'pdb', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: spec.name, namespace: spec.namespace, labels: pod.labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: pod.selector } },
+    })
+    : undefined;
   const networkPolicy = registerNetworkPolicy(scope, spec, pod);
-  return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims, networkPolicy };
+  return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims, networkPolicy, disruptionBudget };
 }
 
 /**
@@ -326,7 +344,14 @@ export function registerNetworkPolicy(scope: Construct, spec: WorkloadSpec, pod:
 
 function probes(p: ContainerSpec['probes']): Record<string, unknown> {
   if (!p) return {};
-  const probe = ({ path, ...timing }: HttpProbe) => ({ httpGet: { path, port: p.port }, ...timing });
+  const probe = (pr: HttpProbe | TcpProbe) => {
+    if ('tcpPort' in pr) {
+      const { tcpPort, ...timing } = pr;
+      return { tcpSocket: { port: tcpPort }, ...timing };
+    }
+    const { path, ...timing } = pr;
+    return { httpGet: { path, port: p.port }, ...timing };
+  };
   return {
     ...(p.startup ? { startupProbe: probe(p.startup) } : {}),
     ...(p.liveness ? { livenessProbe: probe(p.liveness) } : {}),

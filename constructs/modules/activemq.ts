@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkAbsolutePath, checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
+import { UNPRIVILEGED_ID } from '../../lib/k8s/security.js';
 import { checkOptionalBoolean, checkOptionalString } from '../../lib/k8s/props.js';
 import { GeneratedSecret, SecretValue } from '../secret-generator/index.js';
 import { activemqXml, jettyXml, log4j2Properties } from './activemq-config.js';
@@ -40,7 +41,8 @@ export interface ActiveMqProps extends ServiceModuleProps {
  * Self-contained: the broker's configuration is a ConfigMap of this construct, and its
  * credentials, CA, certificate (for `<name>.<namespace>.svc.cluster.local` and the shorter Service
  * names) and PKCS#12 keystore are GeneratedSecrets; nothing secret is in the manifests. Image
- * `apache/activemq-classic:6.2.0` (ArmoniK's), run as uid 1000 with a read-only root filesystem:
+ * `apache/activemq-classic:6.2.0` (ArmoniK's; apache/activemq `assembly/src/docker/Dockerfile`:
+ * root-owned files, no user of its own), run as uid 10001 with a read-only root filesystem:
  * the data claim at `/opt/apache-activemq/data`, scratch at `/tmp` and `/opt/apache-activemq/tmp`.
  */
 export class ActiveMq extends Construct implements IModule {
@@ -119,12 +121,13 @@ export class ActiveMq extends Construct implements IModule {
         { name: 'amqp', port: this.port },
         { name: 'dashboard', port: 8161 },
       ],
-      probePort: this.port,
+      // The AMQP connector takes clients; the console (Jetty, same JVM) answers while the broker's JVM lives.
+      probes: { readiness: { tcpPort: this.port }, liveness: { tcpPort: 8161 } },
       secretMounts: [{ name: 'server', secret: server, path: '/credentials', mode: 0o440 }],
       configMapMounts: [{ name: 'configuration', configMap: configMapName, path: `${ActiveMq.HOME}/conf` }],
       scratch: ['/tmp', `${ActiveMq.HOME}/tmp`],
       dataPath: `${ActiveMq.HOME}/data`,
-      uid: 1000,
+      uid: UNPRIVILEGED_ID,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {

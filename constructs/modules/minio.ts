@@ -3,6 +3,7 @@ import { ModuleOutputs, type IModule } from '../../lib/contract/index.js';
 import { checkDns1123Subdomain } from '../../lib/k8s/validators.js';
 import { claimObjectNames } from '../../lib/k8s/unique-objects.js';
 import { checkOptionalBoolean } from '../../lib/k8s/props.js';
+import { UNPRIVILEGED_ID } from '../../lib/k8s/security.js';
 import type { GeneratedSecret } from '../secret-generator/index.js';
 import { ARMONIK_ADAPTERS, objectAdaptorEnv } from './adapters.js';
 import { userCredentials } from './credentials.js';
@@ -28,7 +29,7 @@ export interface MinIoProps extends ServiceModuleProps {
  * Self-contained: the credentials are a GeneratedSecret, also MinIO's root user (as in Infra).
  * Core does not create the bucket (ArmoniK.Core `Adaptors/S3/src/ObjectStorage.cs` only checks it),
  * so the server creates it as Infra's does (`mkdir -p /data/<bucket>` before `minio server /data`).
- * The image runs as uid 1000 with a read-only root filesystem: `/data` is the data claim, `/tmp`
+ * The image (no user of its own, binaries readable by all) runs as uid 10001 with a read-only root filesystem: `/data` is the data claim, `/tmp`
  * is scratch (also `HOME`, for MinIO's own config directory).
  */
 export class MinIo extends Construct implements IModule {
@@ -60,7 +61,8 @@ export class MinIo extends Construct implements IModule {
         { name: 's3', port: this.port },
         { name: 'console', port: 9001 },
       ],
-      probePort: this.port,
+      // MinIO `cmd/healthcheck-router.go`: `/minio/health/ready` and `/minio/health/live`, anonymous GETs.
+      probes: { readiness: { httpPath: '/minio/health/ready', port: this.port }, liveness: { httpPath: '/minio/health/live', port: this.port } },
       // ArmoniK.Infra `storage/onpremise/minio/main.tf`: the bucket as a directory of the data drive.
       command: ['/bin/bash'],
       args: ['-c', `mkdir -p /data/${bucket} && exec minio server /data --address :${this.port} --console-address :9001`],
@@ -70,7 +72,7 @@ export class MinIo extends Construct implements IModule {
         { name: 'MINIO_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: credentials, key: 'S3__Password' } } },
       ],
       dataPath: '/data',
-      uid: 1000,
+      uid: UNPRIVILEGED_ID,
     });
 
     this.outputs = ModuleOutputs.of(this.node.id, {

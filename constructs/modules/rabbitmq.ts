@@ -103,7 +103,8 @@ export class RabbitMq extends Construct implements IModule {
         { name: 'amqps', port: this.port },
         { name: 'management', port: 15672 },
       ],
-      probePort: this.port,
+      // The AMQP listener takes clients; the management plugin (same Erlang VM) answers while the node lives.
+      probes: { readiness: { tcpPort: this.port }, liveness: { tcpPort: 15672 } },
       env: [
         { name: 'RABBITMQ_CONFIG_FILE', value: '/credentials/rabbitmq.conf' },
         { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: '/etc/rabbitmq-plugins/enabled_plugins' },

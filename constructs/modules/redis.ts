@@ -81,7 +81,8 @@ export class Redis extends Construct implements IModule {
       component: 'redis',
       image: ident.image ?? Redis.DEFAULT_IMAGE,
       ports: [{ name: 'redis', port: this.port }],
-      probePort: this.port,
+      // One TLS port and a password: no liveness check apart from readiness (redis-server exits when it fails).
+      probes: { readiness: { tcpPort: this.port } },
       command: ['redis-server'],
       args: [
         '--port', '0',

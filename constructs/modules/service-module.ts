@@ -6,7 +6,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
-import { plainResources, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
+import { plainResources, quantities, SCRATCH_SIZE_LIMIT, type PlainResources, type ResourceDefaults, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { quote, showValue, ValidationError } from '../../lib/k8s/validation.js';
 import {
@@ -58,18 +58,18 @@ export interface ModuleIdentity {
   /** Storage class, checked, when one is given. */
   readonly storageClass?: string;
   /** Requests and limits, checked, over the module's defaults (plain JSON quantities). */
-  readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
+  readonly resources: PlainResources;
 }
 
 /** Requests and limits of a module's service container when none are given. */
-export const MODULE_RESOURCES: Required<ResourceRequirementsProps> = { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+export const MODULE_RESOURCES: ResourceDefaults = { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' };
 
 /** Options of {@link resolveIdentity}. */
 export interface IdentityOptions {
   /** The module's name when none is given, e.g. `activemq`. */
   readonly defaultName: string;
   /** Requests and limits when none are given. @default MODULE_RESOURCES */
-  readonly resources?: Required<ResourceRequirementsProps>;
+  readonly resources?: ResourceDefaults;
   /**
    * The names of the Services and StatefulSets the module derives from its name: each Service
    * name must be a DNS-1035 label, each StatefulSet name leave room for its pods' labels.
@@ -101,7 +101,7 @@ export function resolveIdentity(scope: Construct, kind: string, props: ServiceMo
   const image = p.image === undefined ? undefined : checkImage(where, 'image', p.image);
   const storageSize = checkQuantity(where, 'storageSize', p.storageSize ?? '8Gi', { positive: true });
   const storageClass = p.storageClass === undefined ? undefined : checkStorageClass(where, 'storageClass', p.storageClass);
-  const resources = plainResources(p.resources, options.resources ?? MODULE_RESOURCES, where, 'resources') as ModuleIdentity['resources'];
+  const resources = plainResources(p.resources, options.resources ?? MODULE_RESOURCES, where, 'resources');
   return { name, namespace, where, image, replicas, storageSize, storageClass, resources };
 }
 
@@ -135,14 +135,28 @@ export interface ServicePort {
   readonly port: number;
 }
 
+/** A probe's check: a TCP connection to a port, or an HTTP GET answered 2xx/3xx. */
+export type ProbeCheck = { readonly tcpPort: number } | { readonly httpPath: string; readonly port: number };
+
+/** The probes of a module's service container. */
+export interface ServiceProbes {
+  /** When the pod is in its Services' endpoints. */
+  readonly readiness: ProbeCheck;
+  /** When the kubelet restarts the container. @default none: the process exits when it fails */
+  readonly liveness?: ProbeCheck;
+}
+
 /** What {@link deployStatefulService} deploys. */
 export interface StatefulServiceSpec {
   readonly id: ModuleIdentity;
   readonly component: string;
   readonly image: string;
   readonly ports: readonly ServicePort[];
-  /** The port the probes check (TCP). */
-  readonly probePort: number;
+  /**
+   * What the kubelet checks. Readiness and liveness differ where the image serves both: an
+   * identical liveness check restarts a busy server instead of taking it out of rotation.
+   */
+  readonly probes: ServiceProbes;
   readonly command?: string[];
   readonly args?: string[];
   readonly env?: k8s.EnvVar[];
@@ -171,6 +185,8 @@ export interface StatefulService {
   readonly selector: Readonly<Record<string, string>>;
   /** Its NetworkPolicy: ingress from the components that consume the module, nothing else. */
   readonly networkPolicy: NetworkPolicyTarget;
+  /** Its PodDisruptionBudget (one pod down at a time), with more than one replica. */
+  readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
 }
 
 /** The endpoint of a stateful service's pods on `ports`, for the module's outputs. */
@@ -220,7 +236,7 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
   const volumes: k8s.Volume[] = [
     ...(spec.secretMounts ?? []).map((m) => ({ name: m.name, secret: { secretName: m.secret, ...(m.mode === undefined ? {} : { defaultMode: m.mode }) } })),
     ...(spec.configMapMounts ?? []).map((m) => ({ name: m.name, configMap: { name: m.configMap } })),
-    ...scratch.map((s) => ({ name: s.name, emptyDir: {} })),
+    ...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: k8s.Quantity.fromString(SCRATCH_SIZE_LIMIT) } })),
   ];
   const volumeMounts: k8s.VolumeMount[] = [
     { name: 'data', mountPath: spec.dataPath },
@@ -228,7 +244,7 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
     ...(spec.configMapMounts ?? []).map((m) => ({ name: m.name, mountPath: m.path, readOnly: true })),
     ...scratch.map((s) => ({ name: s.name, mountPath: s.path })),
   ];
-  const probe = { tcpSocket: { port: port(spec.probePort) } };
+  const check = (c: ProbeCheck) => ('tcpPort' in c ? { tcpSocket: { port: port(c.tcpPort) } } : { httpGet: { path: c.httpPath, port: port(c.port) } });
 
   const statefulSet = new k8s.KubeStatefulSet(scope, 'statefulset', {
     metadata: { name: stsName, namespace, labels },
@@ -252,8 +268,8 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
               ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
               securityContext: restrictedContainerSecurityContext(),
               resources: quantities(spec.id.resources),
-              readinessProbe: { ...probe, periodSeconds: 10 },
-              livenessProbe: { ...probe, initialDelaySeconds: 30, periodSeconds: 20 },
+              readinessProbe: { ...check(spec.probes.readiness), periodSeconds: 10 },
+              ...(spec.probes.liveness ? { livenessProbe: { ...check(spec.probes.liveness), initialDelaySeconds: 30, periodSeconds: 20 } } : {}),
               volumeMounts,
             },
           ],
@@ -274,12 +290,13 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
   });
   // The service's pods talk to no one (DNS only); who may reach them is derived from the
   // endpoints its module publishes (`podsEndpoint`) and the components that consume it.
+  const disruptionBudget = spec.id.replicas > 1
+    ? new k8s.KubePodDisruptionBudget(scope, 'pdb', {
+      metadata: { name: stsName, namespace, labels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    })
+    : undefined;
   const networkPolicy = NetworkPolicies.of(scope).add(scope, spec.id.where, { name: stsName, namespace, podSelector: selector, podLabels: labels });
-  return { statefulSet, service, headless, selector, networkPolicy };
+  return { statefulSet, service, headless, selector, networkPolicy, disruptionBudget };
 }
 
-/** Checked requests and limits as the L1 classes want them (`k8s.Quantity`). */
-function quantities(r: ModuleIdentity['resources']): k8s.ResourceRequirements {
-  const q = (v: string) => k8s.Quantity.fromString(v);
-  return { requests: { cpu: q(r.requests.cpu), memory: q(r.requests.memory) }, limits: { cpu: q(r.limits.cpu), memory: q(r.limits.memory) } };
-}

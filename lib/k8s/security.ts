@@ -7,6 +7,14 @@
 /** Non-root uid/gid used by distroless images (`nonroot`). */
 export const NONROOT_ID = 65532;
 
+/**
+ * uid and gid for upstream images that run as any user (their files root-owned and readable,
+ * their writes confined to the pod's volumes, made writable by `fsGroup`) but name a low one:
+ * above 10000, clear of the node's own users, so a process that escapes its container is no
+ * one the host knows.
+ */
+export const UNPRIVILEGED_ID = 10001;
+
 /** The pod's: non-root `uid` as user, group and fsGroup (so its emptyDirs and claims are writable), RuntimeDefault seccomp. */
 export function restrictedPodSecurityContext(uid: number = NONROOT_ID): Record<string, unknown> {
   return {

@@ -39,12 +39,20 @@ describe('AdminGui', () => {
     expect(container.image).toBe('dockerhubaneo/armonik_admin_app:0.15.1');
     expect(container.ports).toEqual([{ name: 'app-port', containerPort: 1080, protocol: 'TCP' }]);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/admin/en/', port: 1080 });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/admin/en/', port: 1080 });
-    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+    // Alive while nginx accepts connections: a failing page takes the pod out of rotation, not restarts it.
+    expect(container.livenessProbe.tcpSocket).toEqual({ port: 1080 });
+    expect(container.livenessProbe.httpGet).toBeUndefined();
+    expect(container.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' },
+    });
   });
 
-  it('is restricted: uid 5000 (the image\'s armonik user), read-only root, an emptyDir for each directory nginx writes', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 5000, runAsGroup: 5000, seccompProfile: { type: 'RuntimeDefault' } });
+  it('is restricted: uid 10001 (not the image\'s armonik user 5000), read-only root, a bounded emptyDir for each directory nginx writes', () => {
+    expect(AdminGui.UID).toBe(10001);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(Object.fromEntries(pod.volumes.map((v: any) => [v.name, v.emptyDir.sizeLimit]))).toEqual({ run: '1Mi', log: '1Mi', 'nginx-temp': '256Mi' });
+    for (const c of [...pod.containers, ...pod.initContainers]) expect(Object.keys(c.resources.limits)).toContain('ephemeral-storage');
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/tmp/log/nginx', '/tmp/nginx', '/tmp/run']);
     expect(pod.volumes.every((v: any) => v.emptyDir)).toBe(true);

@@ -77,17 +77,19 @@ describe('ArmoniK as ArmoniK 2.23.0 deploys it', () => {
     expect(worker.image).toBe('dockerhubaneo/armonik-dynamic-dotnet-worker:0.21.2');
     expect(exporter.image).toBe('dockerhubaneo/armonik_control_metrics:0.37.2');
     expect(init.image).toBe('dockerhubaneo/armonik_control:0.37.2');
-    // Core >= 0.36 images run as $APP_UID (1654); the compute plane as ArmoniK.Infra's security.user (5000).
-    expect(cp.securityContext.runAsUser).toBe(1654);
-    expect(job.spec.template.spec.securityContext.runAsUser).toBe(1654);
-    expect(deployments['compute-plane-default'].spec.template.spec.securityContext.runAsUser).toBe(5000);
+    // Core's binaries are root-owned and world-readable: every Core pod runs as 10001, above the
+    // image users ($APP_UID 1654, armonikuser 5000) so no uid collides with a node account.
+    expect(cp.securityContext.runAsUser).toBe(10001);
+    expect(job.spec.template.spec.securityContext.runAsUser).toBe(10001);
+    expect(deployments['compute-plane-default'].spec.template.spec.securityContext.runAsUser).toBe(10001);
   });
 
-  it('probes what Core 0.37.2 serves: no /readiness on the control plane or the metrics exporter', () => {
-    expect(cp.containers[0].readinessProbe).toBeUndefined();
+  it('probes what Core 0.37.2 serves: readiness by TCP on the control plane and the metrics exporter (no /readiness yet)', () => {
+    // Ready once the gRPC port accepts connections; alive while /liveness answers: two different checks.
+    expect(cp.containers[0].readinessProbe).toEqual({ tcpSocket: { port: 1080 }, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 });
     expect(cp.containers[0].startupProbe).toEqual({ httpGet: { path: '/startup', port: 1081 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 20 });
     expect(cp.containers[0].livenessProbe).toEqual({ httpGet: { path: '/liveness', port: 1081 }, initialDelaySeconds: 15, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 1 });
-    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.readinessProbe.tcpSocket).toEqual({ port: 1080 });
     expect(exporter.startupProbe.httpGet).toEqual({ path: '/startup', port: 1080 });
     expect(exporter.livenessProbe.httpGet).toEqual({ path: '/liveness', port: 1080 });
     expect(agent.readinessProbe).toEqual({ httpGet: { path: '/readiness', port: 1080 }, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 1 });
@@ -222,12 +224,12 @@ describe('Core versions', () => {
 
   it('probes /readiness on the control plane from Core 0.40.1', () => {
     expect(images('0.40.1').cp.containers[0].readinessProbe.httpGet).toEqual({ path: '/readiness', port: 1081 });
-    expect(images('0.40.0').cp.containers[0].readinessProbe).toBeUndefined();
+    expect(images('0.40.0').cp.containers[0].readinessProbe.tcpSocket).toEqual({ port: 1080 });
   });
 
-  it('runs Core images before 0.36 as armonikuser (5000)', () => {
-    expect(images('0.35.2').cp.securityContext.runAsUser).toBe(5000);
-    expect(images('0.36.0').cp.securityContext.runAsUser).toBe(1654);
+  it('runs Core images of every version as 10001 (the image user changed at 0.36; the binaries are root-owned in both)', () => {
+    expect(images('0.35.2').cp.securityContext.runAsUser).toBe(10001);
+    expect(images('0.36.0').cp.securityContext.runAsUser).toBe(10001);
   });
 
   it('refuses versions that do not exist or that it does not configure', () => {
@@ -305,6 +307,17 @@ describe('scaling', () => {
     expect(so.spec.triggers[0].metadata.query).toBe('armonik_high_mem_tasks_queued{job="metrics-exporter"}');
     const hpa = byKind(synthOne(PartitionScaling.hpa(), 'high-mem'), 'HorizontalPodAutoscaler')[0];
     expect(hpa.spec.metrics[0].external.metric.name).toBe('armonik_high_mem_tasks_queued');
+  });
+
+  it('an autoscaled or multi-replica partition gets a PodDisruptionBudget (one pod down at a time); one fixed pod does not', () => {
+    for (const scaling of [PartitionScaling.keda(), PartitionScaling.hpa(), PartitionScaling.fixed(3)]) {
+      const objects = synthOne(scaling);
+      const pdbs = byKind(objects, 'PodDisruptionBudget');
+      expect(pdbs).toHaveLength(1);
+      expect(pdbs[0].metadata).toMatchObject({ name: 'compute-plane-gpu', namespace: 'armonik' });
+      expect(pdbs[0].spec).toEqual({ maxUnavailable: 1, selector: named(objects, 'Deployment', 'compute-plane-gpu').spec.selector });
+    }
+    for (const n of [0, 1]) expect(byKind(synthOne(PartitionScaling.fixed(n)), 'PodDisruptionBudget')).toEqual([]);
   });
 
   it('KEDA options: Prometheus, job, bounds, cpu and memory triggers', () => {
@@ -441,7 +454,7 @@ describe('conflicts fail at synth with a message naming both modules', () => {
     const mount = pod.containers.find((c: any) => c.name === 'worker').volumeMounts.find((m: any) => m.mountPath === '/data');
     expect(mount.name).not.toBe('tmp');
     expect(pod.volumes.find((v: any) => v.name === mount.name).persistentVolumeClaim.claimName).toBe('data');
-    expect(pod.volumes.find((v: any) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: {} });
+    expect(pod.volumes.find((v: any) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } });
     expect(() => new ComputePlane(chart(), 'cp', {
       partitions: { default: {} },
       worker: { conf: [ModuleOutputs.of('m', { mountVolume: { scratch: { emptyDir: {}, path: '/tmp/' } } })] },

@@ -13,7 +13,6 @@ import {
   ControlPlaneScaling,
   CoreSettings,
   CoreVersion,
-  coreImageUid,
   InitJob,
   MetricsExporter,
   ModuleEnv,
@@ -283,9 +282,7 @@ describe('the other public entry points', () => {
 
   it('functions refuse wrong-typed arguments', () => {
     refused(() => queuedTasksMetric(any(5)), 'queuedTasksMetric()', 'partition', /not number 5/);
-    refused(() => coreImageUid(any('0.37.2')), 'coreImageUid()', 'core', /must be a CoreVersion/);
     refused(() => CoreVersion.parse('0.37.2', 'x').atLeast(any(36)), 'CoreVersion.atLeast()', 'other', /number 36 is not a version/);
-    expect(coreImageUid(CoreVersion.parse('0.35.0', 'x'))).toBe(5000);
   });
 });
 

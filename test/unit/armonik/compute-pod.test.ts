@@ -98,8 +98,8 @@ describe('worker securityContext: what restricted still allows, the rest stays r
 describe('cacheConfig and nodeCache: the two cache volumes (Infra: cache_config, node_cache)', () => {
   it('by default /cache/shared and /cache/internal are emptyDirs on the node\'s disk and Core\'s results cache is off', () => {
     const pod = podOf(synth({}));
-    expect(volume(pod, 'comm-volume')).toEqual({ name: 'comm-volume', emptyDir: {} });
-    expect(volume(pod, 'cache-volume')).toEqual({ name: 'cache-volume', emptyDir: {} });
+    expect(volume(pod, 'comm-volume')).toEqual({ name: 'comm-volume', emptyDir: { sizeLimit: '1Gi' } });
+    expect(volume(pod, 'cache-volume')).toEqual({ name: 'cache-volume', emptyDir: { sizeLimit: '1Gi' } });
     expect(envOf(container(pod, 'polling-agent')).Pollster__CacheEvictionThreshold).toBe('0');
     expect(container(pod, 'polling-agent').volumeMounts).toEqual(expect.arrayContaining([
       { name: 'comm-volume', mountPath: '/cache/shared' }, { name: 'cache-volume', mountPath: '/cache/internal' },

@@ -51,10 +51,10 @@ describe('defaults: TLS with a certificate generated in the cluster, Infra\'s po
     expect(service.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([['http', 5000, 8443], ['grpc', 5001, 9443]]);
   });
 
-  it('the pod: nginx-unprivileged of ArmoniK 2.23.0, restricted (uid 101), the config, /tmp and only the server certificate mounted', () => {
+  it('the pod: nginx-unprivileged of ArmoniK 2.23.0, restricted (uid 10001), the config, /tmp and only the server certificate mounted', () => {
     expect(container.image).toBe(INGRESS_IMAGE);
     expect(INGRESS_IMAGE).toBe('nginxinc/nginx-unprivileged:1.29.5-alpine-slim');
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/etc/nginx/conf.d', '/tmp', '/var/cache/nginx', '/ingress/tls']);
     expect(pod.volumes.find((v: any) => v.name === 'tls').secret).toEqual({ secretName: 'ingress-server-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] });

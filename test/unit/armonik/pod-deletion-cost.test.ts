@@ -93,7 +93,10 @@ describe('PodDeletionCost as ArmoniK.Infra deploys it', () => {
   });
 
   it('has requests and limits, and no port or probe (the binary serves nothing)', () => {
-    expect(container.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } });
+    expect(container.resources).toEqual({
+      requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '1Gi' },
+    });
     for (const field of ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe']) expect(container[field]).toBeUndefined();
   });
 
@@ -135,7 +138,10 @@ describe('PodDeletionCost options', () => {
       Granularity: '1',
       RUST_LOG: 'info',
     });
-    expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    expect(c.resources).toEqual({
+      requests: { cpu: '10m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '1Gi' },
+    });
     expect(pod.nodeSelector).toEqual({ service: 'metrics', 'node.example.com/pool': 'ops' });
     // ArmoniK.Infra `pdc.tf`: every node-selector label is tolerated as a NoSchedule taint.
     expect(pod.tolerations).toEqual([

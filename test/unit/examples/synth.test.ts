@@ -30,8 +30,8 @@ describe('the cdk8s example: a real ArmoniK deployment', () => {
     ]));
     expect(names['control-plane']).toEqual(['ConfigMap/core-configmap', 'Deployment/control-plane', 'NetworkPolicy/control-plane', 'Service/control-plane']);
     expect(names['compute-plane']).toEqual([
-      'Deployment/compute-plane-default', 'NetworkPolicy/compute-plane-default', 'ScaledObject/default-compute-plane',
-      'Deployment/compute-plane-stream', 'NetworkPolicy/compute-plane-stream', 'ScaledObject/stream-compute-plane',
+      'Deployment/compute-plane-default', 'PodDisruptionBudget/compute-plane-default', 'NetworkPolicy/compute-plane-default', 'ScaledObject/default-compute-plane',
+      'Deployment/compute-plane-stream', 'PodDisruptionBudget/compute-plane-stream', 'NetworkPolicy/compute-plane-stream', 'ScaledObject/stream-compute-plane',
       expect.stringMatching(/^Job\/init-[0-9a-f]{10}$/), 'CronJob/init', 'NetworkPolicy/init',
     ]);
     expect(names.metrics).toEqual(['Deployment/metrics-exporter', 'NetworkPolicy/metrics-exporter', 'Service/metrics-exporter']);

@@ -3,7 +3,7 @@ import { App, Chart } from 'cdk8s';
 import { pointer, pointerSegment, pointerSegments, valueAtPointer } from '../../../lib/k8s/json-pointer.js';
 import { controllerImage } from '../../../lib/k8s/image.js';
 import { resolveNamespace } from '../../../lib/k8s/namespace.js';
-import { plainResources, resourceRequirements } from '../../../lib/k8s/resources.js';
+import { plainResources, resourceRequirements, scratchVolume } from '../../../lib/k8s/resources.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../../lib/k8s/security.js';
 import { by, compareStrings } from '../../../lib/k8s/sort.js';
 import { ValidationError } from '../../../lib/k8s/validation.js';
@@ -175,9 +175,18 @@ describe('security and resources', () => {
 
   it('resources: props over defaults, an undefined prop keeps the default', () => {
     expect(plainResources({ cpuLimit: '2', memoryLimit: undefined }, { cpuRequest: '1', cpuLimit: '1', memoryRequest: '1Gi', memoryLimit: '2Gi' })).toEqual({
-      requests: { cpu: '1', memory: '1Gi' },
-      limits: { cpu: '2', memory: '2Gi' },
+      requests: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '2', memory: '2Gi', 'ephemeral-storage': '1Gi' },
     });
+    // A component's own ephemeral-storage default, and a prop over it.
+    const disk = { cpuRequest: '1', cpuLimit: '1', memoryRequest: '1Gi', memoryLimit: '2Gi', ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '4Gi' };
+    expect(plainResources({ ephemeralStorageLimit: '8Gi' }, disk)).toMatchObject({
+      requests: { 'ephemeral-storage': '256Mi' }, limits: { 'ephemeral-storage': '8Gi' },
+    });
+    expect(errorOf(() => plainResources({ ephemeralStorageRequest: '2Gi' }, { ...disk, ephemeralStorageLimit: '1Gi' }, 'MyChart', 'agent')).field)
+      .toBe('agent.ephemeralStorageRequest');
+    expect(errorOf(() => plainResources({ ephemeralStorageLimit: '0' }, disk)).field).toBe('resources.ephemeralStorageLimit');
+    expect(scratchVolume('tmp')).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
     const l1 = resourceRequirements({ memoryLimit: '1Gi', cpuLimit: undefined });
     expect(l1.limits!.memory.value).toBe('1Gi');
     expect(l1.limits!.cpu.value).toBe('500m');

@@ -198,12 +198,16 @@ describe('external modules: props in, contract out, nothing deployed', () => {
 });
 
 describe('in-cluster modules deploy a restricted StatefulSet and Services', () => {
+  // Readiness: the port clients use accepts connections (MinIO: its own readiness endpoint);
+  // liveness, where the server has a second signal, that one (a management port, MinIO's
+  // liveness endpoint), so the two probes never check the same thing. uid: above 10000 where
+  // the image runs as any user; 999 where the image's files belong to it (see each construct).
   it.each([
-    ['ActiveMq', (c: Chart) => new ActiveMq(c, 'm'), 'activemq'],
-    ['RabbitMq', (c: Chart) => new RabbitMq(c, 'm'), 'rabbitmq'],
-    ['Redis', (c: Chart) => new Redis(c, 'm'), 'redis'],
-    ['MinIo', (c: Chart) => new MinIo(c, 'm'), 'minio'],
-  ] as const)('%s', (_kind, make, stsName) => {
+    ['ActiveMq', (c: Chart) => new ActiveMq(c, 'm'), 'activemq', { tcpSocket: { port: 5672 } }, { tcpSocket: { port: 8161 } }, 10001],
+    ['RabbitMq', (c: Chart) => new RabbitMq(c, 'm'), 'rabbitmq', { tcpSocket: { port: 5671 } }, { tcpSocket: { port: 15672 } }, 999],
+    ['Redis', (c: Chart) => new Redis(c, 'm'), 'redis', { tcpSocket: { port: 6379 } }, undefined, 999],
+    ['MinIo', (c: Chart) => new MinIo(c, 'm'), 'minio', { httpGet: { path: '/minio/health/ready', port: 9000 } }, { httpGet: { path: '/minio/health/live', port: 9000 } }, 10001],
+  ] as const)('%s', (_kind, make, stsName, readiness, liveness, uid) => {
     const c = chart();
     make(c);
     const objects = Testing.synth(c);
@@ -213,12 +217,29 @@ describe('in-cluster modules deploy a restricted StatefulSet and Services', () =
     expect(services.map((s) => s.metadata.name).sort()).toEqual([stsName, `${stsName}-headless`]);
     for (const s of services) for (const p of s.spec.ports) expect(p.targetPort).toBe(p.port); // IntOrString kept
     const pod = sts.spec.template.spec;
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
     const container = pod.containers[0];
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(typeof container.readinessProbe.tcpSocket.port).toBe('number');
-    expect(container.resources.limits.memory).toBe('1Gi');
+    expect(container.readinessProbe).toMatchObject(readiness);
+    if (liveness === undefined) expect(container.livenessProbe).toBeUndefined();
+    else expect(container.livenessProbe).toMatchObject(liveness);
+    expect(container.resources.limits).toMatchObject({ memory: '1Gi', 'ephemeral-storage': expect.any(String) });
+    expect(container.resources.requests['ephemeral-storage']).toEqual(expect.any(String));
+    for (const v of pod.volumes ?? []) if (v.emptyDir) expect(v.emptyDir.sizeLimit).toEqual(expect.any(String));
+    // One replica: no PodDisruptionBudget (it would block every drain).
+    expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
+  });
+
+  it('more than one replica gets a PodDisruptionBudget: one pod down at a time', () => {
+    const c = chart();
+    new Redis(c, 'm', { replicas: 3 });
+    const objects = Testing.synth(c);
+    const sts = objects.find((o) => o.kind === 'StatefulSet');
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget');
+    expect(pdb.metadata).toMatchObject({ name: 'redis', namespace: 'armonik' });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: sts.spec.selector.matchLabels } });
   });
 
   it('names, sizes and images are configurable and checked', () => {

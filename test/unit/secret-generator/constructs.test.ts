@@ -171,7 +171,10 @@ describe('SecretGenerator', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     const ctr = pod.containers[0];
     expect(ctr.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(ctr.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    expect(ctr.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+    });
     expect(ctr.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(ctr.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(ctr.image).toMatch(/^platform-controllers:/);
