@@ -114,16 +114,23 @@ verify_provider() {
   }
 }
 
+# A tool needs no build when a prebuilt binary is given (and answers `version`) or when the
+# cached one prints the pinned version. Sets <need var>=0 and, for a prebuilt one, <bin var>.
+prebuilt_or_cached() { # <need var> <override env var> <bin var> <tool> <pinned version> <what `version` prints>
+  local need="$1" override="$2" binvar="$3" tool="$4" version="$5" marker="$6"
+  if [[ -n "${!override:-}" ]]; then
+    printf -v "$binvar" '%s' "${!override}"
+    verify_version "${!binvar}" "" || die "$override=${!binvar} is not a working $tool binary (\`version\` failed). Fix the path or unset it to build $tool $version."
+    log "using prebuilt $tool ($("${!binvar}" version | head -1)) at ${!binvar}"
+    printf -v "$need" 0
+  elif [[ $FORCE == 0 ]] && verify_version "${!binvar}" "$marker"; then
+    log "cached: ${!binvar}"
+    printf -v "$need" 0
+  fi
+}
+
 need_tofu=1 need_provider=1 need_kubectl=1 need_kustomize=1 need_kube_score=1
-if [[ -n "${PLATFORM_CONSTRUCTS_TOFU:-}" ]]; then
-  TOFU_BIN="$PLATFORM_CONSTRUCTS_TOFU"
-  verify_version "$TOFU_BIN" "" || die "PLATFORM_CONSTRUCTS_TOFU=$TOFU_BIN is not a working tofu/terraform binary (\`version\` failed). Fix the path or unset it to build OpenTofu $TOFU_VERSION."
-  log "using prebuilt $("$TOFU_BIN" version | head -1) at $TOFU_BIN"
-  need_tofu=0
-elif [[ $FORCE == 0 ]] && verify_version "$TOFU_BIN" "OpenTofu $TOFU_VERSION"$'\n'; then
-  log "cached: $TOFU_BIN"
-  need_tofu=0
-fi
+prebuilt_or_cached need_tofu PLATFORM_CONSTRUCTS_TOFU TOFU_BIN OpenTofu "$TOFU_VERSION" "OpenTofu $TOFU_VERSION"$'\n'
 if [[ -n "${PLATFORM_CONSTRUCTS_TF_MIRROR:-}" ]]; then
   MIRROR="$PLATFORM_CONSTRUCTS_TF_MIRROR"
   found="$(ls -d "$MIRROR"/registry.terraform.io/hashicorp/kubernetes/*/"$PLATFORM" 2>/dev/null | head -1 || true)"
@@ -145,24 +152,8 @@ else
     need_kubectl=0
   fi
 fi
-if [[ -n "${PLATFORM_CONSTRUCTS_KUSTOMIZE:-}" ]]; then
-  KUSTOMIZE_BIN="$PLATFORM_CONSTRUCTS_KUSTOMIZE"
-  verify_version "$KUSTOMIZE_BIN" "" || die "PLATFORM_CONSTRUCTS_KUSTOMIZE=$KUSTOMIZE_BIN is not a working kustomize binary (\`version\` failed). Fix the path or unset it to build kustomize $KUSTOMIZE_VERSION."
-  log "using prebuilt kustomize $("$KUSTOMIZE_BIN" version | head -1) at $KUSTOMIZE_BIN"
-  need_kustomize=0
-elif [[ $FORCE == 0 ]] && verify_version "$KUSTOMIZE_BIN" "$KUSTOMIZE_VERSION"; then
-  log "cached: $KUSTOMIZE_BIN"
-  need_kustomize=0
-fi
-if [[ -n "${PLATFORM_CONSTRUCTS_KUBE_SCORE:-}" ]]; then
-  KUBE_SCORE_BIN="$PLATFORM_CONSTRUCTS_KUBE_SCORE"
-  verify_version "$KUBE_SCORE_BIN" "" || die "PLATFORM_CONSTRUCTS_KUBE_SCORE=$KUBE_SCORE_BIN is not a working kube-score binary (\`version\` failed). Fix the path or unset it to build kube-score $KUBE_SCORE_VERSION."
-  log "using prebuilt $("$KUBE_SCORE_BIN" version | head -1) at $KUBE_SCORE_BIN"
-  need_kube_score=0
-elif [[ $FORCE == 0 ]] && verify_version "$KUBE_SCORE_BIN" "version: $KUBE_SCORE_VERSION,"; then
-  log "cached: $KUBE_SCORE_BIN"
-  need_kube_score=0
-fi
+prebuilt_or_cached need_kustomize PLATFORM_CONSTRUCTS_KUSTOMIZE KUSTOMIZE_BIN kustomize "$KUSTOMIZE_VERSION" "$KUSTOMIZE_VERSION"
+prebuilt_or_cached need_kube_score PLATFORM_CONSTRUCTS_KUBE_SCORE KUBE_SCORE_BIN kube-score "$KUBE_SCORE_VERSION" "version: $KUBE_SCORE_VERSION,"
 
 if [[ $need_tofu == 1 || $need_provider == 1 || $need_kubectl == 1 || $need_kustomize == 1 || $need_kube_score == 1 ]]; then
   # --- Go toolchain -----------------------------------------------------------
