@@ -150,8 +150,22 @@ it('the webhook gives a job pod the finalizer and the monitor sidecar; other pod
   const monitor = job.spec.initContainers.find((c: any) => c.name === MONITOR_CONTAINER);
   // The image's own monitor bundle, the same image as the servo's by default.
   expect(monitor).toMatchObject({ restartPolicy: 'Always', command: ['/nodejs/bin/node', '/app/servo-monitor.mjs'], image: `platform-controllers:${PACKAGE_VERSION}` });
-  expect(monitor.resources.requests).toEqual(monitor.resources.limits);
+  // cpu and memory equal (a Guaranteed pod stays Guaranteed); ephemeral storage for its log.
+  expect(monitor.resources).toEqual({
+    requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+    limits: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '128Mi' },
+  });
+  expect(job.status.qosClass).toBe('Burstable');
   expect(job.spec.shareProcessNamespace).toBe(true);
+
+  // A BestEffort job pod stays BestEffort (the API server computes the class from cpu and memory):
+  // the monitor gets ephemeral storage only.
+  const bare = jobPod(jobs, 'app-webhook');
+  delete (bare.spec as any).containers[0].resources;
+  const bestEffort = await create(bare);
+  expect(bestEffort.spec.initContainers.find((c: any) => c.name === MONITOR_CONTAINER).resources)
+    .toEqual({ requests: { 'ephemeral-storage': '16Mi' }, limits: { 'ephemeral-storage': '128Mi' } });
+  expect(bestEffort.status.qosClass).toBe('BestEffort');
 
   const plain = await create(jobPod(jobs, undefined));
   expect(plain.metadata.finalizers ?? []).toEqual([]);

@@ -26,8 +26,17 @@ export interface MonitorSettings {
   readonly heapMiB: number;
 }
 
+/**
+ * The monitor's ephemeral storage: it writes only its log (a read-only root), which the kubelet
+ * rotates at 5 × 10Mi by default. Set in every pod: a namespace quota on ephemeral storage then
+ * admits it, and QoS, which counts only cpu and memory, is unchanged.
+ */
+export const MONITOR_EPHEMERAL_STORAGE = { request: '16Mi', limit: '128Mi' } as const;
+
 /** The monitor as an init container with `restartPolicy: Always` (a native sidecar, Kubernetes ≥ 1.29). */
 export function monitorContainer(m: MonitorSettings, withResources: boolean): Record<string, unknown> {
+  const disk = (v: string) => ({ 'ephemeral-storage': v });
+  const compute = withResources ? { cpu: m.cpu, memory: m.memory } : {};
   return {
     name: MONITOR_CONTAINER,
     image: m.image,
@@ -36,7 +45,10 @@ export function monitorContainer(m: MonitorSettings, withResources: boolean): Re
     args: [`--interval=${m.intervalMs}ms`],
     restartPolicy: 'Always',
     env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${m.heapMiB}` }],
-    ...(withResources ? { resources: { requests: { cpu: m.cpu, memory: m.memory }, limits: { cpu: m.cpu, memory: m.memory } } } : {}),
+    resources: {
+      requests: { ...compute, ...disk(MONITOR_EPHEMERAL_STORAGE.request) },
+      limits: { ...compute, ...disk(MONITOR_EPHEMERAL_STORAGE.limit) },
+    },
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
     // PodSecurity `restricted` as a whole: a restricted namespace keeps admitting the job.
@@ -66,7 +78,7 @@ export interface Injection {
 
 /**
  * The patch for a job pod. The monitor gets equal requests and limits so a Guaranteed pod stays
- * Guaranteed, and none in a BestEffort pod so it stays BestEffort. `shareProcessNamespace: false`
+ * Guaranteed, and no cpu or memory in a BestEffort pod so it stays BestEffort. `shareProcessNamespace: false`
  * set by the user is kept (the monitor then sees no process: no cpu_time/max_memory, a warning).
  */
 export function injectionFor(pod: JobPodObject, monitor: MonitorSettings | undefined): Injection {

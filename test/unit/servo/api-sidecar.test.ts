@@ -73,23 +73,23 @@ describe('monitorContainer', () => {
       args: ['--interval=100ms'],
       restartPolicy: 'Always',
       env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=24' }],
-      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50m', memory: '64Mi' } },
+      resources: { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '128Mi' } },
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
       securityContext: RESTRICTED,
     });
   });
 
-  it('pull policy IfNotPresent by default; no resources when asked', () => {
+  it('pull policy IfNotPresent by default; no cpu or memory when asked (a BestEffort pod stays BestEffort), ephemeral storage always', () => {
     const c = monitorContainer(MONITOR, false);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
-    expect(c).not.toHaveProperty('resources');
+    expect(c.resources).toEqual({ requests: { 'ephemeral-storage': '16Mi' }, limits: { 'ephemeral-storage': '128Mi' } });
   });
 
   it('equal requests and limits, so a Guaranteed pod stays Guaranteed', () => {
     const { requests, limits } = monitorContainer({ ...MONITOR, cpu: '25m', memory: '128Mi' }, true).resources as { requests: object; limits: object };
-    expect(requests).toEqual({ cpu: '25m', memory: '128Mi' });
-    expect(limits).toEqual(requests);
+    expect(requests).toMatchObject({ cpu: '25m', memory: '128Mi' });
+    expect(limits).toMatchObject({ cpu: '25m', memory: '128Mi' });
   });
 
   it('passes PodSecurity restricted: no privilege escalation, all capabilities dropped, non-root, RuntimeDefault seccomp', () => {
@@ -162,12 +162,13 @@ describe('injectionFor', () => {
       const v = monitorOf(p);
       return (Array.isArray(v) ? v[0] : v).resources;
     };
-    const EQUAL = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
+    const EQUAL = { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '128Mi' } };
+    const DISK_ONLY = { requests: { 'ephemeral-storage': '16Mi' }, limits: { 'ephemeral-storage': '128Mi' } };
 
-    it('BestEffort (no requests, no limits anywhere): none, so it stays BestEffort', () => {
-      expect(resourcesOf(pod())).toBeUndefined();
-      expect(resourcesOf(pod({ containers: [withResources({}, {})] }))).toBeUndefined();
-      expect(resourcesOf(pod({ containers: [{ name: 'a' }, { name: 'b' }], initContainers: [{ name: 'setup' }] }))).toBeUndefined();
+    it('BestEffort (no requests, no limits anywhere): no cpu or memory, so it stays BestEffort', () => {
+      expect(resourcesOf(pod())).toEqual(DISK_ONLY);
+      expect(resourcesOf(pod({ containers: [withResources({}, {})] }))).toEqual(DISK_ONLY);
+      expect(resourcesOf(pod({ containers: [{ name: 'a' }, { name: 'b' }], initContainers: [{ name: 'setup' }] }))).toEqual(DISK_ONLY);
     });
 
     it('Guaranteed and Burstable: equal requests and limits', () => {
@@ -183,8 +184,8 @@ describe('injectionFor', () => {
     it.each([
       ['a GPU only', withResources(undefined, { 'nvidia.com/gpu': '1' })],
       ['ephemeral-storage only', withResources({ 'ephemeral-storage': '1Gi' }, { 'ephemeral-storage': '1Gi' })],
-    ])('BestEffort with %s: none either', (_, container) => {
-      expect(resourcesOf(pod({ containers: [container] }))).toBeUndefined();
+    ])('BestEffort with %s: no cpu or memory either', (_, container) => {
+      expect(resourcesOf(pod({ containers: [container] }))).toEqual(DISK_ONLY);
     });
   });
 

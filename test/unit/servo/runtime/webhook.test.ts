@@ -88,8 +88,11 @@ describe('servoAdmission', () => {
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
     });
-    // A Guaranteed job stays Guaranteed: the monitor's requests equal its limits.
-    expect(m.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50m', memory: '64Mi' } });
+    // A Guaranteed job stays Guaranteed: the monitor's cpu and memory requests equal its limits.
+    expect(m.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+      limits: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '128Mi' },
+    });
     expect(m.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true });
     // The job container is untouched.
     expect(after.spec.containers).toEqual(pod.spec!.containers);
@@ -116,11 +119,11 @@ describe('servoAdmission', () => {
     expect(after.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['setup', MONITOR_CONTAINER]);
   });
 
-  it('a BestEffort pod stays BestEffort: the monitor gets no resources', () => {
+  it('a BestEffort pod stays BestEffort: the monitor gets no cpu or memory, only ephemeral storage', () => {
     const pod = podOf();
     (pod.spec!.containers![0] as { resources?: unknown }).resources = undefined;
     const after = applyPatch(pod, patchOf(servoAdmission(servoOptions())(request(pod)))) as any;
-    expect(after.spec.initContainers[0].resources).toBeUndefined();
+    expect(after.spec.initContainers[0].resources).toEqual({ requests: { 'ephemeral-storage': '16Mi' }, limits: { 'ephemeral-storage': '128Mi' } });
   });
 
   it('shareProcessNamespace: false set by the user is kept, with a warning', () => {
