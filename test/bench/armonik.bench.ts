@@ -17,11 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { App as TfApp, TerraformStack } from 'cdktf';
 import { ArmoniK, PartitionScaling, type PartitionProps } from '../../constructs/armonik/index.js';
 import { ActiveMq, MinIo, MongoDb, NfsStorage } from '../../constructs/modules/index.js';
-import { KubernetesManifests } from '../../lib/tf/index.js';
+import { KubectlProvider, KubernetesManifests } from '../../lib/tf/index.js';
 import { median, printTable, ratio, reportRun, rotateRuns, runChild } from './support.js';
 
 type Tool = 'cdk8s' | 'cdktf';
@@ -71,7 +70,7 @@ function synth(tool: Tool, app: App): string {
   try {
     const tf = new TfApp({ outdir });
     const stack = new TerraformStack(tf, 'armonik');
-    const provider = new KubernetesProvider(stack, 'kubernetes', { configPath: '/dev/null' });
+    const provider = new KubectlProvider(stack, 'kubectl', { configPath: '/dev/null' });
     new KubernetesManifests(stack, 'armonik', { source: app, provider });
     tf.synth();
     const dir = join(outdir, 'stacks', 'armonik');

@@ -1,8 +1,8 @@
 /**
  * What loading the published package costs a user's synth: `require()` / `import()` of the
  * compiled entries in a fresh project (the packed tarball installed from the file), against what
- * such a project loads anyway in the same module system (cdk8s + cdk8s-plus-28; cdktf + the
- * kubernetes provider's submodules); the TypeScript sources through tsx, as this repository's
+ * such a project loads anyway in the same module system (cdk8s + cdk8s-plus-28; cdktf, as the
+ * `tf` entry declares its providers and resources through the core library alone); the TypeScript sources through tsx, as this repository's
  * examples run, are compared with the same ES module baseline. Fresh process per run, rotating
  * order, medians.
  *
@@ -25,10 +25,7 @@ const PATHS = {
   'platform-constructs, require()': { esm: false, code: "require('platform-constructs');" },
   'platform-constructs, import()': { esm: true, code: "await import('platform-constructs');" },
   'sources through tsx (index.ts)': { esm: true, tsx: true, code: `await import(${JSON.stringify(join(REPO, 'index.ts'))});` },
-  'cdktf + provider submodules (baseline)': {
-    esm: false,
-    code: "require('cdktf'); require('@cdktf/provider-kubernetes/lib/manifest'); require('@cdktf/provider-kubernetes/lib/provider');",
-  },
+  'cdktf (baseline)': { esm: false, code: "require('cdktf');" },
   'platform-constructs/tf, require()': { esm: false, code: "require('platform-constructs/tf');" },
 } as const;
 type PathName = keyof typeof PATHS;
@@ -58,7 +55,7 @@ try {
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'bench-consumer', version: '1.0.0', private: true }));
   const versionOf = (n: string) => JSON.parse(readFileSync(join(REPO, 'node_modules', n, 'package.json'), 'utf8')).version as string;
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball,
-    ...['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdktf', '@cdktf/provider-kubernetes'].map((n) => `${n}@${versionOf(n)}`)], { cwd: work, stdio: 'ignore' });
+    ...['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdktf'].map((n) => `${n}@${versionOf(n)}`)], { cwd: work, stdio: 'ignore' });
 
   const names = Object.keys(PATHS) as PathName[];
   for (const n of names) runLoad(work, n); // warm the file cache once
@@ -67,7 +64,7 @@ try {
   const rss = (n: PathName) => median(runs[n].map((r) => r.maxRssMb));
   const base = (n: PathName): PathName =>
     n.includes('/tf') || n.startsWith('cdktf')
-      ? 'cdktf + provider submodules (baseline)'
+      ? 'cdktf (baseline)'
       : PATHS[n].esm
         ? 'cdk8s + cdk8s-plus-28, import() (baseline)'
         : 'cdk8s + cdk8s-plus-28 (baseline)';

@@ -14,11 +14,11 @@
  *   Widget.manifest();                                 // the apiextensions.k8s.io/v1 CRD
  *   Widget.validate({ minReplicas: 1 }, { source });   // throws ValidationError('/spec/...')
  */
-import { ValidationError } from '../../k8s/validation.js';
+import { isPlainObject, ValidationError } from '../../k8s/validation.js';
 import { isDns1123Subdomain } from '../../k8s/names.js';
 import type { ObjectMeta } from '../../k8s/object.js';
 import type { JSONSchemaProps, Static, StaticInput, TSchema } from './schema.js';
-import { checkValue } from './validate.js';
+import { checkValue, scalarSurelyValid } from './validate.js';
 
 /** An additional printer column (`kubectl get`). */
 export interface PrinterColumn {
@@ -355,12 +355,14 @@ export class CustomResourceDeclaration<V extends readonly CustomResourceVersion[
   private checkVersion(v: CustomResourceVersion, at: string, fail: (field: string, reason: string, value?: unknown) => never): void {
     const root = this.openApiSchema(v);
     const schemaAt = `${at}.schema.openAPIV3Schema`;
+    const defaults: DefaultAt[] = [];
     for (const part of ['spec', 'status'] as const) {
       const s = root.properties?.[part];
       if (!s) continue;
       if (s.type !== 'object') fail(`${schemaAt}.properties[${part}].type`, `${part} must be an object, got ${s.type ?? 'no type'}`);
-      checkNode(s, `${schemaAt}.properties[${part}]`, fail, this.name);
+      checkNode(s, `${schemaAt}.properties[${part}]`, fail, defaults);
     }
+    checkDefaults(defaults, fail, this.name);
     const names = new Set<string>();
     (v.printerColumns ?? []).forEach((c, i) => {
       const f = `${at}.additionalPrinterColumns[${i}]`;
@@ -396,8 +398,14 @@ export class CustomResourceDeclaration<V extends readonly CustomResourceVersion[
   }
 }
 
-/** Checks one schema node and its children: defaults valid, CEL rules well formed, list keys declared. */
-function checkNode(s: JSONSchemaProps, at: string, fail: (field: string, reason: string, value?: unknown) => never, crd: string): void {
+/** A schema node with a default, and where it is declared. */
+interface DefaultAt { readonly schema: JSONSchemaProps; readonly at: string }
+
+/**
+ * Checks one schema node and its children: CEL rules well formed, list keys declared; the nodes
+ * with a default are collected in `defaults`, children before their parent.
+ */
+function checkNode(s: JSONSchemaProps, at: string, fail: (field: string, reason: string, value?: unknown) => never, defaults: DefaultAt[]): void {
   const structural = s.type !== undefined || s['x-kubernetes-int-or-string'] || s['x-kubernetes-preserve-unknown-fields'];
   if (!structural) fail(`${at}.type`, 'must have a type (structural schema)');
   if (s.pattern !== undefined) {
@@ -433,17 +441,36 @@ function checkNode(s: JSONSchemaProps, at: string, fail: (field: string, reason:
       fail(`${at}.x-kubernetes-list-map-keys`, 'only a list of type map has keys');
     }
     if (listType === 'set' && !SCALARS.includes(items!.type ?? '')) fail(`${at}.x-kubernetes-list-type`, 'a set holds scalars only');
-    checkNode(items!, `${at}.items`, fail, crd);
+    checkNode(items!, `${at}.items`, fail, defaults);
   }
-  for (const [k, p] of Object.entries(s.properties ?? {})) checkNode(p, `${at}.properties[${k}]`, fail, crd);
-  if (s.additionalProperties) checkNode(s.additionalProperties, `${at}.additionalProperties`, fail, crd);
+  for (const [k, p] of Object.entries(s.properties ?? {})) checkNode(p, `${at}.properties[${k}]`, fail, defaults);
+  if (s.additionalProperties) checkNode(s.additionalProperties, `${at}.additionalProperties`, fail, defaults);
   // After the children: a bad nested default is reported where it is declared.
-  if (s.default !== undefined) {
+  if (s.default !== undefined) defaults.push({ schema: s, at });
+}
+
+/**
+ * An empty object or list as the default of a node that asks nothing of its entries: valid
+ * whatever its children are (their own defaults are checked where they are declared). Spared a
+ * compilation of the whole subtree, the largest cost of declaring a custom resource.
+ */
+function triviallyValid(s: JSONSchemaProps): boolean {
+  const d = s.default;
+  if (s.type === 'object' && isPlainObject(d) && Object.keys(d).length === 0) {
+    return !s.required?.length && !s.minProperties && !s['x-kubernetes-embedded-resource'] && !s.enum;
+  }
+  return s.type === 'array' && Array.isArray(d) && d.length === 0 && !s.minItems && !s.enum;
+}
+
+/** Each default valid against its own node, children first: a bad nested default is named where it is declared. */
+function checkDefaults(defaults: readonly DefaultAt[], fail: (field: string, reason: string, value?: unknown) => never, crd: string): void {
+  for (const { schema, at } of defaults) {
+    if (triviallyValid(schema) || scalarSurelyValid(schema, schema.default)) continue;
     try {
-      checkValue(s, s.default, { source: crd, base: '' });
+      checkValue(schema, schema.default, { source: crd, base: '' });
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      fail(`${at}.default`, `the default ${JSON.stringify(s.default)} is not valid against its own schema: ${e.field}: ${e.reason}`, s.default);
+      fail(`${at}.default`, `the default ${JSON.stringify(schema.default)} is not valid against its own schema: ${e.field}: ${e.reason}`, schema.default);
     }
   }
 }

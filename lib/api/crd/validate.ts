@@ -82,21 +82,60 @@ const FORMATS: Record<string, (s: string) => boolean> = {
   password: () => true,
 };
 
+/** The keywords {@link scalarSurelyValid} understands; a node with any other goes to ajv. */
+const SCALAR_KEYWORDS = new Set([
+  'type', 'description', 'title', 'example', 'default', 'enum', 'format', 'pattern', 'minLength', 'maxLength',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'x-kubernetes-validations',
+]);
+
+/**
+ * Whether a string, integer, number or boolean is valid against a scalar node, without compiling
+ * it: what ajv would say, for the keywords above. `false` means "not sure" (the caller asks ajv,
+ * which names the problem). Declaring a custom resource checks every default this way first: a
+ * compilation per default costs more than all the other checks of a declaration.
+ */
+export function scalarSurelyValid(s: JSONSchemaProps, v: unknown): boolean {
+  if (!Object.keys(s).every((k) => SCALAR_KEYWORDS.has(k))) return false;
+  const typeOk = s.type === 'string' ? typeof v === 'string'
+    : s.type === 'boolean' ? typeof v === 'boolean'
+      : s.type === 'integer' ? Number.isInteger(v)
+        : s.type === 'number' ? typeof v === 'number' && Number.isFinite(v) : false;
+  if (!typeOk) return false;
+  if (s.enum && !s.enum.some((e) => e === v)) return false;
+  if (typeof v === 'number') {
+    if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum)) return false;
+    if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) return false;
+    if (s.format !== undefined) return s.format === 'int32' ? v >= -(2 ** 31) && v < 2 ** 31 : s.format === 'int64' ? Number.isSafeInteger(v) : s.format === 'float' || s.format === 'double';
+  }
+  if (typeof v === 'string') {
+    const length = [...v].length; // code points, as ajv counts
+    if (s.minLength !== undefined && length < s.minLength) return false;
+    if (s.maxLength !== undefined && length > s.maxLength) return false;
+    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(v)) return false;
+    if (s.format !== undefined) return FORMATS[s.format]?.(v) ?? false;
+  }
+  return s.format === undefined;
+}
+
 let ajv: Ajv | undefined;
 const compiled = new WeakMap<JSONSchemaProps, ValidateFunction>();
+
+function ajvInstance(): Ajv {
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false, useDefaults: true });
+    for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
+    ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
+    ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+    ajv.addFormat('float', { type: 'number', validate: () => true });
+    ajv.addFormat('double', { type: 'number', validate: () => true });
+  }
+  return ajv;
+}
 
 function compile(s: JSONSchemaProps): ValidateFunction {
   let fn = compiled.get(s);
   if (!fn) {
-    if (!ajv) {
-      ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false, useDefaults: true });
-      for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
-      ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
-      ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-      ajv.addFormat('float', { type: 'number', validate: () => true });
-      ajv.addFormat('double', { type: 'number', validate: () => true });
-    }
-    fn = ajv.compile(toAjvSchema(s));
+    fn = ajvInstance().compile(toAjvSchema(s));
     compiled.set(s, fn);
   }
   return fn;

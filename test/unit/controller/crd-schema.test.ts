@@ -3,6 +3,10 @@ import { Schema, type Static, type StaticInput } from '../../../lib/api/crd/sche
 import { consumerDeclaration, nodeConfigDeclarations, NodeConfigTemplateSpec, type DeploymentSpecLike } from '../../fixtures/next-crds.js';
 import { Widget, WidgetSpec } from '../../fixtures/widget-crd.js';
 import { errorOf } from '../../fixtures/validation.js';
+import fc from 'fast-check';
+import type { JSONSchemaProps } from '../../../lib/api/crd/schema.js';
+import { checkValue, scalarSurelyValid } from '../../../lib/api/crd/validate.js';
+import { ValidationError } from '../../../lib/k8s/validation.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_: T): void {}
@@ -238,6 +242,8 @@ describe('the declaration is checked when it is made', () => {
     ['a default outside its bounds', Schema.object({ n: Schema.integer({ minimum: 1, default: 0 }) }), `${at}.properties[n].default`, 'must be >= 1'],
     ['a default not in the enum', Schema.object({ m: Schema.enum(['A'], { default: 'B' as 'A' }) }), `${at}.properties[m].default`, 'must be one of "A"'],
     ['a bad default duration', Schema.object({ d: Schema.duration({ default: '5 minutes' }) }), `${at}.properties[d].default`, 'must match the pattern'],
+    ['a default longer than its maxLength', Schema.object({ s: Schema.string({ maxLength: 2, default: 'abc' }) }), `${at}.properties[s].default`, 'must NOT have more than 2 characters'],
+    ['an empty list default below minItems', Schema.object({ l: Schema.array(Schema.string(), { minItems: 1, default: [] }) }), `${at}.properties[l].default`, 'must NOT have fewer than 1 items'],
     [
       'an object default missing a required field',
       Schema.object({ o: Schema.object({ x: Schema.string() }, { default: {} as { x: string } }) }),
@@ -370,5 +376,54 @@ describe('objects for the runtime', () => {
     const partial: ObjectOf<typeof Widget> = { ...read, spec: { minReplicas: 1, maxReplicas: 2 } };
     const status: StatusInputOf<typeof Widget> = { phase: 'Ready' };
     expect([partial, status]).toHaveLength(2);
+  });
+});
+
+describe('defaults checked without compiling them (scalarSurelyValid)', () => {
+  const ajvSays = (s: JSONSchemaProps, v: unknown) => {
+    try {
+      checkValue(s, v, { source: 'test' });
+      return true;
+    } catch (e) {
+      if (e instanceof ValidationError) return false;
+      throw e;
+    }
+  };
+  const bound = fc.option(fc.integer({ min: -5, max: 5 }), { nil: undefined });
+  const scalarSchema: fc.Arbitrary<JSONSchemaProps> = fc.oneof(
+    fc.record({
+      type: fc.constant('string'),
+      minLength: fc.option(fc.nat(3), { nil: undefined }),
+      maxLength: fc.option(fc.nat(3), { nil: undefined }),
+      pattern: fc.option(fc.constantFrom('^a', 'b$', '^[0-9]+(ms|s|m|h)$', '^\\p{L}+$'), { nil: undefined }),
+      format: fc.option(fc.constantFrom('uri', 'ipv4', 'hostname', 'date-time', 'int32'), { nil: undefined }),
+      enum: fc.option(fc.constantFrom(['a', 'é', '15s'], ['x']), { nil: undefined }),
+    }, { requiredKeys: ['type'] }),
+    fc.record({
+      type: fc.constantFrom('integer', 'number'),
+      minimum: bound, maximum: bound,
+      exclusiveMinimum: fc.option(fc.boolean(), { nil: undefined }),
+      exclusiveMaximum: fc.option(fc.boolean(), { nil: undefined }),
+      format: fc.option(fc.constantFrom('int32', 'int64', 'double'), { nil: undefined }),
+      enum: fc.option(fc.constant([0, 1, 2.5]), { nil: undefined }),
+    }, { requiredKeys: ['type'] }),
+    fc.record({ type: fc.constant('boolean'), enum: fc.option(fc.constant([true]), { nil: undefined }) }, { requiredKeys: ['type'] }),
+    // keywords it does not know: it must say "not sure"
+    fc.record({ type: fc.constant('string'), nullable: fc.constant(true) }),
+    fc.record({ type: fc.constant('object'), properties: fc.constant({}) }),
+  ) as fc.Arbitrary<JSONSchemaProps>;
+  const value = fc.oneof(
+    fc.constantFrom('a', 'ab', 'b', '15s', '12', 'é', '', 'http://x', '10.0.0.1', 'host.example', '2026-12-04T00:00:00Z', 'ü', '\u{1F600}'),
+    fc.integer({ min: -6, max: 6 }), fc.constantFrom(2.5, 2 ** 31, 2 ** 53, -0.5), fc.boolean(), fc.constant(null), fc.constant({}),
+  );
+
+  it('never calls valid what ajv refuses; on the keywords it knows, says what ajv says', () => {
+    fc.assert(fc.property(scalarSchema, value, (s, v) => {
+      const fast = scalarSurelyValid(s, v);
+      const slow = ajvSays(s, v);
+      if (fast) expect(slow).toBe(true);
+      if (s.nullable || s.type === 'object') expect(fast).toBe(false);
+      else expect(fast).toBe(slow);
+    }), { numRuns: 2000, seed: 21 });
   });
 });
