@@ -184,6 +184,8 @@ export class NetworkPolicies {
   private apiServer: { cidrs: readonly string[]; ports: readonly PolicyPort[] } = { cidrs: ANYWHERE, ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] };
   private scraper: NetworkPeer = DEFAULT_SCRAPER;
   private readonly targets: NetworkPolicyTarget[] = [];
+  /** The consumers of each in-cluster endpoint, built at the first synthesis after the last `add`. */
+  private consumersByEndpoint?: ReadonlyMap<string, { readonly endpoint: ModuleEndpoint; readonly consumers: readonly NetworkPolicyTarget[] }>;
   private readonly objects = new Map<NetworkPolicyTarget, ApiObject>();
 
   private constructor() {}
@@ -233,6 +235,7 @@ export class NetworkPolicies {
     // names both), their policies included.
     const target = new NetworkPolicyTarget(scope, where, props);
     this.targets.push(target);
+    this.consumersByEndpoint = undefined;
     if (this.enabledFlag) this.emit(target);
     return target;
   }
@@ -240,15 +243,33 @@ export class NetworkPolicies {
   /** The ingress rules of a target: its consumers, the scraper, the API server for webhooks, its own. */
   public ingressOf(target: NetworkPolicyTarget): PolicyRule[] {
     const rules: PolicyRule[] = [];
-    for (const consumer of this.targets) {
-      for (const e of consumer.endpoints) {
-        if (target.servesEndpoint(e)) rules.push({ peer: { kind: 'pods', namespace: consumer.namespace, labels: consumer.podSelector }, ports: e.ports });
-      }
+    for (const { endpoint, consumers } of this.endpointIndex().values()) {
+      if (!target.servesEndpoint(endpoint)) continue;
+      for (const consumer of consumers) rules.push({ peer: { kind: 'pods', namespace: consumer.namespace, labels: consumer.podSelector }, ports: endpoint.ports });
     }
     const { metrics, webhook } = target._ports;
     if (metrics.length) rules.push({ peer: this.scraper, ports: metrics });
     if (webhook.length) rules.push({ peer: { kind: 'cidrs', cidrs: this.apiServer.cidrs }, ports: webhook });
     return [...rules, ...target._ingress];
+  }
+
+  /**
+   * In-cluster endpoints, each with the workloads that consume it: a policy looks at each distinct
+   * endpoint once instead of at every consumer's (partitions × consumers would be quadratic).
+   */
+  private endpointIndex(): NonNullable<NetworkPolicies['consumersByEndpoint']> {
+    if (this.consumersByEndpoint) return this.consumersByEndpoint;
+    const index = new Map<string, { endpoint: ModuleEndpoint; consumers: NetworkPolicyTarget[] }>();
+    for (const consumer of this.targets) {
+      for (const e of consumer.endpoints) {
+        if (!e.pods) continue;
+        const key = JSON.stringify([e.pods.namespace, e.pods.labels, e.ports]);
+        const entry = index.get(key) ?? { endpoint: e, consumers: [] };
+        entry.consumers.push(consumer);
+        index.set(key, entry);
+      }
+    }
+    return (this.consumersByEndpoint = index);
   }
 
   /** The egress rules of a target: DNS, its modules' endpoints, the API server, its own. */

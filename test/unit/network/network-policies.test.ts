@@ -3,6 +3,7 @@
  * stack-wide settings, the opt-out, user workloads, and bad input named at its field.
  */
 import { App, Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { AmazonMq, ANYWHERE, ControlPlane, ExternalMongoDb, ExternalS3, ExternalSqs, MinIo, ModuleOutputs, TerraformModule } from '../../../index.js';
 import { NetworkPolicies } from '../../../lib/network/index.js';
 import { allows, type NetworkPolicyObject } from '../../fixtures/network-policy-evaluator.js';
@@ -75,6 +76,22 @@ describe('NetworkPolicies', () => {
     expect(allows(policiesOf(app), { namespace: 'apps', labels: { app: 'mine' } }, minioPod, 9000)).toBe(true);
     mine.allowTo({ cidrs: ['203.0.113.0/24'] }, [8443]);
     expect(allows(policiesOf(app), { namespace: 'apps', labels: { app: 'mine' } }, { ip: '203.0.113.1' }, 8443)).toBe(true);
+  });
+
+  it('a consumer added after a synthesis is in the next one; many consumers of one module share its endpoint', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c', { namespace: 'apps' });
+    const minio = new MinIo(chart, 'minio');
+    const registry = NetworkPolicies.of(app);
+    const minioPod = { namespace: 'apps', labels: registry.all[0].podLabels };
+    const consumer = (i: number) => registry.add(new Construct(chart, `app-${i}`), `app-${i}`, { name: `app-${i}`, namespace: 'apps', podSelector: { app: `a${i}` }, consumes: [minio] });
+    consumer(0);
+    expect(allows(policiesOf(app), { namespace: 'apps', labels: { app: 'a0' } }, minioPod, 9000)).toBe(true);
+    for (let i = 1; i <= 50; i++) consumer(i);
+    const from = (policy(app, 'minio').spec.ingress ?? []).flatMap((r: any) => r.from.map((f: any) => f.podSelector.matchLabels.app));
+    expect(from.sort()).toEqual(Array.from({ length: 51 }, (_, i) => `a${i}`).sort());
+    expect(allows(policiesOf(app), { namespace: 'apps', labels: { app: 'a50' } }, minioPod, 9000)).toBe(true);
+    expect(allows(policiesOf(app), { namespace: 'apps', labels: { app: 'a51' } }, minioPod, 9000)).toBe(false);
   });
 
   it('applies the stack\'s settings: DNS, API server, scraper', () => {
