@@ -11,6 +11,7 @@ import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { NetworkPolicies, type NetworkPolicyTarget, type NetworkRuleProps } from '../../lib/network/index.js';
 import { shortHash } from '../../lib/k8s/names.js';
 import type { PlainResources } from '../../lib/k8s/resources.js';
+import { onePodAtATime } from '../../lib/k8s/disruption-budget.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../lib/k8s/security.js';
 import { by } from '../../lib/k8s/sort.js';
 import { ValidationError } from '../../lib/k8s/validation.js';
@@ -216,12 +217,7 @@ export function buildWorkload(scope: Construct, spec: WorkloadSpec): Workload {
   // A drain takes one pod at a time from a workload that may run several (an autoscaled
   // partition's running tasks are retried, but not all at once); a single pod has nothing to keep.
   const disruptionBudget = spec.replicas === undefined || spec.replicas > 1
-    ? new ApiObject(scope, 'pdb', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name: spec.name, namespace: spec.namespace, labels: pod.labels },
-      spec: { maxUnavailable: 1, selector: { matchLabels: pod.selector } },
-    })
+    ? onePodAtATime(scope, { name: spec.name, namespace: spec.namespace, labels: pod.labels }, pod.selector)
     : undefined;
   const networkPolicy = registerNetworkPolicy(scope, spec, pod);
   return { deployment, selector: pod.selector, labels: pod.labels, envConfigMaps: pod.envConfigMaps, claims: pod.claims, networkPolicy, disruptionBudget };

@@ -6,6 +6,7 @@ import { WEBHOOK_CERT_DIR, leaseTiming } from '../../lib/api/manager.js';
 import { leaseRules, type ControllerRule } from '../../lib/api/rbac.js';
 import { renderWebhookConfigurationRefs, webhookCaInjectRules, type AdmissionWebhookSpec } from '../../lib/api/webhook.js';
 import { controllerImage, type ControllerImageProps } from '../../lib/k8s/image.js';
+import { onePodAtATime } from '../../lib/k8s/disruption-budget.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { memoryQuantityToMiB } from '../../lib/k8s/quantity.js';
@@ -392,12 +393,7 @@ export class PlatformController<S extends readonly FlagSpec[] = readonly FlagSpe
       ],
       allowEgress: network?.allowEgress,
     });
-    if (workload.kind === 'Deployment') {
-      new k8s.KubePodDisruptionBudget(this, 'pdb', {
-        metadata: meta(name),
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-      });
-    }
+    if (workload.kind === 'Deployment') onePodAtATime(this, meta(name), selector);
     if (serviceMonitor) {
       new ApiObject(this, 'service-monitor', {
         apiVersion: 'monitoring.coreos.com/v1',

@@ -4,6 +4,7 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { onePodAtATime } from '../../lib/k8s/disruption-budget.js';
 import { appLabels, selectorLabels } from '../../lib/k8s/labels.js';
 import { resolveNamespace } from '../../lib/k8s/namespace.js';
 import { plainResources, quantities, SCRATCH_SIZE_LIMIT, type PlainResources, type ResourceDefaults, type ResourceRequirementsProps } from '../../lib/k8s/resources.js';
@@ -288,14 +289,9 @@ export function deployStatefulService(scope: Construct, spec: StatefulServiceSpe
       ],
     },
   });
+  const disruptionBudget = spec.id.replicas > 1 ? onePodAtATime(scope, { name: stsName, namespace, labels }, selector) : undefined;
   // The service's pods talk to no one (DNS only); who may reach them is derived from the
   // endpoints its module publishes (`podsEndpoint`) and the components that consume it.
-  const disruptionBudget = spec.id.replicas > 1
-    ? new k8s.KubePodDisruptionBudget(scope, 'pdb', {
-      metadata: { name: stsName, namespace, labels },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-    })
-    : undefined;
   const networkPolicy = NetworkPolicies.of(scope).add(scope, spec.id.where, { name: stsName, namespace, podSelector: selector, podLabels: labels });
   return { statefulSet, service, headless, selector, networkPolicy, disruptionBudget };
 }
