@@ -82,6 +82,14 @@ const FORMATS: Record<string, (s: string) => boolean> = {
   password: () => true,
 };
 
+/** Formats of integers and numbers (OpenAPI's), for ajv and {@link scalarSurelyValid} alike. */
+const NUMBER_FORMATS: Record<string, (n: number) => boolean> = {
+  int32: (n) => n >= -(2 ** 31) && n < 2 ** 31,
+  int64: (n) => Number.isSafeInteger(n),
+  float: () => true,
+  double: () => true,
+};
+
 /** The keywords {@link scalarSurelyValid} understands; a node with any other goes to ajv. */
 const SCALAR_KEYWORDS = new Set([
   'type', 'description', 'title', 'example', 'default', 'enum', 'format', 'pattern', 'minLength', 'maxLength',
@@ -105,14 +113,14 @@ export function scalarSurelyValid(s: JSONSchemaProps, v: unknown): boolean {
   if (typeof v === 'number') {
     if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum)) return false;
     if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) return false;
-    if (s.format !== undefined) return s.format === 'int32' ? v >= -(2 ** 31) && v < 2 ** 31 : s.format === 'int64' ? Number.isSafeInteger(v) : s.format === 'float' || s.format === 'double';
+    if (s.format !== undefined) return Object.hasOwn(NUMBER_FORMATS, s.format) && NUMBER_FORMATS[s.format](v);
   }
   if (typeof v === 'string') {
     const length = [...v].length; // code points, as ajv counts
     if (s.minLength !== undefined && length < s.minLength) return false;
     if (s.maxLength !== undefined && length > s.maxLength) return false;
     if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(v)) return false;
-    if (s.format !== undefined) return FORMATS[s.format]?.(v) ?? false;
+    if (s.format !== undefined) return Object.hasOwn(FORMATS, s.format) && FORMATS[s.format](v);
   }
   return s.format === undefined;
 }
@@ -124,10 +132,7 @@ function ajvInstance(): Ajv {
   if (!ajv) {
     ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false, useDefaults: true });
     for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
-    ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
-    ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-    ajv.addFormat('float', { type: 'number', validate: () => true });
-    ajv.addFormat('double', { type: 'number', validate: () => true });
+    for (const [name, validate] of Object.entries(NUMBER_FORMATS)) ajv.addFormat(name, { type: 'number', validate });
   }
   return ajv;
 }
